@@ -1,0 +1,462 @@
+"""Validated scenario objects: every lever of the model, with units in the names.
+
+A scenario is plain data (a TOML file on disk, see ``simulator.scenario_io``).
+These pydantic models check each field's range and forbid unknown keys, so a
+typo is an error rather than a silent default. Cross-field rules (names that
+must exist, shares that must sum to one) live in :func:`cross_check`.
+
+Money is in the scenario's currency (CNY unless stated), rates are per month
+unless the name says otherwise, shares are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 2
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Model(BaseModel):
+    """Base: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Sensitivity(Model):
+    """How strongly a segment reacts to each lever (1 = the model's reference)."""
+
+    price: NonNeg = Field(1.0, description="to discounts and price benefits")
+    service: NonNeg = Field(1.0, description="to waiting and slow resolution")
+    benefits: NonNeg = Field(1.0, description="to non-price tier benefits")
+    promotions: NonNeg = Field(1.0, description="to campaigns (redemption and uplift)")
+
+
+class Segment(Model):
+    """A customer segment: its behaviour when no scheme acts on it."""
+
+    name: Name
+    share: Share = Field(description="share of today's customers in this segment")
+    orders_per_month: NonNeg = Field(description="mean orders per customer-month")
+    order_rate_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.8, description="coefficient of variation of customers' order rates (gamma)"
+    )
+    spend_per_order_cny: Annotated[float, Field(gt=0.0)] = Field(
+        description="mean order value, CNY"
+    )
+    spend_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.6, description="coefficient of variation of order value (lognormal)"
+    )
+    gross_margin: Share = Field(description="gross margin on order value")
+    churn_annual: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="baseline share of customers lost per year"
+    )
+    coupon_use: Share = Field(0.4, description="share who use coupons when offered")
+    contacts_per_order: NonNeg = Field(0.1, description="service contacts per order")
+    complaints_per_order: NonNeg = Field(
+        0.03, description="complaints (e.g. logistics exceptions) per order"
+    )
+    wait_tolerance_hours: NonNeg = Field(
+        4.0, description="first-response wait beyond which satisfaction falls"
+    )
+    satisfaction_start: Share = Field(0.7, description="satisfaction score 0..1 at start")
+    sensitivity: Sensitivity = Field(default_factory=Sensitivity)
+
+
+class Acquisition(Model):
+    """New customers per month: organic plus paid (diminishing returns)."""
+
+    organic_per_month: NonNeg = Field(0.0, description="new customers per month, organic")
+    paid_spend_cny_per_month: NonNeg = Field(0.0, description="paid acquisition spend")
+    cac_cny: Annotated[float, Field(gt=0.0)] = Field(
+        300.0, description="cost per acquired customer at low spend, CNY"
+    )
+    saturation_cny_per_month: Annotated[float, Field(gt=0.0)] = Field(
+        1e9, description="spend at which each further yuan buys half as many customers"
+    )
+    mix: dict[str, Share] = Field(
+        default_factory=dict, description="segment mix of new customers (default: shares)"
+    )
+
+
+class Population(Model):
+    """Who the shop serves."""
+
+    customers: Annotated[int, Field(ge=1, le=2_000_000_000)] = Field(
+        description="real customers today (the sample is scaled to this)"
+    )
+    acquisition: Acquisition = Field(default_factory=Acquisition)
+
+
+BenefitKind = Literal[
+    "discount",
+    "free_shipping",
+    "gift",
+    "free_order_coupon",
+    "dedicated_service",
+    "recommendations",
+    "express_logistics",
+    "global_logistics",
+    "home_service",
+    "early_access",
+    "points",
+    "member_price",
+    "other",
+]
+CostModel = Literal[
+    "share_of_order_value", "per_order", "per_member_month", "per_use", "per_year"
+]
+
+
+class Effect(Model):
+    """What a benefit or promotion does to a customer who has it (relative changes)."""
+
+    order_rate: Annotated[float, Field(ge=-0.9, le=5.0)] = Field(
+        0.0, description="relative change in orders per month (0.1 = +10 %)"
+    )
+    spend_per_order: Annotated[float, Field(ge=-0.9, le=5.0)] = Field(
+        0.0, description="relative change in order value"
+    )
+    churn: Annotated[float, Field(ge=-1.0, le=5.0)] = Field(
+        0.0, description="relative change in churn hazard (-0.2 = 20 % less churn)"
+    )
+    satisfaction: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        0.0, description="shift in the satisfaction level it settles at (0..1 scale)"
+    )
+    complaints: Annotated[float, Field(ge=-1.0, le=5.0)] = Field(
+        0.0, description="relative change in complaints per order (logistics benefits)"
+    )
+
+
+class Benefit(Model):
+    """One benefit of a tier: what it costs and what it does."""
+
+    name: Name
+    kind: BenefitKind
+    cost_model: CostModel
+    cost_cny: NonNeg = Field(
+        0.0, description="CNY per order / member-month / use / member-year (by cost_model)"
+    )
+    cost_share: Share = Field(0.0, description="share of order value (share_of_order_value)")
+    uses_per_member_month: NonNeg = Field(0.0, description="expected uses (per_use)")
+    price_benefit: bool = Field(
+        False, description="a price concession: reduces net revenue, valued by price sensitivity"
+    )
+    intensity: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.0, description="funding level: cost scales linearly, effect with diminishing returns"
+    )
+    effect: Effect = Field(default_factory=Effect)
+    segment_value: dict[str, NonNeg] = Field(
+        default_factory=dict, description="per-segment multiplier on the effect (default 1)"
+    )
+
+
+class Tier(Model):
+    """One tier of the scheme: who qualifies and what they get."""
+
+    name: Name
+    threshold_cny: NonNeg = Field(description="rolling spend over the window to qualify, CNY")
+    min_orders: Annotated[int, Field(ge=0)] = Field(0, description="orders in the window")
+    service_priority: Annotated[int, Field(ge=0, le=100)] = Field(
+        0, description="queue priority: higher is served first"
+    )
+    pool: str | None = Field(None, description="dedicated service pool (default: shared)")
+    benefits: list[Benefit] = Field(default_factory=list)
+
+
+class Points(Model):
+    """A points programme: earn on spend, redeem for value, expire."""
+
+    enabled: bool = False
+    points_per_cny: NonNeg = Field(1.0, description="points earned per CNY spent")
+    point_value_cny: NonNeg = Field(0.01, description="CNY a point is worth when redeemed")
+    redemption_share: Share = Field(0.5, description="share of points redeemed before expiry")
+    expiry_months: Annotated[int, Field(ge=1, le=60)] = Field(12, description="points lifetime")
+    effect: Effect = Field(default_factory=Effect)
+
+
+class TierRules(Model):
+    """How customers qualify, are reviewed and move between tiers."""
+
+    enabled: bool = True
+    window_months: Annotated[int, Field(ge=1, le=12)] = Field(
+        12, description="rolling window for qualifying spend"
+    )
+    review: Literal["monthly", "quarterly", "yearly"] = "yearly"
+    upgrade: Literal["immediate", "at_review"] = "at_review"
+    downgrade: Literal["immediate", "grace", "keep_task", "never"] = "immediate"
+    grace_reviews: Annotated[int, Field(ge=0, le=8)] = Field(
+        1, description="reviews below threshold before a downgrade (grace)"
+    )
+    keep_task_completion: Share = Field(
+        0.78, description="share of at-risk members who complete the keep-your-tier task"
+    )
+    keep_task_spend_uplift: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        0.19, description="extra spend while working on the task, relative"
+    )
+    points: Points = Field(default_factory=Points)
+
+
+class Shift(Model):
+    """Staff on duty between two hours of the day."""
+
+    start_hour: Annotated[float, Field(ge=0.0, le=24.0)]
+    end_hour: Annotated[float, Field(ge=0.0, le=24.0)]
+    staff: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class Pool(Model):
+    """A customer-service staff pool (a SimPy resource at real scale)."""
+
+    name: Name
+    shifts: list[Shift] = Field(description="who is on duty when; hours outside shifts are closed")
+    handle_minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = Field(
+        12.0, description="mean handling time per contact, minutes"
+    )
+    handle_distribution: Literal["exponential", "lognormal"] = "exponential"
+    handle_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        1.0, description="CV of handling time (lognormal only)"
+    )
+    cost_per_agent_hour_cny: NonNeg = Field(60.0, description="staff cost per paid agent-hour")
+    followup_hours: NonNeg = Field(
+        24.0, description="back-office time after first response to resolve a complaint"
+    )
+
+
+class Bot(Model):
+    """A chatbot that answers a share of simple contacts before they queue."""
+
+    enabled: bool = False
+    simple_share: Share = Field(0.5, description="share of contacts that are simple questions")
+    deflect_share: Share = Field(0.65, description="share of simple contacts the bot resolves")
+    cost_per_contact_cny: NonNeg = Field(0.5)
+
+
+class Escalation(Model):
+    """Route repeat complainers to a faster channel."""
+
+    complaints_to_escalate: Annotated[int, Field(ge=0, le=50)] = Field(
+        0, description="Nth complaint in the window escalates (0 = off)"
+    )
+    to_pool: str | None = Field(None, description="pool that takes escalations (default: same)")
+    priority: Annotated[int, Field(ge=0, le=100)] = Field(50)
+
+
+class Service(Model):
+    """Customer service: pools, bot, priority, escalation, SLA."""
+
+    pools: list[Pool] = Field(min_length=1)
+    default_pool: str | None = Field(None, description="pool for tiers without their own")
+    bot: Bot = Field(default_factory=Bot)
+    escalation: Escalation = Field(default_factory=Escalation)
+    sla_hours: Annotated[float, Field(gt=0.0)] = Field(4.0, description="first-response promise")
+    wait_satisfaction_per_hour: NonNeg = Field(
+        0.02, description="satisfaction lost per hour waited beyond tolerance"
+    )
+    slow_resolution_hours: NonNeg = Field(
+        24.0, description="complaint resolution time beyond which satisfaction falls"
+    )
+    slow_resolution_penalty: NonNeg = Field(
+        0.1, description="satisfaction lost by a complaint resolved slowly"
+    )
+    churn_per_satisfaction_point: NonNeg = Field(
+        3.0, description="log churn-hazard change per unit of satisfaction below start"
+    )
+    window_contacts: Annotated[int, Field(ge=200, le=200_000)] = Field(
+        4000, description="contacts simulated per queue window (precision of wait estimates)"
+    )
+
+
+PromotionKind = Literal["percent_off", "threshold", "bundle", "coupon", "holiday", "member_day"]
+Channel = Literal["email", "sms", "social_ads", "push", "none"]
+
+
+class Promotion(Model):
+    """A campaign in the calendar."""
+
+    name: Name
+    kind: PromotionKind
+    start_month: Annotated[int, Field(ge=1, le=240)] = Field(description="first month (1-based)")
+    duration_days: Annotated[float, Field(gt=0.0, le=31.0)] = 7.0
+    repeat_every_months: Annotated[int, Field(ge=0, le=60)] = Field(
+        0, description="0 = once; 1 = every month; 12 = every year"
+    )
+    discount_share: Share = Field(0.1, description="price reduction on redeemed orders")
+    threshold_cny: NonNeg = Field(0.0, description="minimum order value (threshold offers)")
+    target_segments: list[str] = Field(default_factory=list, description="empty = all")
+    target_tiers: list[str] = Field(default_factory=list, description="empty = all")
+    channel: Channel = "email"
+    cost_per_contact_cny: NonNeg = Field(0.5, description="CNY per send / message / click")
+    reach_share: Share = Field(0.5, description="share of targeted customers contacted")
+    budget_cny: NonNeg | None = Field(None, description="channel budget per run of the campaign")
+    redemption_share: Share = Field(0.2, description="share of reached customers who redeem")
+    effect: Effect = Field(
+        default_factory=lambda: Effect(order_rate=0.5),
+        description="effect on redeemers during the campaign",
+    )
+    margin_change: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+        0.0, description="gross-margin change on redeemed orders (bundles +0.04)"
+    )
+    pull_forward_share: Share = Field(
+        0.3, description="share of extra orders taken from the next month (post-promo dip)"
+    )
+
+
+class LeverBound(Model):
+    """Bounds for one budget lever (see ``simulator.budget``)."""
+
+    lever: str = Field(description="lever id, e.g. 'service:General' or 'acquisition'")
+    min_cny: NonNeg = 0.0
+    max_cny: NonNeg | None = None
+    pinned: bool = False
+
+
+class Budget(Model):
+    """Total budget per month and bounds per lever, for the optimiser."""
+
+    total_cny_per_month: NonNeg | None = Field(
+        None, description="budget to split (default: today's spend on all levers)"
+    )
+    constraint: Literal["equal", "at_most"] = "at_most"
+    objective: Literal["npv", "roi", "ltv"] = "npv"
+    bounds: list[LeverBound] = Field(default_factory=list)
+
+
+class Counterfactual(Model):
+    """What the scenario is compared with, under common random numbers."""
+
+    mode: Literal["scheme_off", "base_scenario", "none"] = "scheme_off"
+    base_scenario: str | None = Field(None, description="file of the base (mode base_scenario)")
+    switch_off: list[Literal["benefits", "points", "promotions", "priority_service"]] = Field(
+        default_factory=lambda: ["benefits", "points", "promotions", "priority_service"]
+    )
+
+
+class Convergence(Model):
+    """Keep adding replications until the objective's 95 % CI is narrow enough."""
+
+    enabled: bool = False
+    metric: str = "npv"
+    relative_half_width: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
+    max_replications: Annotated[int, Field(ge=2, le=2000)] = 200
+
+
+class RunSettings(Model):
+    """How to run: horizon, sample, replications, seed, discounting."""
+
+    horizon_months: Annotated[int, Field(ge=1, le=120)] = 36
+    steps_per_month: Literal[1, 2, 4] = Field(1, description="behaviour steps per month")
+    discount_rate_annual: Annotated[float, Field(ge=0.0, le=1.0)] = 0.08
+    agents: Annotated[int, Field(ge=100, le=5_000_000)] = Field(
+        20_000, description="simulated customers (the sample)"
+    )
+    replications: Annotated[int, Field(ge=1, le=2000)] = 20
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 12345
+    counterfactual: Counterfactual = Field(default_factory=Counterfactual)
+    convergence: Convergence = Field(default_factory=Convergence)
+
+
+class Scenario(Model):
+    """A complete what-if: population, scheme, service, promotions, budget, run."""
+
+    schema_version: Literal[2] = SCHEMA_VERSION
+    name: Name
+    description: str = ""
+    currency: Literal["CNY"] = "CNY"
+    population: Population
+    segments: list[Segment] = Field(min_length=1)
+    tier_rules: TierRules = Field(default_factory=TierRules)
+    tiers: list[Tier] = Field(min_length=1)
+    service: Service
+    promotions: list[Promotion] = Field(default_factory=list)
+    budget: Budget = Field(default_factory=Budget)
+    run: RunSettings = Field(default_factory=RunSettings)
+
+    # -- convenience lookups -------------------------------------------------
+    def segment_index(self, name: str) -> int:
+        """Position of a segment by name (KeyError if absent)."""
+        return [s.name for s in self.segments].index(name)
+
+    def tier_index(self, name: str) -> int:
+        """Position of a tier by name (KeyError if absent)."""
+        return [t.name for t in self.tiers].index(name)
+
+
+def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
+    """Rules that span fields. Returns (path, value, what is allowed) for each breach."""
+    errs: list[tuple[str, object, str]] = []
+    seg_names = [x.name for x in s.segments]
+    tier_names = [t.name for t in s.tiers]
+    pool_names = [p.name for p in s.service.pools]
+
+    def unique(kind: str, names: list[str]) -> None:
+        seen: set[str] = set()
+        for i, n in enumerate(names):
+            if n in seen:
+                errs.append((f"{kind}[{i}].name", n, f"must be unique among {kind}"))
+            seen.add(n)
+
+    unique("segments", seg_names)
+    unique("tiers", tier_names)
+    unique("service.pools", pool_names)
+    unique("promotions", [p.name for p in s.promotions])
+
+    total = sum(x.share for x in s.segments)
+    if abs(total - 1.0) > 1e-6:
+        errs.append(("segments[*].share", round(total, 6), "shares must sum to 1"))
+    for k, v in s.population.acquisition.mix.items():
+        if k not in seg_names:
+            errs.append((f"population.acquisition.mix.{k}", v, f"must be one of {seg_names}"))
+    mix = s.population.acquisition.mix
+    if mix and abs(sum(mix.values()) - 1.0) > 1e-6:
+        errs.append(("population.acquisition.mix", round(sum(mix.values()), 6), "must sum to 1"))
+
+    if s.tiers[0].threshold_cny != 0 or s.tiers[0].min_orders != 0:
+        errs.append(("tiers[0].threshold_cny", s.tiers[0].threshold_cny,
+                     "the first tier is the entry tier: threshold 0 and min_orders 0"))
+    for i in range(1, len(s.tiers)):
+        if s.tiers[i].threshold_cny < s.tiers[i - 1].threshold_cny:
+            errs.append((f"tiers[{i}].threshold_cny", s.tiers[i].threshold_cny,
+                         f"must be >= tiers[{i - 1}].threshold_cny "
+                         f"({s.tiers[i - 1].threshold_cny})"))
+    for i, t in enumerate(s.tiers):
+        if t.pool is not None and t.pool not in pool_names:
+            errs.append((f"tiers[{i}].pool", t.pool, f"must be one of {pool_names}"))
+        for j, b in enumerate(t.benefits):
+            for k in b.segment_value:
+                if k not in seg_names:
+                    errs.append((f"tiers[{i}].benefits[{j}].segment_value.{k}", k,
+                                 f"must be one of {seg_names}"))
+    if s.service.default_pool is not None and s.service.default_pool not in pool_names:
+        errs.append(("service.default_pool", s.service.default_pool,
+                     f"must be one of {pool_names}"))
+    esc = s.service.escalation
+    if esc.to_pool is not None and esc.to_pool not in pool_names:
+        errs.append(("service.escalation.to_pool", esc.to_pool, f"must be one of {pool_names}"))
+    for i, p in enumerate(s.service.pools):
+        if not p.shifts:
+            errs.append((f"service.pools[{i}].shifts", [], "at least one shift"))
+        for j, sh in enumerate(p.shifts):
+            if sh.end_hour <= sh.start_hour:
+                errs.append((f"service.pools[{i}].shifts[{j}].end_hour", sh.end_hour,
+                             f"must be > start_hour ({sh.start_hour})"))
+    for i, pr in enumerate(s.promotions):
+        for k in pr.target_segments:
+            if k not in seg_names:
+                errs.append((f"promotions[{i}].target_segments", k, f"must be one of {seg_names}"))
+        for k in pr.target_tiers:
+            if k not in tier_names:
+                errs.append((f"promotions[{i}].target_tiers", k, f"must be one of {tier_names}"))
+        if pr.start_month > s.run.horizon_months:
+            errs.append((f"promotions[{i}].start_month", pr.start_month,
+                         f"must be <= run.horizon_months ({s.run.horizon_months})"))
+    cf = s.run.counterfactual
+    if cf.mode == "base_scenario" and not cf.base_scenario:
+        errs.append(("run.counterfactual.base_scenario", None,
+                     "a scenario file is required when mode = 'base_scenario'"))
+    return errs
