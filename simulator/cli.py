@@ -1,0 +1,305 @@
+"""Command-line interface: ``benefit-sim run|validate|list|export|compare|optimize|calibrate``.
+
+Every command drives the same engine as the GUI and reads the same result
+tables. Exit codes: 0 ok, 1 run failed or target missed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import threading
+from pathlib import Path
+
+from simulator.scenario import Scenario
+from simulator.scenario_io import ScenarioError, atomic_write_bytes, load
+
+SCENARIO_HELP = "scenario file, or the key of a shipped/user scenario (default: Xinghe today)"
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False)
+
+
+def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
+    """Load a scenario from a path or a library key (default scenario when None)."""
+    import scenarios
+
+    path = scenarios.shipped_path(scenarios.DEFAULT_SCENARIO) if arg is None \
+        else scenarios.resolve(arg)
+    return load(path), path
+
+
+def load_base(sc: Scenario, path: Path) -> Scenario | None:
+    """The base scenario a scenario names as its counterfactual (relative to its file)."""
+    cf = sc.run.counterfactual
+    if cf.mode != "base_scenario" or not cf.base_scenario:
+        return None
+    import scenarios
+
+    p = Path(cf.base_scenario)
+    if not p.is_absolute() and (path.parent / p).exists():
+        p = path.parent / p
+    return load(scenarios.resolve(p))
+
+
+def fmt_money(x: float) -> str:
+    """¥ with thousands separators and M/B suffixes for big amounts."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    a = abs(x)
+    if a >= 1e9:
+        return f"¥{x / 1e9:,.2f} B"
+    if a >= 1e6:
+        return f"¥{x / 1e6:,.2f} M"
+    return f"¥{x:,.0f}"
+
+
+def fmt_value(x: float, unit: str) -> str:
+    """A number with its unit, readable."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if unit == "CNY" or unit.startswith("CNY/"):
+        return fmt_money(x)
+    if unit.startswith("share"):
+        return f"{100 * x:.1f} %"
+    if unit == "ratio":
+        return f"{x:.2f}"
+    if unit == "hours":
+        return f"{x:.2f} h"
+    if unit == "month":
+        return f"{x:.1f}"
+    if unit == "score 0-1":
+        return f"{x:.3f}"
+    return f"{x:,.0f}"
+
+
+HEADLINE = ["npv", "roi", "incremental_contribution", "incremental_cost", "net_contribution",
+            "revenue", "total_cost", "payback_month", "ltv_per_customer", "ltv_uplift",
+            "active_customers_end", "churn_annual", "retention_12m", "repurchase_rate",
+            "service_wait_mean_hours", "service_wait_p90_hours", "sla_attainment",
+            "satisfaction_end"]
+
+
+def summary_table(res, title: str):
+    """A rich table of the headline metrics with intervals."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for col in ("metric", "mean", "95 % CI", "P10", "P50", "P90", "unit"):
+        t.add_column(col, justify="left" if col in ("metric", "unit") else "right")
+    for k in HEADLINE:
+        s = res.summary.get(k)
+        if s is None:
+            continue
+        ci = "n/a" if not math.isfinite(s.ci95_low) else \
+            f"{fmt_value(s.ci95_low, s.unit)} – {fmt_value(s.ci95_high, s.unit)}"
+        t.add_row(k, fmt_value(s.mean, s.unit), ci, fmt_value(s.p10, s.unit),
+                  fmt_value(s.p50, s.unit), fmt_value(s.p90, s.unit), s.unit)
+    return t
+
+
+def group_table(groups: dict, title: str, metrics=("revenue", "net_contribution",
+                                                   "incremental_contribution", "ltv_per_customer",
+                                                   "active_customers_end", "churn_annual")):
+    """Per-segment or per-tier means."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    t.add_column("")
+    for m in metrics:
+        t.add_column(m, justify="right")
+    for name, d in groups.items():
+        t.add_row(name, *[fmt_value(d[m].mean, d[m].unit) for m in metrics])
+    return t
+
+
+def run_with_progress(sc: Scenario, console, **kw):
+    """Run the engine with a progress bar on a terminal; Ctrl+C cancels cleanly."""
+    from simulator.runner import run
+
+    total = kw.get("replications") or sc.run.replications
+    if not console.is_terminal:
+        return run(sc, **kw)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    cancel = threading.Event()
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as prog:
+        task = prog.add_task("replications", total=total)
+
+        def cb(done, tot):
+            prog.update(task, completed=done, total=tot)
+
+        try:
+            return run(sc, progress=cb, cancel=cancel, **kw)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+
+
+def cmd_run(args) -> int:
+    """``benefit-sim run``."""
+    console = _console()
+    sc, path = resolve_scenario(args.scenario)
+    base = load_base(sc, path)
+    res = run_with_progress(sc, console, replications=args.replications, agents=args.agents,
+                            seed=args.seed, horizon_months=args.months, workers=args.workers,
+                            base=base)
+    res.meta["scenario_file"] = str(path)
+    m = res.meta
+    console.print(f"[bold]{sc.name}[/bold]  ({path.name})")
+    console.print(f"{m['replications']} replications × {m['agents']:,} agents "
+                  f"(1 agent = {m['customers_per_agent']:.1f} customers), {m['horizon_months']} "
+                  f"months, seed {m['seed']}, counterfactual: {m['counterfactual']}, "
+                  f"{m['elapsed_seconds']:.2f} s")
+    console.print(summary_table(res, "Summary over the horizon (CNY; 95 % CI across replications)"))
+    console.print(group_table(res.by_segment, "By segment (means)"))
+    console.print(group_table(res.by_tier, "By tier (means; flows by current tier, LTV by "
+                                           "tier at start)"))
+    if args.json:
+        atomic_write_bytes(args.json, json.dumps(res.to_json(), indent=2, ensure_ascii=False)
+                           .encode("utf-8"))
+        console.print(f"wrote {args.json}")
+    if args.csv:
+        d = Path(args.csv)
+        d.mkdir(parents=True, exist_ok=True)
+        for name in ("monthly", "service", "migration", "cohorts", "ltv", "kpis"):
+            df = getattr(res, name)
+            atomic_write_bytes(d / f"{name}.csv", df.to_csv(index=False).encode("utf-8"))
+        console.print(f"wrote CSV tables to {d}/")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    """``benefit-sim validate``: exit 2 with every problem listed."""
+    console = _console()
+    bad = 0
+    for f in args.files:
+        try:
+            sc = load(f)
+            console.print(f"[green]ok[/green] {f}: {sc.name}")
+        except ScenarioError as exc:
+            bad += 1
+            console.print(f"[red]invalid[/red] {f}: {len(exc.issues)} problem(s)")
+            for i in exc.issues:
+                console.print(f"  - {i}", markup=False)
+    return 2 if bad else 0
+
+
+def cmd_list(args) -> int:
+    """``benefit-sim list``: shipped and user scenarios."""
+    import scenarios
+    from rich.table import Table
+
+    t = Table(title="Scenarios")
+    for c in ("key", "name", "where", "status"):
+        t.add_column(c)
+    for e in scenarios.list_all():
+        t.add_row(e.key, e.title, "shipped" if e.shipped else str(e.path.parent),
+                  "ok" if e.error is None else "invalid")
+    _console().print(t)
+    return 0
+
+
+def _delegate(module: str, func: str):
+    def handler(args):
+        import importlib
+
+        return getattr(importlib.import_module(module), func)(args)
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    p = argparse.ArgumentParser(prog="benefit-sim", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command")
+
+    r = sub.add_parser("run", help="simulate a scenario and print its summary")
+    r.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    r.add_argument("--replications", "-r", type=int)
+    r.add_argument("--seed", "-s", type=int)
+    r.add_argument("--agents", "-n", type=int, help="simulated customers (sample size)")
+    r.add_argument("--months", type=int, help="horizon in months")
+    r.add_argument("--workers", type=int, help="processes (default: automatic)")
+    r.add_argument("--json", help="write the result file (docs/RESULTS.md)")
+    r.add_argument("--csv", help="write the tidy tables as CSV into this folder")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check scenario files; exit 2 if any is invalid")
+    v.add_argument("files", nargs="+")
+    v.set_defaults(func=cmd_validate)
+
+    ls = sub.add_parser("list", help="list shipped and user scenarios")
+    ls.set_defaults(func=cmd_list)
+
+    e = sub.add_parser("export", help="run a scenario and write its Excel workbook")
+    e.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    e.add_argument("--excel", required=True, help="output .xlsx")
+    e.add_argument("--replications", "-r", type=int)
+    e.add_argument("--seed", "-s", type=int)
+    e.add_argument("--agents", "-n", type=int)
+    e.add_argument("--force", action="store_true", help="overwrite an existing file")
+    e.set_defaults(func=_delegate("simulator.excel", "cli_export"))
+
+    c = sub.add_parser("compare", help="compare scenarios with a base; print KPI deltas")
+    c.add_argument("base", help="the base scenario")
+    c.add_argument("others", nargs="+", help="scenarios to compare with the base")
+    c.add_argument("--excel", help="also write the comparison workbook")
+    c.add_argument("--replications", "-r", type=int)
+    c.add_argument("--seed", "-s", type=int)
+    c.add_argument("--agents", "-n", type=int)
+    c.add_argument("--force", action="store_true", help="overwrite an existing file")
+    c.set_defaults(func=_delegate("simulator.compare", "cli_compare"))
+
+    o = sub.add_parser("optimize", help="split a budget across levers to maximise an objective")
+    o.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    o.add_argument("--budget", type=float, help="total CNY per month (default: today's spend)")
+    o.add_argument("--objective", choices=["npv", "roi", "ltv"])
+    o.add_argument("--json", help="write the allocation result")
+    o.add_argument("--excel", help="write the allocation workbook")
+    o.add_argument("--replications", "-r", type=int)
+    o.add_argument("--agents", "-n", type=int)
+    o.add_argument("--seed", "-s", type=int)
+    o.add_argument("--force", action="store_true", help="overwrite an existing file")
+    o.set_defaults(func=_delegate("simulator.budget", "cli_optimize"))
+
+    k = sub.add_parser("calibrate", help="compare a scenario with the studies' observed figures")
+    k.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    k.add_argument("--replications", "-r", type=int)
+    k.add_argument("--agents", "-n", type=int)
+    k.add_argument("--seed", "-s", type=int)
+    k.add_argument("--json", help="write the report as JSON")
+    k.set_defaults(func=_delegate("simulator.calibration", "cli_calibrate"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``benefit-sim`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["run"])
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (FileNotFoundError, PermissionError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

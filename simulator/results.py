@@ -1,0 +1,395 @@
+"""Result tables and summary statistics read by the CLI, the GUI and the Excel export.
+
+All money is CNY over the horizon unless the metric says otherwise; counts are
+real customers (the sample scaled by its weight). See docs/ENGINE_API.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulator.engine import METRICS, MI, SERVICE_METRICS, ArmOutput
+
+UNITS = {
+    "revenue": "CNY", "net_revenue": "CNY", "gross_margin": "CNY", "benefit_cost": "CNY",
+    "promotion_cost": "CNY", "service_cost": "CNY", "acquisition_cost": "CNY",
+    "total_cost": "CNY", "net_contribution": "CNY", "incremental_contribution": "CNY",
+    "incremental_cost": "CNY", "incremental_margin": "CNY", "npv": "CNY",
+    "npv_net_contribution": "CNY", "roi": "ratio", "payback_month": "month",
+    "ltv_per_customer": "CNY/customer", "ltv_uplift": "CNY/customer",
+    "active_customers_end": "customers", "members_end": "customers",
+    "new_customers": "customers", "churned_customers": "customers", "orders": "orders",
+    "churn_annual": "share/year", "retention_12m": "share", "repurchase_rate": "share",
+    "high_freq_sales_share": "share", "high_freq_customer_share": "share",
+    "service_wait_mean_hours": "hours", "service_wait_p90_hours": "hours",
+    "sla_attainment": "share", "utilisation": "share", "complaint_resolution_hours": "hours",
+    "satisfaction_end": "score 0-1", "contacts": "contacts",
+}
+
+SUMMARY_METRICS = list(UNITS)
+
+
+@dataclass
+class Stat:
+    """Mean with a 95 % confidence interval and percentiles across replications."""
+
+    mean: float
+    ci95_low: float
+    ci95_high: float
+    p10: float
+    p50: float
+    p90: float
+    unit: str = ""
+    n: int = 0
+
+    @classmethod
+    def of(cls, values, unit: str = "") -> "Stat":
+        """Summarise replication values (NaNs, e.g. 'no payback', are left out)."""
+        x = np.asarray(values, dtype=float)
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            nan = math.nan
+            return cls(nan, nan, nan, nan, nan, nan, unit, 0)
+        m = float(x.mean())
+        if x.size > 1:
+            half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+        else:
+            half = math.nan
+        p10, p50, p90 = (float(v) for v in np.percentile(x, [10, 50, 90]))
+        return cls(m, m - half, m + half, p10, p50, p90, unit, int(x.size))
+
+    @property
+    def half_width(self) -> float:
+        """Half the 95 % interval."""
+        return (self.ci95_high - self.ci95_low) / 2.0
+
+    def to_json(self) -> dict:
+        """JSON-safe dict (NaN becomes null)."""
+        d = asdict(self)
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in d.items()}
+
+
+def _safe_div(a, b):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+
+def _annual(churned, exposure):
+    r = _safe_div(churned, exposure)
+    return 1.0 - (1.0 - r) ** 12
+
+
+def _payback(cum: np.ndarray) -> float:
+    """First month from which the cumulative incremental cash flow stays >= 0."""
+    if cum.size == 0 or cum[-1] < 0:
+        return math.nan
+    neg = np.nonzero(cum < 0)[0]
+    return float(neg[-1] + 2) if neg.size else 1.0
+
+
+@dataclass
+class RunResult:
+    """Outputs of a run: tidy tables, per-replication KPIs and their summary."""
+
+    segments: list[str]
+    tiers: list[str]
+    pools: list[str]
+    horizon: int
+    discount: np.ndarray  # [H] discount factors
+    scn: list[ArmOutput]
+    cf: list[ArmOutput] | None
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------ raw arrays
+    def _stack(self, arm: str) -> np.ndarray:
+        outs = self.scn if arm == "scenario" else (self.cf or [])
+        return np.stack([o.monthly for o in outs]) if outs else np.zeros(
+            (0, self.horizon, len(self.segments), len(self.tiers), len(METRICS)))
+
+    @property
+    def replications(self) -> int:
+        """Number of replications."""
+        return len(self.scn)
+
+    @property
+    def arms(self) -> list[str]:
+        """Arms present in the result."""
+        return ["scenario", "counterfactual"] if self.cf else ["scenario"]
+
+    # ------------------------------------------------------------ tidy tables
+    def _cached(self, name, build):
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:
+            cache[name] = build()
+        return cache[name]
+
+    @property
+    def monthly(self) -> pd.DataFrame:
+        """arm × replication × month × segment × tier rows, one column per metric."""
+        def build():
+            frames = []
+            for arm in self.arms:
+                a = self._stack(arm)  # [R, H, S, T, M]
+                R, H, S, T, M = a.shape
+                idx = pd.MultiIndex.from_product(
+                    [[arm], range(R), range(1, H + 1), self.segments, self.tiers],
+                    names=["arm", "replication", "month", "segment", "tier"])
+                frames.append(pd.DataFrame(a.reshape(-1, M), index=idx, columns=METRICS))
+            return pd.concat(frames).reset_index()
+        return self._cached("monthly", build)
+
+    @property
+    def service(self) -> pd.DataFrame:
+        """arm × replication × month × pool rows."""
+        def build():
+            rows = []
+            for arm in self.arms:
+                outs = self.scn if arm == "scenario" else self.cf
+                for r, o in enumerate(outs):
+                    H, P, _ = o.service.shape
+                    for p in range(P):
+                        df = pd.DataFrame(o.service[:, p, :], columns=SERVICE_METRICS)
+                        df.insert(0, "pool", o.pool_names[p])
+                        df.insert(0, "month", np.arange(1, H + 1))
+                        df.insert(0, "replication", r)
+                        df.insert(0, "arm", arm)
+                        rows.append(df)
+            return pd.concat(rows, ignore_index=True)
+        return self._cached("service", build)
+
+    @property
+    def migration(self) -> pd.DataFrame:
+        """replication × from_tier × to_tier customers (today's customers, start → end)."""
+        def build():
+            to = self.tiers + ["(churned)"]
+            rows = [(r, self.tiers[i], to[j], float(o.migration[i, j]))
+                    for r, o in enumerate(self.scn)
+                    for i in range(len(self.tiers)) for j in range(len(to))]
+            return pd.DataFrame(rows, columns=["replication", "from_tier", "to_tier", "customers"])
+        return self._cached("migration", build)
+
+    def migration_matrix(self) -> pd.DataFrame:
+        """Mean share of each start tier ending in each tier (rows sum to 1)."""
+        m = self.migration.groupby(["from_tier", "to_tier"])["customers"].mean().unstack()
+        m = m.reindex(index=self.tiers, columns=self.tiers + ["(churned)"])
+        return m.div(m.sum(axis=1).replace(0, np.nan), axis=0)
+
+    @property
+    def cohorts(self) -> pd.DataFrame:
+        """arm × replication × cohort × age rows with the share still active."""
+        def build():
+            rows = []
+            for arm in self.arms:
+                outs = self.scn if arm == "scenario" else self.cf
+                for r, o in enumerate(outs):
+                    H = o.cohort_alive.shape[1]
+                    for c in range(H + 1):
+                        size = o.cohort_size[c]
+                        if size <= 0:
+                            continue
+                        start = max(c, 1)
+                        for m in range(start, H + 1):
+                            rows.append((arm, r, c, m - start, o.cohort_alive[c, m - 1] / size))
+            return pd.DataFrame(rows, columns=["arm", "replication", "cohort", "age_months",
+                                               "active_share"])
+        return self._cached("cohorts", build)
+
+    @property
+    def ltv(self) -> pd.DataFrame:
+        """arm × replication × segment × tier (at start) discounted LTV per customer."""
+        def build():
+            rows = []
+            for arm in self.arms:
+                outs = self.scn if arm == "scenario" else self.cf
+                for r, o in enumerate(outs):
+                    for s, sn in enumerate(self.segments):
+                        for t, tn in enumerate(self.tiers):
+                            n = o.ltv_n[s, t]
+                            rows.append((arm, r, sn, tn, n,
+                                         o.ltv_sum[s, t] / n if n > 0 else math.nan))
+            return pd.DataFrame(rows, columns=["arm", "replication", "segment", "tier",
+                                               "customers", "ltv_cny"])
+        return self._cached("ltv", build)
+
+    # --------------------------------------------------------------- KPIs
+    def _kpis_for(self, sel_s=slice(None), sel_t=slice(None), level: str = "all") -> pd.DataFrame:
+        """One row per replication of every summary metric for a slice of groups."""
+        a = self._stack("scenario")[:, :, sel_s, sel_t, :]
+        c = self._stack("counterfactual")[:, :, sel_s, sel_t, :] if self.cf else None
+        tot = a.sum(axis=(2, 3))  # [R, H, M]
+        R = a.shape[0]
+        k: dict[str, np.ndarray] = {}
+
+        def total(metric, arr=tot):
+            return arr[:, :, MI[metric]].sum(axis=1)
+
+        k["revenue"] = total("gross_revenue")
+        for mname in ("net_revenue", "gross_margin", "benefit_cost", "promotion_cost",
+                      "service_cost", "acquisition_cost", "total_cost", "net_contribution",
+                      "new_customers", "churned_customers", "orders", "contacts"):
+            k[mname] = total(mname)
+        net = tot[:, :, MI["net_contribution"]]
+        k["npv_net_contribution"] = (net * self.discount).sum(axis=1)
+        if c is not None:
+            ctot = c.sum(axis=(2, 3))
+            inc = net - ctot[:, :, MI["net_contribution"]]
+            k["incremental_contribution"] = inc.sum(axis=1)
+            k["incremental_cost"] = total("total_cost") - total("total_cost", ctot)
+            k["incremental_margin"] = total("gross_margin") - total("gross_margin", ctot)
+            k["npv"] = (inc * self.discount).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                k["roi"] = np.where(k["incremental_cost"] > 0,
+                                    k["incremental_contribution"] / k["incremental_cost"], np.nan)
+            k["payback_month"] = np.array([_payback(np.cumsum(inc[r])) for r in range(R)])
+        else:
+            for mname in ("incremental_contribution", "incremental_cost", "incremental_margin",
+                          "npv", "roi", "payback_month"):
+                k[mname] = np.full(R, np.nan)
+        active = tot[:, :, MI["active_customers"]]
+        k["churn_annual"] = _annual(total("churned_customers"), active.sum(axis=1))
+        members_end = tot[:, -1, MI["members_end"]]
+        k["active_customers_end"] = members_end
+        k["members_end"] = members_end
+        k["satisfaction_end"] = _safe_div(tot[:, -1, MI["satisfaction_sum"]], active[:, -1])
+        k["service_wait_mean_hours"] = _safe_div(total("wait_hours_sum"), total("waited_customers"))
+        # LTV and year-1 figures are by tier at the start.
+        ltv_s = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in self.scn])
+        ltv_n = np.array([o.ltv_n[sel_s, sel_t].sum() for o in self.scn])
+        k["ltv_per_customer"] = _safe_div(ltv_s, ltv_n)
+        if self.cf:
+            cl = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in self.cf])
+            cn = np.array([o.ltv_n[sel_s, sel_t].sum() for o in self.cf])
+            k["ltv_uplift"] = k["ltv_per_customer"] - _safe_div(cl, cn)
+        else:
+            k["ltv_uplift"] = np.full(R, np.nan)
+
+        def y1(name):
+            return np.array([o.y1[name][sel_s, sel_t].sum() for o in self.scn])
+
+        cust = y1("customers")
+        k["retention_12m"] = _safe_div(y1("retained"), cust)
+        k["repurchase_rate"] = _safe_div(y1("repurchasers"), cust)
+        k["high_freq_sales_share"] = _safe_div(y1("gross_high_freq"), y1("gross"))
+        k["high_freq_customer_share"] = _safe_div(y1("high_freq_customers"), cust)
+        if level == "all":
+            svc = [o.service for o in self.scn]  # [H, P, X]
+            w = np.array([s[:, :, 0].sum() for s in svc])
+
+            def wavg(col):
+                return _safe_div(np.array([(s[:, :, 0] * s[:, :, col]).sum() for s in svc]), w)
+
+            k["service_wait_mean_hours"] = wavg(SERVICE_METRICS.index("wait_mean_hours"))
+            k["service_wait_p90_hours"] = wavg(SERVICE_METRICS.index("wait_p90_hours"))
+            k["sla_attainment"] = wavg(SERVICE_METRICS.index("sla_attainment"))
+            k["utilisation"] = np.array([s[:, :, SERVICE_METRICS.index("utilisation")].mean()
+                                         for s in svc])
+            k["complaint_resolution_hours"] = wavg(SERVICE_METRICS.index("resolution_mean_hours"))
+        return pd.DataFrame(k)
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """One row per replication, one column per summary metric (whole shop)."""
+        return self._cached("kpis", lambda: self._kpis_for())
+
+    def _summarise(self, df: pd.DataFrame) -> dict[str, Stat]:
+        return {c: Stat.of(df[c].to_numpy(), UNITS.get(c, "")) for c in df.columns}
+
+    @property
+    def summary(self) -> dict[str, Stat]:
+        """Whole-shop metrics with mean, 95 % CI and P10/P50/P90."""
+        return self._cached("summary", lambda: self._summarise(self.kpis))
+
+    @property
+    def by_segment(self) -> dict[str, dict[str, Stat]]:
+        """Summary metrics per segment."""
+        return self._cached("by_segment", lambda: {
+            s: self._summarise(self._kpis_for(sel_s=slice(i, i + 1), level="group"))
+            for i, s in enumerate(self.segments)})
+
+    @property
+    def by_tier(self) -> dict[str, dict[str, Stat]]:
+        """Summary metrics per tier (flows by current tier; LTV, retention by tier at start)."""
+        return self._cached("by_tier", lambda: {
+            t: self._summarise(self._kpis_for(sel_t=slice(i, i + 1), level="group"))
+            for i, t in enumerate(self.tiers)})
+
+    # ------------------------------------------------------------ chart data
+    def band(self, metric: str, arm: str = "scenario", cumulative: bool = False) -> pd.DataFrame:
+        """Monthly total of a metric: mean and 95 % CI across replications."""
+        a = self._stack(arm)[..., MI[metric]].sum(axis=(2, 3))  # [R, H]
+        if cumulative:
+            a = np.cumsum(a, axis=1)
+        return self._band_frame(a)
+
+    def incremental_band(self, metric: str = "net_contribution",
+                         cumulative: bool = True) -> pd.DataFrame:
+        """Scenario minus counterfactual per month (cumulative by default), with CI."""
+        if not self.cf:
+            raise ValueError("this run has no counterfactual")
+        a = (self._stack("scenario")[..., MI[metric]].sum(axis=(2, 3))
+             - self._stack("counterfactual")[..., MI[metric]].sum(axis=(2, 3)))
+        if cumulative:
+            a = np.cumsum(a, axis=1)
+        return self._band_frame(a)
+
+    def band_by(self, metric: str, by: str = "tier", arm: str = "scenario") -> pd.DataFrame:
+        """Like :meth:`band` with one band per tier or segment (column ``by``)."""
+        a = self._stack(arm)[..., MI[metric]]  # [R, H, S, T]
+        names = self.tiers if by == "tier" else self.segments
+        frames = []
+        for i, nm in enumerate(names):
+            x = a[:, :, :, i].sum(axis=2) if by == "tier" else a[:, :, i, :].sum(axis=2)
+            f = self._band_frame(x)
+            f.insert(1, by, nm)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def service_band(self, column: str = "wait_mean_hours", pool: str | None = None,
+                     arm: str = "scenario") -> pd.DataFrame:
+        """A service metric per month (contact-weighted over pools unless one is named)."""
+        outs = self.scn if arm == "scenario" else self.cf
+        ci = SERVICE_METRICS.index(column)
+        rows = []
+        for o in outs:
+            s = o.service
+            if pool is not None:
+                rows.append(s[:, o.pool_names.index(pool), ci])
+            else:
+                w = s[:, :, 0]
+                rows.append(_safe_div((w * s[:, :, ci]).sum(1), w.sum(1)))
+        return self._band_frame(np.array(rows))
+
+    def _band_frame(self, a: np.ndarray) -> pd.DataFrame:
+        R = a.shape[0]
+        mean = np.nanmean(a, axis=0)
+        if R > 1:
+            half = stats.t.ppf(0.975, R - 1) * np.nanstd(a, axis=0, ddof=1) / math.sqrt(R)
+        else:
+            half = np.full_like(mean, np.nan)
+        return pd.DataFrame({"month": np.arange(1, a.shape[1] + 1), "mean": mean,
+                             "ci95_low": mean - half, "ci95_high": mean + half})
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self) -> dict:
+        """The documented result file (docs/RESULTS.md)."""
+        def block(d):
+            return {k: v.to_json() for k, v in d.items()}
+
+        return {
+            "format": "benefit-sim-result/1",
+            "meta": self.meta,
+            "summary": block(self.summary),
+            "by_segment": {s: block(v) for s, v in self.by_segment.items()},
+            "by_tier": {t: block(v) for t, v in self.by_tier.items()},
+            "migration_matrix": {
+                f: {t: (None if not np.isfinite(v) else float(v)) for t, v in row.items()}
+                for f, row in self.migration_matrix().iterrows()},
+        }

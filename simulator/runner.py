@@ -1,0 +1,192 @@
+"""Replications, the counterfactual under common random numbers, and parallel runs.
+
+``run`` is the one entry point the CLI, the GUI, the Excel export and the
+optimiser call. Replication r of a run with seed s always uses the random
+streams addressed by (s, r), whichever process runs it, so a run on two cores
+gives exactly the numbers of a run on one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable
+
+import numpy as np
+
+from simulator import __version__
+from simulator.engine import SWITCHES, ArmOutput, Simulation
+from simulator.results import RunResult
+from simulator.scenario import Scenario
+from simulator.scenario_io import scenario_hash
+from simulator.theory import monthly_rate
+
+
+class Cancelled(Exception):
+    """The run was cancelled by the caller."""
+
+
+def counterfactual_of(sc: Scenario, base: Scenario | None = None
+                      ) -> tuple[Scenario | None, tuple[str, ...], str]:
+    """The counterfactual arm: (scenario, switched-off parts, description)."""
+    cf = sc.run.counterfactual
+    if cf.mode == "none":
+        return None, (), "none"
+    if cf.mode == "base_scenario":
+        if base is None:
+            raise ValueError("run.counterfactual.mode is 'base_scenario' but no base scenario "
+                             "was given (load run.counterfactual.base_scenario first)")
+        return base, (), f"base scenario {base.name!r}"
+    off = tuple(x for x in SWITCHES if x in cf.switch_off)
+    return sc, off, "scheme off (" + ", ".join(off) + ")"
+
+
+def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str, ...],
+                    seed: int, rep: int, agents: int, horizon: int,
+                    cancel=None) -> tuple[ArmOutput, ArmOutput | None]:
+    """Both arms of one replication, on the same random streams."""
+    root = np.random.SeedSequence(seed)
+    a = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel).run()
+    b = None
+    if cf_sc is not None:
+        b = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel).run()
+    return a, b
+
+
+def _task(args):
+    return run_replication(*args)
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_WORKERS = 0
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A persistent process pool (spawned, so it is safe beside Qt threads)."""
+    global _POOL, _POOL_WORKERS
+    if _POOL is None or _POOL_WORKERS != workers:
+        if _POOL is not None:
+            _POOL.shutdown(cancel_futures=True)
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        _POOL_WORKERS = workers
+    return _POOL
+
+
+@atexit.register
+def shutdown_pool() -> None:
+    """Stop the worker processes (called at exit)."""
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(cancel_futures=True)
+        _POOL = None
+
+
+def _auto_workers(agents: int, horizon: int, replications: int) -> int:
+    cores = os.cpu_count() or 1
+    # Spawning workers costs about a second; only worth it for bigger runs.
+    if cores < 2 or replications < 4 or agents * horizon * replications < 5_000_000:
+        return 1
+    return min(cores, replications)
+
+
+def run(sc: Scenario, *, replications: int | None = None, agents: int | None = None,
+        seed: int | None = None, horizon_months: int | None = None, workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None, cancel=None,
+        base: Scenario | None = None) -> RunResult:
+    """Run a scenario's replications and its counterfactual; see docs/ENGINE_API.md."""
+    t0 = time.perf_counter()
+    R = replications if replications is not None else sc.run.replications
+    N = agents if agents is not None else sc.run.agents
+    S = seed if seed is not None else sc.run.seed
+    H = horizon_months if horizon_months is not None else sc.run.horizon_months
+    for name, v, lo in (("replications", R, 1), ("agents", N, 10), ("horizon_months", H, 1)):
+        if int(v) != v or v < lo:
+            raise ValueError(f"{name}: {v} must be a whole number >= {lo}")
+    if S < 0:
+        raise ValueError(f"seed: {S} must be >= 0")
+    cf_sc, off, cf_desc = counterfactual_of(sc, base)
+    conv = sc.run.convergence
+    target_total = conv.max_replications if conv.enabled else R
+    W = workers if workers is not None else _auto_workers(N, H, R)
+
+    results: dict[int, tuple[ArmOutput, ArmOutput | None]] = {}
+
+    def batch(reps: list[int], total: int) -> None:
+        if W <= 1:
+            for r in reps:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                results[r] = run_replication(sc, cf_sc, off, S, r, N, H, cancel)
+                if progress:
+                    progress(len(results), total)
+            return
+        ex = _pool(W)
+        futs = {ex.submit(_task, (sc, cf_sc, off, S, r, N, H)): r for r in reps}
+        try:
+            pending = set(futs)
+            while pending:
+                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for f in done:
+                    results[futs[f]] = f.result()
+                    if progress:
+                        progress(len(results), total)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+        except BaseException:
+            for f in futs:
+                f.cancel()
+            raise
+
+    batch(list(range(R)), target_total if conv.enabled else R)
+    converged = None
+    if conv.enabled:
+        while True:
+            res = _assemble(sc, cf_sc, results, H, {})
+            st = res.summary.get(conv.metric)
+            if st is None:
+                raise ValueError(f"run.convergence.metric: {conv.metric!r} must be one of "
+                                 f"{sorted(res.summary)}")
+            rel = abs(st.half_width / st.mean) if st.mean else float("inf")
+            converged = bool(np.isfinite(rel) and rel <= conv.relative_half_width)
+            n = len(results)
+            if converged or n >= conv.max_replications:
+                break
+            # Estimate the replications needed from the current spread.
+            need = int(np.ceil(n * (rel / conv.relative_half_width) ** 2)) if np.isfinite(rel) \
+                else 2 * n
+            more = int(min(conv.max_replications, max(need, n + W)) - n)
+            batch(list(range(n, n + more)), conv.max_replications)
+    meta = {
+        "product": "benefit-sim",
+        "version": __version__,
+        "scenario": sc.name,
+        "scenario_hash": scenario_hash(sc),
+        "seed": S,
+        "replications": len(results),
+        "agents": N,
+        "customers": sc.population.customers,
+        "customers_per_agent": sc.population.customers / N,
+        "horizon_months": H,
+        "counterfactual": cf_desc,
+        "discount_rate_annual": sc.run.discount_rate_annual,
+        "workers": W,
+        "convergence": ({"metric": conv.metric, "target_relative_half_width":
+                         conv.relative_half_width, "converged": converged}
+                        if conv.enabled else None),
+        "elapsed_seconds": None,
+    }
+    res = _assemble(sc, cf_sc, results, H, meta)
+    meta["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
+    return res
+
+
+def _assemble(sc, cf_sc, results, H, meta) -> RunResult:
+    order = sorted(results)
+    disc = (1.0 + monthly_rate(sc.run.discount_rate_annual)) ** -np.arange(1, H + 1)
+    scn = [results[r][0] for r in order]
+    cf = [results[r][1] for r in order] if cf_sc is not None else None
+    return RunResult([s.name for s in sc.segments], [t.name for t in sc.tiers],
+                     scn[0].pool_names, H, disc, scn, cf, meta)

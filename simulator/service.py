@@ -1,0 +1,240 @@
+"""The customer-service stage: a real-scale SimPy queue over representative days.
+
+Design (see docs/MODEL_NOTES.md, "Service queue"):
+
+* Each month the engine knows the real shop's expected contact arrivals per
+  (pool, priority class) — the agent sample's contact intensities scaled by the
+  sample weight, never a scaled-down copy of the queue.
+* For those rates the pools are simulated in SimPy at full scale: every pool is
+  a ``PriorityResource`` with one slot per agent on the largest shift; shift
+  changes are modelled by "off-duty" requests that take slots ahead of
+  customers (non-preemptive: an agent finishes the current contact first).
+  Arrivals are Poisson, uniform over the day; handling times exponential or
+  lognormal.
+* The simulated window is one warm-up day plus as many whole days as needed to
+  observe ``window_contacts`` contacts (at least one day, at most 14). Its cost
+  depends on the contacts per day of the real shop, capped by the window size,
+  not on the sample size.
+* Windows are cached per load key: the arrival rates are quantised to a 2 %
+  grid, so months with the same load reuse a window. Each key has
+  ``VARIANTS`` independent windows and replication r uses variant r mod
+  VARIANTS, so window noise shows in the spread between replications (for
+  runs with more replications than variants, part of it is shared). A
+  window's seed derives from its key, the scenario seed and the variant, so
+  the result does not depend on which process computes it or in what order.
+* Customers who contacted service draw their waits from the window's wait
+  sample of their class (one uniform each: common random numbers hold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+HOURS_PER_DAY = 24.0
+DAYS_PER_MONTH = 365.25 / 12.0
+GRID = 0.02  # relative quantisation of arrival rates for the window cache
+MAX_DAYS = 14
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A pool as the queue sees it (hashable, for the cache)."""
+
+    name: str
+    shifts: tuple[tuple[float, float, int], ...]  # (start_hour, end_hour, staff)
+    handle_hours: float
+    distribution: str  # "exponential" | "lognormal"
+    handle_cv: float
+
+    def staff_at(self, hour_of_day: float) -> int:
+        """Staff on duty at an hour of the day (overlapping shifts add up)."""
+        return sum(s for a, b, s in self.shifts if a <= hour_of_day < b)
+
+    @property
+    def max_staff(self) -> int:
+        """Largest number on duty at any time."""
+        edges = sorted({a for a, _, _ in self.shifts} | {0.0})
+        return max((self.staff_at(h) for h in edges), default=0)
+
+    @property
+    def agent_hours_per_day(self) -> float:
+        """Paid agent-hours per day."""
+        return sum((b - a) * s for a, b, s in self.shifts)
+
+
+@dataclass
+class WindowResult:
+    """What one simulated window says about a pool's classes."""
+
+    waits: dict[int, np.ndarray]  # priority -> sorted wait sample, hours
+    utilisation: float
+    contacts_per_hour: float = 0.0
+    busy_fraction: float = 0.0  # share of contacts that waited at all
+    days: int = 0
+    simulated_contacts: int = 0
+
+    def mean_wait(self) -> float:
+        """Mean wait over all classes in the window (hours)."""
+        allw = np.concatenate(list(self.waits.values())) if self.waits else np.zeros(0)
+        return float(allw.mean()) if allw.size else 0.0
+
+
+def quantise(rate: float) -> int:
+    """Grid index of a positive rate on a 2 % log grid (0 for no arrivals)."""
+    if rate <= 0:
+        return -(10**9)
+    return int(round(math.log(rate) / math.log1p(GRID)))
+
+
+def dequantise(q: int) -> float:
+    """Inverse of :func:`quantise` (grid point)."""
+    if q <= -(10**8):
+        return 0.0
+    return (1.0 + GRID) ** q
+
+
+def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
+                         window_contacts: int) -> WindowResult:
+    """Run the real-scale queue of one pool in SimPy and return wait samples per class.
+
+    ``rates_per_hour`` maps priority class (higher = served first) to its
+    Poisson arrival rate per hour. Waits are the time from arrival to the start
+    of handling (first response), in hours.
+    """
+    rng = np.random.default_rng(seed)
+    total_rate = sum(rates_per_hour.values())
+    waits: dict[int, list[float]] = {p: [] for p in rates_per_hour}
+    if total_rate <= 0:
+        return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
+    cap = pool.max_staff
+    if cap <= 0:
+        # Nobody ever answers: waits are effectively unbounded; report a month.
+        return WindowResult({p: np.full(1, DAYS_PER_MONTH * 24) for p in rates_per_hour}, 1.0,
+                            total_rate)
+    per_day = total_rate * HOURS_PER_DAY
+    days = int(min(MAX_DAYS, max(1, math.ceil(window_contacts / per_day))))
+    horizon = HOURS_PER_DAY * (days + 1)  # one warm-up day
+    warm = HOURS_PER_DAY
+
+    # Arrivals: merged Poisson stream with class labels (drawn up front).
+    n_expected = total_rate * horizon
+    n = rng.poisson(n_expected)
+    times = np.sort(rng.uniform(0.0, horizon, size=n))
+    classes = np.array(sorted(rates_per_hour))
+    probs = np.array([rates_per_hour[c] for c in classes]) / total_rate
+    labels = classes[rng.choice(len(classes), size=n, p=probs)] if n else np.zeros(0, int)
+    if pool.distribution == "exponential":
+        handle = rng.exponential(pool.handle_hours, size=n)
+    else:
+        cv = max(pool.handle_cv, 1e-9)
+        sigma2 = math.log1p(cv * cv)
+        mu = math.log(pool.handle_hours) - sigma2 / 2.0
+        handle = rng.lognormal(mu, math.sqrt(sigma2), size=n)
+
+    env = simpy.Environment()
+    res = simpy.PriorityResource(env, capacity=cap)
+    busy = [0.0]  # agent-hours spent handling inside the measured window
+
+    # Shift changes: block (cap - staff) slots with top-priority "off duty" requests.
+    changes = sorted({0.0} | {a for a, _, _ in pool.shifts} | {b for _, b, _ in pool.shifts})
+    changes = [h for h in changes if h < HOURS_PER_DAY]
+
+    def rota(env):
+        held: list = []
+        for day in range(days + 1):
+            for h in changes:
+                t = day * HOURS_PER_DAY + h
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                want_blocked = cap - pool.staff_at(h)
+                while len(held) > want_blocked:
+                    req = held.pop()
+                    if req.triggered:
+                        res.release(req)
+                    else:
+                        req.cancel()
+                while len(held) < want_blocked:
+                    held.append(res.request(priority=-(10**9)))
+
+    def contact(env, prio: int, service: float, arrive: float):
+        with res.request(priority=-prio) as req:
+            yield req
+            if arrive >= warm:
+                waits[prio].append(env.now - arrive)
+            start = env.now
+            yield env.timeout(service)
+            end = env.now
+            lo, hi = max(start, warm), min(end, horizon)
+            if hi > lo:
+                busy[0] += hi - lo
+
+    def source(env):
+        for i in range(n):
+            t = times[i]
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(contact(env, int(labels[i]), float(handle[i]), float(t)))
+
+    env.process(rota(env))
+    env.process(source(env))
+    # Let contacts that arrived in the window finish, so late waits are observed.
+    env.run(until=horizon + HOURS_PER_DAY * 3)
+    # Contacts still unanswered at the end: their wait is at least the time so far.
+    out = {}
+    for p in rates_per_hour:
+        w = np.asarray(waits[p], dtype=float)
+        out[p] = np.sort(w) if w.size else np.zeros(1)
+    paid = pool.agent_hours_per_day * days
+    util = min(1.0, busy[0] / paid) if paid > 0 else 1.0
+    measured = np.concatenate(list(out.values()))
+    return WindowResult(out, util, total_rate, float((measured > 1e-9).mean()), days,
+                        int(measured.size))
+
+
+VARIANTS = 4  # independent windows per load key; replication r uses variant r % VARIANTS
+_CACHE: dict = {}  # process-wide: the key holds everything the window depends on
+_CACHE_MAX = 2000
+
+
+def clear_cache() -> None:
+    """Forget every simulated window (benchmarks use it to time cold runs)."""
+    _CACHE.clear()
+
+
+@dataclass
+class ServiceStage:
+    """Hands out queue windows per load key; a window is a pure function of its key.
+
+    The key holds the pool's specification, the quantised arrival rates, the
+    window size, the scenario seed and the variant, so windows can be shared by
+    every run in the process without changing any result.
+    """
+
+    pools: dict[str, PoolSpec]
+    seed: int
+    window_contacts: int
+    variant: int = 0
+    simulated_windows: int = 0
+
+    def window(self, pool: str, rates_per_hour: dict[int, float]) -> WindowResult:
+        """The (cached) window for a pool at the given arrival rates per class."""
+        spec = self.pools[pool]
+        qkey = tuple(sorted((p, quantise(r)) for p, r in rates_per_hour.items() if r > 0))
+        key = (spec, qkey, self.window_contacts, self.seed, self.variant)
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        rates = {p: dequantise(q) for p, q in qkey}
+        digest = hashlib.sha256(repr((self.seed, key)).encode()).digest()
+        seed = int.from_bytes(digest[:8], "little")
+        res = simulate_pool_window(spec, rates, seed, self.window_contacts)
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = res
+        self.simulated_windows += 1
+        return res

@@ -1,0 +1,69 @@
+"""Closed forms the engine is checked against (Erlang C, geometric LTV)."""
+
+from __future__ import annotations
+
+import math
+
+
+def erlang_c(servers: int, arrival_per_hour: float, service_per_hour: float) -> float:
+    """Probability that an arriving contact waits (M/M/c, Erlang C).
+
+    Computed with the stable recursion on Erlang B: B(0)=1,
+    B(k) = a·B(k-1) / (k + a·B(k-1)), then C = B / (1 - ρ(1 - B)).
+    """
+    if servers <= 0:
+        raise ValueError(f"servers: {servers} must be >= 1")
+    a = arrival_per_hour / service_per_hour  # offered load, Erlangs
+    rho = a / servers
+    if rho >= 1.0:
+        return 1.0
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = a * b / (k + a * b)
+    return b / (1.0 - rho * (1.0 - b))
+
+
+def mmc_mean_wait_hours(servers: int, arrival_per_hour: float, service_per_hour: float) -> float:
+    """Mean time in queue W_q = C / (c·μ − λ) for M/M/c."""
+    c = erlang_c(servers, arrival_per_hour, service_per_hour)
+    cap = servers * service_per_hour - arrival_per_hour
+    return math.inf if cap <= 0 else c / cap
+
+
+def mmc_wait_exceeds(servers: int, arrival_per_hour: float, service_per_hour: float,
+                     t_hours: float) -> float:
+    """P(W_q > t) = C · exp(−(c·μ − λ)·t) for M/M/c."""
+    c = erlang_c(servers, arrival_per_hour, service_per_hour)
+    cap = servers * service_per_hour - arrival_per_hour
+    return 1.0 if cap <= 0 else c * math.exp(-cap * t_hours)
+
+
+def geometric_ltv(order_prob: float, order_value: float, margin: float, retention: float,
+                  monthly_discount: float, months: int) -> float:
+    """Expected discounted contribution of one customer over ``months`` months.
+
+    Timing convention of the engine: a customer alive at the start of month t
+    (t = 1..H) buys during month t, the month's cash flow is discounted by
+    (1+i)^-t (end of month), then the customer may churn at the end of month t.
+    So survival into month t is retention^(t-1).
+    """
+    per_month = order_prob * order_value * margin
+    total = 0.0
+    for t in range(1, months + 1):
+        total += per_month * retention ** (t - 1) / (1.0 + monthly_discount) ** t
+    return total
+
+
+def geometric_survivors(start: float, retention: float, month: int) -> float:
+    """Expected customers alive at the start of month ``month`` (1-based)."""
+    return start * retention ** (month - 1)
+
+
+def monthly_rate(annual_rate: float) -> float:
+    """Monthly compounding rate equivalent to an annual rate."""
+    return (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
+
+
+def monthly_hazard(annual_churn: float) -> float:
+    """Monthly churn probability equivalent to an annual churn share."""
+    return 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
