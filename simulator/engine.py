@@ -52,6 +52,7 @@ MI = {m: i for i, m in enumerate(METRICS)}
 SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainment",
                    "utilisation", "staff_cost", "resolution_mean_hours")
 SAT_RELAX = 0.3  # share of the gap to the satisfaction target closed each month
+CHUNK = 16384  # customers per chunk: keeps the working set in cache
 
 
 @dataclass
@@ -201,6 +202,7 @@ class Simulation:
         self.debt = np.zeros(n, dtype=np.float32)
         self.y1_orders = np.zeros(n, dtype=np.int16)
         self.tier_start = np.zeros(n, dtype=np.int8)
+        self.y1_gross = np.zeros(self.n0)
         n0 = self.n0
         seg = self.s_seg[:n0]
         self.sat[:n0] = self.sat0[seg]
@@ -297,6 +299,115 @@ class Simulation:
             self._review(m)
 
     # ------------------------------------------------------------- the month
+    def _gens(self, m: int) -> dict:
+        """Fresh generators for the month's draws; chunks draw from them in order."""
+        K = self.K
+        g = {}
+        for k in range(K):
+            for p in (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
+                      st.CHURN):
+                g[(p, k)] = self.rs.gen(p, m, k)
+        for cp in self.promos:
+            if cp.index in self.active_promos:
+                g[(st.PROMO_REACH + 2 * cp.index,)] = self.rs.gen(st.PROMO_REACH + 2 * cp.index, m)
+                g[(st.PROMO_REDEEM + 2 * cp.index,)] = self.rs.gen(st.PROMO_REDEEM + 2 * cp.index, m)
+        nxt = [r for r in sorted(self.review_at) if r >= m]
+        self._task_review = None
+        rules = self.sc.tier_rules
+        if (self.tiers_on and rules.downgrade == "keep_task" and self.benefits_on and nxt
+                and nxt[0] - m < 3):
+            self._task_review = nxt[0]
+            g[(st.TASK,)] = self.rs.gen(st.TASK, nxt[0])
+        return g
+
+    def _inputs(self, a: int, b: int, gens: dict, promo_reach: dict) -> dict:
+        """Per-customer rates and multipliers for customers a..b-1 this month."""
+        S = self.S
+        si = self.s_seg[a:b].astype(np.intp)
+        tier = self.tier[a:b]
+        alive = self.alive[a:b]
+        g = tier.astype(np.intp) * S + si  # group id, [T, S] order
+        order_mult = np.take(self.eff.order, g)
+        spend_mult = np.take(self.eff.spend, g)
+        churn_mult = np.take(self.eff.churn, g)
+        compl_mult = np.take(self.eff.complaints, g)
+        sat_target = np.take(self.sat0, si) + np.take(self.eff.sat_shift, g)
+        margin = np.take(self.margin, si)
+        nn = b - a
+        if self._task_review is not None:
+            rules = self.sc.tier_rules
+            u = gens[(st.TASK,)].random(nn)
+            at_risk = alive & (self._qualified(slice(a, b)) < tier)
+            takes = at_risk & (u < rules.keep_task_completion)
+            spend_mult = np.where(takes, spend_mult * (1 + rules.keep_task_spend_uplift),
+                                  spend_mult)
+        base_lam = np.take(self.base_rate, si) * self.s_frailty[a:b] * order_mult
+        extra = np.zeros(nn)
+        disc_share = np.zeros(nn)
+        reached_cost = np.zeros(nn)
+        chan = []  # (channel index, cost per customer array)
+        pull = np.zeros(nn)
+        for cp in self.promos:
+            f = self.active_promos.get(cp.index)
+            if f is None:
+                continue
+            p = cp.promo
+            u_reach = gens[(st.PROMO_REACH + 2 * cp.index,)].random(nn)
+            u_red = gens[(st.PROMO_REDEEM + 2 * cp.index,)].random(nn)
+            reach = promo_reach.get(cp.index, 0.0)
+            if reach <= 0:
+                continue
+            targeted = alive & np.take(cp.target, g)
+            reached = targeted & (u_reach < reach)
+            redeem = reached & (u_red < np.take(cp.redeem_prob, si))
+            if cp.channel < len(PROMO_CHANNELS) and p.cost_per_contact_cny > 0:
+                c = reached * p.cost_per_contact_cny
+                chan.append((cp.channel, c))
+                reached_cost += c
+            extra += np.where(redeem, base_lam * (p.effect.order_rate * f), 0.0)
+            spend_mult = np.where(redeem, spend_mult * (1 + p.effect.spend_per_order * f),
+                                  spend_mult)
+            churn_mult = np.where(redeem, churn_mult * max(0.0, 1 + p.effect.churn), churn_mult)
+            in_promo = f * (1 + p.effect.order_rate) / (1 + f * p.effect.order_rate)
+            disc_share += np.where(redeem, in_promo * p.discount_share *
+                                   np.take(cp.above_threshold, si), 0.0)
+            margin = margin + np.where(redeem, in_promo * p.margin_change, 0.0)
+            sat_target = np.where(redeem, sat_target + p.effect.satisfaction, sat_target)
+            pull = np.where(redeem, np.maximum(pull, p.pull_forward_share), pull)
+        lam = np.where(alive, np.maximum(0.0, base_lam + extra - self.debt[a:b]), 0.0)
+        cls = np.take(self.class_of_tier, tier.astype(np.intp))
+        if self.esc_n > 0:
+            cls = np.where(self.complaints_window[a:b] >= self.esc_n - 1, self.esc_class, cls)
+        q_rate = lam * (np.take(self.cpo, si) * (1 - self.deflect)
+                        + np.take(self.cmp, si) * compl_mult)
+        return dict(si=si, g=g, alive=alive, spend_mult=spend_mult, churn_mult=churn_mult,
+                    compl_mult=compl_mult, sat_target=sat_target, margin=margin, lam=lam,
+                    extra=extra, pull=pull, disc_share=disc_share, chan=chan,
+                    reached_cost=reached_cost, cls=cls, q_rate=q_rate)
+
+    def _promo_reach(self, m: int) -> dict[int, float]:
+        """Share of each active campaign's targets it reaches (budget caps included)."""
+        out = {}
+        n = self.n
+        if not self.active_promos:
+            return out
+        seg = self.s_seg[:n].astype(np.intp)
+        g = self.tier[:n].astype(np.intp) * self.S + seg
+        alive = self.alive[:n]
+        for cp in self.promos:
+            if cp.index not in self.active_promos:
+                continue
+            p = cp.promo
+            reach = p.reach_share
+            if p.budget_cny is not None:
+                n_t = float(np.count_nonzero(alive & np.take(cp.target, g))) * self.weight
+                if p.cost_per_contact_cny > 0 and n_t > 0:
+                    reach = min(reach, p.budget_cny / (p.cost_per_contact_cny * n_t))
+                elif p.budget_cny <= 0:
+                    reach = 0.0
+            out[cp.index] = reach
+        return out
+
     def _acquire(self, m: int) -> None:
         x = self.new_per_month / self.weight
         u = self.rs.uniform(1, st.ACQUISITION, m)[0]
@@ -317,104 +428,21 @@ class Simulation:
 
     def _month(self, m: int) -> None:
         self._acquire(m)
-        n = self.n
-        w = self.weight
-        seg = self.s_seg[:n]
-        tier = self.tier[:n]
-        alive = self.alive[:n]
-        S, T = self.S, self.T
-        g = tier.astype(np.int64) * S + seg  # group id in [T, S] order
+        n, w, S, T, K = self.n, self.weight, self.S, self.T, self.K
         G = S * T
-        acc = np.zeros((len(METRICS), G))
+        chunks = [(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
+        reach = self._promo_reach(m)
 
-        def add(metric: str, values, weight_real: bool = True) -> None:
-            acc[MI[metric]] += np.bincount(g, weights=values, minlength=G) * (w if weight_real else 1)
-
-        self.out.cohort_alive[:, m - 1] = np.bincount(self.join[:n][alive], minlength=self.H + 1)[
-            : self.H + 1] * w
-        add("active_customers", alive.astype(np.float64))
-        if self.new_idx.size:
-            acc[MI["new_customers"]] += np.bincount(
-                g[self.new_idx], minlength=G) * w
-
-        # Multipliers from tier benefits (and points) for each customer.
-        ts = tier.astype(np.int64) * S + seg
-        order_mult = self.eff.order.ravel()[ts]
-        spend_mult = self.eff.spend.ravel()[ts]
-        churn_mult = self.eff.churn.ravel()[ts]
-        compl_mult = self.eff.complaints.ravel()[ts]
-        sat_target = self.sat0[seg] + self.eff.sat_shift.ravel()[ts]
-        margin = self.margin[seg].copy()
-
-        # Keep-your-tier task: members below their tier's threshold near a review work for it.
-        rules = self.sc.tier_rules
-        if self.tiers_on and rules.downgrade == "keep_task" and self.benefits_on:
-            nxt = [r for r in self.review_at if r >= m]
-            if nxt and nxt[0] - m < 3:
-                at_risk = alive & (self._qualified(slice(0, n)) < tier)
-                takes = at_risk & (self.rs.uniform(n, st.TASK, nxt[0]) < rules.keep_task_completion)
-                spend_mult = np.where(takes, spend_mult * (1 + rules.keep_task_spend_uplift),
-                                      spend_mult)
-
-        # Promotions active this month.
-        promo_disc_share = np.zeros(n)  # share of order value given away
-        promo_margin = np.zeros(n)
-        extra_rate = np.zeros(n)
-        chan_cost = np.zeros((len(PROMO_CHANNELS), G))
-        chan_cost_agent = np.zeros(n)
-        base_lam = self.base_rate[seg] * self.s_frailty[:n] * order_mult
-        for cp in self.promos:
-            f = self.active_promos.get(cp.index)
-            if f is None:
-                continue
-            p = cp.promo
-            targeted = alive & cp.target.ravel()[ts]
-            n_t = int(targeted.sum())
-            if n_t == 0:
-                continue
-            reach = p.reach_share
-            if p.budget_cny is not None:
-                if p.cost_per_contact_cny > 0:
-                    reach = min(reach, p.budget_cny / (p.cost_per_contact_cny * n_t * w))
-                elif p.budget_cny <= 0:
-                    reach = 0.0
-            u_reach = self.rs.uniform(n, st.PROMO_REACH + 2 * cp.index, m)
-            reached = targeted & (u_reach < reach)
-            u_red = self.rs.uniform(n, st.PROMO_REDEEM + 2 * cp.index, m)
-            redeem = reached & (u_red < cp.redeem_prob[seg])
-            if cp.channel < len(PROMO_CHANNELS):
-                c = reached * p.cost_per_contact_cny
-                chan_cost[cp.channel] += np.bincount(g, weights=c, minlength=G) * w
-                chan_cost_agent += c
-            u_o = p.effect.order_rate * f
-            extra_rate += np.where(redeem, base_lam * u_o, 0.0)
-            spend_mult = np.where(redeem, spend_mult * (1 + p.effect.spend_per_order * f),
-                                  spend_mult)
-            churn_mult = np.where(redeem, churn_mult * max(0.0, 1 + p.effect.churn), churn_mult)
-            in_promo = f * (1 + p.effect.order_rate) / (1 + f * p.effect.order_rate)
-            promo_disc_share += np.where(redeem, in_promo * p.discount_share *
-                                         cp.above_threshold[seg], 0.0)
-            promo_margin += np.where(redeem, in_promo * p.margin_change, 0.0)
-            sat_target = np.where(redeem, sat_target + p.effect.satisfaction, sat_target)
-        margin = margin + promo_margin
-
-        lam_month = np.where(alive, np.maximum(0.0, base_lam + extra_rate - self.debt[:n]), 0.0)
-        self.debt[:n] = 0.0
-        if self.promos and extra_rate.any():
-            pf = np.zeros(n)
-            for cp in self.promos:
-                if cp.index in self.active_promos:
-                    pf = np.maximum(pf, cp.promo.pull_forward_share)
-            self.debt[:n] = (extra_rate * pf).astype(np.float32)
-
-        # Service: expected queued contacts per customer -> real arrival rates per class.
-        cls = self.class_of_tier[tier]
-        if self.esc_n > 0:
-            escalated = self.complaints_window[:n] >= self.esc_n - 1
-            cls = np.where(escalated, self.esc_class, cls)
-        q_rate = lam_month * (self.cpo[seg] * (1 - self.deflect) + self.cmp[seg] * compl_mult)
+        # Pass 1: the real shop's expected contact load per service class.
+        gens = self._gens(m)
+        class_q = np.zeros(len(self.classes))
+        inputs = []
+        for a, b in chunks:
+            x = self._inputs(a, b, gens, reach)
+            inputs.append(x)
+            class_q += np.bincount(x["cls"], weights=x["q_rate"], minlength=len(self.classes))
         days = DAYS_PER_MONTH
-        class_rate = np.bincount(cls, weights=q_rate, minlength=len(self.classes)) * w / (days * 24)
+        class_rate = class_q * w / (days * 24)
         windows = {}
         svc_out = self.out.service[m - 1]
         total_staff_cost = 0.0
@@ -432,118 +460,162 @@ class Simulation:
             svc_out[pi] = (contacts, mean_w, float(np.quantile(allw, 0.9)),
                            float((allw <= self.sc.service.sla_hours).mean()), win.utilisation,
                            staff_cost, mean_w + pool.handle_minutes / 60 + pool.followup_hours)
-        q_total = q_rate.sum()
-        bot_cost_agent = lam_month * self.cpo[seg] * self.deflect * self.bot_cost
-        if q_total > 0:
-            service_agent = q_rate * (total_staff_cost / (q_total * w)) + bot_cost_agent
-        else:
-            service_agent = np.where(alive, total_staff_cost / max(alive.sum() * w, 1e-9), 0.0) \
-                + bot_cost_agent
-
-        # Behaviour steps within the month.
-        K = self.K
-        orders = np.zeros(n, dtype=np.int32)
-        gross = np.zeros(n)
-        complaints_m = np.zeros(n, dtype=np.int32)
-        queued_m = np.zeros(n, dtype=np.int32)
-        wait_sum = np.zeros(n)
-        churned = np.zeros(n, dtype=bool)
-        h_step = 1.0 - (1.0 - self.hazard[seg]) ** (1.0 / K)
-        for k in range(K):
-            live = alive & ~churned
-            lam = np.where(live, lam_month / K, 0.0)
-            o = st.poisson_inverse(self.rs.uniform(n, st.ORDERS, m, k), lam)
-            z = self.rs.normal(n, st.SPEND, m, k)
-            value = np.exp(self.spend_mu[seg] + self.spend_sigma[seg] * z) * spend_mult
-            gross += o * value
-            orders += o
-            qn = st.poisson_inverse(self.rs.uniform(n, st.QUESTIONS, m, k), o * self.cpo[seg])
-            cn = st.poisson_inverse(self.rs.uniform(n, st.COMPLAINTS, m, k),
-                                    o * self.cmp[seg] * compl_mult)
-            q_queued = (qn > 0) & (self.rs.uniform(n, st.BOT, m, k) >= self.deflect)
-            has_q = q_queued | (cn > 0)
-            waits = np.zeros(n)
-            if has_q.any():
-                u_w = self.rs.uniform(n, st.WAIT, m, k)
-                for c in range(len(self.classes)):
-                    sel = has_q & (cls == c)
-                    if not sel.any():
-                        continue
-                    sample = windows[self.class_pool[c]].waits.get(self.classes[c][1])
-                    if sample is None or sample.size == 0:
-                        continue
-                    waits[sel] = sample[(u_w[sel] * sample.size).astype(np.int64)]
-            wait_sum += waits
-            complaints_m += cn
-            queued_m += np.where(q_queued, qn, 0) + cn
-            # Satisfaction: relax toward target, minus penalties for slow service.
-            pen = np.where(has_q, np.maximum(0.0, waits - self.tol[seg]), 0.0) * \
-                self.sc.service.wait_satisfaction_per_hour
-            if cn.any():
-                pools = self.class_pool[cls]
-                follow = np.array([p.followup_hours + p.handle_minutes / 60
-                                   for p in self.pool_objs])[pools]
-                slow = (cn > 0) & (waits + follow > self.sc.service.slow_resolution_hours)
-                pen = pen + slow * self.sc.service.slow_resolution_penalty
-            sat = self.sat[:n].astype(np.float64)
-            sat = sat + (SAT_RELAX / K) * (sat_target - sat) - pen * self.sens_service[seg]
-            sat = np.clip(sat, 0.0, 1.0)
-            self.sat[:n] = np.where(live, sat, self.sat[:n])
-            # Churn at the end of the step.
-            hz = h_step * churn_mult * np.exp(
-                self.sc.service.churn_per_satisfaction_point * (self.sat0[seg] - sat))
-            churned |= live & (self.rs.uniform(n, st.CHURN, m, k) < np.minimum(hz, 1.0))
-
-        # Costs of benefits (per customer total and by kind via group sums).
+        q_total = class_q.sum()
+        n_alive = float(np.count_nonzero(self.alive[:n]))
+        cost_per_q = total_staff_cost / (q_total * w) if q_total > 0 else 0.0
+        cost_per_member = 0.0 if q_total > 0 else total_staff_cost / max(n_alive * w, 1e-9)
+        samples = [windows[self.class_pool[c]].waits.get(self.classes[c][1])
+                   for c in range(len(self.classes))]
+        follow_cls = np.array([self.pool_objs[self.class_pool[c]].followup_hours
+                               + self.pool_objs[self.class_pool[c]].handle_minutes / 60
+                               for c in range(len(self.classes))])
+        svc = self.sc.service
         share_t, order_t, month_t, year_t = self.cost.totals()
-        anniv = alive & (self.s_anniv[:n] == (m - 1) % 12)
-        ti = tier
-        benefit_agent = (share_t[ti] * gross + order_t[ti] * orders + month_t[ti] * alive
-                         + year_t[ti] * anniv)
-        price_agent = (self.cost.price_share[ti] * gross + self.cost.price_per_order[ti] * orders
-                       + self.cost.price_per_year[ti] * anniv)
-        points_cost = np.zeros(n)
-        if self.points_on:
-            pts = self.sc.tier_rules.points
-            bal = self.points[:n] + (gross * pts.points_per_cny).astype(np.float32)
-            red = bal * self.points_redeem_rate
-            points_cost = red * pts.point_value_cny
-            bal = bal - red
-            if m % pts.expiry_months == 0:
-                bal[:] = 0.0
-            self.points[:n] = np.where(alive, bal, 0.0)
-        g_gross = np.bincount(g, weights=gross, minlength=G)
-        g_orders = np.bincount(g, weights=orders, minlength=G)
-        g_members = np.bincount(g, weights=alive, minlength=G)
-        g_anniv = np.bincount(g, weights=anniv, minlength=G)
+
+        # Pass 2: behaviour, costs and the month's tables, chunk by chunk.
+        acc = np.zeros((len(METRICS), G))
+        g_gross = np.zeros(G)
+        g_orders = np.zeros(G)
+        g_members = np.zeros(G)
+        g_anniv = np.zeros(G)
+        g_points = np.zeros(G)
+        ltv = np.zeros(G)
+        chan_cost = np.zeros((len(PROMO_CHANNELS), G))
+        alive_start = self.alive[:n].copy()
+        for (a, b), x in zip(chunks, inputs):
+            nn = b - a
+            si, g, alive = x["si"], x["g"], alive_start[a:b]
+
+            def add(metric, values, _g=g):
+                acc[MI[metric]] += np.bincount(_g, weights=values, minlength=G)
+
+            self.debt[a:b] = (x["extra"] * x["pull"]).astype(np.float32)
+            orders = np.zeros(nn, dtype=np.int32)
+            gross = np.zeros(nn)
+            complaints_m = np.zeros(nn, dtype=np.int32)
+            queued_m = np.zeros(nn, dtype=np.int32)
+            wait_sum = np.zeros(nn)
+            churned = np.zeros(nn, dtype=bool)
+            hazard = np.take(self.hazard, si)
+            h_step = hazard if K == 1 else 1.0 - (1.0 - hazard) ** (1.0 / K)
+            mu, sigma = np.take(self.spend_mu, si), np.take(self.spend_sigma, si)
+            cpo, cmp = np.take(self.cpo, si), np.take(self.cmp, si) * x["compl_mult"]
+            tol, sens = np.take(self.tol, si), np.take(self.sens_service, si)
+            sat0 = np.take(self.sat0, si)
+            cls = x["cls"]
+            for k in range(K):
+                live = alive & ~churned
+                lam = x["lam"] / K if K > 1 else x["lam"]
+                lam = np.where(live, lam, 0.0) if k else lam
+                o = st.poisson_inverse(gens[(st.ORDERS, k)].random(nn), lam)
+                z = gens[(st.SPEND, k)].standard_normal(nn)
+                gross += o * (np.exp(mu + sigma * z) * x["spend_mult"])
+                orders += o
+                qn = st.poisson_inverse(gens[(st.QUESTIONS, k)].random(nn), o * cpo)
+                cn = st.poisson_inverse(gens[(st.COMPLAINTS, k)].random(nn), o * cmp)
+                q_queued = (qn > 0) & (gens[(st.BOT, k)].random(nn) >= self.deflect)
+                has_q = q_queued | (cn > 0)
+                u_w = gens[(st.WAIT, k)].random(nn)
+                waits = np.zeros(nn)
+                if has_q.any():
+                    for c, sample in enumerate(samples):
+                        if sample is None or sample.size == 0:
+                            continue
+                        sel = has_q & (cls == c) if len(samples) > 1 else has_q
+                        waits[sel] = sample[(u_w[sel] * sample.size).astype(np.intp)]
+                wait_sum += waits
+                complaints_m += cn
+                queued_m += np.where(q_queued, qn, 0) + cn
+                # Satisfaction relaxes toward its target, minus penalties for slow service.
+                pen = np.maximum(0.0, waits - tol) * svc.wait_satisfaction_per_hour
+                if cn.any():
+                    slow = (cn > 0) & (waits + np.take(follow_cls, cls) > svc.slow_resolution_hours)
+                    pen = pen + slow * svc.slow_resolution_penalty
+                sat = self.sat[a:b].astype(np.float64)
+                sat = np.clip(sat + (SAT_RELAX / K) * (x["sat_target"] - sat) - pen * sens,
+                              0.0, 1.0)
+                self.sat[a:b] = np.where(live, sat, self.sat[a:b])
+                hz = h_step * x["churn_mult"] * np.exp(svc.churn_per_satisfaction_point *
+                                                       (sat0 - sat))
+                churned |= live & (gens[(st.CHURN, k)].random(nn) < hz)
+
+            tier = self.tier[a:b].astype(np.intp)
+            anniv = alive & (self.s_anniv[a:b] == (m - 1) % 12)
+            benefit = (np.take(share_t, tier) * gross + np.take(order_t, tier) * orders
+                       + np.take(month_t, tier) * alive + np.take(year_t, tier) * anniv)
+            price = (np.take(self.cost.price_share, tier) * gross
+                     + np.take(self.cost.price_per_order, tier) * orders
+                     + np.take(self.cost.price_per_year, tier) * anniv)
+            if self.points_on:
+                pts = self.sc.tier_rules.points
+                bal = self.points[a:b] + gross * pts.points_per_cny
+                red = bal * self.points_redeem_rate
+                pcost = red * pts.point_value_cny
+                bal = bal - red
+                if m % pts.expiry_months == 0:
+                    bal[:] = 0.0
+                self.points[a:b] = np.where(alive, bal, 0.0)
+                g_points += np.bincount(g, weights=pcost, minlength=G)
+                benefit = benefit + pcost
+            service = x["q_rate"] * cost_per_q + x["lam"] * cpo * (self.deflect * self.bot_cost)
+            if cost_per_member:
+                service = service + alive * cost_per_member
+            promo_disc = x["disc_share"] * gross
+            gm = gross * x["margin"]
+            contrib = gm - benefit - promo_disc - x["reached_cost"] - service
+            for ch, c in x["chan"]:
+                chan_cost[ch] += np.bincount(g, weights=c, minlength=G)
+            g_gross += np.bincount(g, weights=gross, minlength=G)
+            g_orders += np.bincount(g, weights=orders, minlength=G)
+            g_members += np.bincount(g, weights=alive, minlength=G)
+            g_anniv += np.bincount(g, weights=anniv, minlength=G)
+            add("price_concessions", price + promo_disc)
+            add("gross_margin", gm)
+            if self.promos:
+                add("promotion_discount_cost", promo_disc)
+            add("service_cost", service)
+            add("contacts", queued_m)
+            add("complaints", complaints_m)
+            add("wait_hours_sum", wait_sum)
+            add("waited_customers", queued_m > 0)
+            add("satisfaction_sum", np.where(alive, self.sat[a:b], 0.0))
+            add("churned_customers", churned)
+            ltv += np.bincount(self.tier_start[a:b].astype(np.intp) * S + si, weights=contrib,
+                               minlength=G)
+            # State carried to next month.
+            if m <= 12:
+                self.y1_orders[a:b] += np.minimum(orders, 1000).astype(np.int16)
+                if a < self.n0:
+                    hi = min(b, self.n0)
+                    self.y1_gross[a:hi] += gross[: hi - a]
+            self.spend_hist[(self.hist_pos + 1) % self.W, a:b] = gross
+            if self.track_orders:
+                self.order_hist[(self.hist_pos + 1) % self.W, a:b] = np.minimum(orders, 30000)
+            cw = self.complaints_window[a:b] + np.minimum(complaints_m, 1000).astype(np.int16)
+            self.complaints_window[a:b] = 0 if m % 12 == 0 else cw
+            self.alive[a:b] = alive & ~churned
+
+        self.hist_pos = (self.hist_pos + 1) % self.W
+        # Group sums -> the month's table (real customers and CNY).
         t_of_g = np.repeat(np.arange(T), S)
         for kidx, kind in enumerate(BENEFIT_KINDS):
             c = (self.cost.share[kidx][t_of_g] * g_gross + self.cost.per_order[kidx][t_of_g]
                  * g_orders + self.cost.per_month[kidx][t_of_g] * g_members
-                 + self.cost.per_year[kidx][t_of_g] * g_anniv) * w
+                 + self.cost.per_year[kidx][t_of_g] * g_anniv)
             if kind == "points":
-                c = c + np.bincount(g, weights=points_cost, minlength=G) * w
-            acc[MI[f"benefit_cost_{kind}"]] += c
-        benefit_agent = benefit_agent + points_cost
-        promo_disc = promo_disc_share * gross
-        contrib = gross * margin - benefit_agent - promo_disc - chan_cost_agent - service_agent
-
-        add("orders", orders)
-        add("gross_revenue", gross)
-        add("price_concessions", price_agent + promo_disc)
-        add("gross_margin", gross * margin)
-        add("benefit_cost", benefit_agent)
-        add("promotion_discount_cost", promo_disc)
+                c = c + g_points
+            acc[MI[f"benefit_cost_{kind}"]] = c
+        acc[MI["active_customers"]] = g_members
+        acc[MI["orders"]] = g_orders
+        acc[MI["gross_revenue"]] = g_gross
+        acc[MI["benefit_cost"]] = acc[[MI[f"benefit_cost_{k}"] for k in BENEFIT_KINDS]].sum(0)
         for ci, ch in enumerate(PROMO_CHANNELS):
-            acc[MI[f"promotion_cost_{ch}"]] += chan_cost[ci]
-        acc[MI["promotion_channel_cost"]] += chan_cost.sum(0)
-        add("service_cost", service_agent)
-        add("contacts", queued_m)
-        add("complaints", complaints_m)
-        add("wait_hours_sum", wait_sum)
-        add("waited_customers", (queued_m > 0).astype(np.float64))
-        add("satisfaction_sum", np.where(alive, self.sat[:n], 0.0))
-        add("churned_customers", churned)
+            acc[MI[f"promotion_cost_{ch}"]] = chan_cost[ci]
+        acc[MI["promotion_channel_cost"]] = chan_cost.sum(0)
+        if self.new_idx.size:
+            seg_new = self.s_seg[self.new_idx].astype(np.intp)  # new customers enter tier 0
+            acc[MI["new_customers"], :S] = np.bincount(seg_new, minlength=S)
+        acc *= w
         if self.acq_spend > 0:
             acc[MI["acquisition_cost"], :S] += self.acq_spend * self.new_mix  # entry tier
         acc[MI["net_revenue"]] = acc[MI["gross_revenue"]] - acc[MI["price_concessions"]]
@@ -552,35 +624,25 @@ class Simulation:
         acc[MI["total_cost"]] = (acc[MI["benefit_cost"]] + acc[MI["promotion_cost"]]
                                  + acc[MI["service_cost"]] + acc[MI["acquisition_cost"]])
         acc[MI["net_contribution"]] = acc[MI["gross_margin"]] - acc[MI["total_cost"]]
+        self.out.ltv_sum += (ltv * w * self.disc[m - 1]).reshape(T, S).T
+        self.out.cohort_alive[:, m - 1] = np.bincount(
+            self.join[:n][alive_start], minlength=self.H + 1)[: self.H + 1] * w
 
-        # LTV by (segment, tier at start), discounted to today.
-        ltv = np.bincount(self.tier_start[:n].astype(np.int64) * S + seg, weights=contrib,
-                          minlength=G) * w * self.disc[m - 1]
-        self.out.ltv_sum += ltv.reshape(T, S).T
-
-        # Year-1 statistics and state updates.
-        if m <= 12:
-            self.y1_orders[:n] += np.minimum(orders, 1000).astype(np.int16)
-            if m == 1:
-                self.y1_gross = np.zeros(self.n0)
-            self.y1_gross += gross[: self.n0]
-        self.hist_pos = (self.hist_pos + 1) % self.W
-        self.spend_hist[self.hist_pos, :n] = gross
-        if self.track_orders:
-            self.order_hist[self.hist_pos, :n] = np.minimum(orders, 30000)
-        cw = self.complaints_window[:n] + np.minimum(complaints_m, 1000).astype(np.int16)
-        self.complaints_window[:n] = 0 if m % 12 == 0 else cw
-        self.alive[:n] = alive & ~churned
         if m == 12:
             self._year1()
-        # Immediate upgrades at the end of the month.
         if self.tiers_on and self.sc.tier_rules.upgrade == "immediate":
             q = self._qualified(slice(0, n))
             self.tier[:n] = np.where(self.alive[:n], np.maximum(self.tier[:n], q), self.tier[:n])
-        acc[MI["members_end"]] = 0
-        acc[MI["members_end"]] += np.bincount(
-            self.tier[:n].astype(np.int64) * S + seg, weights=self.alive[:n], minlength=G) * w
-        self._pending_members = m
+        self._acc = acc
+        self._store_members(m)
+
+    def _store_members(self, m: int) -> None:
+        """Members per tier at the end of month m (after churn, upgrades and reviews)."""
+        n, S, T = self.n, self.S, self.T
+        acc = self._acc
+        acc[MI["members_end"]] = np.bincount(
+            self.tier[:n].astype(np.intp) * S + self.s_seg[:n], weights=self.alive[:n],
+            minlength=S * T) * self.weight
         # acc is [metric, T*S] in tier-major order -> monthly [S, T, metric]
         self.out.monthly[m - 1] = acc.reshape(len(METRICS), T, S).transpose(2, 1, 0)
 
@@ -605,13 +667,7 @@ class Simulation:
             done = at_risk & (self.rs.uniform(n, st.TASK, m) < rules.keep_task_completion)
             new = np.where(done, cur, q) if self.benefits_on else q
         self.tier[:n] = np.where(alive, new, cur).astype(np.int8)
-        # Members at the end of this month reflect the review.
-        if getattr(self, "_pending_members", None) == m:
-            S, T = self.S, self.T
-            seg = self.s_seg[:n]
-            mem = np.bincount(self.tier[:n].astype(np.int64) * S + seg, weights=alive,
-                              minlength=S * T) * self.weight
-            self.out.monthly[m - 1, :, :, MI["members_end"]] = mem.reshape(T, S).T
+        self._store_members(m)  # members at the end of this month reflect the review
 
     def _year1(self) -> None:
         """Retention, repurchase and high-frequency share among today's customers."""
