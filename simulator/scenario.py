@@ -452,9 +452,6 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         for k in pr.target_tiers:
             if k not in tier_names:
                 errs.append((f"promotions[{i}].target_tiers", k, f"must be one of {tier_names}"))
-        if pr.start_month > s.run.horizon_months:
-            errs.append((f"promotions[{i}].start_month", pr.start_month,
-                         f"must be <= run.horizon_months ({s.run.horizon_months})"))
     cf = s.run.counterfactual
     if cf.mode == "base_scenario" and not cf.base_scenario:
         errs.append(("run.counterfactual.base_scenario", None,

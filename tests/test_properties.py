@@ -1,0 +1,90 @@
+"""Hypothesis properties of the engine (STYLE.md: zero in -> zero out)."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import scenarios
+from simulator.runner import run
+from simulator.scenario_io import from_dict, to_dict
+
+SETTINGS = settings(max_examples=12, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _base() -> dict:
+    d = to_dict(scenarios.load_default())
+    d["run"].update(horizon_months=4, agents=600, replications=1)
+    return d
+
+
+def _run(d, seed):
+    return run(from_dict(d), seed=seed, workers=1)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31), staff=st.integers(1, 50), share=st.floats(0.0, 0.5))
+def test_no_benefits_means_zero_benefit_cost(seed, staff, share):
+    d = _base()
+    for t in d["tiers"]:
+        t["benefits"] = []
+    d["tier_rules"]["points"] = {"enabled": False}
+    d["service"]["pools"][0]["shifts"][0]["staff"] = staff
+    d["segments"][0]["coupon_use"] = share
+    res = _run(d, seed)
+    m = res.monthly
+    assert (m.benefit_cost == 0).all()
+    assert res.summary["benefit_cost"].mean == 0
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31), contacts=st.floats(0.01, 1.0))
+def test_unlimited_staff_means_zero_wait(seed, contacts):
+    d = _base()
+    d["segments"][0]["contacts_per_order"] = contacts
+    d["service"]["pools"][0]["shifts"] = [{"start_hour": 0, "end_hour": 24, "staff": 100000}]
+    res = _run(d, seed)
+    assert res.summary["service_wait_mean_hours"].mean == 0
+    assert (res.service.wait_p90_hours == 0).all()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31), reach=st.floats(0.0, 1.0), depth=st.floats(0.0, 0.5))
+def test_zero_promotion_budget_means_zero_promotion_cost(seed, reach, depth):
+    d = _base()
+    d["promotions"] = [{
+        "name": "Sale", "kind": "percent_off", "start_month": 1, "duration_days": 10,
+        "repeat_every_months": 1, "discount_share": depth, "channel": "sms",
+        "cost_per_contact_cny": 0.3, "reach_share": reach, "budget_cny": 0.0,
+    }]
+    res = _run(d, seed)
+    assert (res.monthly.promotion_cost == 0).all()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31), budget=st.floats(1000.0, 1e6))
+def test_promotion_spend_never_exceeds_budget(seed, budget):
+    d = _base()
+    d["promotions"] = [{
+        "name": "Sale", "kind": "coupon", "start_month": 2, "duration_days": 7,
+        "channel": "email", "cost_per_contact_cny": 5.76, "reach_share": 1.0,
+        "budget_cny": budget,
+    }]
+    res = _run(d, seed)
+    spent = res.monthly.groupby("month").promotion_channel_cost.sum()
+    # Sampling noise of the reached count: allow 4 standard errors of a binomial share.
+    assert spent.max() <= budget * 1.15 + 6 * 5.76 * 100
+    assert spent.drop(2).sum() == 0
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31))
+def test_accounting_identities(seed):
+    res = _run(_base(), seed)
+    m = res.monthly
+    parts = m.benefit_cost + m.promotion_cost + m.service_cost + m.acquisition_cost
+    assert np.allclose(m.total_cost, parts)
+    assert np.allclose(m.net_contribution, m.gross_margin - m.total_cost)
+    kinds = [c for c in m.columns if c.startswith("benefit_cost_")]
+    assert np.allclose(m[kinds].sum(axis=1), m.benefit_cost)
+    assert (m.churned_customers <= m.active_customers + 1e-9).all()

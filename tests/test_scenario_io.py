@@ -1,0 +1,146 @@
+"""Scenario files: validation messages, unknown keys, migration, atomic saves."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+import scenarios
+from simulator.cli import main
+from simulator.scenario_io import ScenarioError, dumps, from_dict, load, loads, save
+from tests.conftest import simple_dict
+
+
+def _issues(d):
+    with pytest.raises(ScenarioError) as e:
+        from_dict(d)
+    return [str(i) for i in e.value.issues]
+
+
+def test_negative_threshold_names_field_value_and_rule():
+    d = simple_dict()
+    d["tiers"] += [{"name": "Silver", "threshold_cny": 100.0},
+                   {"name": "Gold", "threshold_cny": -5}]
+    assert "tiers[2].threshold_cny: -5 must be >= 0.0" in _issues(d)
+
+
+def test_all_errors_reported_at_once():
+    d = simple_dict()
+    d["segments"][0]["gross_margin"] = 1.5
+    d["segments"][0]["orders_per_month"] = -1
+    d["run"]["horizon_months"] = 0
+    issues = _issues(d)
+    assert len(issues) == 3
+    assert any(i.startswith("segments[0].gross_margin: 1.5 must be <= 1.0") for i in issues)
+    assert any(i.startswith("run.horizon_months: 0 must be >= 1") for i in issues)
+
+
+def test_unknown_key_is_an_error():
+    d = simple_dict()
+    d["segments"][0]["churn_anual"] = 0.2  # typo
+    assert any("segments[0].churn_anual" in i and "not a known setting" in i for i in _issues(d))
+
+
+def test_cross_field_rules():
+    d = simple_dict()
+    d["segments"][0]["share"] = 0.7
+    d["tiers"][0]["pool"] = "Nope"
+    issues = _issues(d)
+    assert any(i.startswith("segments[*].share: 0.7") for i in issues)
+    assert any(i.startswith("tiers[0].pool: 'Nope' must be one of ['CS']") for i in issues)
+
+
+def test_bad_choice_lists_allowed_values():
+    d = simple_dict()
+    d["tier_rules"] = {"review": "weekly"}
+    assert any("tier_rules.review: 'weekly' must be one of" in i for i in _issues(d))
+
+
+def test_not_toml_is_a_clear_error(tmp_path):
+    p = tmp_path / "x.toml"
+    p.write_text("name = [unclosed", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load(p)
+    p.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load(p)
+
+
+def test_newer_schema_is_refused():
+    d = simple_dict()
+    d["schema_version"] = 99
+    assert any("newer than this program" in i for i in _issues(d))
+
+
+def test_version_1_file_is_migrated():
+    d = simple_dict()
+    v1 = {
+        "schema_version": 1, "name": "Old",
+        "population": {"customers": 1000, "segments": d["segments"]},
+        "tier_scheme": {"review": "quarterly", "tiers": d["tiers"]},
+        "service": {"pools": [{"name": "CS", "staff": 4, "open_hours": [8, 20]}]},
+    }
+    sc = from_dict(v1)
+    assert sc.schema_version == 2
+    assert sc.tier_rules.review == "quarterly"
+    assert sc.service.pools[0].shifts[0].staff == 4
+    assert sc.service.pools[0].shifts[0].end_hour == 20
+
+
+def test_round_trip_and_atomic_save(tmp_path, monkeypatch):
+    sc = from_dict(simple_dict())
+    p = tmp_path / "s.toml"
+    save(sc, p)
+    assert loads(p.read_text(encoding="utf-8")) == sc
+    before = p.read_bytes()
+    sc2 = sc.model_copy(update={"name": "Changed"})
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        save(sc2, p)
+    assert p.read_bytes() == before  # old file intact
+    assert [x.name for x in tmp_path.iterdir()] == ["s.toml"]  # no temp file left
+
+
+def test_scenario_file_is_data_not_code(tmp_path):
+    d = simple_dict()
+    d["name"] = "__import__('os').system('echo hacked')"
+    sc = from_dict(d)
+    p = tmp_path / "x.toml"
+    save(sc, p)
+    assert load(p).name == d["name"]  # kept as text
+
+
+def test_chinese_names_round_trip(tmp_path):
+    d = simple_dict()
+    d["tiers"][0]["name"] = "青铜 Bronze"
+    sc = from_dict(d)
+    assert "青铜" in dumps(sc)
+    p = tmp_path / "c.toml"
+    save(sc, p)
+    assert load(p).tiers[0].name == "青铜 Bronze"
+
+
+def test_shipped_scenarios_are_valid_and_read_only():
+    entries = scenarios.list_shipped()
+    assert entries and all(e.error is None for e in entries), [e.error for e in entries]
+    sc = load(entries[0].path)
+    with pytest.raises(PermissionError):
+        scenarios.save_user(sc, entries[0].path)
+    p = scenarios.save_user(sc)
+    assert p.parent == scenarios.user_dir() and load(p) == sc
+
+
+def test_cli_validate_exit_codes(tmp_path, capsys):
+    good = tmp_path / "good.toml"
+    save(from_dict(simple_dict()), good)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(Path(good).read_text().replace("threshold_cny = 0.0",
+                                                   "threshold_cny = -5.0"), encoding="utf-8")
+    assert main(["validate", str(good)]) == 0
+    assert main(["validate", str(good), str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "tiers[0].threshold_cny: -5.0 must be >= 0.0" in out
