@@ -1,0 +1,375 @@
+"""Budget levers: what a scenario spends per month on each lever, and how to move it.
+
+A **lever** is one place the membership budget can go, identified by a
+stable id that :class:`simulator.scenario.LeverBound` refers to:
+
+=====================  ===========================================================
+id                     what moves when its monthly spend changes
+=====================  ===========================================================
+``benefits:<tier>``    ``intensity`` of every benefit of the tier, by the spend
+                       ratio (cost scales linearly with intensity, the effect with
+                       diminishing returns; intensity is capped at 10)
+``service:<pool>``     staff on every shift of the pool, by the spend ratio,
+                       rounded to whole agents (spend = agent-hours per day × 30.44
+                       days × cost per agent-hour)
+``promotion:<name>``   the campaign's channel budget (``budget_cny`` per run, with
+                       ``reach_share`` opened to 1 so the budget is what limits
+                       reach); spend per month = budget per run × runs in the
+                       horizon / horizon months. The most it can take is every
+                       targeted customer contacted.
+``acquisition``        ``population.acquisition.paid_spend_cny_per_month``
+=====================  ===========================================================
+
+Spend is CNY per month, averaged over the horizon. Benefit and promotion spend
+depend on how many customers are in a tier or targeted, so
+:func:`extract_levers` reads them from a baseline run of today's scenario
+(the realised benefit cost per tier; targeted customers per campaign run,
+scaled to the engine's channel cost); service and acquisition spend are exact.
+
+Default bounds (when ``budget.bounds`` does not name the lever): min 0 (service:
+25 % of today's staff — an unstaffed queue is not a plan), max 3 × today's
+spend, further capped by what the lever can physically take (intensity 10;
+every targeted customer reached). A lever spending nothing today has no
+default room (say ``max_cny`` in a bound to open it). Pinned levers stay at
+today's spend.
+
+Public API::
+
+    levers = extract_levers(sc, baseline)            # list[Lever] (baseline: RunResult of sc)
+    new_sc = apply_allocation(sc, levers, {"service:General": 250_000.0, ...})
+    spend = spend_after(lever, new_sc)               # exact spend where it is deterministic
+    lever_ids(sc)                                    # ids without simulating
+    cli_optimize(args)                               # ``benefit-sim optimize``
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+import numpy as np
+
+from simulator.promotions import CHANNELS
+from simulator.scenario import Scenario
+from simulator.service import DAYS_PER_MONTH
+
+LEVER_KINDS = ("benefits", "service", "promotion", "acquisition")
+MAX_INTENSITY = 10.0
+DEFAULT_MAX_FACTOR = 3.0
+DEFAULT_SERVICE_MIN_FACTOR = 0.25
+USD_CNY = 7.2  # assumption used when the studies quote dollars (study B)
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One budget lever with today's monthly spend and its bounds (CNY per month)."""
+
+    id: str
+    kind: str
+    label: str
+    current_cny: float
+    min_cny: float
+    max_cny: float
+    pinned: bool = False
+    segment: str = "all"
+    channel: str = ""
+    note: str = ""
+    runs: int = 0  # promotion: runs within the horizon
+    horizon_months: int = 0
+
+    @property
+    def free(self) -> bool:
+        """Can the optimiser move it?"""
+        return not self.pinned and self.max_cny - self.min_cny > 1e-9 * max(1.0, self.max_cny)
+
+
+def lever_ids(sc: Scenario) -> list[str]:
+    """Ids of the levers a scenario has (no simulation needed)."""
+    ids = [f"benefits:{t.name}" for t in sc.tiers if t.benefits]
+    ids += [f"service:{p.name}" for p in sc.service.pools]
+    ids += [f"promotion:{p.name}" for p in sc.promotions if p.channel != "none"]
+    ids.append("acquisition")
+    return ids
+
+
+def service_spend_cny(pool) -> float:
+    """Monthly staff cost of a pool (paid agent-hours × cost per hour)."""
+    hours = sum((s.end_hour - s.start_hour) * s.staff for s in pool.shifts)
+    return hours * DAYS_PER_MONTH * pool.cost_per_agent_hour_cny
+
+
+def _runs_in_horizon(p, horizon: int) -> list[int]:
+    if p.start_month > horizon:
+        return []
+    if p.repeat_every_months == 0:
+        return [p.start_month]
+    return list(range(p.start_month, horizon + 1, p.repeat_every_months))
+
+
+def extract_levers(sc: Scenario, baseline) -> list[Lever]:
+    """Levers of ``sc`` with today's spend, read from ``baseline`` (a RunResult of ``sc``).
+
+    Raises ``ValueError`` naming the bound when ``budget.bounds`` names a lever
+    the scenario does not have.
+    """
+    H = int(baseline.meta.get("horizon_months") or sc.run.horizon_months)
+    mon = baseline.monthly
+    mon = mon[mon["arm"] == "scenario"]
+    R = max(1, mon["replication"].nunique())
+    levers: list[Lever] = []
+
+    # Benefits per tier: realised benefit cost of members in that tier.
+    by_tier = mon.groupby("tier")["benefit_cost"].sum() / (R * H)
+    for t in sc.tiers:
+        if not t.benefits:
+            continue
+        cur = float(by_tier.get(t.name, 0.0))
+        cap = min(MAX_INTENSITY / b.intensity if b.intensity > 0 else math.inf
+                  for b in t.benefits)
+        phys = cur * cap if math.isfinite(cap) else cur * DEFAULT_MAX_FACTOR
+        note = "" if cur > 0 else "no spend today (no members or zero intensity): not movable"
+        levers.append(Lever(f"benefits:{t.name}", "benefits", f"{t.name} tier benefits", cur,
+                            0.0, phys, note=note))
+
+    for p in sc.service.pools:
+        cur = service_spend_cny(p)
+        levers.append(Lever(f"service:{p.name}", "service", f"Service staff, {p.name} pool", cur,
+                            DEFAULT_SERVICE_MIN_FACTOR * cur, math.inf,
+                            note="" if cur > 0 else "no staff today: not movable"))
+
+    # Promotions: targeted real customers in the months a campaign runs.
+    act = mon.groupby(["month", "segment", "tier"])["active_customers"].sum() / R
+    est: dict[int, tuple[float, float, list[int]]] = {}
+    for i, p in enumerate(sc.promotions):
+        if p.channel == "none":
+            continue
+        runs = _runs_in_horizon(p, H)
+        full = 0.0
+        spend = 0.0
+        for m in runs:
+            sel = act.xs(m, level="month") if m in act.index.get_level_values(0) else None
+            if sel is None:
+                continue
+            n_t = float(sum(v for (s, t), v in sel.items()
+                            if (not p.target_segments or s in p.target_segments)
+                            and (not p.target_tiers or t in p.target_tiers)))
+            full_run = n_t * p.cost_per_contact_cny
+            run_spend = p.reach_share * full_run
+            if p.budget_cny is not None:
+                run_spend = min(run_spend, p.budget_cny)
+            full += full_run
+            spend += run_spend
+        est[i] = (spend, full, runs)
+    # Scale the estimates to the engine's channel cost (same channel, same factor).
+    for ch in CHANNELS[:-1]:
+        col = f"promotion_cost_{ch}"
+        idx = [i for i in est if sc.promotions[i].channel == ch]
+        if not idx or col not in mon.columns:
+            continue
+        observed = float(mon[col].sum()) / R
+        estimated = sum(est[i][0] for i in idx)
+        if observed > 0 and estimated > 0:
+            k = observed / estimated
+            for i in idx:
+                s, f, r = est[i]
+                est[i] = (s * k, f * k, r)
+    for i, (spend, full, runs) in est.items():
+        p = sc.promotions[i]
+        seg = ", ".join(p.target_segments) if p.target_segments else "all"
+        note = "" if runs else "does not run within the horizon: not movable"
+        levers.append(Lever(f"promotion:{p.name}", "promotion",
+                            f"Promotion {p.name} ({p.channel}, {seg})", spend / H, 0.0, full / H,
+                            segment=seg, channel=p.channel, note=note, runs=len(runs),
+                            horizon_months=H))
+
+    acq = sc.population.acquisition
+    levers.append(Lever("acquisition", "acquisition", "Paid acquisition",
+                        acq.paid_spend_cny_per_month, 0.0, math.inf))
+
+    # Bounds from the scenario, then defaults and physical caps.
+    bounds = {b.lever: b for b in sc.budget.bounds}
+    known = {lv.id for lv in levers}
+    for k in bounds:
+        if k not in known:
+            raise ValueError(f"budget.bounds: lever {k!r} must be one of {sorted(known)}")
+    out = []
+    for lv in levers:
+        phys = lv.max_cny
+        b = bounds.get(lv.id)
+        lo = lv.min_cny if b is None else b.min_cny
+        hi = DEFAULT_MAX_FACTOR * lv.current_cny if (b is None or b.max_cny is None) \
+            else b.max_cny
+        note = lv.note
+        if hi > phys:
+            hi = phys
+            if b is not None and b.max_cny is not None:
+                note = (note + "; " if note else "") + "max capped at what the lever can take"
+        if lv.current_cny <= 0 and lv.kind in ("benefits", "service"):
+            lo = hi = 0.0  # nothing to scale
+        pinned = bool(b.pinned) if b is not None else False
+        if pinned:
+            lo = hi = lv.current_cny
+        lo = min(lo, hi)
+        out.append(replace(lv, min_cny=float(lo), max_cny=float(hi), pinned=pinned, note=note))
+    return out
+
+
+def apply_allocation(sc: Scenario, levers: list[Lever], alloc: Mapping[str, float]) -> Scenario:
+    """A new scenario with the given monthly spend on the named levers (others unchanged).
+
+    The scenario's counterfactual settings and budget block are kept. Levers
+    whose spend equals today's are left exactly as they are.
+    """
+    by_id = {lv.id: lv for lv in levers}
+    new = sc.model_copy(deep=True)
+    for lid, x in alloc.items():
+        if lid not in by_id:
+            raise ValueError(f"alloc: lever {lid!r} must be one of {sorted(by_id)}")
+        lv = by_id[lid]
+        x = float(x)
+        if not math.isfinite(x) or x < 0:
+            raise ValueError(f"alloc[{lid!r}]: {x} must be a finite amount >= 0")
+        if abs(x - lv.current_cny) <= 1e-9 * max(1.0, lv.current_cny):
+            continue
+        name = lid.split(":", 1)[1] if ":" in lid else ""
+        if lv.kind == "benefits":
+            if lv.current_cny <= 0:
+                continue
+            f = x / lv.current_cny
+            tier = new.tiers[new.tier_index(name)]
+            for b in tier.benefits:
+                b.intensity = min(MAX_INTENSITY, b.intensity * f)
+        elif lv.kind == "service":
+            pool = next(p for p in new.service.pools if p.name == name)
+            if lv.current_cny <= 0:
+                continue
+            f = x / lv.current_cny
+            staff = [max(0, int(round(s.staff * f))) for s in pool.shifts]
+            if x > 0 and sum(staff) == 0:
+                staff[int(np.argmax([s.end_hour - s.start_hour for s in pool.shifts]))] = 1
+            for s, k in zip(pool.shifts, staff):
+                s.staff = k
+        elif lv.kind == "promotion":
+            p = next(q for q in new.promotions if q.name == name)
+            if lv.runs == 0:
+                continue
+            p.reach_share = 1.0
+            p.budget_cny = x * lv.horizon_months / lv.runs
+        elif lv.kind == "acquisition":
+            new.population.acquisition.paid_spend_cny_per_month = x
+    return new
+
+
+def spend_after(lever: Lever, sc: Scenario, requested: float) -> float:
+    """Spend the lever will have in ``sc`` (exact for service staff after rounding)."""
+    if lever.kind == "service":
+        name = lever.id.split(":", 1)[1]
+        return service_spend_cny(next(p for p in sc.service.pools if p.name == name))
+    return float(requested)
+
+
+# --------------------------------------------------------------------------- CLI
+def cli_optimize(args) -> int:
+    """``benefit-sim optimize``: print the recommended split; write JSON / Excel."""
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from simulator.cli import _console, fmt_money, load_base, resolve_scenario
+    from simulator.optimizer import optimise
+    from simulator.scenario_io import atomic_write_bytes
+
+    console = _console()
+    for out in (args.json, args.excel):
+        if out and Path(out).exists() and not args.force:
+            raise FileExistsError(f"{out} exists (use --force to overwrite)")
+    sc, path = resolve_scenario(args.scenario)
+    base = load_base(sc, path)
+    progress = None
+    if console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        prog = Progress("[progress.description]{task.description}", BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                        transient=True)
+        prog.start()
+        task = prog.add_task("simulations", total=None)
+
+        def progress(done, total):
+            prog.update(task, completed=done, total=total)
+    try:
+        alloc = optimise(sc, budget=args.budget, objective=args.objective, agents=args.agents,
+                         replications=args.replications or 2, seed=args.seed,
+                         progress=progress, base=base)
+    finally:
+        if progress is not None:
+            prog.stop()
+    h = alloc.headline()
+    unit = h["objective_unit"]
+
+    def fv(x):
+        if x is None or not math.isfinite(x):
+            return "n/a"
+        return fmt_money(x) if unit.startswith("CNY") else f"{x:,.3f}"
+
+    console.print(f"[bold]{sc.name}[/bold]  ({path.name}) — maximise {h['objective_label']}, "
+                  f"budget {fmt_money(h['budget_cny'])}/month ({h['constraint']}), "
+                  f"{h['simulations']} simulations, {h['elapsed_seconds']:.1f} s")
+    t = Table(title="Recommended split (CNY per month)", title_justify="left")
+    for c in ("lever", "today", "recommended", "change", "min", "max", "binds",
+              "marginal now", "marginal rec.", "curve"):
+        t.add_column(c, justify="left" if c in ("lever", "binds", "curve") else "right")
+    for r in alloc.levers.itertuples():
+        t.add_row(r.label, fmt_money(r.current_cny), fmt_money(r.recommended_cny),
+                  fmt_money(r.change_cny), fmt_money(r.min_cny), fmt_money(r.max_cny),
+                  r.binding, f"{r.marginal_return_current:,.3f}",
+                  f"{r.marginal_return_recommended:,.3f}", r.curve)
+    console.print(t)
+    f = Table(title=f"Budget vs best {h['objective_label']} (fitted curves; 95 % CI)",
+              title_justify="left")
+    for c in ("budget", "CNY/month", "best", "95 % CI"):
+        f.add_column(c, justify="right")
+    for r in alloc.frontier.itertuples():
+        f.add_row(f"{100 * r.budget_share:.0f} %", fmt_money(r.budget_cny), fv(r.objective_mean),
+                  f"{fv(r.ci_low)} – {fv(r.ci_high)}" if r.feasible else "infeasible")
+    console.print(f)
+    v = alloc.verification
+    console.print(f"Today {fv(v.today.mean)}  →  recommended {fv(v.recommended.mean)}; gain "
+                  f"{fv(v.gain.mean)} (95 % CI {fv(v.gain.ci95_low)} – {fv(v.gain.ci95_high)}, "
+                  f"{v.gain.n} paired replications)")
+    console.print(f"[bold]{v.verdict}[/bold]")
+    if args.json:
+        atomic_write_bytes(args.json, json.dumps(alloc.to_json(), indent=2, ensure_ascii=False)
+                           .encode("utf-8"))
+        console.print(f"wrote {args.json}")
+    if args.excel:
+        _write_excel(sc, alloc, args, console, base)
+    return 0
+
+
+def _write_excel(sc, alloc, args, console, base) -> None:
+    """Write the workbook with the optimisation sheet (simulator.excel owns the layout)."""
+    try:
+        from simulator import excel
+    except ImportError:
+        excel = None
+    if excel is not None and hasattr(excel, "write_workbook"):
+        from simulator.runner import run
+
+        res = run(alloc.apply(sc), replications=alloc.meta["verify_replications"],
+                  agents=alloc.meta["agents"], seed=alloc.meta["seed"], base=base)
+        excel.write_workbook(args.excel, sc=alloc.apply(sc), res=res,
+                             optimisation=alloc.to_frames())
+    else:  # the Excel module is not there yet: a plain workbook of the tables
+        import pandas as pd
+
+        frame, head = alloc.to_frames()
+        with pd.ExcelWriter(args.excel, engine="openpyxl") as xw:
+            pd.DataFrame(list(head.items()), columns=["figure", "value"]).to_excel(
+                xw, sheet_name="Optimisation", index=False)
+            frame.to_excel(xw, sheet_name="Levers", index=False)
+            alloc.frontier.to_excel(xw, sheet_name="Frontier", index=False)
+            alloc.curves.to_excel(xw, sheet_name="Response curves", index=False)
+    console.print(f"wrote {args.excel}")
