@@ -27,6 +27,7 @@ import numpy as np
 import simpy
 from scipy.special import gammaincinv
 
+from simulator import kernel
 from simulator import streams as st
 from simulator.promotions import CHANNELS, compile_promotions
 from simulator.scenario import Scenario
@@ -472,116 +473,61 @@ class Simulation:
         svc = self.sc.service
         share_t, order_t, month_t, year_t = self.cost.totals()
 
-        # Pass 2: behaviour, costs and the month's tables, chunk by chunk.
+        # Pass 2: behaviour, costs and the month's tables, chunk by chunk (fused kernel).
         acc = np.zeros((len(METRICS), G))
-        g_gross = np.zeros(G)
-        g_orders = np.zeros(G)
-        g_members = np.zeros(G)
-        g_anniv = np.zeros(G)
-        g_points = np.zeros(G)
+        kacc = np.zeros((kernel.N_ACC, G))
         ltv = np.zeros(G)
         chan_cost = np.zeros((len(PROMO_CHANNELS), G))
         alive_start = self.alive[:n].copy()
+        C = len(self.classes)
+        sample_size = np.array([0 if x is None else x.size for x in samples], dtype=np.int64)
+        sample_start = np.concatenate([[0], np.cumsum(sample_size)[:-1]]).astype(np.int64)
+        flat = np.concatenate([x for x in samples if x is not None and x.size] or
+                              [np.zeros(1)])
+        h_step = self.hazard if K == 1 else 1.0 - (1.0 - self.hazard) ** (1.0 / K)
+        pts = self.sc.tier_rules.points
+        points_arr = self.points if self.points_on else np.zeros(0, dtype=np.float32)
+        draw_purposes = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
+                         st.CHURN)
         for (a, b), x in zip(chunks, inputs):
             nn = b - a
-            si, g, alive = x["si"], x["g"], alive_start[a:b]
-
-            def add(metric, values, _g=g):
-                acc[MI[metric]] += np.bincount(_g, weights=values, minlength=G)
-
+            draws = []
+            for p in draw_purposes:
+                arr = np.empty((K, nn), dtype=np.float32)
+                for k in range(K):
+                    gen = gens[(p, k)]
+                    if p == st.SPEND:
+                        gen.standard_normal(nn, dtype=np.float32, out=arr[k])
+                    else:
+                        gen.random(nn, dtype=np.float32, out=arr[k])
+                draws.append(arr)
             self.debt[a:b] = (x["extra"] * x["pull"]).astype(np.float32)
-            orders = np.zeros(nn, dtype=np.int32)
-            gross = np.zeros(nn)
-            complaints_m = np.zeros(nn, dtype=np.int32)
-            queued_m = np.zeros(nn, dtype=np.int32)
-            wait_sum = np.zeros(nn)
-            churned = np.zeros(nn, dtype=bool)
-            hazard = np.take(self.hazard, si)
-            h_step = hazard if K == 1 else 1.0 - (1.0 - hazard) ** (1.0 / K)
-            mu, sigma = np.take(self.spend_mu, si), np.take(self.spend_sigma, si)
-            cpo, cmp = np.take(self.cpo, si), np.take(self.cmp, si) * x["compl_mult"]
-            tol, sens = np.take(self.tol, si), np.take(self.sens_service, si)
-            sat0 = np.take(self.sat0, si)
-            cls = x["cls"]
-            for k in range(K):
-                live = alive & ~churned
-                lam = x["lam"] / K if K > 1 else x["lam"]
-                lam = np.where(live, lam, 0.0) if k else lam
-                o = st.poisson_inverse(gens[(st.ORDERS, k)].random(nn), lam)
-                z = gens[(st.SPEND, k)].standard_normal(nn)
-                gross += o * (np.exp(mu + sigma * z) * x["spend_mult"])
-                orders += o
-                qn = st.poisson_inverse(gens[(st.QUESTIONS, k)].random(nn), o * cpo)
-                cn = st.poisson_inverse(gens[(st.COMPLAINTS, k)].random(nn), o * cmp)
-                q_queued = (qn > 0) & (gens[(st.BOT, k)].random(nn) >= self.deflect)
-                has_q = q_queued | (cn > 0)
-                u_w = gens[(st.WAIT, k)].random(nn)
-                waits = np.zeros(nn)
-                if has_q.any():
-                    for c, sample in enumerate(samples):
-                        if sample is None or sample.size == 0:
-                            continue
-                        sel = has_q & (cls == c) if len(samples) > 1 else has_q
-                        waits[sel] = sample[(u_w[sel] * sample.size).astype(np.intp)]
-                wait_sum += waits
-                complaints_m += cn
-                queued_m += np.where(q_queued, qn, 0) + cn
-                # Satisfaction relaxes toward its target, minus penalties for slow service.
-                pen = np.maximum(0.0, waits - tol) * svc.wait_satisfaction_per_hour
-                if cn.any():
-                    slow = (cn > 0) & (waits + np.take(follow_cls, cls) > svc.slow_resolution_hours)
-                    pen = pen + slow * svc.slow_resolution_penalty
-                sat = self.sat[a:b].astype(np.float64)
-                sat = np.clip(sat + (SAT_RELAX / K) * (x["sat_target"] - sat) - pen * sens,
-                              0.0, 1.0)
-                self.sat[a:b] = np.where(live, sat, self.sat[a:b])
-                hz = h_step * x["churn_mult"] * np.exp(svc.churn_per_satisfaction_point *
-                                                       (sat0 - sat))
-                churned |= live & (gens[(st.CHURN, k)].random(nn) < hz)
-
-            tier = self.tier[a:b].astype(np.intp)
-            anniv = alive & (self.s_anniv[a:b] == (m - 1) % 12)
-            benefit = (np.take(share_t, tier) * gross + np.take(order_t, tier) * orders
-                       + np.take(month_t, tier) * alive + np.take(year_t, tier) * anniv)
-            price = (np.take(self.cost.price_share, tier) * gross
-                     + np.take(self.cost.price_per_order, tier) * orders
-                     + np.take(self.cost.price_per_year, tier) * anniv)
-            if self.points_on:
-                pts = self.sc.tier_rules.points
-                bal = self.points[a:b] + gross * pts.points_per_cny
-                red = bal * self.points_redeem_rate
-                pcost = red * pts.point_value_cny
-                bal = bal - red
-                if m % pts.expiry_months == 0:
-                    bal[:] = 0.0
-                self.points[a:b] = np.where(alive, bal, 0.0)
-                g_points += np.bincount(g, weights=pcost, minlength=G)
-                benefit = benefit + pcost
-            service = x["q_rate"] * cost_per_q + x["lam"] * cpo * (self.deflect * self.bot_cost)
-            if cost_per_member:
-                service = service + alive * cost_per_member
-            promo_disc = x["disc_share"] * gross
-            gm = gross * x["margin"]
-            contrib = gm - benefit - promo_disc - x["reached_cost"] - service
+            orders = np.empty(nn, dtype=np.int64)
+            gross = np.empty(nn)
+            complaints_m = np.empty(nn, dtype=np.int64)
+            churned = np.empty(nn, dtype=np.bool_)
+            kernel.month_chunk(
+                x["si"], x["g"], alive_start[a:b], self.tier[a:b].astype(np.intp),
+                self.tier_start[a:b].astype(np.intp), self.s_anniv[a:b], x["spend_mult"],
+                x["churn_mult"], x["compl_mult"], x["sat_target"], x["margin"], x["lam"],
+                x["disc_share"], x["reached_cost"], x["cls"].astype(np.intp), x["q_rate"],
+                self.sat[a:b], points_arr[a:b] if self.points_on else points_arr,
+                *draws,
+                self.spend_mu, self.spend_sigma, self.cpo, self.cmp, self.tol,
+                self.sens_service, self.sat0, h_step,
+                flat, sample_start, sample_size, follow_cls,
+                float(self.deflect), svc.wait_satisfaction_per_hour, svc.slow_resolution_hours,
+                svc.slow_resolution_penalty, svc.churn_per_satisfaction_point, SAT_RELAX,
+                float(cost_per_q), float(self.deflect * self.bot_cost), float(cost_per_member),
+                share_t, order_t, month_t, year_t, self.cost.price_share,
+                self.cost.price_per_order, self.cost.price_per_year,
+                bool(self.points_on), float(pts.points_per_cny),
+                float(getattr(self, "points_redeem_rate", 0.0)), float(pts.point_value_cny),
+                bool(self.points_on and m % pts.expiry_months == 0), (m - 1) % 12,
+                kacc, ltv, S, orders, gross, complaints_m, churned)
             for ch, c in x["chan"]:
-                chan_cost[ch] += np.bincount(g, weights=c, minlength=G)
-            g_gross += np.bincount(g, weights=gross, minlength=G)
-            g_orders += np.bincount(g, weights=orders, minlength=G)
-            g_members += np.bincount(g, weights=alive, minlength=G)
-            g_anniv += np.bincount(g, weights=anniv, minlength=G)
-            add("price_concessions", price + promo_disc)
-            add("gross_margin", gm)
-            if self.promos:
-                add("promotion_discount_cost", promo_disc)
-            add("service_cost", service)
-            add("contacts", queued_m)
-            add("complaints", complaints_m)
-            add("wait_hours_sum", wait_sum)
-            add("waited_customers", queued_m > 0)
-            add("satisfaction_sum", np.where(alive, self.sat[a:b], 0.0))
-            add("churned_customers", churned)
-            ltv += np.bincount(self.tier_start[a:b].astype(np.intp) * S + si, weights=contrib,
-                               minlength=G)
+                chan_cost[ch] += np.bincount(x["g"], weights=c, minlength=G)
+            alive = alive_start[a:b]
             # State carried to next month.
             if m <= 12:
                 self.y1_orders[a:b] += np.minimum(orders, 1000).astype(np.int16)
@@ -597,6 +543,19 @@ class Simulation:
 
         self.hist_pos = (self.hist_pos + 1) % self.W
         # Group sums -> the month's table (real customers and CNY).
+        g_gross, g_orders = kacc[kernel.A_GROSS], kacc[kernel.A_ORDERS]
+        g_members, g_anniv, g_points = (kacc[kernel.A_MEMBERS], kacc[kernel.A_ANNIV],
+                                        kacc[kernel.A_POINTS])
+        for metric, col in (("price_concessions", kernel.A_PRICE),
+                            ("gross_margin", kernel.A_MARGIN),
+                            ("promotion_discount_cost", kernel.A_PROMO_DISC),
+                            ("service_cost", kernel.A_SERVICE), ("contacts", kernel.A_CONTACTS),
+                            ("complaints", kernel.A_COMPLAINTS),
+                            ("wait_hours_sum", kernel.A_WAIT),
+                            ("waited_customers", kernel.A_WAITED),
+                            ("satisfaction_sum", kernel.A_SAT),
+                            ("churned_customers", kernel.A_CHURNED)):
+            acc[MI[metric]] = kacc[col]
         t_of_g = np.repeat(np.arange(T), S)
         for kidx, kind in enumerate(BENEFIT_KINDS):
             c = (self.cost.share[kidx][t_of_g] * g_gross + self.cost.per_order[kidx][t_of_g]
