@@ -1,0 +1,126 @@
+"""Start the benefit-sim desktop app.
+
+    python main.py [SCENARIO] [--screenshot OUT.png] [--view design|editor|compare]
+                   [--compare A B ...] [--tab TAB]
+
+SCENARIO is a file, a shipped key or a user scenario key; without it the
+default scenario opens. ``--screenshot`` waits until the figures are drawn,
+saves a picture of the window (or of the view chosen with ``--view``) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    ap = argparse.ArgumentParser(prog="benefit-sim", description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", nargs="?", help="scenario file or library key")
+    ap.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot and exit")
+    ap.add_argument("--view", choices=["window", "design", "editor", "compare"],
+                    default="window", help="what the screenshot shows")
+    ap.add_argument("--tab", default=None, help="editor tab to show (e.g. 'Service')")
+    ap.add_argument("--compare", nargs="+", metavar="SCENARIO",
+                    help="scenarios to compare (first is the base); opens the Compare tab")
+    ap.add_argument("--size", default="1600x1000", help="window size for screenshots")
+    ap.add_argument("--full", action="store_true", help="do a full run before the screenshot")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app; returns the exit code."""
+    args = parse_args(argv)
+    if args.screenshot and not os.environ.get("DISPLAY") and \
+            not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("benefit-sim")
+    app.setOrganizationName("benefit-sim")
+
+    import scenarios
+    from simulator.scenario_io import ScenarioError
+
+    from ui.main_window import MainWindow
+
+    win = MainWindow()
+    if args.scenario:
+        try:
+            path = scenarios.resolve(args.scenario)
+        except FileNotFoundError as exc:
+            win.prompter.error(win, "Scenario not found", str(exc))
+        else:
+            try:
+                win.open_path(path)
+            except ScenarioError as exc:  # open_path reports; this is belt and braces
+                win.prompter.error(win, "Cannot open scenario", str(exc))
+    if args.compare:
+        paths = []
+        for key in args.compare:
+            try:
+                paths.append(scenarios.resolve(key))
+            except FileNotFoundError as exc:
+                print(exc, file=sys.stderr)
+        win.compare.set_checked(paths, base=paths[0] if paths else None)
+        win.tabs.setCurrentIndex(1)
+    if args.tab:
+        for i in range(win.editor.tabs.count()):
+            if win.editor.tabs.tabText(i).replace("&&", "&").lower().startswith(
+                    args.tab.lower()):
+                win.editor.tabs.setCurrentIndex(i)
+
+    if args.screenshot:
+        w, h = (int(x) for x in args.size.lower().split("x"))
+        win.resize(w, h)
+        win.show()
+        return _screenshot(app, win, args)
+    win.show()
+    code = app.exec()
+    win.shutdown()
+    return code
+
+
+def _screenshot(app, win, args) -> int:
+    """Wait for the preview (or full run / comparison), grab, save, quit."""
+    import time
+
+    def wait(pred, timeout_s: float) -> bool:
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            app.processEvents()
+            if pred():
+                return True
+            time.sleep(0.02)
+        return False
+
+    if args.compare:
+        win.compare.run()
+        wait(lambda: win.compare.last is not None and not win.compare.runner.busy, 600)
+    else:
+        wait(lambda: win.results.result is not None, 120)
+        if args.full:
+            win.results.start_full_run()
+            wait(lambda: win.results.full_result is not None and
+                 not win.results.full_runner.busy, 900)
+    for _ in range(25):  # let pyqtgraph finish laying out after the last resize
+        app.processEvents()
+        time.sleep(0.04)
+    target = {"window": win, "design": win.design, "editor": win.editor,
+              "compare": win.compare}[args.view]
+    out = Path(args.screenshot)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = target.grab().save(str(out))
+    print(f"{'wrote' if ok else 'FAILED to write'} {out}")
+    win.doc.undo_stack.setClean()
+    win.shutdown()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,421 @@
+"""Result charts (pyqtgraph): curves are created once and updated with ``setData``.
+
+:class:`ResultCharts` shows one :class:`~simulator.results.RunResult`; it reads
+only the result's documented tables and helpers (``band``, ``band_by``,
+``service_band``, ``incremental_band``, ``ltv``, ``migration_matrix``) and
+computes nothing the engine does not report. :class:`OverlayCharts` (used by
+the compare view) draws several results on the same axes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.formatting import money
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def color(i: int, alpha: int = 255) -> QColor:
+    """The i-th series colour."""
+    c = QColor(PALETTE[i % len(PALETTE)])
+    c.setAlpha(alpha)
+    return c
+
+
+class MoneyAxis(pg.AxisItem):
+    """Tick labels as ¥1.2 M / ¥350 k."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802, D102
+        return [money(v * scale) for v in values]
+
+
+class Band:
+    """A mean curve with a shaded 95 % band (FillBetweenItem), created once."""
+
+    def __init__(self, plot: pg.PlotItem, name: str, col: QColor, dash: bool = False,
+                 width: float = 2.0):
+        pen = pg.mkPen(col, width=width, style=Qt.PenStyle.DashLine if dash else
+                       Qt.PenStyle.SolidLine)
+        self.lo = pg.PlotDataItem(pen=pg.mkPen(None))
+        self.hi = pg.PlotDataItem(pen=pg.mkPen(None))
+        fill = QColor(col)
+        fill.setAlpha(50)
+        self.fill = pg.FillBetweenItem(self.lo, self.hi, brush=pg.mkBrush(fill))
+        self.mean = plot.plot(pen=pen, name=name)
+        for it in (self.lo, self.hi, self.fill):
+            plot.addItem(it)
+        self.fill.setZValue(-10)
+
+    def set(self, x, mean, lo=None, hi=None) -> None:
+        """Update the data (NaN bands, e.g. one replication, are hidden)."""
+        x = np.asarray(x, dtype=float)
+        mean = np.asarray(mean, dtype=float)
+        self.mean.setData(x, mean)
+        ok = lo is not None and hi is not None and np.all(np.isfinite(lo)) and \
+            np.all(np.isfinite(hi)) and len(x) > 0
+        if ok:
+            self.lo.setData(x, np.asarray(lo, dtype=float))
+            self.hi.setData(x, np.asarray(hi, dtype=float))
+        else:
+            self.lo.setData(x, mean)
+            self.hi.setData(x, mean)
+
+    def clear(self) -> None:
+        """Remove the data (keep the items)."""
+        for it in (self.mean, self.lo, self.hi):
+            it.setData([], [])
+
+    def set_band(self, frame) -> None:
+        """Update from a band frame (month, mean, ci95_low, ci95_high)."""
+        self.set(frame["month"].to_numpy(), frame["mean"].to_numpy(),
+                 frame["ci95_low"].to_numpy(), frame["ci95_high"].to_numpy())
+
+    def y(self) -> np.ndarray:
+        """Current mean values (tests read them)."""
+        y = self.mean.yData
+        return np.asarray(y if y is not None else [], dtype=float)
+
+
+def make_plot(title: str, y_label: str, money_axis: bool = False,
+              legend: bool = True) -> pg.PlotWidget:
+    """A plot widget with title, axis labels and a compact legend."""
+    axis = {"left": MoneyAxis("left")} if money_axis else {}
+    w = pg.PlotWidget(axisItems=axis)
+    w.setTitle(title, size="10pt")
+    w.setLabel("left", y_label)
+    w.setLabel("bottom", "month")
+    w.showGrid(x=True, y=True, alpha=0.2)
+    w.setMinimumHeight(210)
+    w.setMinimumWidth(280)
+    w.setMouseEnabled(x=True, y=False)
+    w.getPlotItem().getAxis("left").setWidth(62)
+    if legend:
+        lg = w.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
+        lg.setBrush(pg.mkBrush(255, 255, 255, 200))
+    return w
+
+
+class StackedAreas:
+    """Members by tier as stacked areas; one area per tier name, created when first seen."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.FillBetweenItem]] = {}
+        self.base = pg.PlotDataItem(pen=pg.mkPen(None))
+        plot.addItem(self.base)
+
+    def set(self, x: np.ndarray, series: dict[str, np.ndarray]) -> None:
+        """``series`` in stacking order (entry tier at the bottom)."""
+        for name in list(self.items):
+            if name not in series:
+                for it in self.items.pop(name):
+                    self.plot.removeItem(it)
+        self.base.setData(x, np.zeros(len(x)))
+        below = self.base
+        cum = np.zeros(len(x))
+        for i, (name, y) in enumerate(series.items()):
+            cum = cum + np.nan_to_num(np.asarray(y, dtype=float))
+            if name not in self.items:
+                line = self.plot.plot(pen=pg.mkPen(color(i), width=1.5), name=name)
+                fill = pg.FillBetweenItem(below, line, brush=pg.mkBrush(color(i, 110)))
+                self.plot.addItem(fill)
+                self.items[name] = (line, below, fill)
+            line, old_below, fill = self.items[name]
+            if old_below is not below:
+                fill.setCurves(below, line)
+                self.items[name] = (line, below, fill)
+            line.setData(x, cum.copy())
+            below = line
+
+    def totals(self) -> np.ndarray:
+        """Top of the stack (all members)."""
+        if not self.items:
+            return np.array([])
+        last = list(self.items.values())[-1][0]
+        return np.asarray(last.yData, dtype=float)
+
+
+class Bars:
+    """Grouped bars (LTV by tier, one colour per segment) with 95 % error bars."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.items: dict[str, tuple[pg.BarGraphItem, pg.ErrorBarItem]] = {}
+        self.legend = plot.legend
+
+    def set(self, groups: list[str], series: dict[str, tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]]) -> None:
+        """``series[name] = (mean, low, high)`` per group."""
+        for name in list(self.items):
+            if name not in series:
+                for it in self.items.pop(name):
+                    self.plot.removeItem(it)
+                if self.legend is not None:
+                    self.legend.removeItem(name)
+        n = max(len(series), 1)
+        width = 0.8 / n
+        x0 = np.arange(len(groups), dtype=float)
+        for i, (name, (mean, lo, hi)) in enumerate(series.items()):
+            x = x0 - 0.4 + width * (i + 0.5)
+            mean = np.nan_to_num(np.asarray(mean, dtype=float))
+            if name not in self.items:
+                bar = pg.BarGraphItem(x=x, height=mean, width=width * 0.9,
+                                      brush=color(i, 200), pen=pg.mkPen(color(i)))
+                err = pg.ErrorBarItem(x=x, y=mean, top=0, bottom=0, beam=width * 0.3,
+                                      pen=pg.mkPen("#333"))
+                self.plot.addItem(bar)
+                self.plot.addItem(err)
+                if self.legend is not None:
+                    self.legend.addItem(bar, name)
+                self.items[name] = (bar, err)
+            bar, err = self.items[name]
+            bar.setOpts(x=x, height=mean, width=width * 0.9)
+            lo = np.asarray(lo, dtype=float)
+            hi = np.asarray(hi, dtype=float)
+            top = np.where(np.isfinite(hi), hi - mean, 0.0)
+            bottom = np.where(np.isfinite(lo), mean - lo, 0.0)
+            err.setData(x=x, y=mean, top=top, bottom=bottom, beam=width * 0.3)
+        ax = self.plot.getAxis("bottom")
+        ax.setTicks([[(float(i), g) for i, g in enumerate(groups)]])
+        self.plot.setXRange(-0.6, len(groups) - 0.4, padding=0)
+
+    def heights(self, name: str) -> np.ndarray:
+        """Bar heights of one series (tests)."""
+        return np.asarray(self.items[name][0].opts["height"], dtype=float)
+
+
+class MigrationTable(QTableWidget):
+    """Tier-migration matrix: share of each start tier in each end tier, as a heat map."""
+
+    def __init__(self):
+        super().__init__(0, 0)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.setMinimumHeight(180)
+
+    def set_matrix(self, m) -> None:
+        """``m``: DataFrame from_tier × to_tier of shares (rows sum to 1)."""
+        rows, cols = list(m.index), list(m.columns)
+        self.setRowCount(len(rows))
+        self.setColumnCount(len(cols))
+        self.setHorizontalHeaderLabels([f"→ {c}" for c in cols])
+        self.setVerticalHeaderLabels([f"{r} →" for r in rows])
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                v = m.iloc[i, j]
+                ok = v is not None and math.isfinite(float(v))
+                it = QTableWidgetItem(f"{float(v) * 100:.1f} %" if ok else "—")
+                it.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if ok:
+                    shade = QColor(31, 119, 180, int(30 + 200 * min(float(v), 1.0)))
+                    it.setBackground(shade)
+                    if float(v) > 0.55:
+                        it.setForeground(QColor("white"))
+                self.setItem(i, j, it)
+
+
+def titled(title: str, widget: QWidget) -> QWidget:
+    """A widget with a small bold title above it."""
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    lab = QLabel(title)
+    f = QFont(lab.font())
+    f.setBold(True)
+    lab.setFont(f)
+    lab.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    lay.addWidget(lab)
+    lay.addWidget(widget)
+    return box
+
+
+COST_KINDS = [("benefit_cost", "benefits"), ("promotion_cost", "promotions"),
+              ("service_cost", "service staff"), ("acquisition_cost", "acquisition")]
+
+
+class ResultCharts(QWidget):
+    """Every chart of one run, laid out in a grid."""
+
+    export_requested = Signal(str)  # chart key (right-click "Save chart as PNG…")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(2, 2, 2, 2)
+        grid.setSpacing(6)
+        self.plots: dict[str, pg.PlotWidget] = {}
+
+        p = self._plot("revenue", "Net revenue per month (¥, 95 % band)", "¥", money_axis=True)
+        self.revenue = Band(p.getPlotItem(), "scenario", color(0))
+        self.revenue_cf = Band(p.getPlotItem(), "counterfactual", color(7), dash=True, width=1.5)
+
+        p = self._plot("costs", "Costs by kind per month (¥)", "¥", money_axis=True)
+        self.costs = {m: Band(p.getPlotItem(), label, color(i + 1))
+                      for i, (m, label) in enumerate(COST_KINDS)}
+
+        p = self._plot("net", "Net contribution per month (¥)", "¥", money_axis=True)
+        self.net = Band(p.getPlotItem(), "scenario", color(2))
+        self.net_cf = Band(p.getPlotItem(), "counterfactual", color(7), dash=True, width=1.5)
+
+        p = self._plot("members", "Active customers by tier (stacked)", "customers")
+        self.members = StackedAreas(p.getPlotItem())
+
+        p = self._plot("cash", "Cumulative incremental cash flow (¥)", "¥", money_axis=True)
+        self.cash = Band(p.getPlotItem(), "vs counterfactual", color(4))
+        self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#999", width=1))
+        p.addItem(self.zero)
+        self.payback = pg.InfiniteLine(angle=90, pen=pg.mkPen(color(1), width=2,
+                                                              style=Qt.PenStyle.DashLine),
+                                       label="payback", labelOpts={"position": 0.9,
+                                                                   "color": PALETTE[1]})
+        p.addItem(self.payback)
+        self.payback.hide()
+
+        p = self._plot("wait", "Service wait vs SLA (hours)", "hours")
+        self.wait = Band(p.getPlotItem(), "mean wait", color(0))
+        self.wait_p90 = p.plot(pen=pg.mkPen(color(3), width=1.5), name="P90 wait")
+        self.sla = pg.InfiniteLine(angle=0, pen=pg.mkPen(color(1), width=2,
+                                                         style=Qt.PenStyle.DashLine),
+                                   label="SLA", labelOpts={"position": 0.05,
+                                                           "color": PALETTE[1]})
+        p.addItem(self.sla)
+        self.sla_legend = pg.PlotDataItem(pen=pg.mkPen(color(1), width=2,
+                                                       style=Qt.PenStyle.DashLine))
+        p.getPlotItem().legend.addItem(self.sla_legend, "SLA")
+
+        p = self._plot("ltv", "Discounted LTV per customer by start tier (¥)", "¥",
+                       money_axis=True)
+        p.setLabel("bottom", "tier at start")
+        p.setMouseEnabled(x=False, y=False)
+        self.ltv = Bars(p.getPlotItem())
+
+        self.migration = MigrationTable()
+        keys = list(self.plots)
+        for i, k in enumerate(keys):
+            grid.addWidget(self.plots[k], i // 2, i % 2)
+        self.migration_box = titled("Tier migration: start tier → tier at horizon end "
+                                    "(share of customers)", self.migration)
+        grid.addWidget(self.migration_box, len(keys) // 2, len(keys) % 2)
+        self.placeholder = QLabel("No results yet.")
+        self.result = None
+
+    def _plot(self, key: str, title: str, y: str, money_axis: bool = False) -> pg.PlotWidget:
+        p = make_plot(title, y, money_axis=money_axis)
+        # pyqtgraph's own "Export..." offers SVG, which crashes with Qt 6.12: PNG only.
+        act = QAction("Save chart as PNG…", p)
+        act.triggered.connect(lambda: self.export_requested.emit(key))
+        p.scene().contextMenu = [act]
+        p.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plots[key] = p
+        return p
+
+    # ------------------------------------------------------------------
+    def show_result(self, res, sla_hours: float | None = None) -> None:
+        """Update every chart from a RunResult (setData on the existing items)."""
+        self.result = res
+        has_cf = "counterfactual" in getattr(res, "arms", ["scenario"])
+        self.revenue.set_band(res.band("net_revenue"))
+        if has_cf:
+            self.revenue_cf.set_band(res.band("net_revenue", arm="counterfactual"))
+            self.net_cf.set_band(res.band("net_contribution", arm="counterfactual"))
+        else:
+            self.revenue_cf.clear()
+            self.net_cf.clear()
+        for metric, band in self.costs.items():
+            band.set_band(res.band(metric))
+        self.net.set_band(res.band("net_contribution"))
+
+        by_tier = res.band_by("active_customers", by="tier")
+        x = np.sort(by_tier["month"].unique())
+        series = {t: by_tier.loc[by_tier["tier"] == t, "mean"].to_numpy() for t in res.tiers}
+        self.members.set(x, series)
+
+        if has_cf:
+            cash = res.incremental_band("net_contribution", cumulative=True)
+            self.plots["cash"].setTitle("Cumulative incremental cash flow vs counterfactual (¥)",
+                                        size="10pt")
+        else:
+            cash = res.band("net_contribution", cumulative=True)
+            self.plots["cash"].setTitle("Cumulative net contribution (¥; no counterfactual)",
+                                        size="10pt")
+        self.cash.set_band(cash)
+        pb = res.summary.get("payback_month")
+        if pb is not None and math.isfinite(pb.mean):
+            self.payback.setValue(pb.mean)
+            self.payback.label.setFormat(f"payback ≈ month {pb.mean:.0f}")
+            self.payback.show()
+        else:
+            self.payback.hide()
+
+        self.wait.set_band(res.service_band("wait_mean_hours"))
+        p90 = res.service_band("wait_p90_hours")
+        self.wait_p90.setData(p90["month"].to_numpy(), p90["mean"].to_numpy())
+        if sla_hours is not None:
+            self.sla.setValue(sla_hours)
+            self.sla.label.setFormat(f"SLA {sla_hours:g} h")
+            self.sla.show()
+
+        self._show_ltv(res)
+        self.migration.set_matrix(res.migration_matrix())
+
+    def _show_ltv(self, res) -> None:
+        from simulator.results import Stat
+
+        df = res.ltv
+        df = df[df["arm"] == "scenario"]
+        series = {}
+        for seg in res.segments:
+            means, lows, highs = [], [], []
+            for tier in res.tiers:
+                vals = df.loc[(df["segment"] == seg) & (df["tier"] == tier), "ltv_cny"]
+                st = Stat.of(vals.to_numpy())
+                means.append(st.mean)
+                lows.append(st.ci95_low)
+                highs.append(st.ci95_high)
+            series[seg] = (np.array(means), np.array(lows), np.array(highs))
+        self.ltv.set(list(res.tiers), series)
+
+    def export_png(self, key: str, path: str | Path, width: int = 1200) -> Path:
+        """Write one chart as PNG (pyqtgraph ImageExporter; SVG crashes with Qt 6.12)."""
+        from pyqtgraph.exporters import ImageExporter
+
+        path = Path(path)
+        if key == "migration":
+            self.migration_box.grab().save(str(path))
+            return path
+        exp = ImageExporter(self.plots[key].getPlotItem())
+        exp.parameters()["width"] = width
+        exp.export(str(path))
+        return path
+
+    def chart_names(self) -> dict[str, str]:
+        """Chart key -> title (for the export menu)."""
+        out = {k: p.getPlotItem().titleLabel.text for k, p in self.plots.items()}
+        out["migration"] = "Tier migration matrix"
+        return out

@@ -1,0 +1,490 @@
+"""Compare saved scenarios: overlaid charts, KPI deltas vs a base, and the inputs that differ.
+
+The user ticks two or more library scenarios and picks the base. All of them
+run in a worker thread with the same seed, replication count, sample and
+horizon, so replication r of every scenario sees the same random streams
+(common random numbers) and the deltas are paired: Δ = mean over r of
+(KPI_r − base KPI_r), with its 95 % CI from ``simulator.results.Stat``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import scenarios
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from simulator.scenario import Scenario
+from simulator.scenario_io import ScenarioError, load, to_dict
+
+from ui.charts import Band, color, make_plot
+from ui.dialogs import Prompter
+from ui.fieldspec import flatten
+from ui.formatting import interval, kind_of, label_of, value
+from ui.results_panel import base_for
+from ui.workers import TaskRunner
+
+DELTA_METRICS = ["npv", "roi", "incremental_contribution", "net_contribution", "revenue",
+                 "total_cost", "benefit_cost", "service_cost", "promotion_cost",
+                 "ltv_per_customer", "churn_annual", "retention_12m", "active_customers_end",
+                 "service_wait_mean_hours", "sla_attainment", "payback_month"]
+
+
+@dataclass
+class Comparison:
+    """Results of a comparison run (index 0 is the base)."""
+
+    names: list[str]
+    paths: list[Path]
+    scenarios: list[Scenario]
+    results: list = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    def delta(self, metric: str, i: int):
+        """Paired Δ of scenario i vs the base over replications (a Stat)."""
+        from simulator.results import Stat
+
+        a = self.results[i].kpis[metric].to_numpy(dtype=float)
+        b = self.results[0].kpis[metric].to_numpy(dtype=float)
+        n = min(len(a), len(b))
+        return Stat.of(a[:n] - b[:n], getattr(self.results[0].summary.get(metric), "unit", ""))
+
+    def input_diff(self) -> list[tuple[str, list]]:
+        """(path, [value per scenario]) for every input that differs from the base."""
+        flat = [flatten(to_dict(sc)) for sc in self.scenarios]
+        keys: list[str] = []
+        for f in flat:
+            for k in f:
+                if k not in keys:
+                    keys.append(k)
+        out = []
+        for k in keys:
+            vals = [f.get(k, "(absent)") for f in flat]
+            if any(v != vals[0] for v in vals[1:]):
+                out.append((k, vals))
+        return out
+
+
+def compare_task(paths: list[Path], replications: int, agents: int | None,
+                 horizon: int | None, seed: int | None):
+    """Task: load and run each scenario with common settings; progress over all runs."""
+    def task(progress, cancel):
+        from simulator.runner import run
+
+        scs = [load(p) for p in paths]
+        base = scs[0]
+        s = seed if seed is not None else base.run.seed
+        h = horizon if horizon is not None else base.run.horizon_months
+        h = min([h] + [sc.run.horizon_months for sc in scs])
+        n_agents = agents if agents is not None else base.run.agents
+        total = replications * len(scs)
+        results = []
+        for k, sc in enumerate(scs):
+            def prog(done, _tot, k=k):
+                progress(k * replications + done, total)
+            results.append(run(sc, replications=replications, agents=n_agents, seed=s,
+                               horizon_months=h, progress=prog, cancel=cancel,
+                               base=base_for(sc)))
+        return Comparison([sc.name for sc in scs], list(paths), scs, results,
+                          {"replications": replications, "agents": n_agents, "seed": s,
+                           "horizon_months": h})
+    return task
+
+
+class OverlayCharts(QWidget):
+    """The same charts for several results, one colour per scenario (base first)."""
+
+    SPECS = [("net_revenue", "Net revenue per month (¥)", True),
+             ("net_contribution", "Net contribution per month (¥)", True),
+             ("cash", "Cumulative incremental cash flow (¥)", True),
+             ("active_customers", "Active customers", False),
+             ("wait", "Mean service wait (hours)", False),
+             ("benefit_cost", "Benefit cost per month (¥)", True)]
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.plots = {}
+        self.bands: dict[str, list[Band]] = {}
+        for i, (key, title, money_axis) in enumerate(self.SPECS):
+            p = make_plot(title, "¥" if money_axis else
+                          ("hours" if key == "wait" else "customers"), money_axis=money_axis)
+            p.setMinimumHeight(200)
+            self.plots[key] = p
+            self.bands[key] = []
+            grid.addWidget(p, i // 2, i % 2)
+
+    def _band(self, key: str, i: int, name: str) -> Band:
+        bands = self.bands[key]
+        while len(bands) <= i:
+            j = len(bands)
+            bands.append(Band(self.plots[key].getPlotItem(), name, color(j),
+                              dash=False, width=2.5 if j == 0 else 1.8))
+        b = bands[i]
+        legend = self.plots[key].getPlotItem().legend
+        legend.removeItem(b.mean)
+        legend.addItem(b.mean, name)
+        return b
+
+    def show_comparison(self, cmp: Comparison) -> None:
+        """Draw every scenario of a comparison."""
+        n = len(cmp.results)
+        for key in self.bands:
+            for b in self.bands[key][n:]:
+                b.clear()
+                self.plots[key].getPlotItem().legend.removeItem(b.mean)
+        for i, (name, res) in enumerate(zip(cmp.names, cmp.results)):
+            label = ("base: " if i == 0 else "") + name
+            for key in self.bands:
+                b = self._band(key, i, label)
+                if key == "cash":
+                    frame = (res.incremental_band("net_contribution", cumulative=True)
+                             if res.cf else res.band("net_contribution", cumulative=True))
+                elif key == "wait":
+                    frame = res.service_band("wait_mean_hours")
+                else:
+                    frame = res.band(key)
+                b.set_band(frame)
+
+
+class CompareView(QWidget):
+    """Pick scenarios and a base, run them with common random numbers, see the differences."""
+
+    def __init__(self, prompter: Prompter, quick: dict | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.prompter = prompter
+        self.last: Comparison | None = None
+        q = {"replications": 5, "agents": 5000, "horizon_months": 36}
+        q.update(quick or {})
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(QLabel("Tick two or more scenarios:"))
+        self.list = QListWidget()
+        self.list.setObjectName("compare_list")
+        self.list.itemChanged.connect(self._ticked)
+        ll.addWidget(self.list, 1)
+        form = QFormLayout()
+        self.base = QComboBox()
+        self.base.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.base.setMinimumContentsLength(18)
+        form.addRow("Base", self.base)
+        self.reps = QSpinBox()
+        self.reps.setRange(2, 2000)
+        self.reps.setValue(q["replications"])
+        self.reps.setSuffix(" replications")
+        form.addRow("Runs", self.reps)
+        self.agents = QSpinBox()
+        self.agents.setRange(100, 5_000_000)
+        self.agents.setSingleStep(1000)
+        self.agents.setGroupSeparatorShown(True)
+        self.agents.setValue(q["agents"])
+        self.agents.setSuffix(" agents")
+        form.addRow("Sample", self.agents)
+        self.horizon = QSpinBox()
+        self.horizon.setRange(1, 120)
+        self.horizon.setValue(q["horizon_months"])
+        self.horizon.setSuffix(" months")
+        form.addRow("Horizon", self.horizon)
+        self.own = QCheckBox("use the base's own sample and replications")
+        form.addRow(self.own)
+        ll.addLayout(form)
+        note = QLabel("All scenarios use the base's seed (common random numbers), so "
+                      "deltas are paired by replication.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        ll.addWidget(note)
+        row = QHBoxLayout()
+        self.btn_run = QPushButton("▶ Compare")
+        self.btn_cancel = QPushButton("Cancel")
+        self.btn_cancel.setEnabled(False)
+        row.addWidget(self.btn_run)
+        row.addWidget(self.btn_cancel)
+        ll.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        ll.addWidget(self.progress)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        ll.addWidget(self.status)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        self.charts = OverlayCharts()
+        right.addWidget(self.charts)
+        self.tables = QTabWidget()
+        self.kpi_table = QTableWidget(0, 0)
+        self.kpi_table.setObjectName("kpi_deltas")
+        self.kpi_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.diff_table = QTableWidget(0, 0)
+        self.diff_table.setObjectName("input_diff")
+        self.diff_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.tables.addTab(self.kpi_table, "KPI deltas vs base")
+        self.tables.addTab(self.diff_table, "Inputs that differ")
+        right.addWidget(self.tables)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        box = QGroupBox("Scenarios")
+        QVBoxLayout(box).addWidget(left)
+        split.addWidget(box)
+        split.addWidget(right)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 4)
+        split.setSizes([280, 1100])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split)
+
+        self.runner = TaskRunner("compare", parent=self)
+        self.runner.progress.connect(self._progress)
+        self.runner.finished.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+        self.btn_run.clicked.connect(self.run)
+        self.btn_cancel.clicked.connect(self.cancel)
+        self.refresh_library()
+
+    # -- choosing ----------------------------------------------------------------------
+    def refresh_library(self) -> None:
+        """List the library (keeps ticks by file)."""
+        ticked = set(self.checked_paths())
+        self.list.blockSignals(True)
+        self.list.clear()
+        for e in scenarios.list_all():
+            it = QListWidgetItem(("🔒 " if e.shipped else "") + e.title)
+            it.setData(Qt.ItemDataRole.UserRole, str(e.path))
+            it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            if e.error:
+                it.setFlags(it.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                it.setToolTip(e.error)
+            it.setCheckState(Qt.CheckState.Checked if e.path in ticked else
+                             Qt.CheckState.Unchecked)
+            self.list.addItem(it)
+        self.list.blockSignals(False)
+        self._ticked()
+
+    def checked_paths(self) -> list[Path]:
+        """Ticked scenario files, in list order."""
+        out = []
+        for i in range(self.list.count()):
+            it = self.list.item(i)
+            if it.checkState() == Qt.CheckState.Checked:
+                out.append(Path(it.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    def set_checked(self, paths: list[Path], base: Path | None = None) -> None:
+        """Tick these files (and choose the base)."""
+        want = {Path(p).resolve() for p in paths}
+        self.list.blockSignals(True)
+        for i in range(self.list.count()):
+            it = self.list.item(i)
+            p = Path(it.data(Qt.ItemDataRole.UserRole)).resolve()
+            it.setCheckState(Qt.CheckState.Checked if p in want else Qt.CheckState.Unchecked)
+        self.list.blockSignals(False)
+        self._ticked()
+        if base is not None:
+            for i in range(self.base.count()):
+                if Path(self.base.itemData(i)).resolve() == Path(base).resolve():
+                    self.base.setCurrentIndex(i)
+
+    def _ticked(self, *_) -> None:
+        keep = self.base.currentData()
+        self.base.clear()
+        for p in self.checked_paths():
+            title = next((self.list.item(i).text() for i in range(self.list.count())
+                          if self.list.item(i).data(Qt.ItemDataRole.UserRole) == str(p)), p.stem)
+            self.base.addItem(title, str(p))
+        idx = self.base.findData(keep)
+        if idx >= 0:
+            self.base.setCurrentIndex(idx)
+        self.btn_run.setEnabled(len(self.checked_paths()) >= 2 and not self.runner.busy)
+
+    # -- running -----------------------------------------------------------------------
+    def run(self) -> bool:
+        """Start the comparison in the worker thread."""
+        paths = self.checked_paths()
+        if len(paths) < 2 or self.runner.busy:
+            self.status.setText("Tick at least two scenarios.")
+            return False
+        base = Path(self.base.currentData() or paths[0])
+        ordered = [base] + [p for p in paths if p != base]
+        bad = []
+        for p in ordered:
+            try:
+                load(p)
+            except ScenarioError as exc:
+                bad.append(f"{p.name}: {exc}")
+        if bad:
+            self.prompter.error(self, "Cannot compare", "Some scenarios cannot be read.",
+                                "\n\n".join(bad))
+            return False
+        if self.own.isChecked():
+            base_sc = load(base)
+            reps, agents, horizon = (max(base_sc.run.replications, 2), base_sc.run.agents,
+                                     base_sc.run.horizon_months)
+        else:
+            reps, agents, horizon = self.reps.value(), self.agents.value(), self.horizon.value()
+        self.progress.setRange(0, reps * len(ordered))
+        self.progress.setValue(0)
+        self.progress.setFormat("starting…")
+        self.btn_run.setEnabled(False)
+        self.btn_cancel.setEnabled(True)
+        self.status.setText(f"Running {len(ordered)} scenarios × {reps} replications "
+                            f"({agents:,} agents, {horizon} months)…")
+        self.runner.submit(compare_task(ordered, reps, agents, horizon, None))
+        return True
+
+    def cancel(self) -> None:
+        """Stop the comparison."""
+        if self.runner.busy:
+            self.progress.setFormat("cancelling…")
+            self.runner.cancel()
+
+    def _progress(self, done, total) -> None:
+        self.progress.setRange(0, max(int(total), 1))
+        self.progress.setValue(int(done))
+        self.progress.setFormat(f"{int(done)}/{int(total)} runs")
+
+    def _end(self) -> None:
+        self.btn_cancel.setEnabled(False)
+        self.btn_run.setEnabled(len(self.checked_paths()) >= 2)
+
+    def _done(self, cmp: Comparison, seconds: float) -> None:
+        self._end()
+        self.last = cmp
+        self.progress.setFormat(f"done in {seconds:.1f} s")
+        s = cmp.settings
+        self.status.setText(f"Compared {len(cmp.names)} scenarios: {s['replications']} "
+                            f"replications × {s['agents']:,} agents, {s['horizon_months']} "
+                            f"months, common seed {s['seed']}.")
+        self.charts.show_comparison(cmp)
+        self._fill_kpis(cmp)
+        self._fill_diff(cmp)
+
+    def _failed(self, message: str) -> None:
+        self._end()
+        self.progress.setFormat("failed")
+        self.status.setText("Comparison failed: " + message.splitlines()[0])
+
+    def _cancelled(self) -> None:
+        self._end()
+        self.progress.setValue(0)
+        self.progress.setFormat("cancelled")
+        self.status.setText("Comparison cancelled.")
+
+    # -- tables ------------------------------------------------------------------------
+    def _fill_kpis(self, cmp: Comparison) -> None:
+        t = self.kpi_table
+        headers = ["Metric", f"Base: {cmp.names[0]}"]
+        for name in cmp.names[1:]:
+            headers += [name, f"Δ {name} vs base (95 % CI)"]
+        t.clear()
+        t.setColumnCount(len(headers))
+        t.setHorizontalHeaderLabels(headers)
+        metrics = [m for m in DELTA_METRICS if m in cmp.results[0].summary]
+        t.setRowCount(len(metrics))
+        for r, m in enumerate(metrics):
+            kind = kind_of(m)
+            t.setItem(r, 0, QTableWidgetItem(label_of(m)))
+            t.setItem(r, 1, self._stat_item(cmp.results[0].summary[m], kind))
+            for i in range(1, len(cmp.results)):
+                t.setItem(r, 2 * i, self._stat_item(cmp.results[i].summary[m], kind))
+                d = cmp.delta(m, i)
+                txt = self._delta_text(d, kind)
+                it = QTableWidgetItem(txt)
+                it.setData(Qt.ItemDataRole.UserRole, d.mean)
+                sig = math.isfinite(d.ci95_low) and (d.ci95_low > 0 or d.ci95_high < 0)
+                if sig:
+                    good = d.mean > 0
+                    if m in ("total_cost", "benefit_cost", "service_cost", "promotion_cost",
+                             "churn_annual", "service_wait_mean_hours", "payback_month"):
+                        good = not good
+                    it.setForeground(Qt.GlobalColor.darkGreen if good else Qt.GlobalColor.darkRed)
+                t.setItem(r, 2 * i + 1, it)
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        t.horizontalHeader().setStretchLastSection(True)
+
+    @staticmethod
+    def _stat_item(stat, kind: str) -> QTableWidgetItem:
+        ci = interval(stat.ci95_low, stat.ci95_high, kind)
+        it = QTableWidgetItem(value(stat.mean, kind) + (f"  ({ci})" if ci else ""))
+        it.setData(Qt.ItemDataRole.UserRole, stat.mean)
+        return it
+
+    @staticmethod
+    def _delta_text(d, kind: str) -> str:
+        if not math.isfinite(d.mean):
+            return "—"
+        if kind in ("share", "share_year", "ratio_pct"):
+            main = f"{d.mean * 100:+,.1f} pp"
+            ci = (f"{d.ci95_low * 100:+,.1f} to {d.ci95_high * 100:+,.1f} pp"
+                  if math.isfinite(d.ci95_low) else "")
+        else:
+            v = value(d.mean, kind)
+            main = v if v.startswith("-") else "+" + v
+            ci = interval(d.ci95_low, d.ci95_high, kind)
+        return main + (f"  ({ci})" if ci else "")
+
+    def _fill_diff(self, cmp: Comparison) -> None:
+        t = self.diff_table
+        rows = cmp.input_diff()
+        t.clear()
+        t.setColumnCount(1 + len(cmp.names))
+        t.setHorizontalHeaderLabels(["Input"] + [("base: " if i == 0 else "") + n
+                                                 for i, n in enumerate(cmp.names)])
+        t.setRowCount(len(rows))
+        for r, (path, vals) in enumerate(rows):
+            t.setItem(r, 0, QTableWidgetItem(path))
+            for c, v in enumerate(vals):
+                it = QTableWidgetItem(_short(v))
+                if c > 0 and v != vals[0]:
+                    it.setBackground(Qt.GlobalColor.yellow)
+                t.setItem(r, c + 1, it)
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        t.horizontalHeader().setStretchLastSection(True)
+
+    def delta_rows(self) -> dict[str, list[float]]:
+        """Metric label -> Δ means per compared scenario (tests)."""
+        out = {}
+        for r in range(self.kpi_table.rowCount()):
+            label = self.kpi_table.item(r, 0).text()
+            out[label] = [self.kpi_table.item(r, c).data(Qt.ItemDataRole.UserRole)
+                          for c in range(3, self.kpi_table.columnCount(), 2)]
+        return out
+
+    def shutdown(self) -> None:
+        """Stop the worker thread."""
+        self.runner.shutdown()
+
+
+def _short(v) -> str:
+    s = str(v)
+    return s if len(s) <= 60 else s[:57] + "…"
+

@@ -1,0 +1,66 @@
+"""Every question the app asks the user, in one replaceable object.
+
+Widgets call ``prompter.confirm(...)`` etc. instead of ``QMessageBox`` directly,
+so tests can answer with a scripted :class:`Prompter` subclass and no modal
+dialog ever blocks an offscreen test run.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+
+class Prompter:
+    """Modal dialogs (the real ones)."""
+
+    def confirm(self, parent: QWidget | None, title: str, text: str) -> bool:
+        """Yes/No question; True for Yes."""
+        r = QMessageBox.question(parent, title, text,
+                                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                 QMessageBox.StandardButton.No)
+        return r == QMessageBox.StandardButton.Yes
+
+    def save_discard_cancel(self, parent: QWidget | None, text: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes", text,
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, parent)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        r = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(
+            QMessageBox.StandardButton(r), "cancel")
+
+    def text(self, parent: QWidget | None, title: str, label: str, default: str = "") -> str | None:
+        """A line of text, or None if cancelled."""
+        value, ok = QInputDialog.getText(parent, title, label, text=default)
+        return value if ok else None
+
+    def error(self, parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+        """Report a problem (never raises)."""
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok,
+                          parent)
+        if details:
+            box.setDetailedText(details)
+        box.exec()
+
+    def offer(self, parent: QWidget | None, title: str, text: str, details: str,
+              accept_label: str) -> bool:
+        """Report a problem and offer one way out (True if taken)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+        if details:
+            box.setDetailedText(details)
+        take = box.addButton(accept_label, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is take
+
+    def open_path(self, parent: QWidget | None, title: str, start: str, filt: str) -> str | None:
+        """A file to open, or None."""
+        path, _ = QFileDialog.getOpenFileName(parent, title, start, filt)
+        return path or None
+
+    def save_path(self, parent: QWidget | None, title: str, start: str, filt: str) -> str | None:
+        """A file to write, or None."""
+        path, _ = QFileDialog.getSaveFileName(parent, title, start, filt)
+        return path or None

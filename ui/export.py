@@ -1,0 +1,110 @@
+"""Excel export: hands the scenario (or comparison) and its results to ``simulator.excel``.
+
+The workbook itself is written by the engine side (``simulator.excel``); this
+module only asks where to save, runs it, and reports errors. When the Excel
+module is not installed yet the menu items are disabled with a tooltip.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+
+class ExcelExport:
+    """Menu handlers for 'Export Excel workbook…'."""
+
+    def __init__(self, window: QWidget):
+        self.window = window
+
+    @staticmethod
+    def _module():
+        try:
+            return importlib.import_module("simulator.excel")
+        except ImportError:
+            return None
+
+    @property
+    def available(self) -> bool:
+        """True if simulator.excel offers write_workbook."""
+        mod = self._module()
+        return mod is not None and hasattr(mod, "write_workbook")
+
+    @property
+    def why_unavailable(self) -> str:
+        """Tooltip for the disabled menu item."""
+        return "" if self.available else "The Excel module (simulator.excel) is not installed."
+
+    def _ask(self, default_name: str) -> str | None:
+        w = self.window
+        start = str(Path.home() / default_name)
+        return w.prompter.save_path(w, "Export Excel workbook", start, "Excel workbook (*.xlsx)")
+
+    def export_scenario(self, scenario, result, path: str | None = None) -> bool:
+        """Write the workbook of one scenario and its result."""
+        return self._write(path, f"{_stem(scenario.name)}.xlsx", scenario=scenario,
+                           result=result)
+
+    def export_comparison(self, comparison, path: str | None = None) -> bool:
+        """Write the workbook of a comparison (base first)."""
+        if comparison is None:
+            self.window.prompter.error(self.window, "Nothing to export",
+                                       "Run a comparison first (Compare tab).")
+            return False
+        return self._write(path, "comparison.xlsx", comparison=comparison)
+
+    def _write(self, path, default_name, **what) -> bool:
+        mod = self._module()
+        w = self.window
+        if mod is None or not hasattr(mod, "write_workbook"):
+            w.prompter.error(w, "Excel export unavailable", self.why_unavailable)
+            return False
+        if what.get("result", 1) is None:
+            w.prompter.error(w, "Nothing to export", "No results yet: wait for the preview "
+                             "or run the scenario (Ctrl+R).")
+            return False
+        path = path or self._ask(default_name)
+        if not path:
+            return False
+        try:
+            call_write_workbook(mod.write_workbook, Path(path), **what)
+        except Exception as exc:  # noqa: BLE001 - report, never crash
+            w.prompter.error(w, "Excel export failed", str(exc))
+            return False
+        w.statusBar().showMessage(f"Wrote {path}", 5000)
+        return True
+
+
+def call_write_workbook(fn, path: Path, scenario=None, result=None, comparison=None):
+    """Call write_workbook with the arguments its signature asks for."""
+    params = inspect.signature(fn).parameters
+    kwargs = {}
+    if comparison is not None:
+        pairs = list(zip(comparison.scenarios, comparison.results))
+        for name in ("comparison", "scenarios", "runs", "items"):
+            if name in params:
+                kwargs[name] = pairs if name != "comparison" else comparison
+                break
+        else:
+            scenario, result = pairs[0]
+    if scenario is not None:
+        for name in ("scenario", "sc"):
+            if name in params:
+                kwargs[name] = scenario
+        for name in ("result", "res", "results"):
+            if name in params:
+                kwargs[name] = result
+    for name in ("path", "out", "filename", "dest"):
+        if name in params:
+            kwargs[name] = path
+            return fn(**kwargs)
+    return fn(path, **kwargs)
+
+
+def _stem(name: str) -> str:
+    import re
+
+    return re.sub(r"[^\w\-]+", "_", name).strip("_")[:60] or "scenario"

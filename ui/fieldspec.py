@@ -1,0 +1,344 @@
+"""What the editor needs to know about each scenario field, read from the pydantic schema.
+
+No Qt here: this module turns a pydantic field (annotation, ge/le bounds,
+description) into a :class:`FieldSpec` (widget kind, hard bounds, a slider
+range, the unit to show and the display scale), and offers the path helpers
+the document and the editor share. A path is a tuple of attribute names, list
+indices and dict keys, e.g. ``("tiers", 2, "benefits", 0, "cost_share")``.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+import annotated_types as at
+from pydantic import BaseModel
+
+Path = tuple  # tuple[str | int, ...]
+
+# ---------------------------------------------------------------------------
+# Paths
+
+
+def path_str(path: Path) -> str:
+    """``("tiers", 2, "threshold_cny")`` -> ``"tiers[2].threshold_cny"`` (as Issue paths read)."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def get_at(obj: Any, path: Path) -> Any:
+    """Follow a path through models, lists and dicts."""
+    for part in path:
+        if isinstance(part, int) or isinstance(obj, dict):
+            obj = obj[part]
+        else:
+            obj = getattr(obj, part)
+    return obj
+
+
+def issue_matches(issue_path: str, path: Path) -> bool:
+    """True if an issue's path names this field (``segments[*].share`` matches every share)."""
+    mine = path_str(path)
+    if issue_path == mine:
+        return True
+    if "[*]" in issue_path:
+        import re
+
+        pattern = re.escape(issue_path).replace(r"\[\*\]", r"\[\d+\]")
+        return re.fullmatch(pattern, mine) is not None
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Field specs
+
+Kind = Literal[
+    "number", "bool", "choice", "text", "longtext", "ref", "model", "model_list",
+    "name_dict", "name_list", "choice_list", "optional_number", "optional_text", "bigint",
+]
+
+
+@dataclass
+class FieldSpec:
+    """How to edit one field."""
+
+    name: str
+    kind: Kind
+    label: str
+    description: str = ""
+    is_int: bool = False
+    lo: float | None = None  # hard bounds of the validator (None = unbounded)
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    unit: str = ""  # shown beside the number, e.g. "¥", "%", "h"
+    scale: float = 1.0  # display = value * scale (100 for percentages)
+    decimals: int = 2
+    choices: list = field(default_factory=list)
+    model: type[BaseModel] | None = None  # for model / model_list
+    ref: str | None = None  # "pools", "segments", "tiers" for name references
+    required: bool = True
+
+    def slider_range(self, value: float | None) -> tuple[float, float]:
+        """A useful slider range in model units: the bounds if finite, else around the value."""
+        lo = self.lo if self.lo is not None else 0.0
+        v = abs(value) if value is not None else 0.0
+        if self.hi is not None and (self.hi - lo) <= 20 * max(v, _soft_default(self)):
+            hi = self.hi
+        else:
+            hi = nice_ceiling(max(4.0 * v, _soft_default(self)))
+            if self.hi is not None:
+                hi = min(hi, self.hi)
+        if self.lo is None and value is not None and value < 0:
+            lo = -nice_ceiling(4.0 * v)
+        return float(lo), float(hi)
+
+
+def nice_ceiling(x: float) -> float:
+    """Round up to 1, 2 or 5 times a power of ten."""
+    if x <= 0:
+        return 1.0
+    e = math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * 10**e >= x - 1e-12:
+            return float(m * 10**e)
+    return float(10 ** (e + 1))
+
+
+def _soft_default(spec: FieldSpec) -> float:
+    if spec.unit.startswith("¥"):
+        return 1000.0
+    if spec.unit in ("h", "min"):
+        return 48.0
+    return 10.0 if spec.is_int else 2.0
+
+
+def _bounds(metadata: list) -> tuple[float | None, float | None, bool, bool]:
+    lo = hi = None
+    lo_open = hi_open = False
+    for m in metadata:
+        if isinstance(m, at.Ge):
+            lo = float(m.ge)
+        elif isinstance(m, at.Gt):
+            lo, lo_open = float(m.gt), True
+        elif isinstance(m, at.Le):
+            hi = float(m.le)
+        elif isinstance(m, at.Lt):
+            hi, hi_open = float(m.lt), True
+    return lo, hi, lo_open, hi_open
+
+
+def _unwrap_annotated(tp: Any) -> tuple[Any, list]:
+    meta: list = []
+    while typing.get_origin(tp) is typing.Annotated:
+        args = typing.get_args(tp)
+        tp = args[0]
+        for a in args[1:]:
+            meta.extend(getattr(a, "metadata", [a]))
+    return tp, meta
+
+
+def _is_optional(tp: Any) -> tuple[bool, Any]:
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(tp)) == 2:
+            return True, args[0]
+    return False, tp
+
+
+# Fields that name other things in the scenario.
+_REFS = {"pool": "pools", "default_pool": "pools", "to_pool": "pools",
+         "target_segments": "segments", "target_tiers": "tiers",
+         "mix": "segments", "segment_value": "segments"}
+
+# Units by field name; (unit, scale, decimals). Scale 100 shows fractions as percent.
+_UNITS_BY_NAME: dict[str, tuple[str, float, int]] = {
+    "customers": ("customers", 1, 0),
+    "organic_per_month": ("customers/month", 1, 0),
+    "paid_spend_cny_per_month": ("¥/month", 1, 0),
+    "saturation_cny_per_month": ("¥/month", 1, 0),
+    "total_cny_per_month": ("¥/month", 1, 0),
+    "cac_cny": ("¥/customer", 1, 0),
+    "orders_per_month": ("orders/month", 1, 3),
+    "spend_per_order_cny": ("¥/order", 1, 0),
+    "churn_annual": ("%/year", 100, 1),
+    "discount_rate_annual": ("%/year", 100, 2),
+    "contacts_per_order": ("contacts/order", 1, 3),
+    "complaints_per_order": ("complaints/order", 1, 3),
+    "wait_tolerance_hours": ("h", 1, 1),
+    "satisfaction_start": ("score 0–1", 1, 2),
+    "threshold_cny": ("¥", 1, 0),
+    "min_orders": ("orders", 1, 0),
+    "service_priority": ("rank", 1, 0),
+    "cost_cny": ("¥", 1, 2),
+    "uses_per_member_month": ("uses/member-month", 1, 3),
+    "intensity": ("×", 1, 2),
+    "points_per_cny": ("points/¥", 1, 2),
+    "point_value_cny": ("¥/point", 1, 4),
+    "expiry_months": ("months", 1, 0),
+    "window_months": ("months", 1, 0),
+    "grace_reviews": ("reviews", 1, 0),
+    "keep_task_spend_uplift": ("%", 100, 1),
+    "start_hour": ("h of day", 1, 1),
+    "end_hour": ("h of day", 1, 1),
+    "staff": ("agents", 1, 0),
+    "handle_minutes": ("min", 1, 1),
+    "cost_per_agent_hour_cny": ("¥/agent-hour", 1, 1),
+    "followup_hours": ("h", 1, 1),
+    "cost_per_contact_cny": ("¥/contact", 1, 2),
+    "complaints_to_escalate": ("complaints", 1, 0),
+    "priority": ("rank", 1, 0),
+    "sla_hours": ("h", 1, 1),
+    "wait_satisfaction_per_hour": ("points/h", 1, 3),
+    "slow_resolution_hours": ("h", 1, 1),
+    "slow_resolution_penalty": ("points", 1, 3),
+    "churn_per_satisfaction_point": ("log-hazard/point", 1, 2),
+    "window_contacts": ("contacts", 1, 0),
+    "start_month": ("month", 1, 0),
+    "duration_days": ("days", 1, 1),
+    "repeat_every_months": ("months", 1, 0),
+    "budget_cny": ("¥", 1, 0),
+    "margin_change": ("% pts", 100, 1),
+    "min_cny": ("¥/month", 1, 0),
+    "max_cny": ("¥/month", 1, 0),
+    "horizon_months": ("months", 1, 0),
+    "agents": ("agents", 1, 0),
+    "replications": ("runs", 1, 0),
+    "relative_half_width": ("%", 100, 1),
+    "max_replications": ("runs", 1, 0),
+}
+
+_RELATIVE = ("order_rate", "spend_per_order", "churn", "complaints")
+
+
+def unit_for(model: type[BaseModel], name: str, lo: float | None, hi: float | None,
+             is_int: bool) -> tuple[str, float, int]:
+    """Unit, display scale and decimals for a numeric field."""
+    cls = model.__name__
+    if cls == "Effect":
+        if name in _RELATIVE:
+            return "% change", 100, 1
+        return "points", 1, 3  # satisfaction shift on the 0..1 scale
+    if cls == "Sensitivity":
+        return "×", 1, 2
+    if name in _UNITS_BY_NAME:
+        return _UNITS_BY_NAME[name]
+    if name.endswith("_cv"):
+        return "CV", 1, 2
+    if name.endswith("_hours"):
+        return "h", 1, 2
+    if name.endswith("_cny"):
+        return "¥", 1, 2
+    if lo == 0.0 and hi == 1.0 and not is_int:
+        return "%", 100, 1
+    return "", 1, 0 if is_int else 3
+
+
+def _label(name: str) -> str:
+    words = name.replace("_cny", "").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def spec_for(model: type[BaseModel], name: str) -> FieldSpec:
+    """Build the FieldSpec of ``model.name`` from its pydantic field info."""
+    info = model.model_fields[name]
+    tp, meta = _unwrap_annotated(info.annotation)
+    meta = list(info.metadata) + meta
+    optional, inner = _is_optional(tp)
+    inner, inner_meta = _unwrap_annotated(inner)
+    meta += inner_meta
+    desc = info.description or ""
+    spec = FieldSpec(name=name, kind="text", label=_label(name), description=desc,
+                     required=info.is_required())
+    origin = typing.get_origin(inner)
+    if name in _REFS:
+        spec.ref = _REFS[name]
+    if name == "seed":
+        spec.kind = "bigint"
+        spec.is_int = True
+        spec.lo, spec.hi, _, _ = _bounds(meta)
+        return spec
+    if inner is bool:
+        spec.kind = "bool"
+    elif inner in (int, float):
+        spec.is_int = inner is int
+        spec.lo, spec.hi, spec.lo_open, spec.hi_open = _bounds(meta)
+        spec.unit, spec.scale, spec.decimals = unit_for(model, name, spec.lo, spec.hi, spec.is_int)
+        spec.kind = "optional_number" if optional else "number"
+    elif origin is Literal:
+        spec.kind = "choice"
+        spec.choices = list(typing.get_args(inner))
+    elif inner is str:
+        if spec.ref == "pools":
+            spec.kind = "ref"
+        elif optional:
+            spec.kind = "optional_text"
+        elif name == "description":
+            spec.kind = "longtext"
+        else:
+            spec.kind = "text"
+            lo, hi, _, _ = _bounds(meta)
+    elif isinstance(inner, type) and issubclass(inner, BaseModel):
+        spec.kind = "model"
+        spec.model = inner
+    elif origin is list:
+        (item,) = typing.get_args(inner)
+        item, _ = _unwrap_annotated(item)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            spec.kind = "model_list"
+            spec.model = item
+        elif typing.get_origin(item) is Literal:
+            spec.kind = "choice_list"
+            spec.choices = list(typing.get_args(item))
+        else:
+            spec.kind = "name_list"
+    elif origin is dict:
+        _, val = typing.get_args(inner)
+        _, vmeta = _unwrap_annotated(val)
+        spec.kind = "name_dict"
+        spec.lo, spec.hi, spec.lo_open, spec.hi_open = _bounds(vmeta)
+        spec.unit, spec.scale, spec.decimals = (("%", 100, 1) if spec.hi == 1.0 else ("×", 1, 2))
+    return spec
+
+
+def specs_for(model: type[BaseModel]) -> list[FieldSpec]:
+    """Specs of every field of a model, in declaration order."""
+    return [spec_for(model, n) for n in model.model_fields]
+
+
+def model_at(root: type[BaseModel], path: Path) -> type[BaseModel]:
+    """The model class found at ``path`` below the root class (indices step into lists)."""
+    cls: Any = root
+    for part in path:
+        if isinstance(part, int):
+            continue
+        spec = spec_for(cls, part)
+        cls = spec.model
+        if cls is None:
+            raise KeyError(f"{path_str(path)} is not a model")
+    return cls
+
+
+def flatten(d: Any, prefix: Path = ()) -> dict[str, Any]:
+    """Flatten a to_dict() tree into ``{"tiers[0].name": ...}`` leaves (for input diffs)."""
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        if not d and prefix:
+            out[path_str(prefix)] = {}
+        for k, v in d.items():
+            out.update(flatten(v, prefix + (k,)))
+    elif isinstance(d, list) and d and all(isinstance(x, dict) for x in d):
+        for i, v in enumerate(d):
+            out.update(flatten(v, prefix + (i,)))
+    else:
+        out[path_str(prefix)] = d
+    return out

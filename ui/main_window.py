@@ -1,0 +1,373 @@
+"""The main window: library dock, editor + results ("Design"), compare, menus and shortcuts.
+
+The window owns one :class:`~ui.document.ScenarioDocument`; the library, the
+editor and the results panel are views of it. File commands (open, save, save
+as) ask about unsaved changes first and never let a bad file crash the app:
+problems are listed and, where possible, a recovered copy is offered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import scenarios
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+from simulator.scenario import Scenario
+from simulator.scenario_io import ScenarioError
+
+from ui.compare import CompareView
+from ui.dialogs import Prompter
+from ui.document import ScenarioDocument, open_file
+from ui.editor import Editor
+from ui.export import ExcelExport
+from ui.library import LibraryPanel
+from ui.recovery import recover
+from ui.results_panel import PreviewSize, ResultsPanel
+
+APP_NAME = "benefit-sim"
+
+
+def app_settings() -> QSettings:
+    """Where the window layout is remembered (tests redirect it with QSettings.setPath)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME)
+
+
+class MainWindow(QMainWindow):
+    """benefit-sim's window."""
+
+    def __init__(self, scenario: Scenario | None = None, path: str | Path | None = None,
+                 prompter: Prompter | None = None, preview: PreviewSize | None = None,
+                 settings: QSettings | None = None, compare_quick: dict | None = None):
+        super().__init__()
+        self.prompter = prompter or Prompter()
+        self.settings = settings or app_settings()
+        if scenario is None:
+            scenario = scenarios.load_default()
+            path = scenarios.shipped_path(scenarios.DEFAULT_SCENARIO)
+        self.doc = ScenarioDocument(scenario, path, parent=self)
+
+        # views
+        self.library = LibraryPanel(self.prompter)
+        self.editor = Editor(self.doc)
+        self.results = ResultsPanel(self.doc, preview)
+        self.compare = CompareView(self.prompter, quick=compare_quick)
+        self.excel = ExcelExport(self)
+
+        self.design = QSplitter(Qt.Orientation.Horizontal)
+        self.design.setObjectName("design_splitter")
+        self.design.addWidget(self.editor)
+        self.design.addWidget(self.results)
+        self.design.setStretchFactor(0, 2)
+        self.design.setStretchFactor(1, 3)
+        self.design.setSizes([560, 900])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.design, "Design && preview")
+        self.tabs.addTab(self.compare, "Compare")
+        self.setCentralWidget(self.tabs)
+        dock = QDockWidget("Scenario library", self)
+        dock.setObjectName("library_dock")
+        dock.setWidget(self.library)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.library_dock = dock
+
+        self._make_actions()
+        self.status_label = QLabel()
+        self.statusBar().addWidget(self.status_label, 1)
+
+        # wiring
+        self.library.open_requested.connect(self.open_path)
+        self.library.renamed.connect(self._library_renamed)
+        self.library.deleted.connect(self._library_deleted)
+        self.library.changed.connect(self.compare.refresh_library)
+        self.doc.title_changed.connect(self._update_title)
+        self.doc.modified_changed.connect(self._update_title)
+        self.doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
+        self.results.state_changed.connect(self._update_actions)
+        self.results.charts.export_requested.connect(self.export_chart)
+        self._update_title()
+        self._update_actions()
+        self.resize(1500, 950)
+        self.restore_layout()
+
+    # -- actions -----------------------------------------------------------------------
+    def _act(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcuts:
+            a.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _make_actions(self) -> None:
+        self.act_open = self._act("&Open file…", self.open_file_dialog, [QKeySequence.StandardKey
+                                                                        .Open])
+        self.act_save = self._act("&Save", self.save, [QKeySequence.StandardKey.Save],
+                                  "Save to the scenario's file (user scenarios)")
+        self.act_save_as = self._act("Save &As…", self.save_as, ["Ctrl+Shift+S"],
+                                     "Save a copy into your scenarios")
+        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
+        self.addAction(self.act_undo)
+        self.addAction(self.act_redo)
+        self.act_run = self._act("&Full run", self.results.start_full_run, ["Ctrl+R"],
+                                 "Run the scenario's replications off the GUI thread")
+        self.act_cancel = self._act("&Cancel run", self.cancel_runs, ["Esc"])
+        self.act_preview = self._act("Refresh &preview", self.results.start_preview, ["F5"])
+        self.act_excel = self._act("Export &Excel workbook…", self.export_excel, ["Ctrl+E"])
+        self.act_excel_cmp = self._act("Export comparison workbook…", self.export_compare_excel)
+        self.act_quit = self._act("&Quit", self.close, [QKeySequence.StandardKey.Quit])
+        self.act_design = self._act("&Design", lambda: self.tabs.setCurrentIndex(0), ["Ctrl+1"])
+        self.act_compare = self._act("&Compare", lambda: self.tabs.setCurrentIndex(1),
+                                     ["Ctrl+2"])
+        self.act_dup = self._act("D&uplicate in library", self.library.duplicate_selected)
+
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_open, self.act_save, self.act_save_as):
+            m.addAction(a)
+        m.addSeparator()
+        self.export_menu = m.addMenu("&Export")
+        self.export_menu.addAction(self.act_excel)
+        self.export_menu.addAction(self.act_excel_cmp)
+        self.chart_menu = self.export_menu.addMenu("Chart as &PNG")
+        for key, title in self.results.charts.chart_names().items():
+            self.chart_menu.addAction(title, lambda k=key: self.export_chart(k))
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Edit")
+        m.addAction(self.act_undo)
+        m.addAction(self.act_redo)
+        m = mb.addMenu("&Run")
+        for a in (self.act_run, self.act_cancel, self.act_preview):
+            m.addAction(a)
+        m = mb.addMenu("&View")
+        m.addAction(self.act_design)
+        m.addAction(self.act_compare)
+        m.addAction(self.library_dock.toggleViewAction())
+
+        tb = self.addToolBar("Main")
+        tb.setObjectName("main_toolbar")
+        for a in (self.act_save, self.act_save_as, self.act_undo, self.act_redo, self.act_run,
+                  self.act_cancel, self.act_excel):
+            tb.addAction(a)
+
+    def add_tool_tab(self, title: str, widget: QWidget) -> int:
+        """Add a tab beside Design and Compare (e.g. the budget optimiser)."""
+        return self.tabs.addTab(widget, title)
+
+    def _update_actions(self) -> None:
+        busy = self.results.full_runner.busy
+        self.act_run.setEnabled(not busy)
+        self.act_cancel.setEnabled(busy or self.compare.runner.busy)
+        self.act_excel.setEnabled(self.excel.available)
+        self.act_excel_cmp.setEnabled(self.excel.available)
+        if not self.excel.available:
+            self.act_excel.setToolTip(self.excel.why_unavailable)
+
+    def _update_title(self, *_) -> None:
+        self.setWindowTitle(f"{self.doc.title()} — benefit-sim")
+        self.act_save.setEnabled(not self.doc.read_only and self.doc.path is not None)
+        self.library.set_current(self.doc.path, self.doc.modified)
+        ro = " Shipped scenario: read-only — use Save As to keep changes." if \
+            self.doc.read_only else ""
+        self.status_label.setText(ro.strip())
+
+    # -- files ---------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes. True if it is fine to go on (saved or discarded)."""
+        if not self.doc.modified:
+            return True
+        answer = self.prompter.save_discard_cancel(
+            self, f"“{self.doc.scenario.name}” has unsaved changes. Save them?")
+        if answer == "cancel":
+            return False
+        if answer == "discard":
+            return True
+        return self.save()
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a scenario file; reports problems and offers a recovered copy."""
+        path = Path(path)
+        if self.doc.path is not None and path.resolve() == self.doc.path.resolve():
+            return True
+        if not self.maybe_save():
+            return False
+        try:
+            sc, notes = open_file(path)
+        except ScenarioError as exc:
+            return self._open_bad(path, exc)
+        except Exception as exc:  # noqa: BLE001 - never crash on a file
+            self.prompter.error(self, "Cannot open scenario", f"{path.name}: {exc}")
+            return False
+        self.doc.replace(sc, path, notes)
+        self.statusBar().showMessage(f"Opened {path.name}" + (f" ({'; '.join(notes)})"
+                                                               if notes else ""), 5000)
+        return True
+
+    def _open_bad(self, path: Path, exc: ScenarioError) -> bool:
+        details = "\n".join(f"• {i}" for i in exc.issues)
+        self.last_open_error = details
+        try:
+            sc, notes = recover(path, scenarios.load_default())
+        except ScenarioError:
+            self.prompter.error(self, "Cannot open scenario",
+                                f"{path.name} cannot be opened: {len(exc.issues)} problem(s).",
+                                details)
+            return False
+        if not self.prompter.offer(
+                self, "Scenario has problems",
+                f"{path.name} has {len(exc.issues)} problem(s) and cannot be opened as it is.\n"
+                "Open a recovered copy? Rejected values are replaced by defaults; the copy is "
+                "unsaved and its remaining problems are listed under the editor.",
+                details, "Open recovered copy"):
+            return False
+        self.doc.replace(sc, None, [f"recovered from {path.name}: {n}" for n in notes] or
+                         [f"recovered from {path.name}"], modified=True)
+        return True
+
+    def open_file_dialog(self) -> bool:
+        """Open any scenario file (TOML/JSON) from disk."""
+        start = str(self.doc.path.parent if self.doc.path else scenarios.user_dir())
+        p = self.prompter.open_path(self, "Open scenario", start,
+                                    "Scenarios (*.toml *.json);;All files (*)")
+        return self.open_path(p) if p else False
+
+    def save(self) -> bool:
+        """Save (Ctrl+S); shipped or never-saved scenarios go to Save As."""
+        if self.doc.read_only or self.doc.path is None or scenarios.is_shipped(self.doc.path):
+            return self.save_as()
+        try:
+            self.doc.save()
+        except (ScenarioError, OSError, PermissionError, ValueError) as exc:
+            self.prompter.error(self, "Cannot save", "The scenario was not saved.", str(exc))
+            return False
+        self.library.refresh()
+        self.compare.refresh_library()
+        self.statusBar().showMessage(f"Saved {self.doc.path.name}", 4000)
+        return True
+
+    def save_as(self) -> bool:
+        """Save a copy under a new name into the user's scenarios (Ctrl+Shift+S)."""
+        name = self.doc.scenario.name
+        default = name if not self.doc.read_only else f"{name} (my copy)"
+        title = self.prompter.text(self, "Save As", "Name of the scenario:", default)
+        if title is None or not title.strip():
+            return False
+        title = title.strip()
+        if title != name:
+            refused = self.doc.set_value(("name",), title)
+            if refused:
+                self.prompter.error(self, "Cannot save", "\n".join(str(i) for i in refused))
+                return False
+        try:
+            path = self.doc.save_as()
+        except (ScenarioError, OSError, PermissionError, ValueError) as exc:
+            self.prompter.error(self, "Cannot save", "The scenario was not saved.", str(exc))
+            return False
+        self.library.refresh()
+        self.compare.refresh_library()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved as {path.name}", 4000)
+        return True
+
+    def _library_renamed(self, old: Path, new: Path) -> None:
+        if self.doc.path is not None and Path(old).resolve() == self.doc.path.resolve():
+            try:
+                sc, _ = open_file(new)
+            except ScenarioError:
+                return
+            if self.doc.modified:
+                self.doc.set_path(new)
+                self.doc.set_value(("name",), sc.name)
+            else:
+                self.doc.replace(sc, new)
+        self.compare.refresh_library()
+
+    def _library_deleted(self, path: Path) -> None:
+        if self.doc.path is not None and Path(path).resolve() == self.doc.path.resolve():
+            self.doc.set_path(None)  # keeps the content, now unsaved
+            self.statusBar().showMessage("The open scenario's file was deleted; it is now "
+                                         "unsaved (Save As to keep it).", 6000)
+        self.compare.refresh_library()
+
+    # -- runs & export -----------------------------------------------------------------
+    def cancel_runs(self) -> None:
+        """Esc: cancel the full run and a comparison in progress."""
+        self.results.cancel_full_run()
+        self.compare.cancel()
+
+    def export_excel(self) -> bool:
+        """Write the workbook of the current scenario (full run if shown, else a preview)."""
+        res = self.results.full_result if self.results.full_result is not None else \
+            self.results.result
+        return self.excel.export_scenario(self.doc.scenario, res)
+
+    def export_compare_excel(self) -> bool:
+        """Write the comparison workbook."""
+        return self.excel.export_comparison(self.compare.last)
+
+    def export_chart(self, key: str, path: str | None = None) -> Path | None:
+        """Save one chart as PNG."""
+        if path is None:
+            start = str(Path.home() / f"{key}.png")
+            path = self.prompter.save_path(self, "Save chart as PNG", start, "PNG (*.png)")
+            if not path:
+                return None
+        try:
+            return self.results.charts.export_png(key, path)
+        except Exception as exc:  # noqa: BLE001
+            self.prompter.error(self, "Cannot export chart", str(exc))
+            return None
+
+    # -- layout --------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        """Remember geometry, docks and splitters."""
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/design_splitter", self.design.saveState())
+        s.setValue("window/tab", self.tabs.currentIndex())
+        s.sync()
+
+    def restore_layout(self) -> None:
+        """Restore what save_layout remembered (ignores missing or bad values)."""
+        s = self.settings
+        for key, fn in (("window/geometry", self.restoreGeometry),
+                        ("window/state", self.restoreState),
+                        ("window/design_splitter", self.design.restoreState)):
+            v = s.value(key)
+            if isinstance(v, (QByteArray, bytes)):
+                fn(v)
+        try:
+            self.tabs.setCurrentIndex(int(s.value("window/tab", 0)))
+        except (TypeError, ValueError):
+            pass
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Ask about unsaved changes, remember the layout, stop worker threads."""
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop all worker threads (also called by tests)."""
+        self.results.shutdown()
+        self.compare.shutdown()

@@ -1,0 +1,112 @@
+"""Open what can be opened of a bad scenario file (no Qt).
+
+When :func:`simulator.scenario_io.load` refuses a file, the app reports every
+problem and offers a *recovered copy*: values the validator rejects are
+dropped so their defaults apply (or, for required values, taken from the
+default scenario; list items that cannot be repaired are left out). Cross-field
+problems (shares that do not sum to one, unknown names) are kept: the editor
+shows them and the user fixes them. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from simulator.scenario import SCHEMA_VERSION, Scenario
+from simulator.scenario_io import Issue, ScenarioError, migrate, to_dict
+
+from ui.fieldspec import path_str
+
+
+def read_raw(path: str | Path) -> dict:
+    """Parse the file into a dict; raises ScenarioError if it is not TOML/JSON at all."""
+    p = Path(path)
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ScenarioError([Issue("(file)", str(p), f"cannot be read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Issue("(file)", str(p), "is not UTF-8 text")]) from None
+    try:
+        data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ScenarioError([Issue("(file)", p.suffix.lstrip(".").upper() or "TOML",
+                                   f"cannot be parsed: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Issue("(top level)", type(data).__name__, "must be a table")])
+    return data
+
+
+def _drop(data: Any, loc: tuple, fallback: dict) -> str | None:
+    """Remove the offending value at ``loc``; returns what was done, or None if impossible."""
+    # Walk to the parent, remembering the last list item on the way.
+    parents: list[tuple[Any, Any]] = []
+    obj = data
+    for part in loc[:-1]:
+        try:
+            parents.append((obj, part))
+            obj = obj[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    key = loc[-1] if loc else None
+    if isinstance(obj, dict) and key in obj:
+        # Required top-level sections come from the default scenario.
+        if len(loc) == 1 and key in fallback:
+            obj[key] = copy.deepcopy(fallback[key])
+            return f"{path_str(loc)}: replaced by the default scenario's value"
+        del obj[key]
+        return f"{path_str(loc)}: removed (default used)"
+    if isinstance(obj, dict) and key not in obj and len(loc) == 1 and key in fallback:
+        obj[key] = copy.deepcopy(fallback[key])
+        return f"{path_str(loc)}: missing, taken from the default scenario"
+    # Missing required field inside a list item, or a bad list element: drop the item.
+    for owner, part in reversed(parents + [(obj, key)]):
+        if isinstance(owner, list) and isinstance(part, int) and 0 <= part < len(owner):
+            owner.pop(part)
+            return f"{path_str(loc[: loc.index(part) + 1] if part in loc else loc)}: item left out"
+    return None
+
+
+def recover(path: str | Path, fallback: Scenario) -> tuple[Scenario, list[str]]:
+    """Best-effort scenario from a bad file, with notes of each repair.
+
+    Raises ScenarioError if nothing usable can be made (unreadable, not TOML).
+    """
+    data = read_raw(path)
+    notes: list[str] = []
+    version = data.get("schema_version", 1)
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        notes.append(f"schema_version {version} is newer than this program; read as "
+                     f"version {SCHEMA_VERSION}")
+        data["schema_version"] = SCHEMA_VERSION
+    try:
+        data, mig = migrate(data)
+    except ScenarioError:
+        data["schema_version"] = SCHEMA_VERSION
+        mig = ["schema_version was invalid: read as the current version"]
+    except Exception as exc:  # a migration tripping over a malformed old file
+        raise ScenarioError([Issue("(file)", "schema", f"cannot be migrated: {exc}")]) from None
+    notes += mig
+    base = to_dict(fallback)
+    for _ in range(200):
+        try:
+            return Scenario.model_validate(data), notes
+        except ValidationError as exc:
+            progressed = False
+            for err in exc.errors(include_url=False):
+                loc = tuple(err["loc"])
+                # pydantic adds tags like 'function-after[...]' / literal names; trim them
+                loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+                did = _drop(data, loc, base)
+                if did:
+                    notes.append(f"{did} — was {err.get('input')!r}: {err['msg']}")
+                    progressed = True
+                    break  # locations shift after a change: validate again
+            if not progressed:
+                break
+    raise ScenarioError([Issue("(file)", str(path), "could not be recovered")])
