@@ -72,6 +72,25 @@ class ArmOutput:
     windows: int = 0
 
 
+def _pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, float, float]:
+    """Mean, P90 and SLA attainment of a pool's waits, classes weighted by arrivals."""
+    total = sum(r for p, r in rates.items() if p in waits and r > 0)
+    if total <= 0:
+        return 0.0, 0.0, 1.0
+    vals, wts = [], []
+    for p, r in rates.items():
+        if r > 0 and p in waits and waits[p].size:
+            vals.append(waits[p])
+            wts.append(np.full(waits[p].size, r / total / waits[p].size))
+    v = np.concatenate(vals)
+    w = np.concatenate(wts)
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cw = np.cumsum(w)
+    p90 = float(v[min(np.searchsorted(cw, 0.9 * cw[-1]), v.size - 1)])
+    return float((v * w).sum() / cw[-1]), p90, float(w[v <= sla_hours].sum() / cw[-1])
+
+
 class Simulation:
     """One arm of one replication."""
 
@@ -455,12 +474,10 @@ class Simulation:
             staff_cost = self.stage.pools[pool.name].agent_hours_per_day * days * \
                 pool.cost_per_agent_hour_cny
             total_staff_cost += staff_cost
-            allw = np.concatenate([win.waits[p] for p in win.waits]) if win.waits else np.zeros(1)
             contacts = sum(rates.values()) * days * 24
-            mean_w = float(allw.mean())
-            svc_out[pi] = (contacts, mean_w, float(np.quantile(allw, 0.9)),
-                           float((allw <= self.sc.service.sla_hours).mean()), win.utilisation,
-                           staff_cost, mean_w + pool.handle_minutes / 60 + pool.followup_hours)
+            mean_w, p90, sla = _pool_wait_stats(win.waits, rates, self.sc.service.sla_hours)
+            svc_out[pi] = (contacts, mean_w, p90, sla, win.utilisation, staff_cost,
+                           mean_w + pool.handle_minutes / 60 + pool.followup_hours)
         q_total = class_q.sum()
         n_alive = float(np.count_nonzero(self.alive[:n]))
         cost_per_q = total_staff_cost / (q_total * w) if q_total > 0 else 0.0

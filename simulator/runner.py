@@ -95,7 +95,7 @@ def _auto_workers(agents: int, horizon: int, replications: int) -> int:
 def run(sc: Scenario, *, replications: int | None = None, agents: int | None = None,
         seed: int | None = None, horizon_months: int | None = None, workers: int | None = None,
         progress: Callable[[int, int], None] | None = None, cancel=None,
-        base: Scenario | None = None) -> RunResult:
+        base: Scenario | None = None, window_contacts: int | None = None) -> RunResult:
     """Run a scenario's replications and its counterfactual; see docs/ENGINE_API.md."""
     t0 = time.perf_counter()
     R = replications if replications is not None else sc.run.replications
@@ -107,6 +107,13 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             raise ValueError(f"{name}: {v} must be a whole number >= {lo}")
     if S < 0:
         raise ValueError(f"seed: {S} must be >= 0")
+    if window_contacts is not None:
+        # A preview may simulate smaller queue windows (noisier waits, faster).
+        sc = sc.model_copy(update={"service": sc.service.model_copy(
+            update={"window_contacts": int(window_contacts)})})
+        if base is not None:
+            base = base.model_copy(update={"service": base.service.model_copy(
+                update={"window_contacts": int(window_contacts)})})
     cf_sc, off, cf_desc = counterfactual_of(sc, base)
     conv = sc.run.convergence
     target_total = conv.max_replications if conv.enabled else R

@@ -15,8 +15,10 @@ Design (see docs/MODEL_NOTES.md, "Service queue"):
   observe ``window_contacts`` contacts (at least one day, at most 14). Its cost
   depends on the contacts per day of the real shop, capped by the window size,
   not on the sample size.
-* Windows are cached per load key: the arrival rates are quantised to a 2 %
-  grid, so months with the same load reuse a window. Each key has
+* Windows are cached per load key: the pool's total rate is bracketed by two
+  points of a 5 % log grid and the wait distributions of the two are
+  interpolated (quantile by quantile), so months with similar loads reuse
+  windows without snapping bias. Each key has
   ``VARIANTS`` independent windows and replication r uses variant r mod
   VARIANTS, so window noise shows in the spread between replications (for
   runs with more replications than variants, part of it is shared). A
@@ -37,7 +39,7 @@ import simpy
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_MONTH = 365.25 / 12.0
-GRID = 0.02  # relative quantisation of arrival rates for the window cache
+GRID = 0.05  # relative step of the arrival-rate grid of queue windows
 MAX_DAYS = 14
 
 
@@ -206,12 +208,28 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+QUANTILES = 1024  # resolution of interpolated wait distributions
+SHARE_STEP = 0.05  # class mix is rounded to this step for the cache key
+
+
+def _quantiles(sample: np.ndarray) -> np.ndarray:
+    """The sample's quantile function on a fixed grid (sorted, QUANTILES values)."""
+    u = (np.arange(QUANTILES) + 0.5) / QUANTILES
+    return np.quantile(sample, u)
+
+
 @dataclass
 class ServiceStage:
-    """Hands out queue windows per load key; a window is a pure function of its key.
+    """Hands out queue windows for a month's arrival rates.
 
-    The key holds the pool's specification, the quantised arrival rates, the
-    window size, the scenario seed and the variant, so windows can be shared by
+    The total arrival rate of a pool sits between two points of a 5 % log grid;
+    the pool is simulated at both (class mix rounded to 5 %), and the wait
+    distribution handed out interpolates their quantile functions by the
+    rate's position between the two. So a handful of windows serve a whole
+    run, without the bias of snapping the load to a grid point.
+
+    A window is a pure function of its key (pool specification, grid point,
+    class mix, window size, scenario seed, variant), so windows are shared by
     every run in the process without changing any result.
     """
 
@@ -221,20 +239,40 @@ class ServiceStage:
     variant: int = 0
     simulated_windows: int = 0
 
-    def window(self, pool: str, rates_per_hour: dict[int, float]) -> WindowResult:
-        """The (cached) window for a pool at the given arrival rates per class."""
-        spec = self.pools[pool]
-        qkey = tuple(sorted((p, quantise(r)) for p, r in rates_per_hour.items() if r > 0))
-        key = (spec, qkey, self.window_contacts, self.seed, self.variant)
+    def _simulate(self, spec: PoolSpec, q: int, mix: tuple) -> WindowResult:
+        key = (spec, q, mix, self.window_contacts, self.seed, self.variant)
         hit = _CACHE.get(key)
         if hit is not None:
             return hit
-        rates = {p: dequantise(q) for p, q in qkey}
+        total = dequantise(q)
+        rates = {p: total * share for p, share in mix}
         digest = hashlib.sha256(repr((self.seed, key)).encode()).digest()
         seed = int.from_bytes(digest[:8], "little")
         res = simulate_pool_window(spec, rates, seed, self.window_contacts)
+        res.waits = {p: _quantiles(w) for p, w in res.waits.items()}
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = res
         self.simulated_windows += 1
         return res
+
+    def window(self, pool: str, rates_per_hour: dict[int, float]) -> WindowResult:
+        """Wait distributions per class for a pool at the given arrival rates per hour."""
+        spec = self.pools[pool]
+        live = {p: r for p, r in rates_per_hour.items() if r > 0}
+        total = sum(live.values())
+        if total <= 0:
+            return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
+        raw = sorted((p, r / total) for p, r in live.items())
+        # Round the mix to SHARE_STEP, keeping every class present and the sum at 1.
+        mix = [(p, max(SHARE_STEP, round(sh / SHARE_STEP) * SHARE_STEP)) for p, sh in raw]
+        norm = sum(sh for _, sh in mix)
+        mix = tuple((p, round(sh / norm, 6)) for p, sh in mix)
+        x = math.log(total) / math.log1p(GRID)
+        lo = math.floor(x)
+        theta = x - lo
+        a = self._simulate(spec, lo, mix)
+        b = self._simulate(spec, lo + 1, mix) if theta > 1e-9 else a
+        waits = {p: (1.0 - theta) * a.waits[p] + theta * b.waits[p] for p, _ in mix}
+        util = (1.0 - theta) * a.utilisation + theta * b.utilisation
+        return WindowResult(waits, min(1.0, util), total)
