@@ -37,79 +37,74 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from simulator.scenario import Scenario
-from simulator.scenario_io import ScenarioError, load, to_dict
+from simulator.scenario_io import ScenarioError, load
 
 from ui.charts import Band, color, make_plot
 from ui.dialogs import Prompter
-from ui.fieldspec import flatten
-from ui.formatting import interval, kind_of, label_of, value
+from ui.formatting import interval, value
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
 
-DELTA_METRICS = ["npv", "roi", "incremental_contribution", "net_contribution", "revenue",
-                 "total_cost", "benefit_cost", "service_cost", "promotion_cost",
-                 "ltv_per_customer", "churn_annual", "retention_12m", "active_customers_end",
-                 "service_wait_mean_hours", "sla_attainment", "payback_month"]
+# display kinds of simulator.compare.Kpi.kind -> ui.formatting kinds
+KIND = {"cny": "money", "ratio": "ratio_pct", "share": "share", "hours": "hours",
+        "month": "month", "count": "count"}
+LOWER_IS_BETTER = ("cost", "churn", "wait", "payback")
 
 
 @dataclass
 class Comparison:
-    """Results of a comparison run (index 0 is the base)."""
+    """A comparison run: ``results[i] = (scenario, path, RunResult)``; index 0 is the base."""
 
-    names: list[str]
-    paths: list[Path]
-    scenarios: list[Scenario]
-    results: list = field(default_factory=list)
+    results: list
     settings: dict = field(default_factory=dict)
 
-    def delta(self, metric: str, i: int):
-        """Paired Δ of scenario i vs the base over replications (a Stat)."""
-        from simulator.results import Stat
+    @property
+    def names(self) -> list[str]:
+        """Scenario names, base first."""
+        return [sc.name for sc, _, _ in self.results]
 
-        a = self.results[i].kpis[metric].to_numpy(dtype=float)
-        b = self.results[0].kpis[metric].to_numpy(dtype=float)
-        n = min(len(a), len(b))
-        return Stat.of(a[:n] - b[:n], getattr(self.results[0].summary.get(metric), "unit", ""))
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """The scenarios, base first."""
+        return [sc for sc, _, _ in self.results]
+
+    def table(self):
+        """Tidy KPI table with paired deltas vs the base (``simulator.compare``)."""
+        from simulator.compare import compare_scenarios
+
+        return compare_scenarios(self.results, base_index=0)
 
     def input_diff(self) -> list[tuple[str, list]]:
         """(path, [value per scenario]) for every input that differs from the base."""
-        flat = [flatten(to_dict(sc)) for sc in self.scenarios]
-        keys: list[str] = []
-        for f in flat:
-            for k in f:
-                if k not in keys:
-                    keys.append(k)
+        from simulator.compare import _same, flat_inputs, union_paths
+
+        flats = [flat_inputs(sc) for sc in self.scenarios]
         out = []
-        for k in keys:
-            vals = [f.get(k, "(absent)") for f in flat]
-            if any(v != vals[0] for v in vals[1:]):
-                out.append((k, vals))
+        for p in union_paths(flats):
+            vals = [f.get(p) for f in flats]
+            if any(not _same(v, vals[0]) for v in vals[1:]):
+                out.append((p, vals))
         return out
 
 
 def compare_task(paths: list[Path], replications: int, agents: int | None,
-                 horizon: int | None, seed: int | None):
-    """Task: load and run each scenario with common settings; progress over all runs."""
+                 horizon: int | None):
+    """Task: load the scenarios and run them with common settings (base's seed)."""
     def task(progress, cancel):
-        from simulator.runner import run
+        from simulator.compare import run_scenarios
 
         scs = [load(p) for p in paths]
-        base = scs[0]
-        s = seed if seed is not None else base.run.seed
-        h = horizon if horizon is not None else base.run.horizon_months
-        h = min([h] + [sc.run.horizon_months for sc in scs])
-        n_agents = agents if agents is not None else base.run.agents
-        total = replications * len(scs)
-        results = []
-        for k, sc in enumerate(scs):
-            def prog(done, _tot, k=k):
-                progress(k * replications + done, total)
-            results.append(run(sc, replications=replications, agents=n_agents, seed=s,
-                               horizon_months=h, progress=prog, cancel=cancel,
-                               base=base_for(sc)))
-        return Comparison([sc.name for sc in scs], list(paths), scs, results,
-                          {"replications": replications, "agents": n_agents, "seed": s,
-                           "horizon_months": h})
+        results = run_scenarios([(sc, p) for sc, p in zip(scs, paths)],
+                                replications=replications, agents=agents,
+                                horizon_months=min([horizon or scs[0].run.horizon_months] +
+                                                   [sc.run.horizon_months for sc in scs]),
+                                bases=[base_for(sc) for sc in scs],
+                                progress=progress, cancel=cancel)
+        res0 = results[0][2]
+        return Comparison(results, {"replications": res0.replications,
+                                    "agents": res0.meta.get("agents"),
+                                    "seed": res0.meta.get("seed"),
+                                    "horizon_months": res0.horizon})
     return task
 
 
@@ -156,7 +151,7 @@ class OverlayCharts(QWidget):
             for b in self.bands[key][n:]:
                 b.clear()
                 self.plots[key].getPlotItem().legend.removeItem(b.mean)
-        for i, (name, res) in enumerate(zip(cmp.names, cmp.results)):
+        for i, (name, (_, _, res)) in enumerate(zip(cmp.names, cmp.results)):
             label = ("base: " if i == 0 else "") + name
             for key in self.bands:
                 b = self._band(key, i, label)
@@ -358,7 +353,7 @@ class CompareView(QWidget):
         self.btn_cancel.setEnabled(True)
         self.status.setText(f"Running {len(ordered)} scenarios × {reps} replications "
                             f"({agents:,} agents, {horizon} months)…")
-        self.runner.submit(compare_task(ordered, reps, agents, horizon, None))
+        self.runner.submit(compare_task(ordered, reps, agents, horizon))
         return True
 
     def cancel(self) -> None:
@@ -402,54 +397,60 @@ class CompareView(QWidget):
     # -- tables ------------------------------------------------------------------------
     def _fill_kpis(self, cmp: Comparison) -> None:
         t = self.kpi_table
+        table = cmp.table()
         headers = ["Metric", f"Base: {cmp.names[0]}"]
         for name in cmp.names[1:]:
             headers += [name, f"Δ {name} vs base (95 % CI)"]
         t.clear()
         t.setColumnCount(len(headers))
         t.setHorizontalHeaderLabels(headers)
-        metrics = [m for m in DELTA_METRICS if m in cmp.results[0].summary]
+        metrics = list(dict.fromkeys(table["metric"]))
         t.setRowCount(len(metrics))
         for r, m in enumerate(metrics):
-            kind = kind_of(m)
-            t.setItem(r, 0, QTableWidgetItem(label_of(m)))
-            t.setItem(r, 1, self._stat_item(cmp.results[0].summary[m], kind))
-            for i in range(1, len(cmp.results)):
-                t.setItem(r, 2 * i, self._stat_item(cmp.results[i].summary[m], kind))
-                d = cmp.delta(m, i)
-                txt = self._delta_text(d, kind)
-                it = QTableWidgetItem(txt)
-                it.setData(Qt.ItemDataRole.UserRole, d.mean)
-                sig = math.isfinite(d.ci95_low) and (d.ci95_low > 0 or d.ci95_high < 0)
-                if sig:
-                    good = d.mean > 0
-                    if m in ("total_cost", "benefit_cost", "service_cost", "promotion_cost",
-                             "churn_annual", "service_wait_mean_hours", "payback_month"):
+            rows = table[table["metric"] == m].sort_values("scenario_no")
+            first = rows.iloc[0]
+            kind = KIND.get(first["kind"], "number")
+            t.setItem(r, 0, QTableWidgetItem(first["label"]))
+            for i, (_, row) in enumerate(rows.iterrows()):
+                col = 1 if i == 0 else 2 * i
+                t.setItem(r, col, self._stat_item(row["mean"], row["ci95_low"],
+                                                  row["ci95_high"], kind))
+                if i == 0:
+                    continue
+                it = QTableWidgetItem(self._delta_text(row["delta_mean"], row["delta_ci95_low"],
+                                                       row["delta_ci95_high"], kind))
+                it.setData(Qt.ItemDataRole.UserRole, float(row["delta_mean"]))
+                lo, hi = row["delta_ci95_low"], row["delta_ci95_high"]
+                if math.isfinite(lo) and (lo > 0 or hi < 0):  # the interval excludes 0
+                    good = row["delta_mean"] > 0
+                    if any(w in m for w in LOWER_IS_BETTER):
                         good = not good
                     it.setForeground(Qt.GlobalColor.darkGreen if good else Qt.GlobalColor.darkRed)
-                t.setItem(r, 2 * i + 1, it)
+                t.setItem(r, col + 1, it)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setStretchLastSection(True)
 
     @staticmethod
-    def _stat_item(stat, kind: str) -> QTableWidgetItem:
-        ci = interval(stat.ci95_low, stat.ci95_high, kind)
-        it = QTableWidgetItem(value(stat.mean, kind) + (f"  ({ci})" if ci else ""))
-        it.setData(Qt.ItemDataRole.UserRole, stat.mean)
+    def _stat_item(mean, lo, hi, kind: str) -> QTableWidgetItem:
+        ci = interval(lo, hi, kind)
+        it = QTableWidgetItem(value(mean, kind) + (f"  ({ci})" if ci else ""))
+        it.setData(Qt.ItemDataRole.UserRole, float(mean))
         return it
 
     @staticmethod
-    def _delta_text(d, kind: str) -> str:
-        if not math.isfinite(d.mean):
+    def _delta_text(mean, lo, hi, kind: str) -> str:
+        if not math.isfinite(mean):
             return "—"
         if kind in ("share", "share_year", "ratio_pct"):
-            main = f"{d.mean * 100:+,.1f} pp"
-            ci = (f"{d.ci95_low * 100:+,.1f} to {d.ci95_high * 100:+,.1f} pp"
-                  if math.isfinite(d.ci95_low) else "")
+            main = f"{mean * 100:+,.1f} pp"
+            ci = (f"{lo * 100:+,.1f} to {hi * 100:+,.1f} pp" if math.isfinite(lo) else "")
+        elif kind == "month":
+            main = f"{mean:+,.1f} months"
+            ci = f"{lo:+,.1f} to {hi:+,.1f}" if math.isfinite(lo) else ""
         else:
-            v = value(d.mean, kind)
+            v = value(mean, kind)
             main = v if v.startswith("-") else "+" + v
-            ci = interval(d.ci95_low, d.ci95_high, kind)
+            ci = interval(lo, hi, kind)
         return main + (f"  ({ci})" if ci else "")
 
     def _fill_diff(self, cmp: Comparison) -> None:

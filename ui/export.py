@@ -8,7 +8,6 @@ module is not installed yet the menu items are disabled with a tooltip.
 from __future__ import annotations
 
 import importlib
-import inspect
 from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
@@ -43,10 +42,11 @@ class ExcelExport:
         start = str(Path.home() / default_name)
         return w.prompter.save_path(w, "Export Excel workbook", start, "Excel workbook (*.xlsx)")
 
-    def export_scenario(self, scenario, result, path: str | None = None) -> bool:
+    def export_scenario(self, scenario, result, path: str | None = None,
+                        file: Path | None = None) -> bool:
         """Write the workbook of one scenario and its result."""
         return self._write(path, f"{_stem(scenario.name)}.xlsx", scenario=scenario,
-                           result=result)
+                           result=result, file=file)
 
     def export_comparison(self, comparison, path: str | None = None) -> bool:
         """Write the workbook of a comparison (base first)."""
@@ -78,30 +78,17 @@ class ExcelExport:
         return True
 
 
-def call_write_workbook(fn, path: Path, scenario=None, result=None, comparison=None):
-    """Call write_workbook with the arguments its signature asks for."""
-    params = inspect.signature(fn).parameters
-    kwargs = {}
+def call_write_workbook(fn, path: Path, scenario=None, result=None, comparison=None,
+                        file=None):
+    """``simulator.excel.write_workbook([(scenario, file, result), ...], path, base_index=0)``.
+
+    The file dialog has already asked before replacing a file, hence ``overwrite=True``.
+    """
     if comparison is not None:
-        pairs = list(zip(comparison.scenarios, comparison.results))
-        for name in ("comparison", "scenarios", "runs", "items"):
-            if name in params:
-                kwargs[name] = pairs if name != "comparison" else comparison
-                break
-        else:
-            scenario, result = pairs[0]
-    if scenario is not None:
-        for name in ("scenario", "sc"):
-            if name in params:
-                kwargs[name] = scenario
-        for name in ("result", "res", "results"):
-            if name in params:
-                kwargs[name] = result
-    for name in ("path", "out", "filename", "dest"):
-        if name in params:
-            kwargs[name] = path
-            return fn(**kwargs)
-    return fn(path, **kwargs)
+        items = list(comparison.results)
+    else:
+        items = [(scenario, file, result)]
+    return fn(items, path, base_index=0, overwrite=True)
 
 
 def _stem(name: str) -> str:

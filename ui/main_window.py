@@ -315,7 +315,7 @@ class MainWindow(QMainWindow):
         """Write the workbook of the current scenario (full run if shown, else a preview)."""
         res = self.results.full_result if self.results.full_result is not None else \
             self.results.result
-        return self.excel.export_scenario(self.doc.scenario, res)
+        return self.excel.export_scenario(self.doc.snapshot(), res, file=self.doc.path)
 
     def export_compare_excel(self) -> bool:
         """Write the comparison workbook."""

@@ -7,8 +7,9 @@ its count reaches zero the interpreter aborts with
 "Fatal Python error: bool_dealloc" (seen at exit of the GUI tests, and it
 would hit a long app session). CPython 3.12+ makes ``True``/``False`` immortal,
 which is what we do here: if a probe shows that ``emit`` loses a reference, we
-add a very large count to ``True`` and ``False`` (they are never freed anyway),
-so the lost references can never bring them to zero.
+add a very large count to ``True``, ``False`` and ``None`` (the same build also
+loses references to ``None``: "none_dealloc" at exit of a longer test run; they
+are never freed anyway), so the lost references can never bring them to zero.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def apply() -> bool:
         return _APPLIED
     if not emit_steals_true():
         return False
-    for obj in (True, False):
+    for obj in (True, False, None):
         # ob_refcnt is the first field of every CPython object (Py_ssize_t).
         ctypes.c_ssize_t.from_address(id(obj)).value += RESERVE
     _APPLIED = True
