@@ -27,7 +27,7 @@ def _console():
 
 def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
     """Load a scenario from a path or a library key (default scenario when None)."""
-    import scenarios
+    from simulator import library as scenarios
 
     path = scenarios.shipped_path(scenarios.DEFAULT_SCENARIO) if arg is None \
         else scenarios.resolve(arg)
@@ -39,7 +39,7 @@ def load_base(sc: Scenario, path: Path) -> Scenario | None:
     cf = sc.run.counterfactual
     if cf.mode != "base_scenario" or not cf.base_scenario:
         return None
-    import scenarios
+    from simulator import library as scenarios
 
     p = Path(cf.base_scenario)
     if not p.is_absolute() and (path.parent / p).exists():
@@ -194,7 +194,7 @@ def cmd_validate(args) -> int:
 
 def cmd_list(args) -> int:
     """``benefit-sim list``: shipped and user scenarios."""
-    import scenarios
+    from simulator import library as scenarios
     from rich.table import Table
 
     t = Table(title="Scenarios")
