@@ -106,11 +106,12 @@ def make_plot(title: str, y_label: str, money_axis: bool = False,
     axis = {"left": MoneyAxis("left")} if money_axis else {}
     w = pg.PlotWidget(axisItems=axis)
     w.setTitle(title, size="10pt")
-    w.setLabel("left", y_label)
+    if not money_axis:  # money axes carry ¥ in every tick label (and in the title)
+        w.setLabel("left", y_label)
     w.setLabel("bottom", "month")
     w.showGrid(x=True, y=True, alpha=0.2)
     w.setMinimumHeight(210)
-    w.setMinimumWidth(280)
+    w.setMinimumWidth(240)
     w.setMouseEnabled(x=True, y=False)
     w.getPlotItem().getAxis("left").setWidth(62)
     if legend:

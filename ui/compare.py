@@ -127,7 +127,7 @@ class OverlayCharts(QWidget):
         for i, (key, title, money_axis) in enumerate(self.SPECS):
             p = make_plot(title, "¥" if money_axis else
                           ("hours" if key == "wait" else "customers"), money_axis=money_axis)
-            p.setMinimumHeight(200)
+            p.setMinimumHeight(170)
             self.plots[key] = p
             self.bands[key] = []
             grid.addWidget(p, i // 2, i % 2)
@@ -244,6 +244,7 @@ class CompareView(QWidget):
         right.addWidget(self.tables)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
+        right.setSizes([600, 400])
 
         split = QSplitter(Qt.Orientation.Horizontal)
         box = QGroupBox("Scenarios")
@@ -273,7 +274,7 @@ class CompareView(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for e in scenarios.list_all():
-            it = QListWidgetItem(("🔒 " if e.shipped else "") + e.title)
+            it = QListWidgetItem(e.title + (" (shipped)" if e.shipped else ""))
             it.setData(Qt.ItemDataRole.UserRole, str(e.path))
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             if e.error:

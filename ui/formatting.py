@@ -92,18 +92,19 @@ def interval(lo: float, hi: float, kind: str) -> str:
     """'10.1–14.2 M' (money shares the scale of the larger end)."""
     if not (_finite(lo) and _finite(hi)):
         return ""
+    sep = " to " if (lo < 0 or hi < 0) else "–"  # "-2.0 to -1.9 B" reads better than "-2.0--1.9"
     if kind == "money":
         div, suf = _scale(max(abs(lo), abs(hi)))
-        return f"{_signed(lo, div)}–{_signed(hi, div)}{suf}"
+        return f"{_signed(lo, div)}{sep}{_signed(hi, div)}{suf}"
     if kind in ("share", "share_year", "ratio_pct"):
-        return f"{lo * 100:,.1f}–{hi * 100:,.1f} %"
+        return f"{lo * 100:,.1f}{sep}{hi * 100:,.1f} %"
     if kind == "month":
-        return f"{lo:,.1f}–{hi:,.1f}"
+        return f"{lo:,.1f}{sep}{hi:,.1f}"
     if kind == "hours":
         return f"{lo:,.2f}–{hi:,.2f} h"
     if kind == "count":
         div, suf = _scale(max(abs(lo), abs(hi)))
-        return f"{lo / div:,.1f}–{hi / div:,.1f}{suf}"
+        return f"{lo / div:,.1f}{sep}{hi / div:,.1f}{suf}"
     return f"{lo:.3g}–{hi:.3g}"
 
 

@@ -358,6 +358,15 @@ class MainWindow(QMainWindow):
         except (TypeError, ValueError):
             pass
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        """First show without a remembered layout: give the editor about 40 % of the width."""
+        super().showEvent(event)
+        if not getattr(self, "_shown", False):
+            self._shown = True
+            if self.settings.value("window/design_splitter") is None:
+                w = max(self.design.width(), 800)
+                self.design.setSizes([int(w * 0.42), int(w * 0.58)])
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Ask about unsaved changes, remember the layout, stop worker threads."""
         if not self.maybe_save():

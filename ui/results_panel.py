@@ -34,13 +34,22 @@ from ui.workers import TaskRunner
 
 @dataclass
 class PreviewSize:
-    """The small sample used for the live preview."""
+    """The small samples used for the live preview.
+
+    A quick first pass (fewer agents, short service-queue windows) shows figures within
+    a fraction of a second of the edit; unless another edit comes first, a refined pass
+    (more agents, longer queue windows: less noisy waits) then replaces it.
+    """
 
     replications: int = 1
     agents: int = 4000
     horizon_months: int = 24
     workers: int = 1
     debounce_ms: int = 150
+    window_contacts: int | None = 1000  # refined pass: shorter windows are faster but noisier
+    quick_agents: int = 2000
+    quick_window_contacts: int = 300
+    refine: bool = True  # False: only one pass, with agents / window_contacts
 
 
 def base_for(sc: Scenario) -> Scenario | None:
@@ -65,7 +74,8 @@ def run_task(sc: Scenario, **kwargs):
 class ResultsPanel(QWidget):
     """KPI strip, run controls and charts of the open scenario."""
 
-    preview_shown = Signal(float)  # seconds from the edit to the figures
+    preview_shown = Signal(float)  # seconds from the edit to the first figures
+    preview_refined = Signal()  # the refined pass replaced the quick one
     full_finished = Signal(object)  # RunResult
     state_changed = Signal()
 
@@ -78,6 +88,7 @@ class ResultsPanel(QWidget):
         self.shown_kind = ""  # "preview" | "full" | ""
         self.full_result = None
         self._edit_time = time.perf_counter()
+        self._preview_quick = False
         self.last_latency = float("nan")
 
         lay = QVBoxLayout(self)
@@ -143,26 +154,41 @@ class ResultsPanel(QWidget):
                                   "(listed under the editor) must be fixed first.")
             self.state_changed.emit()
             return False
+        self._submit_preview(quick=self.preview_size.refine)
+        return True
+
+    def _submit_preview(self, quick: bool) -> None:
         sc = self.doc.snapshot()
         p = self.preview_size
-        task = run_task(sc, replications=p.replications, agents=p.agents,
+        agents, wc = (p.quick_agents, p.quick_window_contacts) if quick else \
+            (p.agents, p.window_contacts)
+        extra = {"window_contacts": wc} if wc else {}
+        task = run_task(sc, replications=p.replications, agents=agents,
                         horizon_months=min(p.horizon_months, sc.run.horizon_months),
-                        workers=p.workers, seed=sc.run.seed)
+                        workers=p.workers, seed=sc.run.seed, **extra)
+        self._preview_quick = quick
         self.preview_runner.submit(task)
         self.state_changed.emit()
-        return True
 
     def _preview_done(self, res, seconds: float) -> None:
         if self.full_runner.busy:
             return  # a full run is on its way; do not flash previews meanwhile
-        p = self.preview_size
+        quick = self._preview_quick
         self._show(res, "preview",
-                   f"Live preview: {res.replications} replication, "
-                   f"{res.meta.get('agents', p.agents):,} simulated customers, "
+                   f"Live preview{' (quick pass, refining…)' if quick else ''}: "
+                   f"{res.replications} replication, "
+                   f"{res.meta.get('agents', 0):,} simulated customers, "
                    f"{res.horizon} months ({seconds:.2f} s) — indicative; "
                    f"Ctrl+R runs the full {self.doc.scenario.run.replications} replications.")
-        self.last_latency = time.perf_counter() - self._edit_time
-        self.preview_shown.emit(self.last_latency)
+        if quick:
+            self.last_latency = time.perf_counter() - self._edit_time
+            self.preview_shown.emit(self.last_latency)
+            self._submit_preview(quick=False)  # a newer edit cancels it (latest only)
+        else:
+            if not self.preview_size.refine:
+                self.last_latency = time.perf_counter() - self._edit_time
+                self.preview_shown.emit(self.last_latency)
+            self.preview_refined.emit()
 
     def _preview_failed(self, message: str) -> None:
         self.kpis.set_caption("Preview failed: " + message.splitlines()[0])

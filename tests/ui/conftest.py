@@ -106,7 +106,8 @@ def window(qtbot, prompter, small_path):
     from simulator.scenario_io import load
 
     win = MainWindow(load(small_path), small_path, prompter=prompter,
-                     preview=PreviewSize(agents=1500, horizon_months=12, debounce_ms=30),
+                     preview=PreviewSize(agents=1500, horizon_months=12, debounce_ms=30,
+                                         refine=False),
                      compare_quick={"replications": 2, "agents": 800, "horizon_months": 12})
     qtbot.addWidget(win)
     win.resize(1400, 900)

@@ -221,7 +221,7 @@ def test_layout_is_remembered(qtbot, window, prompter, small_path):
     assert s.value("window/geometry") is not None
     assert Path(s.fileName()).is_relative_to(Path(small_path).parents[2])  # tmp_path
     again = MainWindow(load(small_path), small_path, prompter=prompter,
-                       preview=PreviewSize(agents=500, horizon_months=6))
+                       preview=PreviewSize(agents=500, horizon_months=6, refine=False))
     qtbot.addWidget(again)
     try:
         assert again.tabs.currentIndex() == 1  # (offscreen clamps geometry to its 800x600 screen)
