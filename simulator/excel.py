@@ -363,7 +363,8 @@ class _Book:
         text = (f"Mean over {R} replications with its 95 % interval (Student t). "
                 f"Money in CNY over {res0.horizon} months; NPV and LTV discounted.")
         if len(self.results) > 1:
-            text += (" Δ = scenario − base: the Δ column is a live formula over the means beside "
+            text += (" Δ = scenario − base: the Δ column is a live formula over the means "
+                     "beside "
                      "it; its 95 % interval comes from the per-replication differences, because "
                      f"all scenarios ran with seed {seed} (common random numbers).")
         put(ws, 3, 1, f"Base: {_label(self.base, self.results[self.base][0])}", font=BOLD)
@@ -383,6 +384,7 @@ class _Book:
         base_mean_col = None
         order = [self.base] + [i for i in range(len(self.results)) if i != self.base]
         self.summary_mean_col = [0] * len(self.results)
+        group_ends: list[int] = []
         for i in order:
             sc = self.results[i][0]
             n = i + 1
@@ -418,9 +420,9 @@ class _Book:
             for j in range(len(heads)):
                 _width(ws, c0 + j, 16)
             col = c0 + len(heads)
+            group_ends.append(col - 1)
         last_row = first_row + len(self.kpis) - 1
         _table(ws, "SummaryKPIs", head, last_row, 1, col - 1)
-        note(ws, 2, text, col - 1)
         r = last_row + 2
         put(ws, r, 1, "Notes", font=BOLD)
         notes = [
@@ -434,13 +436,32 @@ class _Book:
             "Monthly sheets: blue headers are simulated values, green headers are formulas "
             "over them; their totals equal the means here (up to rounding).",
         ]
+        # Printed: base + one scenario on the first page, then two scenarios per page,
+        # the KPI names repeated on each (fitting 5 scenarios on one page is unreadable).
+        page_ends = group_ends[1::2] if len(group_ends) > 2 else [col - 1]
+        if group_ends[-1] not in page_ends:
+            page_ends.append(group_ends[-1])
+        note_w = page_ends[0]
+        note(ws, 2, text, note_w)
         for j, t in enumerate(notes):
-            note(ws, r + 1 + j, t, col - 1)
+            note(ws, r + 1 + j, t, note_w)
         ws.freeze_panes = ws.cell(row=head + 1, column=3)
         ws.row_dimensions[head].height = 30
         for c in range(1, col):
             ws.cell(row=head, column=c).alignment = WRAP_HEAD
         _print_setup(ws, f"{head}:{head}")
+        if len(page_ends) > 1:
+            # Fit-to-pages makes LibreOffice ignore manual breaks: scale the widest page
+            # (title columns + two scenario groups) to the A4 landscape width instead.
+            ws.print_title_cols = "A:B"
+            starts = [3] + [e + 1 for e in page_ends[:-1]]
+            widest = max(sum(ws.column_dimensions[get_column_letter(c)].width for c in
+                             range(a, b + 1)) for a, b in zip(starts, page_ends))
+            widest += 44  # KPI and unit columns
+            ws.sheet_properties.pageSetUpPr.fitToPage = False
+            ws.page_setup.scale = max(30, min(100, int(100 * 27.0 / (widest * 0.25 + 0.5))))
+            for e in page_ends[:-1]:
+                ws.col_breaks.append(Break(id=e))
 
     # -------------------------------------------------------------- Inputs
     def inputs(self, ws) -> None:
@@ -507,7 +528,8 @@ class _Book:
         df = monthly_means(res)
         has_cf = "cf_net_contribution" in df
         H = len(df)
-        put(ws, 1, 1, f"Monthly projection: {_label(i, sc, self.base if len(self.results) > 1 else None)}",
+        multi = len(self.results) > 1
+        put(ws, 1, 1, f"Monthly projection: {_label(i, sc, self.base if multi else None)}",
             font=TITLE)
         put(ws, 2, 1, f"Mean over {res.replications} replications of the monthly totals (real "
                       "customers, CNY). Blue headers: simulated values. Green headers: formulas "
@@ -827,7 +849,6 @@ class _Book:
             bc.series[-1].tx = SeriesLabel(v=_clean(_label(i, sc)))
         bc.set_categories(Reference(ssum, min_col=1, min_row=rows[0], max_row=rows[-1]))
         self._axes(bc, money=True)
-        bc.x_axis.tickLblPos = "low"
         place(bc)
 
         # 2. Cumulative cash flow by scenario; 3. cumulative incremental.
@@ -887,6 +908,7 @@ class _Book:
         ch.y_axis.delete = False
         ch.y_axis.number_format = '#,##0,," M"' if money else "#,##0"
         ch.legend.position = "b"
+        ch.x_axis.tickLblPos = "low"  # month labels below the plot, also for negative values
         if isinstance(ch, LineChart):
             ch.x_axis.title = "Month"
             for s in ch.series:

@@ -8,7 +8,6 @@ the workbook in headless LibreOffice (skipped only when soffice is missing).
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -47,7 +46,8 @@ class Formula:
     TOKEN = re.compile(r"""\s*(?:
         (?P<num>\d+\.?\d*(?:[eE][-+]?\d+)?)|
         (?P<str>"(?:[^"]|"")*")|
-        (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)|
+        (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?
+                \$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)|
         (?P<func>[A-Z][A-Z0-9.]*)\(|
         (?P<op><=|>=|<>|[-+*/^=<>(),&])
     )""", re.X)
