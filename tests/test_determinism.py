@@ -59,3 +59,18 @@ def test_counterfactual_identical_when_nothing_is_switched_off():
     sc = sc.model_copy(update={"run": sc.run.model_copy(update={"counterfactual": cf})})
     res = run(sc, replications=2, agents=1000, horizon_months=6, workers=1)
     assert (res.kpis.incremental_contribution == 0).all()
+
+
+def test_convergence_adds_replications_until_narrow():
+    sc = _small()
+    conv = sc.run.convergence.model_copy(update={
+        "enabled": True, "metric": "revenue", "relative_half_width": 0.01,
+        "max_replications": 12})
+    sc = sc.model_copy(update={"run": sc.run.model_copy(update={"convergence": conv})})
+    res = run(sc, replications=3, agents=800, horizon_months=3, workers=1)
+    st = res.summary["revenue"]
+    n = res.meta["replications"]
+    assert 3 < n <= 12
+    assert res.meta["convergence"]["converged"] == (st.half_width / st.mean <= 0.01)
+    if n < 12:
+        assert st.half_width / st.mean <= 0.01
