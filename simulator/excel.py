@@ -367,7 +367,9 @@ class _Book:
                      "beside "
                      "it; its 95 % interval comes from the per-replication differences, because "
                      f"all scenarios ran with seed {seed} (common random numbers).")
-        put(ws, 3, 1, f"Base: {_label(self.base, self.results[self.base][0])}", font=BOLD)
+        multi = len(self.results) > 1
+        put(ws, 3, 1, f"{'Base' if multi else 'Scenario'}: "
+                      f"{_label(self.base, self.results[self.base][0])}", font=BOLD)
         table = compare_scenarios(self.results, self.base, self.kpis)
         head, grp = 6, 5
         put(ws, head, 1, "KPI", font=BOLD, fill=HEAD_PLAIN)
@@ -392,7 +394,7 @@ class _Book:
             if i != self.base:
                 heads += [f"{n} Δ vs {self.base + 1}", f"{n} Δ 95% low", f"{n} Δ 95% high"]
             c0 = col
-            put(ws, grp, c0, _label(i, sc, self.base), font=BOLD)
+            put(ws, grp, c0, _label(i, sc, self.base if multi else None), font=BOLD)
             ws.merge_cells(start_row=grp, start_column=c0, end_row=grp,
                            end_column=c0 + len(heads) - 1)
             ws.cell(row=grp, column=c0).alignment = Alignment(horizontal="center")
