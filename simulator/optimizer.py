@@ -722,7 +722,8 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
             give = np.zeros(n)
             for j in others:
                 give[j] = x_rec[j] - lo[j]
-            delta = min(room_up, 0.2 * max(x_rec[i], 0.05 * B / max(1, len(free_idx))))
+            free_budget = max(B - float(x_rec[pinned].sum()), 0.0) / max(1, len(free_idx))
+            delta = min(room_up, 0.2 * max(x_rec[i], free_budget))
             if constraint == "equal" or sol.budget_binding:
                 delta = min(delta, give.sum())
             if delta <= 1e-9 * max(1.0, B):
