@@ -244,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--replications", "-r", type=int)
     e.add_argument("--seed", "-s", type=int)
     e.add_argument("--agents", "-n", type=int)
+    e.add_argument("--months", type=int, help="horizon in months")
     e.add_argument("--force", action="store_true", help="overwrite an existing file")
     e.set_defaults(func=_delegate("simulator.excel", "cli_export"))
 
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", "-r", type=int)
     c.add_argument("--seed", "-s", type=int)
     c.add_argument("--agents", "-n", type=int)
+    c.add_argument("--months", type=int, help="horizon in months")
     c.add_argument("--force", action="store_true", help="overwrite an existing file")
     c.set_defaults(func=_delegate("simulator.compare", "cli_compare"))
 

@@ -375,7 +375,8 @@ def _console_err():
 
 
 def _run_with_progress(console, items, bases, args) -> list[Result]:
-    kw = dict(seed=args.seed, replications=args.replications, agents=args.agents, bases=bases)
+    kw = dict(seed=args.seed, replications=args.replications, agents=args.agents,
+              horizon_months=getattr(args, "months", None), bases=bases)
     if not console.is_terminal:
         return run_scenarios(items, **kw)
     import threading

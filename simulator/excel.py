@@ -810,9 +810,7 @@ class _Book:
                f"--agents {m.get('agents')}")
         H = m.get("horizon_months")
         if H is not None and H != self.results[self.base][0].run.horizon_months:
-            caveats.append(f"This workbook used a {H}-month horizon; the command uses the "
-                           "scenario's run.horizon_months "
-                           f"({self.results[self.base][0].run.horizon_months}): set it to {H}.")
+            cmd += f" --months {H}"
         return cmd, caveats
 
     # -------------------------------------------------------------- charts
@@ -991,7 +989,8 @@ def cli_export(args) -> int:
     console = _console()
     sc, path = resolve_scenario(args.scenario)
     res = run_with_progress(sc, console, replications=args.replications, agents=args.agents,
-                            seed=args.seed, base=load_base(sc, path))
+                            seed=args.seed, horizon_months=getattr(args, "months", None),
+                            base=load_base(sc, path))
     res.meta["scenario_file"] = str(path)
     try:
         out = write_workbook([(sc, path, res)], args.excel, overwrite=args.force)
