@@ -121,7 +121,7 @@ before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sim = Simulation(all_features(), np.random.SeedSequence(1), 0, {agents}, 36)
 sim.run()
 state = sum(getattr(sim, a).nbytes for a in ('alive', 'tier', 'sat', 'spend_hist',
-    'complaints_window', 'below', 'join', 'debt', 'y1_orders', 'tier_start', 's_seg',
+    'complaints_window', 'below', 'join', 'debt', 'y1_orders', 'tier_start', 's_seg', 'rolling',
     's_frailty', 's_anniv', 'y1_gross'))
 state += sim.points.nbytes if sim.points is not None else 0
 state += sim.order_hist.nbytes if sim.order_hist is not None else 0

@@ -236,14 +236,17 @@ class Simulation:
             self.spend_hist[k, :n0] = o * v
             if self.track_orders:
                 self.order_hist[k, :n0] = o
+        self.rolling = self.spend_hist.sum(0, dtype=np.float64)  # rolling spend, CNY
+        self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32) if self.track_orders
+                               else None)
         if self.tiers_on:
             self.tier[:n0] = self._qualified(slice(0, n0))
         self.tier_start[:n0] = self.tier[:n0]
-        self.hist_pos = 0
+        self.hist_pos = W - 1  # row of the latest month; the next month overwrites row 0
 
     def _qualified(self, sl) -> np.ndarray:
-        spend = self.spend_hist[:, sl].sum(0)
-        orders = self.order_hist[:, sl].sum(0) if self.track_orders else None
+        spend = self.rolling[sl]
+        orders = self.rolling_orders[sl] if self.track_orders else None
         return qualified_tier(spend, orders, self.thresholds, self.min_orders)
 
     def _grow(self, need: int) -> None:
@@ -260,8 +263,10 @@ class Simulation:
                      "y1_orders", "tier_start"):
             setattr(self, name, ext(getattr(self, name)))
         self.spend_hist = ext(self.spend_hist)
+        self.rolling = ext(self.rolling)
         if self.order_hist is not None:
             self.order_hist = ext(self.order_hist)
+            self.rolling_orders = ext(self.rolling_orders)
         if self.points is not None:
             self.points = ext(self.points)
         self.cap = new_cap
@@ -551,9 +556,13 @@ class Simulation:
                 if a < self.n0:
                     hi = min(b, self.n0)
                     self.y1_gross[a:hi] += gross[: hi - a]
-            self.spend_hist[(self.hist_pos + 1) % self.W, a:b] = gross
+            slot = (self.hist_pos + 1) % self.W  # the oldest month, overwritten now
+            self.rolling[a:b] += gross - self.spend_hist[slot, a:b]
+            self.spend_hist[slot, a:b] = gross
             if self.track_orders:
-                self.order_hist[(self.hist_pos + 1) % self.W, a:b] = np.minimum(orders, 30000)
+                o16 = np.minimum(orders, 30000).astype(np.int16)
+                self.rolling_orders[a:b] += o16 - self.order_hist[slot, a:b]
+                self.order_hist[slot, a:b] = o16
             cw = self.complaints_window[a:b] + np.minimum(complaints_m, 1000).astype(np.int16)
             self.complaints_window[a:b] = 0 if m % 12 == 0 else cw
             self.alive[a:b] = alive & ~churned
