@@ -118,29 +118,38 @@ def group_table(groups: dict, title: str, metrics=("revenue", "net_contribution"
     return t
 
 
-def run_with_progress(sc: Scenario, console, **kw):
-    """Run the engine with a progress bar on a terminal; Ctrl+C cancels cleanly."""
-    from simulator.runner import run
+def with_progress(console, work, total: int | None = None, label: str = "replications"):
+    """Call ``work(progress=cb, cancel=event)`` with a progress bar on a terminal.
 
-    total = kw.get("replications") or sc.run.replications
+    Off a terminal ``work`` is called with neither. Ctrl+C sets the cancel event
+    so worker processes stop, then propagates.
+    """
     if not console.is_terminal:
-        return run(sc, **kw)
+        return work()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     cancel = threading.Event()
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                   transient=True) as prog:
-        task = prog.add_task("replications", total=total)
+        task = prog.add_task(label, total=total)
 
         def cb(done, tot):
             prog.update(task, completed=done, total=tot)
 
         try:
-            return run(sc, progress=cb, cancel=cancel, **kw)
+            return work(progress=cb, cancel=cancel)
         except KeyboardInterrupt:
             cancel.set()
             raise
+
+
+def run_with_progress(sc: Scenario, console, **kw):
+    """Run the engine with a progress bar on a terminal; Ctrl+C cancels cleanly."""
+    from simulator.runner import run
+
+    return with_progress(console, lambda **pc: run(sc, **kw, **pc),
+                         kw.get("replications") or sc.run.replications)
 
 
 def cmd_run(args) -> int:

@@ -320,7 +320,8 @@ def diff_table(base: Scenario, other: Scenario, title: str, limit: int = 60):
     t.add_column("base", overflow="fold")
     t.add_column("other", overflow="fold")
     for _, r in d.head(limit).iterrows():
-        t.add_row(*(_esc("—" if v is None else v) for v in (r["path"], r["base"], r["other"])))
+        t.add_row(*(_esc("—" if v is None or (isinstance(v, float) and math.isnan(v)) else v)
+                    for v in (r["path"], r["base"], r["other"])))
     if len(d) > limit:
         t.add_row(f"… {len(d) - limit} more", "", "")
     if d.empty:
@@ -375,23 +376,10 @@ def _console_err():
 
 
 def _run_with_progress(console, items, bases, args) -> list[Result]:
+    from simulator.cli import with_progress
+
     kw = dict(seed=args.seed, replications=args.replications, agents=args.agents,
               horizon_months=getattr(args, "months", None), bases=bases)
-    if not console.is_terminal:
-        return run_scenarios(items, **kw)
-    import threading
+    return with_progress(console, lambda **pc: run_scenarios(items, **kw, **pc))
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    cancel = threading.Event()
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as prog:
-        task = prog.add_task("replications", total=None)
-        try:
-            return run_scenarios(items, progress=lambda d, t: prog.update(task, completed=d,
-                                                                           total=t),
-                                 cancel=cancel, **kw)
-        except KeyboardInterrupt:
-            cancel.set()
-            raise
