@@ -282,9 +282,12 @@ def cli_optimize(args) -> int:
     from simulator.scenario_io import atomic_write_bytes
 
     console = _console()
-    for out in (args.json, args.excel):
-        if out and Path(out).exists() and not args.force:
-            raise FileExistsError(f"{out} exists (use --force to overwrite)")
+    if args.json and Path(args.json).exists() and not args.force:
+        raise FileExistsError(f"{args.json} exists (use --force to overwrite)")
+    if args.excel:
+        from simulator.excel import check_output
+
+        check_output(args.excel, overwrite=bool(args.force))  # fail before the long run
     sc, path = resolve_scenario(args.scenario)
     base = load_base(sc, path)
     progress = None
@@ -345,31 +348,26 @@ def cli_optimize(args) -> int:
                            .encode("utf-8"))
         console.print(f"wrote {args.json}")
     if args.excel:
-        _write_excel(sc, alloc, args, console, base)
+        _write_excel(sc, path, alloc, args, console, base)
     return 0
 
 
-def _write_excel(sc, alloc, args, console, base) -> None:
-    """Write the workbook with the optimisation sheet (simulator.excel owns the layout)."""
-    try:
-        from simulator import excel
-    except ImportError:
-        excel = None
-    if excel is not None and hasattr(excel, "write_workbook"):
-        from simulator.runner import run
+def _write_excel(sc, path, alloc, args, console, base) -> None:
+    """Workbook: today and the recommended split side by side, plus the Optimisation sheet.
 
-        res = run(alloc.apply(sc), replications=alloc.meta["verify_replications"],
-                  agents=alloc.meta["agents"], seed=alloc.meta["seed"], base=base)
-        excel.write_workbook(args.excel, sc=alloc.apply(sc), res=res,
-                             optimisation=alloc.to_frames())
-    else:  # the Excel module is not there yet: a plain workbook of the tables
-        import pandas as pd
+    Today's run is the verification run; the recommended split is run again
+    with its own counterfactual (same seed and replications) so the Summary
+    sheet has its NPV and ROI too.
+    """
+    from simulator import excel
+    from simulator.runner import run
 
-        frame, head = alloc.to_frames()
-        with pd.ExcelWriter(args.excel, engine="openpyxl") as xw:
-            pd.DataFrame(list(head.items()), columns=["figure", "value"]).to_excel(
-                xw, sheet_name="Optimisation", index=False)
-            frame.to_excel(xw, sheet_name="Levers", index=False)
-            alloc.frontier.to_excel(xw, sheet_name="Frontier", index=False)
-            alloc.curves.to_excel(xw, sheet_name="Response curves", index=False)
-    console.print(f"wrote {args.excel}")
+    sc_rec = alloc.apply(sc)
+    sc_rec.name = f"{sc.name} — recommended split"[:80]
+    res_rec = run(sc_rec, replications=alloc.meta["verify_replications"],
+                  agents=alloc.meta["agents"], seed=alloc.meta["seed"],
+                  horizon_months=alloc.meta["horizon_months"], base=base)
+    out = excel.write_workbook([(sc, path, alloc.runs["today"]), (sc_rec, None, res_rec)],
+                               args.excel, base_index=0, optimisation=alloc.to_frames(),
+                               overwrite=bool(args.force))
+    console.print(f"wrote {out}")

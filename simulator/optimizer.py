@@ -524,6 +524,7 @@ class Allocation:
     meta: dict
     lever_objs: list = field(default_factory=list, repr=False)
     recommended_x: np.ndarray = field(default=None, repr=False)
+    runs: dict = field(default_factory=dict, repr=False)  # verification RunResults by arm
 
     @property
     def unit(self) -> str:
@@ -575,11 +576,19 @@ class Allocation:
         }
 
     def to_frames(self) -> tuple[pd.DataFrame, dict]:
-        """(levers table for a worksheet, headline figures) for the Excel export."""
+        """(levers table for a worksheet, headline figures) for the Excel export.
+
+        The headline also carries the frontier (best objective per budget share)
+        so the one-table sheet shows where returns flatten.
+        """
+        head = {k: _num(v) for k, v in self.headline().items()}
+        for r in self.frontier.itertuples():
+            head[f"frontier {100 * r.budget_share:.0f} % budget: best {self.objective}"] = \
+                _num(float(r.objective_mean)) if r.feasible else "infeasible"
         cols = ["lever", "label", "kind", "segment", "channel", "current_cny", "recommended_cny",
                 "change_cny", "min_cny", "max_cny", "pinned", "binding",
                 "marginal_return_current", "marginal_return_recommended", "curve", "note"]
-        return self.levers[cols].copy(), self.headline()
+        return self.levers[cols].copy(), head
 
     def to_json(self) -> dict:
         """The result as a JSON-safe dict."""
@@ -784,7 +793,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
         st = Stat.of(byrep, OBJECTIVES[obj])
         gt = Stat.of(byrep - today_by_rep, OBJECTIVES[obj])
         frows.append({"budget_share": float(share), "budget_cny": Bf,
-                      "objective_mean": model.value(xf), "ci_low": st.ci95_low,
+                      "objective_mean": st.mean, "ci_low": st.ci95_low,
                       "ci_high": st.ci95_high, "gain_vs_today_mean": gt.mean,
                       "gain_ci_low": gt.ci95_low, "gain_ci_high": gt.ci95_high,
                       "feasible": True, "spent_cny": float(xf.sum())})
@@ -810,7 +819,8 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
         ref_v = np.zeros((V, 3))
     today_v = objective_from(components_of(res_t), ref_v, obj)
     sc_rec = apply_allocation(sc, levers, dict(zip([lv.id for lv in levers], x_rec)))
-    rec_v = objective_from(components_of(simulate(sc_rec, V)), ref_v, obj)
+    res_r = simulate(sc_rec, V)
+    rec_v = objective_from(components_of(res_r), ref_v, obj)
     ver = verify(today_v, rec_v, obj, budget_cny=B, today_spend_cny=float(x0.sum()),
                  predicted_gain=model.value(x_rec) - model.value(x0))
 
@@ -821,7 +831,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
             "method": method, "elapsed_seconds": round(time.perf_counter() - t0, 2),
             "free_levers": len(free_idx)}
     return Allocation(obj, B, constraint, lever_df, frontier, curves, local_df, ver, meta,
-                      levers, x_rec)
+                      levers, x_rec, {"today": res_t, "recommended": res_r})
 
 
 def verify(today, recommended, objective: str, *, budget_cny: float = math.nan,
