@@ -151,9 +151,9 @@ TARGETS: dict[str, list[Target]] = {
     ],
     # Study E, the loyalty playbook on the study-B shop (vs the shop today).
     "loyalty_playbook": [
-        Target("orders_per_customer_month", "tier:Platinum 铂金", 4.0, 1.0,
+        Target("orders_per_customer_month", "tier:铂金 Platinum", 4.0, 1.0,
                "E: loyal customers repurchase 3-5 x ordinary ones (top tier vs entry tier)",
-               versus="tier:Silver 白银"),
+               versus="tier:白银 Silver"),
     ],
 }
 
