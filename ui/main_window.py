@@ -30,6 +30,7 @@ from ui.document import ScenarioDocument, open_file
 from ui.editor import Editor
 from ui.export import ExcelExport
 from ui.library import LibraryPanel
+from ui.optimizer_panel import OptimiserPanel
 from ui.recovery import recover
 from ui.results_panel import PreviewSize, ResultsPanel
 
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.library_dock = dock
+        self.optimiser = OptimiserPanel(self)
+        self.optimiser_tab = self.add_tool_tab("Budget optimiser", self.optimiser)
 
         self._make_actions()
         self.status_label = QLabel()
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self.doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self.results.state_changed.connect(self._update_actions)
         self.results.charts.export_requested.connect(self.export_chart)
+        self.optimiser.state_changed.connect(self._update_actions)
         self._update_title()
         self._update_actions()
         self.resize(1500, 950)
@@ -134,6 +138,9 @@ class MainWindow(QMainWindow):
         self.act_design = self._act("&Design", lambda: self.tabs.setCurrentIndex(0), ["Ctrl+1"])
         self.act_compare = self._act("&Compare", lambda: self.tabs.setCurrentIndex(1),
                                      ["Ctrl+2"])
+        self.act_optimiser = self._act("Budget &optimiser",
+                                       lambda: self.tabs.setCurrentIndex(self.optimiser_tab),
+                                       ["Ctrl+3"])
         self.act_dup = self._act("D&uplicate in library", self.library.duplicate_selected)
 
         mb = self.menuBar()
@@ -158,6 +165,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&View")
         m.addAction(self.act_design)
         m.addAction(self.act_compare)
+        m.addAction(self.act_optimiser)
         m.addAction(self.library_dock.toggleViewAction())
 
         tb = self.addToolBar("Main")
@@ -173,7 +181,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         busy = self.results.full_runner.busy
         self.act_run.setEnabled(not busy)
-        self.act_cancel.setEnabled(busy or self.compare.runner.busy)
+        opt = getattr(self, "optimiser", None)
+        self.act_cancel.setEnabled(busy or self.compare.runner.busy or
+                                   (opt is not None and opt.busy))
         self.act_excel.setEnabled(self.excel.available)
         self.act_excel_cmp.setEnabled(self.excel.available)
         if not self.excel.available:
@@ -307,9 +317,10 @@ class MainWindow(QMainWindow):
 
     # -- runs & export -----------------------------------------------------------------
     def cancel_runs(self) -> None:
-        """Esc: cancel the full run and a comparison in progress."""
+        """Esc: cancel the full run, a comparison and an optimisation in progress."""
         self.results.cancel_full_run()
         self.compare.cancel()
+        self.optimiser.cancel()
 
     def export_excel(self) -> bool:
         """Write the workbook of the current scenario (full run if shown, else a preview)."""
@@ -380,3 +391,4 @@ class MainWindow(QMainWindow):
         """Stop all worker threads (also called by tests)."""
         self.results.shutdown()
         self.compare.shutdown()
+        self.optimiser.shutdown()

@@ -1,0 +1,184 @@
+"""Budget optimiser tab: background run with progress, cancel, result table, apply, export."""
+
+import pytest
+import scenarios
+from simulator.budget import lever_ids, service_spend_cny
+from simulator.service import DAYS_PER_MONTH
+from simulator.scenario_io import load
+
+from ui.optimizer_panel import TABLE_COLUMNS, scenario_diff
+
+pytestmark = pytest.mark.gui
+
+FREE = {"acquisition", "service:General"}
+
+
+def small_settings(panel, free=FREE):
+    """A tiny optimisation: two free levers, few customers, short horizon."""
+    panel.set_pinned(set(panel.lever_items()) - set(free))
+    panel.agents.setValue(400)
+    panel.months.setValue(6)
+    panel.reps.setValue(2)
+    panel.verify_reps.setValue(2)
+    panel.levels.setValue(2)
+    panel.local_check.setChecked(False)
+
+
+def run_small(qtbot, win):
+    panel = win.optimiser
+    small_settings(panel)
+    seen = []
+    panel.runner.progress.connect(lambda d, t: seen.append((int(d), int(t))))
+    with qtbot.waitSignal(panel.finished, timeout=120_000):
+        assert panel.start()
+        assert panel.busy and not panel.btn_run.isEnabled() and panel.btn_cancel.isEnabled()
+    return panel, seen
+
+
+def test_optimiser_tab_defaults_follow_the_scenario(window):
+    win = window
+    panel = win.optimiser
+    assert win.tabs.tabText(win.optimiser_tab) == "Budget optimiser"
+    sc = win.doc.scenario
+    assert set(panel.lever_items()) == set(lever_ids(sc))
+    assert panel.budget_auto.isChecked() == (sc.budget.total_cny_per_month is None)
+    assert panel.objective.currentData() == sc.budget.objective
+    assert panel.constraint.currentData() == sc.budget.constraint
+    s = panel.settings()
+    run_sc = panel.scenario_for_run(sc, dict(s, pinned=["acquisition"], objective="ltv",
+                                             constraint="equal", budget=1e6))
+    assert run_sc.budget.objective == "ltv" and run_sc.budget.constraint == "equal"
+    assert run_sc.budget.total_cny_per_month == 1e6
+    assert [(b.lever, b.pinned) for b in run_sc.budget.bounds if b.pinned] == \
+        [("acquisition", True)]
+    assert sc.budget.bounds == win.doc.scenario.budget.bounds  # the document is untouched
+
+
+def test_run_fills_table_verdict_and_charts(qtbot, window):
+    win = window
+    panel, seen = run_small(qtbot, win)
+    alloc = panel.alloc
+    assert alloc is not None and not panel.busy
+    # progress reached the planned total
+    assert seen and seen[-1][0] == seen[-1][1]
+    assert panel.progress.value() == panel.progress.maximum()
+    # table: one row per lever, recommended ¥ as in the allocation
+    t = panel.table
+    assert t.columnCount() == len(TABLE_COLUMNS)
+    assert t.rowCount() == len(alloc.levers)
+    rows = {t.item(r, 0).data(0x0100): r for r in range(t.rowCount())}
+    for lv in alloc.levers.itertuples():
+        r = rows[lv.lever]
+        assert t.item(r, 2).number == pytest.approx(lv.recommended_cny)
+        assert t.item(r, 1).number == pytest.approx(lv.current_cny)
+        if lv.lever not in FREE:
+            assert t.item(r, 8).text() == "pinned"
+            assert lv.recommended_cny == pytest.approx(lv.current_cny)
+    # verification: gain with its interval, and a plain statement when within noise
+    v = alloc.verification
+    assert "gain" in panel.headline.text()
+    if v.within_noise:
+        assert "within noise" in panel.verdict.text()
+    assert v.verdict.split(":")[0] in panel.verdict.text()
+    # frontier: 50..200 % of the budget, current budget marked; marginal bars per lever
+    fr = alloc.frontier
+    assert fr["budget_share"].min() == 0.5 and fr["budget_share"].max() == 2.0
+    feasible = fr[fr["feasible"].astype(bool)]
+    x = panel.frontier_band.mean.xData
+    assert list(x) == pytest.approx(list(feasible["budget_cny"]))
+    if len(feasible) < len(fr):  # budgets below the pinned/minimum spend are named
+        assert "infeasible" in panel.frontier_note.toPlainText()
+    assert panel.budget_line.isVisible() and panel.budget_line.value() == \
+        pytest.approx(alloc.budget_cny)
+    assert len(panel.bars_rec.opts["width"]) == len(alloc.levers)
+    assert panel.btn_apply.isEnabled() and panel.btn_export.isEnabled()
+    assert panel.btn_run.isEnabled() and not panel.btn_cancel.isEnabled()
+
+
+def test_cancel_stops_the_run_and_window_stays_responsive(qtbot, window):
+    win = window
+    panel = win.optimiser
+    small_settings(panel, free=set(panel.lever_items()))  # all free: a longer run
+    panel.agents.setValue(3000)
+    panel.months.setValue(12)
+    with qtbot.waitSignal(panel.runner.progress, timeout=60_000):
+        assert panel.start()
+    # the GUI thread is free: an edit goes through while the optimiser runs
+    staff = ("service", "pools", 0, "shifts", 0, "staff")
+    win.editor.field(staff).set_display_value(win.doc.get(staff) + 1)
+    assert panel.busy
+    with qtbot.waitSignal(panel.runner.cancelled, timeout=60_000):
+        win.cancel_runs()  # Esc
+    assert not panel.busy and panel.alloc is None
+    assert panel.progress.text().startswith("cancelled") or panel.progress.format() == \
+        "cancelled"
+    assert panel.btn_run.isEnabled() and not panel.btn_apply.isEnabled()
+
+
+def test_apply_creates_scenario_with_the_recommended_split(qtbot, window, prompter):
+    win = window
+    before_path = win.doc.path
+    before = win.doc.snapshot()
+    panel, _ = run_small(qtbot, win)
+    alloc = panel.alloc
+    path = panel.apply_split()
+    assert path is not None and path.parent == scenarios.user_dir()
+    assert win.doc.path == path and path != before_path and not win.doc.modified
+    assert "recommended split" in win.doc.scenario.name
+    assert any(p == path for _, p in win.library.entries())
+    saved = load(path)
+    expected = alloc.apply(before)
+    # the file and the open document hold exactly the recommended split
+    assert [p for p, _ in scenario_diff(expected, saved)] == [("name",)]
+    assert [p for p, _ in scenario_diff(expected, win.doc.scenario)] == [("name",)]
+    rec = alloc.split()
+    assert saved.population.acquisition.paid_spend_cny_per_month == \
+        pytest.approx(rec["acquisition"])
+    # service staff are whole agents: within one agent per shift of the recommended spend
+    pool = saved.service.pools[0]
+    one_each = sum(s.end_hour - s.start_hour for s in pool.shifts) * DAYS_PER_MONTH * \
+        pool.cost_per_agent_hour_cny
+    assert abs(service_spend_cny(pool) - rec["service:General"]) <= one_each
+    # pinned levers are untouched
+    assert [b.intensity for t in saved.tiers for b in t.benefits] == \
+        [b.intensity for t in before.tiers for b in t.benefits]
+    # one undo step shows today's values again; redo brings the split back
+    assert win.doc.undo_stack.count() == 1
+    win.doc.undo_stack.undo()
+    assert win.doc.modified
+    assert [p for p, _ in scenario_diff(before, win.doc.scenario)] == [("name",)]
+    win.doc.undo_stack.redo()
+    assert not win.doc.modified
+    assert not any(k == "error" for k in prompter.kinds())
+
+
+def test_export_writes_workbook_with_optimisation_sheet(qtbot, window, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    panel, _ = run_small(qtbot, window)
+    out = tmp_path / "opt.xlsx"
+    with qtbot.waitSignal(panel.exported, timeout=120_000):
+        assert panel.export_excel(str(out))
+    assert out.exists()
+    names = openpyxl.load_workbook(out, read_only=True).sheetnames
+    assert any("optimi" in n.lower() for n in names), names
+
+
+def test_errors_are_reported_not_raised(qtbot, window, prompter):
+    panel = window.optimiser
+    # nothing to apply or export yet
+    assert panel.apply_split() is None and not panel.export_excel("x.xlsx")
+    assert prompter.kinds().count("error") == 2
+    # every lever pinned: refused with a message
+    panel.set_pinned(panel.lever_items())
+    assert not panel.start()
+    assert "pinned" in panel.status.text()
+    # an impossible budget (below the pinned levers' spend) fails in the worker, reported
+    small_settings(panel)
+    panel.constraint.setCurrentIndex(panel.constraint.findData("equal"))
+    panel.budget_auto.setChecked(False)
+    panel.budget.setValue(1.0)
+    with qtbot.waitSignal(panel.runner.failed, timeout=120_000):
+        assert panel.start()
+    assert "failed" in panel.status.text() and "budget" in panel.status.text()
+    assert prompter.kinds()[-1] == "error"
+    assert panel.btn_run.isEnabled() and panel.alloc is None
