@@ -2,9 +2,21 @@
 
 Targets are data in ``simulator.calibration.TARGETS``; these tests run every
 scenario with targets on a small sample (intervention targets also run the base
-scenario on the same seed) and require every target to pass. The samples are
-chosen per scenario so the whole file stays under ~90 s on 2 cores; the
-``benefit-sim calibrate`` report uses bigger ones.
+scenario on the same seed, i.e. common random numbers) and require every target
+to pass. The samples are chosen per scenario so the whole file stays under
+~90 s on 2 cores; the ``benefit-sim calibrate`` report uses bigger ones
+(6 replications x 8,000 agents).
+
+Tolerance: each target carries its own, absolute and in the metric's unit
+(``Target.tolerance``), and passes when the simulated mean across replications
+is within it of the study's figure (``bound="near"``), or at most / at least the
+figure (``"at_most"`` / ``"at_least"``). For example churn +/-2 pp (HNW +/-3 pp),
+CS response 6 h +/-0.6 h, resolution 48 h +/-4 h, shares +/-3-4 pp; effect sizes:
+Diamond complaints -52 % +/-8 pp, Diamond satisfaction +18 % +/-5 pp, HNW LTV
++25 % +/-7 pp, brand-loyal repurchase +16 pp +/-3 pp. The tolerance says how
+close the model must be to the study; the 95 % interval in the failure message
+says how well the small sample pins the mean down. A failure prints the whole
+report (target, simulated, interval, tolerance, source).
 """
 
 from __future__ import annotations
@@ -46,6 +58,36 @@ def test_every_shipped_scenario_with_targets_exists_and_is_sampled():
             assert t.source and t.tolerance >= 0
 
 
+# Intervention effects the studies give, and the target that must reproduce each:
+# (scenario, metric, where) -> (mode, study figure).
+EFFECTS = {
+    ("xinghe_3h_golden_response", "complaints_per_order", "tier:Diamond"): ("change", -0.52),
+    ("xinghe_3h_golden_response", "satisfaction_end", "tier:Diamond"): ("change", 0.18),
+    ("hnw_deep_service", "ltv_per_customer", "segment:HNW"): ("change", 0.25),
+    ("segment_budget_plan", "repurchase_rate", "segment:Brand-loyal"): ("difference", 0.16),
+}
+
+
+def test_today_scenarios_have_targets():
+    """Every shipped 'today' scenario (and every scenario sampled here) has targets."""
+    shipped = {p.stem for p in SCENARIOS.glob("*.toml")}
+    today = {k for k in shipped if k.endswith("_today")}
+    assert today >= {"xinghe_today", "hnw_apparel_today", "global_shop_today"}
+    assert today <= set(TARGETS)
+    assert set(SAMPLE) == set(TARGETS) and set(TARGETS) <= shipped
+
+
+def test_intervention_effects_are_targets():
+    """The studies' intervention effects are calibration targets vs the base scenario."""
+    for (key, metric, where), (mode, figure) in EFFECTS.items():
+        hits = [t for t in TARGETS[key] if (t.metric, t.where, t.mode) == (metric, where, mode)]
+        assert len(hits) == 1, (key, metric, where, mode)
+        assert hits[0].observed == pytest.approx(figure)
+        assert 0 < hits[0].tolerance < abs(figure)  # a tolerance that still demands an effect
+        sc = load(SCENARIOS / f"{key}.toml")
+        assert sc.run.counterfactual.mode == "base_scenario" and sc.run.counterfactual.base_scenario
+
+
 @pytest.mark.parametrize("key", sorted(TARGETS))
 def test_scenario_meets_its_targets(key):
     """The model reproduces the studies' observed figures within tolerance."""
@@ -55,7 +97,9 @@ def test_scenario_meets_its_targets(key):
     rep = calibrate(key, sc, path, replications=reps, agents=agents, horizon_months=horizon,
                     workers=1)
     assert len(rep.results) == len(TARGETS[key])
-    assert rep.passed, report_text(rep)
+    text = report_text(rep)
+    assert text.count(" tol ") == len(TARGETS[key])  # the report states every tolerance
+    assert rep.passed, text
 
 
 def test_evaluate_fails_a_target_the_model_misses():
