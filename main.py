@@ -1,7 +1,7 @@
 """Start the benefit-sim desktop app.
 
     python main.py [SCENARIO] [--screenshot OUT.png] [--view design|editor|compare]
-                   [--compare A B ...] [--tab TAB]
+                   [--compare A B ...] [--tab TAB] [--optimize [AGENTS]]
 
 SCENARIO is a file, a shipped key or a user scenario key; without it the
 default scenario opens. ``--screenshot`` waits until the figures are drawn,
@@ -21,13 +21,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="benefit-sim", description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", help="scenario file or library key")
     ap.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot and exit")
-    ap.add_argument("--view", choices=["window", "design", "editor", "compare"],
+    ap.add_argument("--view", choices=["window", "design", "editor", "compare", "optimizer"],
                     default="window", help="what the screenshot shows")
     ap.add_argument("--tab", default=None, help="editor tab to show (e.g. 'Service')")
     ap.add_argument("--compare", nargs="+", metavar="SCENARIO",
                     help="scenarios to compare (first is the base); opens the Compare tab")
     ap.add_argument("--size", default="1600x1000", help="window size for screenshots")
     ap.add_argument("--full", action="store_true", help="do a full run before the screenshot")
+    ap.add_argument("--optimize", nargs="?", type=int, const=0, metavar="AGENTS",
+                    help="open the Budget optimiser tab and run it (optionally with AGENTS "
+                         "simulated customers)")
     return ap.parse_args(argv)
 
 
@@ -69,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(exc, file=sys.stderr)
         win.compare.set_checked(paths, base=paths[0] if paths else None)
         win.tabs.setCurrentIndex(1)
+    if args.optimize is not None or args.view == "optimizer":
+        win.tabs.setCurrentIndex(win.optimiser_tab)
+        if args.optimize:
+            win.optimiser.agents.setValue(args.optimize)
     if args.tab:
         for i in range(win.editor.tabs.count()):
             if win.editor.tabs.tabText(i).replace("&&", "&").lower().startswith(
@@ -81,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         win.show()
         return _screenshot(app, win, args)
     win.show()
+    if args.optimize is not None:
+        win.optimiser.start()
     code = app.exec()
     win.shutdown()
     return code
@@ -104,6 +113,9 @@ def _screenshot(app, win, args) -> int:
         wait(lambda: win.compare.last is not None and not win.compare.runner.busy, 600)
     else:
         wait(lambda: win.results.result is not None, 120)
+        if args.optimize is not None:
+            win.optimiser.start()
+            wait(lambda: win.optimiser.alloc is not None and not win.optimiser.busy, 1800)
         if args.full:
             win.results.start_full_run()
             wait(lambda: win.results.full_result is not None and
@@ -112,7 +124,7 @@ def _screenshot(app, win, args) -> int:
         app.processEvents()
         time.sleep(0.04)
     target = {"window": win, "design": win.design, "editor": win.editor,
-              "compare": win.compare}[args.view]
+              "compare": win.compare, "optimizer": win.optimiser}[args.view]
     out = Path(args.screenshot)
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = target.grab().save(str(out))

@@ -194,8 +194,9 @@ class OptimiserPanel(QWidget):
         self.levers_list = QListWidget()
         self.levers_list.setObjectName("pinned_levers")
         self.levers_list.setMinimumHeight(110)
+        self.levers_list.setMaximumHeight(260)
         bl.addWidget(self.levers_list)
-        ll.addWidget(box, 1)
+        ll.addWidget(box)
 
         box = QGroupBox("Sample")
         form = QFormLayout(box)
@@ -216,7 +217,9 @@ class OptimiserPanel(QWidget):
         self.levels = QSpinBox()
         self.levels.setRange(2, 8)
         self.levels.setToolTip("spend levels simulated per lever for its response curve")
-        self.local_check = QCheckBox("simulate probes around the optimum")
+        self.local_check = QCheckBox("probes around the optimum")
+        self.local_check.setToolTip("simulate a budget-neutral +20 % probe per free lever "
+                                    "around the recommendation (catches lever interactions)")
         self.local_check.setChecked(True)
         form.addRow("Simulated", self.agents)
         form.addRow("Horizon", self.months)
@@ -244,6 +247,7 @@ class OptimiserPanel(QWidget):
         self.status.setObjectName("optimiser_status")
         self.status.setWordWrap(True)
         ll.addWidget(self.status)
+        ll.addStretch(1)
         split.addWidget(left)
 
         # right: results
@@ -274,7 +278,7 @@ class OptimiserPanel(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(150)
-        rl.addWidget(self.table, 2)
+        rl.addWidget(self.table, 0)
 
         charts = QWidget()
         cg = QGridLayout(charts)
@@ -283,9 +287,17 @@ class OptimiserPanel(QWidget):
         self.marginal_plot = self._make_marginal()
         cg.addWidget(self.frontier_plot, 0, 0)
         cg.addWidget(self.marginal_plot, 0, 1)
+        self.frontier_key = _key_label([("line", PALETTE[0], "best split (fitted model)"),
+                                        ("■", PALETTE[7], "today (simulated)"),
+                                        ("★", PALETTE[1], "recommended (simulated)"),
+                                        ("┆", PALETTE[3], "current budget")])
+        self.marginal_key = _key_label([("■", PALETTE[7], "today's split"),
+                                        ("■", PALETTE[0], "recommended split")])
+        cg.addWidget(self.frontier_key, 1, 0)
+        cg.addWidget(self.marginal_key, 1, 1)
         cg.setColumnStretch(0, 1)
         cg.setColumnStretch(1, 1)
-        rl.addWidget(charts, 3)
+        rl.addWidget(charts, 1)
 
         act = QHBoxLayout()
         self.btn_apply = QPushButton("Apply this split…")
@@ -335,18 +347,14 @@ class OptimiserPanel(QWidget):
         self.budget_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(color(3), width=1.5,
                                                                   style=Qt.PenStyle.DashLine),
                                            label="current budget",
-                                           labelOpts={"position": 0.08, "color": PALETTE[3],
-                                                      "anchors": [(0, 1), (0, 1)]})
+                                           labelOpts={"position": 0.96, "color": PALETTE[3],
+                                                      "anchors": [(-0.02, 0), (-0.02, 0)],
+                                                      "fill": pg.mkBrush(255, 255, 255, 200)})
         pi.addItem(self.budget_line)
         self.budget_line.hide()
         self.frontier_note = pg.TextItem("", color="#b00020", anchor=(0, 0))
         self.frontier_note.setParentItem(pi.vb)  # fixed in the view's top-left corner
         self.frontier_note.setPos(4, 2)
-        lg = pi.addLegend(offset=(-8, -8), labelTextSize="8pt", verSpacing=-6)
-        lg.setBrush(pg.mkBrush(255, 255, 255, 220))
-        lg.addItem(self.frontier_band.mean, "best split (model)")
-        lg.addItem(self.today_pt, "today (simulated)")
-        lg.addItem(self.rec_pt, "recommended (simulated)")
         return w
 
     def _make_marginal(self) -> pg.PlotWidget:
@@ -357,7 +365,7 @@ class OptimiserPanel(QWidget):
         w.setMinimumWidth(300)
         w.setMouseEnabled(x=False, y=False)
         pi = w.getPlotItem()
-        pi.getAxis("left").setWidth(150)
+        pi.getAxis("left").setWidth(180)
         self.bars_now = pg.BarGraphItem(x0=[], y=[], width=[], height=0.36,
                                         brush=color(7, 170), pen=pg.mkPen(color(7)))
         self.bars_rec = pg.BarGraphItem(x0=[], y=[], width=[], height=0.36,
@@ -367,10 +375,6 @@ class OptimiserPanel(QWidget):
         self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#555", width=1))
         pi.addItem(self.zero_line)
         pi.invertY(True)
-        lg = pi.addLegend(offset=(-8, -8), labelTextSize="8pt", verSpacing=-6)
-        lg.setBrush(pg.mkBrush(255, 255, 255, 220))
-        lg.addItem(self.bars_now, "today's split")
-        lg.addItem(self.bars_rec, "recommended split")
         return w
 
     # -- settings from the document -------------------------------------------------------
@@ -613,7 +617,6 @@ class OptimiserPanel(QWidget):
         for c, tip in ((6, f"marginal return at today's split: {unit}"),
                        (7, f"marginal return at the recommended split: {unit}")):
             self.table.horizontalHeaderItem(c).setToolTip(tip)
-        self.table.setSortingEnabled(False)
         lv = alloc.levers
         self.table.setRowCount(len(lv))
         for r, row in enumerate(lv.itertuples()):
@@ -640,7 +643,10 @@ class OptimiserPanel(QWidget):
             cells[2].setFont(f)
             for c, it in enumerate(cells):
                 self.table.setItem(r, c, it)
-        self.table.setSortingEnabled(True)
+        self.table.resizeRowsToContents()
+        rows_h = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setMaximumHeight(min(self.table.horizontalHeader().height() + rows_h +
+                                        2 * self.table.frameWidth() + 4, 360))
         self._show_frontier(alloc, kind)
         self._show_marginal(alloc, now, rec, unit)
 
@@ -819,17 +825,31 @@ def _html(s: str) -> str:
 def _fmt_marg(v: float) -> str:
     if not math.isfinite(v):
         return "—"
-    a = abs(v)
-    if a >= 1000:
+    if abs(v) >= 100:
         return f"{v:+,.0f}"
-    return f"{v:+.3g}" if a >= 0.01 else ("0" if a < 1e-9 else f"{v:+.2e}")
+    s = f"{v:+.2f}"
+    return "0.00" if s in ("+0.00", "-0.00") else s
+
+
+def _key_label(entries) -> QLabel:
+    """A one-line chart key under a plot (keeps legends off the data)."""
+    parts = []
+    for sym, col, text in entries:
+        mark = f"<span style='color:{col}; font-weight:bold'>" + \
+            ("━━" if sym == "line" else sym) + "</span>"
+        parts.append(f"{mark}&nbsp;{text.replace(' ', '&nbsp;')}")  # wrap between entries
+    lab = QLabel("&nbsp;&nbsp;&nbsp;".join(parts))
+    lab.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    lab.setStyleSheet("color: #333;")
+    lab.setWordWrap(True)  # never force the chart column wider than its share
+    return lab
 
 
 def _binding_text(b: str) -> str:
     return {"min": "at min", "max": "at max", "pinned": "pinned", "fixed": "fixed"}.get(b, "—")
 
 
-def _short(label: str, n: int = 24) -> str:
+def _short(label: str, n: int = 26) -> str:
     return label if len(label) <= n else label[: n - 1] + "…"
 
 

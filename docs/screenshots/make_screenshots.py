@@ -51,6 +51,9 @@ runs = [
      "--screenshot", str(here / "editor_service.png")],
     ["main.py", "--compare", str(base), str(variant), str(third), "--size", "1600x1100",
      "--screenshot", str(here / "compare.png")],
+    # the Budget optimiser tab after a run (2,000 customers per simulation, ~30 s)
+    ["main.py", str(base), "--optimize", "2000", "--size", "1600x1000",
+     "--screenshot", str(here / "optimizer.png")],
 ]
 for args in runs:
     subprocess.run([py, *args], cwd=root, env=env, check=True)
