@@ -1,7 +1,7 @@
 """The agent model: customers as numpy arrays, the calendar driven by SimPy.
 
 One :class:`Simulation` runs one arm (the scenario or its counterfactual) of one
-replication. Customers' state lives in arrays (about 80 bytes per customer);
+replication. Customers' state lives in arrays (about 90 bytes per customer);
 SimPy drives the month clock, campaign starts and ends, and tier reviews; the
 service queue is a real-scale SimPy model in :mod:`simulator.service`.
 
@@ -33,7 +33,7 @@ from simulator.promotions import CHANNELS, compile_promotions
 from simulator.scenario import Scenario
 from simulator.service import DAYS_PER_MONTH, VARIANTS, PoolSpec, ServiceStage
 from simulator.theory import monthly_hazard, monthly_rate
-from simulator.tiers import BENEFIT_KINDS, compile_benefits, qualified_tier, review_months
+from simulator.tiers import BENEFIT_KINDS, compile_benefits, review_months
 
 SWITCHES = ("benefits", "points", "promotions", "priority_service")
 
@@ -53,7 +53,6 @@ MI = {m: i for i, m in enumerate(METRICS)}
 SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainment",
                    "utilisation", "staff_cost", "resolution_mean_hours")
 SAT_RELAX = 0.3  # share of the gap to the satisfaction target closed each month
-CHUNK = 16384  # customers per chunk: keeps the working set in cache
 
 
 @dataclass
@@ -152,8 +151,8 @@ class Simulation:
             self.points_redeem_rate = 1.0 - (1.0 - pts.redemption_share) ** (1.0 / half_life)
         self.promos = compile_promotions(sc, "promotions" not in off)
         self.tiers_on = sc.tier_rules.enabled
-        self.thresholds = np.array([t.threshold_cny for t in sc.tiers])
-        self.min_orders = np.array([t.min_orders for t in sc.tiers])
+        self.thresholds = np.array([t.threshold_cny for t in sc.tiers], dtype=np.float64)
+        self.min_orders = np.array([t.min_orders for t in sc.tiers], dtype=np.int64)
         self.review_at = set(review_months(sc.tier_rules.review, self.H)) if self.tiers_on else set()
 
         # Service routing: (pool, priority) classes.
@@ -170,7 +169,8 @@ class Simulation:
             classes = sorted(set(classes) | {esc_cls})
             self.esc_class = classes.index(esc_cls)
         self.classes = classes
-        self.class_of_tier = np.array([classes.index(c) for c in zip(pool_of_tier, prio_of_tier)])
+        self.class_of_tier = np.array([classes.index(c) for c in zip(pool_of_tier, prio_of_tier)],
+                                      dtype=np.int64)
         used = {default_pool} | {p for p, _ in classes}
         self.pool_names = [p.name for p in svc.pools if p.name in used]
         self.pool_objs = [p for p in svc.pools if p.name in used]
@@ -214,6 +214,9 @@ class Simulation:
         self.sat = np.zeros(n, dtype=np.float32)
         self.spend_hist = np.zeros((W, n), dtype=np.float32)
         self.track_orders = bool(self.min_orders.any())
+        self._no_orders = np.zeros(1, dtype=np.int32)  # stand-ins for arrays not kept
+        self._no_order_hist = np.zeros((1, 1), dtype=np.int16)
+        self._no_points = np.zeros(1, dtype=np.float32)
         self.order_hist = np.zeros((W, n), dtype=np.int16) if self.track_orders else None
         self.complaints_window = np.zeros(n, dtype=np.int16)
         self.below = np.zeros(n, dtype=np.int8)
@@ -247,7 +250,10 @@ class Simulation:
     def _qualified(self, sl) -> np.ndarray:
         spend = self.rolling[sl]
         orders = self.rolling_orders[sl] if self.track_orders else None
-        return qualified_tier(spend, orders, self.thresholds, self.min_orders)
+        if orders is None:
+            orders = self._no_orders
+        return kernel.qualified(np.ascontiguousarray(spend), np.ascontiguousarray(orders),
+                                self.thresholds, self.min_orders, self.track_orders)
 
     def _grow(self, need: int) -> None:
         new_cap = int(max(need, self.cap * 1.5))
@@ -288,6 +294,14 @@ class Simulation:
         np.add.at(self.out.ltv_n, (seg0, self.tier_start[: self.n0]), self.weight)
         self.out.cohort_size[0] = self.n0 * self.weight
         self.active_promos: dict[int, float] = {}
+        h_step = self.hazard if self.K == 1 else 1.0 - (1.0 - self.hazard) ** (1.0 / self.K)
+        self.seg_f = np.ascontiguousarray(np.stack([
+            self.base_rate, self.sat0, self.margin, self.cpo, self.cmp, self.spend_mu,
+            self.spend_sigma, self.tol, self.sens_service, h_step]), dtype=np.float64)
+        self.grp_f = np.ascontiguousarray(np.stack([
+            np.asarray(x, dtype=np.float64).reshape(-1)
+            for x in (self.eff.order, self.eff.spend, self.eff.churn, self.eff.complaints,
+                      self.eff.sat_shift)]))
         env = simpy.Environment()
         for cp in self.promos:
             env.process(self._campaign(env, cp))
@@ -324,91 +338,54 @@ class Simulation:
             self._review(m)
 
     # ------------------------------------------------------------- the month
-    def _gens(self, m: int) -> dict:
-        """Fresh generators for the month's draws; chunks draw from them in order."""
+    def _month_tables(self, m: int, reach: dict[int, float]) -> dict:
+        """The month's draw keys, campaign table and keep-your-tier task for the kernel."""
         K = self.K
-        g = {}
-        for k in range(K):
-            for p in (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
-                      st.CHURN):
-                g[(p, k)] = self.rs.gen(p, m, k)
-        for cp in self.promos:
-            if cp.index in self.active_promos:
-                g[(st.PROMO_REACH + 2 * cp.index,)] = self.rs.gen(st.PROMO_REACH + 2 * cp.index, m)
-                g[(st.PROMO_REDEEM + 2 * cp.index,)] = self.rs.gen(st.PROMO_REDEEM + 2 * cp.index, m)
-        nxt = [r for r in sorted(self.review_at) if r >= m]
-        self._task_review = None
-        rules = self.sc.tier_rules
-        if (self.tiers_on and rules.downgrade == "keep_task" and self.benefits_on and nxt
-                and nxt[0] - m < 3):
-            self._task_review = nxt[0]
-            g[(st.TASK,)] = self.rs.gen(st.TASK, nxt[0])
-        return g
-
-    def _inputs(self, a: int, b: int, gens: dict, promo_reach: dict) -> dict:
-        """Per-customer rates and multipliers for customers a..b-1 this month."""
-        S = self.S
-        si = self.s_seg[a:b].astype(np.intp)
-        tier = self.tier[a:b]
-        alive = self.alive[a:b]
-        g = tier.astype(np.intp) * S + si  # group id, [T, S] order
-        order_mult = np.take(self.eff.order, g)
-        spend_mult = np.take(self.eff.spend, g)
-        churn_mult = np.take(self.eff.churn, g)
-        compl_mult = np.take(self.eff.complaints, g)
-        sat_target = np.take(self.sat0, si) + np.take(self.eff.sat_shift, g)
-        margin = np.take(self.margin, si)
-        nn = b - a
-        if self._task_review is not None:
-            rules = self.sc.tier_rules
-            u = gens[(st.TASK,)].random(nn)
-            at_risk = alive & (self._qualified(slice(a, b)) < tier)
-            takes = at_risk & (u < rules.keep_task_completion)
-            spend_mult = np.where(takes, spend_mult * (1 + rules.keep_task_spend_uplift),
-                                  spend_mult)
-        base_lam = np.take(self.base_rate, si) * self.s_frailty[a:b] * order_mult
-        extra = np.zeros(nn)
-        disc_share = np.zeros(nn)
-        reached_cost = np.zeros(nn)
-        chan = []  # (channel index, cost per customer array)
-        pull = np.zeros(nn)
-        for cp in self.promos:
-            f = self.active_promos.get(cp.index)
-            if f is None:
-                continue
+        rs = self.rs
+        purposes = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
+                    st.CHURN)
+        keys = np.array([[rs.key(p, m, k) for p in purposes] for k in range(K)],
+                        dtype=np.uint64)
+        live = [cp for cp in self.promos
+                if cp.index in self.active_promos and reach.get(cp.index, 0.0) > 0]
+        P, S, G = len(live), self.S, self.S * self.T
+        promo_f = np.zeros((kernel.N_PROMO, P))
+        promo_chan = np.zeros(P, dtype=np.int64)
+        promo_target = np.zeros((P, G), dtype=np.bool_)
+        promo_redeem = np.zeros((P, S))
+        promo_above = np.zeros((P, S))
+        promo_keys = np.zeros((P, 2), dtype=np.uint64)
+        for j, cp in enumerate(live):
             p = cp.promo
-            u_reach = gens[(st.PROMO_REACH + 2 * cp.index,)].random(nn)
-            u_red = gens[(st.PROMO_REDEEM + 2 * cp.index,)].random(nn)
-            reach = promo_reach.get(cp.index, 0.0)
-            if reach <= 0:
-                continue
-            targeted = alive & np.take(cp.target, g)
-            reached = targeted & (u_reach < reach)
-            redeem = reached & (u_red < np.take(cp.redeem_prob, si))
-            if cp.channel < len(PROMO_CHANNELS) and p.cost_per_contact_cny > 0:
-                c = reached * p.cost_per_contact_cny
-                chan.append((cp.channel, c))
-                reached_cost += c
-            extra += np.where(redeem, base_lam * (p.effect.order_rate * f), 0.0)
-            spend_mult = np.where(redeem, spend_mult * (1 + p.effect.spend_per_order * f),
-                                  spend_mult)
-            churn_mult = np.where(redeem, churn_mult * max(0.0, 1 + p.effect.churn), churn_mult)
+            f = self.active_promos[cp.index]
             in_promo = f * (1 + p.effect.order_rate) / (1 + f * p.effect.order_rate)
-            disc_share += np.where(redeem, in_promo * p.discount_share *
-                                   np.take(cp.above_threshold, si), 0.0)
-            margin = margin + np.where(redeem, in_promo * p.margin_change, 0.0)
-            sat_target = np.where(redeem, sat_target + p.effect.satisfaction, sat_target)
-            pull = np.where(redeem, np.maximum(pull, p.pull_forward_share), pull)
-        lam = np.where(alive, np.maximum(0.0, base_lam + extra - self.debt[a:b]), 0.0)
-        cls = np.take(self.class_of_tier, tier.astype(np.intp))
-        if self.esc_n > 0:
-            cls = np.where(self.complaints_window[a:b] >= self.esc_n - 1, self.esc_class, cls)
-        q_rate = lam * (np.take(self.cpo, si) * (1 - self.deflect)
-                        + np.take(self.cmp, si) * compl_mult)
-        return dict(si=si, g=g, alive=alive, spend_mult=spend_mult, churn_mult=churn_mult,
-                    compl_mult=compl_mult, sat_target=sat_target, margin=margin, lam=lam,
-                    extra=extra, pull=pull, disc_share=disc_share, chan=chan,
-                    reached_cost=reached_cost, cls=cls, q_rate=q_rate)
+            priced = cp.channel < len(PROMO_CHANNELS) and p.cost_per_contact_cny > 0
+            promo_f[:, j] = (reach[cp.index], f, p.effect.order_rate, p.effect.spend_per_order,
+                             max(0.0, 1 + p.effect.churn), in_promo * p.discount_share,
+                             in_promo * p.margin_change, p.effect.satisfaction,
+                             p.pull_forward_share, p.cost_per_contact_cny if priced else 0.0)
+            promo_chan[j] = cp.channel if priced else 0
+            promo_target[j] = cp.target.reshape(-1)
+            promo_redeem[j] = cp.redeem_prob
+            promo_above[j] = cp.above_threshold
+            promo_keys[j] = (rs.key(st.PROMO_REACH + 2 * cp.index, m),
+                             rs.key(st.PROMO_REDEEM + 2 * cp.index, m))
+        nxt = [r for r in sorted(self.review_at) if r >= m]
+        rules = self.sc.tier_rules
+        task_on = bool(self.tiers_on and rules.downgrade == "keep_task" and self.benefits_on
+                       and nxt and nxt[0] - m < 3)
+        # The customers who take up the task are those who complete it at the review.
+        task_key = rs.key(st.TASK, nxt[0]) if task_on else np.uint64(0)
+        return dict(keys=keys, promo=(promo_f, promo_chan, promo_target, promo_redeem,
+                                      promo_above, promo_keys),
+                    task=(task_on, task_key, float(rules.keep_task_completion),
+                          float(rules.keep_task_spend_uplift)))
+
+    def _customer_tables(self, tables: dict) -> tuple:
+        """Arguments shared by the kernel's two passes (tables, task, campaigns)."""
+        return (self.seg_f, self.grp_f, self.class_of_tier, int(self.esc_n),
+                int(getattr(self, "esc_class", 0)), float(self.deflect), *tables["task"],
+                self.thresholds, self.min_orders, self.track_orders, *tables["promo"])
 
     def _promo_reach(self, m: int) -> dict[int, float]:
         """Share of each active campaign's targets it reaches (budget caps included)."""
@@ -453,19 +430,41 @@ class Simulation:
 
     def _month(self, m: int) -> None:
         self._acquire(m)
-        n, w, S, T, K = self.n, self.weight, self.S, self.T, self.K
+        n, w, S, T = self.n, self.weight, self.S, self.T
         G = S * T
-        chunks = [(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
         reach = self._promo_reach(m)
+        tables = self._month_tables(m, reach)
+        shared = self._customer_tables(tables)
+        rolling_orders = self.rolling_orders if self.track_orders else self._no_orders
+        slot = (self.hist_pos + 1) % self.W  # the oldest month, overwritten now
+        pts = self.sc.tier_rules.points
+        svc = self.sc.service
+
+        def step(load_only: bool, class_q, windows: tuple, costs: tuple, outputs: tuple):
+            kernel.month_step(
+                load_only, class_q,
+                n, self.n0, self.s_seg, self.tier, self.alive, self.tier_start, self.s_anniv,
+                self.s_frailty, self.sat, self.points if self.points_on else self._no_points,
+                self.debt, self.complaints_window, self.rolling, rolling_orders,
+                self.spend_hist, self.order_hist if self.track_orders else self._no_order_hist,
+                slot, self.y1_orders, self.y1_gross, *shared, tables["keys"], *windows,
+                svc.wait_satisfaction_per_hour, svc.slow_resolution_hours,
+                svc.slow_resolution_penalty, svc.churn_per_satisfaction_point, SAT_RELAX,
+                *costs, *self.cost.totals(), self.cost.price_share,
+                self.cost.price_per_order, self.cost.price_per_year,
+                bool(self.points_on), float(pts.points_per_cny),
+                float(getattr(self, "points_redeem_rate", 0.0)), float(pts.point_value_cny),
+                bool(self.points_on and m % pts.expiry_months == 0), (m - 1) % 12,
+                m <= 12, m % 12 == 0,
+                bool(self.tiers_on and self.sc.tier_rules.upgrade == "immediate"), *outputs)
 
         # Pass 1: the real shop's expected contact load per service class.
-        gens = self._gens(m)
         class_q = np.zeros(len(self.classes))
-        inputs = []
-        for a, b in chunks:
-            x = self._inputs(a, b, gens, reach)
-            inputs.append(x)
-            class_q += np.bincount(x["cls"], weights=x["q_rate"], minlength=len(self.classes))
+        no_windows = (np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                      np.zeros(1))
+        no_out = (np.zeros((kernel.N_ACC, G)), np.zeros(G),
+                  np.zeros((len(PROMO_CHANNELS), G)))
+        step(True, class_q, no_windows, (0.0, 0.0, 0.0), no_out)
         days = DAYS_PER_MONTH
         class_rate = class_q * w / (days * 24)
         windows = {}
@@ -492,82 +491,21 @@ class Simulation:
         follow_cls = np.array([self.pool_objs[self.class_pool[c]].followup_hours
                                + self.pool_objs[self.class_pool[c]].handle_minutes / 60
                                for c in range(len(self.classes))])
-        svc = self.sc.service
-        share_t, order_t, month_t, year_t = self.cost.totals()
-
-        # Pass 2: behaviour, costs and the month's tables, chunk by chunk (fused kernel).
-        acc = np.zeros((len(METRICS), G))
-        kacc = np.zeros((kernel.N_ACC, G))
-        ltv = np.zeros(G)
-        chan_cost = np.zeros((len(PROMO_CHANNELS), G))
-        alive_start = self.alive[:n].copy()
-        C = len(self.classes)
         sample_size = np.array([0 if x is None else x.size for x in samples], dtype=np.int64)
         sample_start = np.concatenate([[0], np.cumsum(sample_size)[:-1]]).astype(np.int64)
         flat = np.concatenate([x for x in samples if x is not None and x.size] or
                               [np.zeros(1)])
-        h_step = self.hazard if K == 1 else 1.0 - (1.0 - self.hazard) ** (1.0 / K)
-        pts = self.sc.tier_rules.points
-        points_arr = self.points if self.points_on else np.zeros(0, dtype=np.float32)
-        draw_purposes = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
-                         st.CHURN)
-        for (a, b), x in zip(chunks, inputs):
-            nn = b - a
-            draws = []
-            for p in draw_purposes:
-                arr = np.empty((K, nn), dtype=np.float32)
-                for k in range(K):
-                    gen = gens[(p, k)]
-                    if p == st.SPEND:
-                        gen.standard_normal(nn, dtype=np.float32, out=arr[k])
-                    else:
-                        gen.random(nn, dtype=np.float32, out=arr[k])
-                draws.append(arr)
-            self.debt[a:b] = (x["extra"] * x["pull"]).astype(np.float32)
-            orders = np.empty(nn, dtype=np.int64)
-            gross = np.empty(nn)
-            complaints_m = np.empty(nn, dtype=np.int64)
-            churned = np.empty(nn, dtype=np.bool_)
-            kernel.month_chunk(
-                x["si"], x["g"], alive_start[a:b], self.tier[a:b].astype(np.intp),
-                self.tier_start[a:b].astype(np.intp), self.s_anniv[a:b], x["spend_mult"],
-                x["churn_mult"], x["compl_mult"], x["sat_target"], x["margin"], x["lam"],
-                x["disc_share"], x["reached_cost"], x["cls"].astype(np.intp), x["q_rate"],
-                self.sat[a:b], points_arr[a:b] if self.points_on else points_arr,
-                *draws,
-                self.spend_mu, self.spend_sigma, self.cpo, self.cmp, self.tol,
-                self.sens_service, self.sat0, h_step,
-                flat, sample_start, sample_size, follow_cls,
-                float(self.deflect), svc.wait_satisfaction_per_hour, svc.slow_resolution_hours,
-                svc.slow_resolution_penalty, svc.churn_per_satisfaction_point, SAT_RELAX,
-                float(cost_per_q), float(self.deflect * self.bot_cost), float(cost_per_member),
-                share_t, order_t, month_t, year_t, self.cost.price_share,
-                self.cost.price_per_order, self.cost.price_per_year,
-                bool(self.points_on), float(pts.points_per_cny),
-                float(getattr(self, "points_redeem_rate", 0.0)), float(pts.point_value_cny),
-                bool(self.points_on and m % pts.expiry_months == 0), (m - 1) % 12,
-                kacc, ltv, S, orders, gross, complaints_m, churned)
-            for ch, c in x["chan"]:
-                chan_cost[ch] += np.bincount(x["g"], weights=c, minlength=G)
-            alive = alive_start[a:b]
-            # State carried to next month.
-            if m <= 12:
-                self.y1_orders[a:b] += np.minimum(orders, 1000).astype(np.int16)
-                if a < self.n0:
-                    hi = min(b, self.n0)
-                    self.y1_gross[a:hi] += gross[: hi - a]
-            slot = (self.hist_pos + 1) % self.W  # the oldest month, overwritten now
-            self.rolling[a:b] += gross - self.spend_hist[slot, a:b]
-            self.spend_hist[slot, a:b] = gross
-            if self.track_orders:
-                o16 = np.minimum(orders, 30000).astype(np.int16)
-                self.rolling_orders[a:b] += o16 - self.order_hist[slot, a:b]
-                self.order_hist[slot, a:b] = o16
-            cw = self.complaints_window[a:b] + np.minimum(complaints_m, 1000).astype(np.int16)
-            self.complaints_window[a:b] = 0 if m % 12 == 0 else cw
-            self.alive[a:b] = alive & ~churned
+        alive_start = self.alive[:n].copy()
 
-        self.hist_pos = (self.hist_pos + 1) % self.W
+        # Pass 2: behaviour, costs, the month's group sums and next month's state.
+        acc = np.zeros((len(METRICS), G))
+        kacc = np.zeros((kernel.N_ACC, G))
+        ltv = np.zeros(G)
+        chan_cost = np.zeros((len(PROMO_CHANNELS), G))
+        step(False, class_q, (flat, sample_start, sample_size, follow_cls),
+             (float(cost_per_q), float(self.deflect * self.bot_cost), float(cost_per_member)),
+             (kacc, ltv, chan_cost))
+        self.hist_pos = slot
         # Group sums -> the month's table (real customers and CNY).
         g_gross, g_orders = kacc[kernel.A_GROSS], kacc[kernel.A_ORDERS]
         g_members, g_anniv, g_points = (kacc[kernel.A_MEMBERS], kacc[kernel.A_ANNIV],
@@ -615,9 +553,6 @@ class Simulation:
 
         if m == 12:
             self._year1()
-        if self.tiers_on and self.sc.tier_rules.upgrade == "immediate":
-            q = self._qualified(slice(0, n))
-            self.tier[:n] = np.where(self.alive[:n], np.maximum(self.tier[:n], q), self.tier[:n])
         self._acc = acc
         self._store_members(m)
 
@@ -649,7 +584,8 @@ class Simulation:
             self.below[:n] = np.where(drop, 0, self.below[:n])
         else:  # keep_task
             at_risk = q < cur
-            done = at_risk & (self.rs.uniform(n, st.TASK, m) < rules.keep_task_completion)
+            u = kernel.uniforms(self.rs.key(st.TASK, m), n)  # as the month's task take-up
+            done = at_risk & (u < rules.keep_task_completion)
             new = np.where(done, cur, q) if self.benefits_on else q
         self.tier[:n] = np.where(alive, new, cur).astype(np.int8)
         self._store_members(m)  # members at the end of this month reflect the review

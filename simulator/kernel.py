@@ -1,12 +1,22 @@
-"""The fused per-customer month step (numba), called chunk by chunk by the engine.
+"""The fused per-customer month step (numba), called once per month by the engine.
 
 It applies exactly the rules of :mod:`simulator.engine` to each customer in
-one pass: orders (Poisson by inversion), order value (lognormal), service
-contacts and their wait drawn from the real-scale queue window, satisfaction,
-churn, benefit and service costs, and the group sums of the month's table.
-Random numbers come in as arrays from the addressed streams
-(:mod:`simulator.streams`), one per customer per purpose, so common random
-numbers and determinism do not depend on this kernel.
+one pass: the month's rates and multipliers (tier effects, campaigns and their
+reach, keep-your-tier tasks, pulled-forward demand), orders (Poisson by
+inversion), order value (lognormal), service contacts and their wait drawn from
+the real-scale queue window, satisfaction, churn, benefit and service costs,
+the group sums of the month's table, and the state carried to next month
+(rolling spend window, complaints window, points, tier upgrades).
+
+Random numbers are *addressed*, not sequential: the uniform a customer gets
+for a purpose is a hash of the purpose's 64-bit key (derived from the seed,
+replication, month, step and purpose by :class:`simulator.streams.Streams`)
+and the customer's index (SplitMix64's finaliser applied to
+``key + (i + 1) * golden_gamma``). So draws are computed only when they are
+needed, a customer meets the same luck in the scenario and its counterfactual
+(common random numbers), and results do not depend on how many customers
+exist or in which order the code asks. Integer arithmetic makes them identical
+on every machine.
 """
 
 from __future__ import annotations
@@ -20,6 +30,61 @@ from numba import njit
 A_PRICE, A_MARGIN, A_PROMO_DISC, A_SERVICE, A_CONTACTS, A_COMPLAINTS, A_WAIT, A_WAITED, \
     A_SAT, A_CHURNED, A_GROSS, A_ORDERS, A_MEMBERS, A_ANNIV, A_POINTS = range(15)
 N_ACC = 15
+
+# Month draw purposes: columns of the ``keys`` array the engine passes in.
+D_ORDERS, D_SPEND, D_QUESTIONS, D_COMPLAINTS, D_BOT, D_WAIT, D_CHURN = range(7)
+N_DRAWS = 7
+
+# Rows of the per-segment constants.
+SG_RATE, SG_SAT0, SG_MARGIN, SG_CPO, SG_CMP, SG_MU, SG_SIGMA, SG_TOL, SG_SENS, SG_HAZ = range(10)
+N_SEG = 10
+# Rows of the per-group (tier x segment) effect multipliers.
+GR_ORDER, GR_SPEND, GR_CHURN, GR_COMPL, GR_SAT = range(5)
+N_GRP = 5
+# Rows of the per-campaign figures (campaigns active this month).
+PR_REACH, PR_F, PR_ORDER, PR_SPEND, PR_CHURN, PR_DISC, PR_MARGIN, PR_SAT, PR_PULL, \
+    PR_COST = range(10)
+N_PROMO = 10
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11, _S32 = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11),
+                                np.uint64(32))
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO_PI = 2.0 * math.pi
+
+
+@njit(cache=True, inline="always")
+def _hash(key, i):
+    z = key + (np.uint64(i) + np.uint64(1)) * _GAMMA
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def uniform_at(key, i):
+    """Customer ``i``'s uniform in [0, 1) for a purpose key (53-bit resolution)."""
+    return float(_hash(key, i) >> _S11) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, inline="always")
+def normal_at(key, i):
+    """Customer ``i``'s standard normal for a purpose key (Box-Muller on one hash)."""
+    h = _hash(key, i)
+    u1 = (float(h >> _S32) + 1.0) * (1.0 / 4294967296.0)  # (0, 1]
+    u2 = float(h & _LOW32) * (1.0 / 4294967296.0)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+
+
+@njit(cache=True)
+def uniforms(key, n):
+    """``uniform_at(key, i)`` for i = 0..n-1."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = uniform_at(key, i)
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -39,6 +104,15 @@ def _poisson(u: float, lam: float) -> int:
         p *= lam / k
         cdf += p
     return k
+
+
+@njit(cache=True)
+def poisson_array(u, lam):
+    """Poisson draws by inversion at uniforms ``u`` with rates ``lam`` (arrays)."""
+    out = np.empty(u.shape[0], dtype=np.int32)
+    for i in range(u.shape[0]):
+        out[i] = _poisson(u[i], lam[i])
+    return out
 
 
 @njit(cache=True)
@@ -64,44 +138,119 @@ def _erfinv(y: float) -> float:
     return x
 
 
+@njit(cache=True, inline="always")
+def _qualified_one(spend, orders, thresholds, min_orders, track_orders):
+    t = 0
+    for k in range(thresholds.shape[0]):
+        if thresholds[k] <= spend:
+            t = k
+    if track_orders:
+        while t > 0 and orders < min_orders[t]:
+            t -= 1
+    return t
+
+
 @njit(cache=True)
-def month_chunk(
-    # customers of the chunk
-    si, g, alive, tier, tier_start, anniv_month, spend_mult, churn_mult, compl_mult,
-    sat_target, margin, lam, disc_share, reached_cost, cls, q_rate, sat, points,
-    # random numbers [K, n]
-    u_orders, z_spend, u_q, u_c, u_bot, u_wait, u_churn,
-    # segment constants
-    spend_mu, spend_sigma, cpo, cmp, tol, sens, sat0, h_step,
+def qualified(spend, orders, thresholds, min_orders, track_orders):
+    """Highest tier whose spend (and, if tracked, order) thresholds are met."""
+    n = spend.shape[0]
+    out = np.empty(n, dtype=np.int8)
+    for i in range(n):
+        o = orders[i] if track_orders else 0
+        out[i] = _qualified_one(spend[i], o, thresholds, min_orders, track_orders)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def month_step(
+    # pass 1 (True): only sum the expected service contacts per class into class_q
+    load_only, class_q,
+    # customers and their state (updated in place)
+    n, n0, seg, tier, alive, tier_start, anniv_month, frailty, sat, points, debt, cw,
+    rolling, rolling_orders, spend_hist, order_hist, slot, y1_orders, y1_gross,
+    # tables
+    seg_f, grp_f, class_of_tier, esc_n, esc_class, deflect,
+    task_on, task_key, task_completion, task_uplift, thresholds, min_orders, track_orders,
+    promo_f, promo_chan, promo_target, promo_redeem, promo_above, promo_keys,
+    # month draw keys [K, N_DRAWS]
+    keys,
     # queue windows: concatenated wait samples per class
     samples, sample_start, sample_size, follow_cls,
     # service and satisfaction parameters
-    deflect, wait_sat_per_hour, slow_hours, slow_penalty, churn_beta, sat_relax,
+    wait_sat_per_hour, slow_hours, slow_penalty, churn_beta, sat_relax,
     cost_per_q, bot_per_question, cost_per_member,
     # benefit costs per tier
     share_t, order_t, month_t, year_t, price_share, price_order, price_year,
     # points: on, per CNY, redemption rate per month, value, expire now
     points_on, points_per_cny, redeem_rate, point_value, expire_now,
-    month_index,
+    # month facts
+    month_index, first_year, reset_complaints, upgrade_now,
     # outputs
-    acc, ltv, n_seg, orders_out, gross_out, complaints_out, churned_out,
+    acc, ltv, chan_cost,
 ):
-    n = si.shape[0]
-    K = u_orders.shape[0]
+    """One month of every customer's life: books the month and carries state.
+
+    Pass 1 (``load_only``) computes each customer's rates exactly as pass 2 will
+    and only adds the expected service contacts per class to ``class_q`` (the
+    queue windows depend on them); it changes nothing else. Pass 2 then lives
+    the month with the windows for that load.
+    """
+    K = keys.shape[0]
+    n_seg = seg_f.shape[1]
     for i in range(n):
-        a = alive[i]
-        if not a:
+        if not alive[i]:
             # Gone before this month: nothing happens, nothing is booked.
-            if points_on:
-                points[i] = 0.0
-            orders_out[i] = 0
-            gross_out[i] = 0.0
-            complaints_out[i] = 0
-            churned_out[i] = False
             continue
-        s = si[i]
-        grp = g[i]
+        s = seg[i]
         t = tier[i]
+        # The month's rates and multipliers: tier effects, task, campaigns, pull-forward.
+        grp = t * n_seg + s
+        spend_mult = grp_f[GR_SPEND, grp]
+        churn_mult = grp_f[GR_CHURN, grp]
+        compl_mult = grp_f[GR_COMPL, grp]
+        sat_target = seg_f[SG_SAT0, s] + grp_f[GR_SAT, grp]
+        margin = seg_f[SG_MARGIN, s]
+        if task_on:
+            q = _qualified_one(rolling[i], rolling_orders[i] if track_orders else 0,
+                               thresholds, min_orders, track_orders)
+            if q < t and uniform_at(task_key, i) < task_completion:
+                spend_mult *= 1.0 + task_uplift
+        base_lam = seg_f[SG_RATE, s] * frailty[i] * grp_f[GR_ORDER, grp]
+        extra = 0.0
+        disc_share = 0.0
+        reached_cost = 0.0
+        pull = 0.0
+        for p in range(promo_f.shape[1]):
+            if not promo_target[p, grp]:
+                continue
+            if uniform_at(promo_keys[p, 0], i) >= promo_f[PR_REACH, p]:
+                continue
+            pc = promo_f[PR_COST, p]
+            if pc > 0.0:
+                reached_cost += pc
+                if not load_only:
+                    chan_cost[promo_chan[p], grp] += pc
+            if uniform_at(promo_keys[p, 1], i) >= promo_redeem[p, s]:
+                continue
+            f = promo_f[PR_F, p]
+            extra += base_lam * promo_f[PR_ORDER, p] * f
+            spend_mult *= 1.0 + promo_f[PR_SPEND, p] * f
+            churn_mult *= promo_f[PR_CHURN, p]
+            disc_share += promo_f[PR_DISC, p] * promo_above[p, s]
+            margin += promo_f[PR_MARGIN, p]
+            sat_target += promo_f[PR_SAT, p]
+            if promo_f[PR_PULL, p] > pull:
+                pull = promo_f[PR_PULL, p]
+        lam = max(0.0, base_lam + extra - debt[i])
+        c = class_of_tier[t]
+        if esc_n > 0 and cw[i] >= esc_n - 1:
+            c = esc_class
+        q_rate = lam * (seg_f[SG_CPO, s] * (1.0 - deflect) + seg_f[SG_CMP, s] * compl_mult)
+        if load_only:
+            class_q[c] += q_rate
+            continue
+
+        # The month, in K steps: orders, contacts and waits, satisfaction, churn.
         orders = 0
         gross = 0.0
         complaints = 0
@@ -109,26 +258,28 @@ def month_chunk(
         wait_sum = 0.0
         churned = False
         sat_i = np.float64(sat[i])
-        lam_step = lam[i] / K
-        c = cls[i]
+        lam_step = lam / K
+        cpo = seg_f[SG_CPO, s]
         for k in range(K):
-            live = a and not churned
-            lk = lam_step if live else 0.0
-            o = _poisson(u_orders[k, i], lk)
+            if churned:
+                break
+            o = _poisson(uniform_at(keys[k, D_ORDERS], i), lam_step)
             qn = 0
             cn = 0
             if o > 0:
-                value = math.exp(spend_mu[s] + spend_sigma[s] * z_spend[k, i]) * spend_mult[i]
+                z = normal_at(keys[k, D_SPEND], i)
+                value = math.exp(seg_f[SG_MU, s] + seg_f[SG_SIGMA, s] * z) * spend_mult
                 gross += o * value
                 orders += o
-                qn = _poisson(u_q[k, i], o * cpo[s])
-                cn = _poisson(u_c[k, i], o * cmp[s] * compl_mult[i])
-            q_queued = qn > 0 and u_bot[k, i] >= deflect
+                qn = _poisson(uniform_at(keys[k, D_QUESTIONS], i), o * cpo)
+                cn = _poisson(uniform_at(keys[k, D_COMPLAINTS], i),
+                              o * seg_f[SG_CMP, s] * compl_mult)
+            q_queued = qn > 0 and uniform_at(keys[k, D_BOT], i) >= deflect
             w = 0.0
             if q_queued or cn > 0:
                 size = sample_size[c]
                 if size > 0:
-                    j = int(u_wait[k, i] * size)
+                    j = int(uniform_at(keys[k, D_WAIT], i) * size)
                     if j >= size:
                         j = size - 1
                     w = samples[sample_start[c] + j]
@@ -137,26 +288,24 @@ def month_chunk(
             if q_queued:
                 queued += qn
             queued += cn
-            if live:
-                pen = max(0.0, w - tol[s]) * wait_sat_per_hour
-                if cn > 0 and w + follow_cls[c] > slow_hours:
-                    pen += slow_penalty
-                new_sat = sat_i + (sat_relax / K) * (sat_target[i] - sat_i) - pen * sens[s]
-                if new_sat < 0.0:
-                    new_sat = 0.0
-                elif new_sat > 1.0:
-                    new_sat = 1.0
-                sat_i = new_sat
-                hz = h_step[s] * churn_mult[i] * math.exp(churn_beta * (sat0[s] - sat_i))
-                if u_churn[k, i] < hz:
-                    churned = True
-        if a:
-            sat[i] = np.float32(sat_i)
-        anniv = a and anniv_month[i] == month_index
-        benefit = share_t[t] * gross + order_t[t] * orders
+            pen = max(0.0, w - seg_f[SG_TOL, s]) * wait_sat_per_hour
+            if cn > 0 and w + follow_cls[c] > slow_hours:
+                pen += slow_penalty
+            new_sat = sat_i + (sat_relax / K) * (sat_target - sat_i) - pen * seg_f[SG_SENS, s]
+            if new_sat < 0.0:
+                new_sat = 0.0
+            elif new_sat > 1.0:
+                new_sat = 1.0
+            sat_i = new_sat
+            hz = seg_f[SG_HAZ, s] * churn_mult * math.exp(churn_beta * (seg_f[SG_SAT0, s]
+                                                                        - sat_i))
+            if uniform_at(keys[k, D_CHURN], i) < hz:
+                churned = True
+        sat32 = np.float32(sat_i)
+        sat[i] = sat32
+        anniv = anniv_month[i] == month_index
+        benefit = share_t[t] * gross + order_t[t] * orders + month_t[t]
         price = price_share[t] * gross + price_order[t] * orders
-        if a:
-            benefit += month_t[t]
         if anniv:
             benefit += year_t[t]
             price += price_year[t]
@@ -166,16 +315,14 @@ def month_chunk(
             red = bal * redeem_rate
             pcost = red * point_value
             bal -= red
-            if expire_now or not a:
+            if expire_now:
                 bal = 0.0
             points[i] = np.float32(bal)
             benefit += pcost
-        service = q_rate[i] * cost_per_q + lam[i] * cpo[s] * bot_per_question
-        if a:
-            service += cost_per_member
-        promo_disc = disc_share[i] * gross
-        gm = gross * margin[i]
-        contrib = gm - benefit - promo_disc - reached_cost[i] - service
+        service = q_rate * cost_per_q + lam * cpo * bot_per_question + cost_per_member
+        promo_disc = disc_share * gross
+        gm = gross * margin
+        contrib = gm - benefit - promo_disc - reached_cost - service
         acc[A_PRICE, grp] += price + promo_disc
         acc[A_MARGIN, grp] += gm
         acc[A_PROMO_DISC, grp] += promo_disc
@@ -185,9 +332,8 @@ def month_chunk(
         acc[A_WAIT, grp] += wait_sum
         if queued > 0:
             acc[A_WAITED, grp] += 1.0
-        if a:
-            acc[A_SAT, grp] += sat[i]
-            acc[A_MEMBERS, grp] += 1.0
+        acc[A_SAT, grp] += sat32
+        acc[A_MEMBERS, grp] += 1.0
         if churned:
             acc[A_CHURNED, grp] += 1.0
         acc[A_GROSS, grp] += gross
@@ -196,7 +342,27 @@ def month_chunk(
             acc[A_ANNIV, grp] += 1.0
         acc[A_POINTS, grp] += pcost
         ltv[tier_start[i] * n_seg + s] += contrib
-        orders_out[i] = orders
-        gross_out[i] = gross
-        complaints_out[i] = complaints
-        churned_out[i] = churned
+
+        # State carried to next month.
+        debt[i] = np.float32(extra * pull)
+        if first_year:
+            y1_orders[i] += min(orders, 1000)
+            if i < n0:
+                y1_gross[i] += gross
+        g32 = np.float32(gross)
+        rolling[i] += np.float64(g32) - np.float64(spend_hist[slot, i])
+        spend_hist[slot, i] = g32
+        if track_orders:
+            o16 = min(orders, 30000)
+            rolling_orders[i] += o16 - order_hist[slot, i]
+            order_hist[slot, i] = o16
+        cw[i] = 0 if reset_complaints else cw[i] + min(complaints, 1000)
+        if churned:
+            alive[i] = False
+            if points_on:
+                points[i] = 0.0
+        elif upgrade_now:
+            q = _qualified_one(rolling[i], rolling_orders[i] if track_orders else 0,
+                               thresholds, min_orders, track_orders)
+            if q > t:
+                tier[i] = q

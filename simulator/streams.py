@@ -2,8 +2,11 @@
 
 Every draw a customer gets is addressed by what it is for, not by the order in
 which the code happens to ask. Agent ``i`` receives element ``i`` of the
-stream, and numpy fills arrays sequentially, so element ``i`` is the same
-whether 10 or 10 000 agents exist. The scenario and its counterfactual use the
+stream, so element ``i`` is the same whether 10 or 10 000 agents exist. Static
+draws and the warm-start history use numpy generators (:meth:`Streams.gen`);
+the monthly draws use :meth:`Streams.key`, hashed with the customer's index in
+the kernel (:func:`simulator.kernel.uniform_at`), so they are computed only
+when needed. The scenario and its counterfactual use the
 same streams, so the same customer meets the same luck in both arms.
 """
 
@@ -42,6 +45,11 @@ class Streams:
         ss = np.random.SeedSequence(self.entropy, spawn_key=(self.replication, *address))
         return np.random.Generator(np.random.PCG64(ss))
 
+    def key(self, *address: int) -> np.uint64:
+        """The 64-bit key of an address; the kernel hashes it with a customer's index."""
+        ss = np.random.SeedSequence(self.entropy, spawn_key=(self.replication, *address))
+        return ss.generate_state(1, dtype=np.uint64)[0]
+
     def uniform(self, n: int, *address: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) for an address (prefix-stable in ``n``)."""
         return self.gen(*address).random(n)
@@ -58,30 +66,9 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     monotonically with their rate. Rates above 30 use the normal approximation
     with continuity correction.
     """
-    n = u.shape[0]
-    k = np.zeros(n, dtype=np.int32)
-    lam = np.asarray(lam, dtype=np.float64)
-    big = lam > 30.0
-    small_idx = np.nonzero(~big & (lam > 0.0))[0]
-    if small_idx.size:
-        ls = lam[small_idx]
-        us = u[small_idx]
-        p = np.exp(-ls)
-        cdf = p.copy()
-        live = np.nonzero(us > cdf)[0]
-        j = 0
-        kk = np.zeros(small_idx.size, dtype=np.int32)
-        while live.size and j < 200:
-            j += 1
-            p[live] *= ls[live] / j
-            cdf[live] += p[live]
-            kk[live] = j
-            live = live[us[live] > cdf[live]]
-        k[small_idx] = kk
-    if big.any():
-        from scipy.special import ndtri
+    from simulator.kernel import poisson_array
 
-        bi = np.nonzero(big)[0]
-        z = ndtri(np.clip(u[bi], 1e-12, 1 - 1e-12))
-        k[bi] = np.maximum(0, np.floor(lam[bi] + np.sqrt(lam[bi]) * z + 0.5)).astype(np.int32)
-    return k
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    return poisson_array(u, np.ascontiguousarray(lam))
+

@@ -115,17 +115,3 @@ def review_months(review: str, horizon: int) -> list[int]:
     """Months (1-based) at whose end tiers are re-evaluated."""
     step = {"monthly": 1, "quarterly": 3, "yearly": 12}[review]
     return list(range(step, horizon + 1, step))
-
-
-def qualified_tier(spend: np.ndarray, orders: np.ndarray | None, thresholds: np.ndarray,
-                   min_orders: np.ndarray) -> np.ndarray:
-    """Highest tier whose spend (and order) thresholds are met."""
-    t = np.searchsorted(thresholds, spend, side="right") - 1
-    if orders is not None and min_orders.any():
-        # Step down until the order requirement holds too.
-        for _ in range(len(thresholds)):
-            bad = orders < min_orders[t]
-            if not bad.any():
-                break
-            t = np.where(bad, t - 1, t)
-    return np.maximum(t, 0).astype(np.int8)

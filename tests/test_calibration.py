@@ -37,8 +37,8 @@ SAMPLE = {
     "xinghe_3h_golden_response": (2, 3000, 24),
     "hnw_apparel_today": (3, 5000, None),
     "hnw_deep_service": (4, 5000, None),
-    "global_shop_today": (2, 3000, 12),
-    "segment_budget_plan": (2, 3000, 12),
+    "global_shop_today": (2, 12000, 12),  # brand-loyal are 15 %: enough of them for ±3 pp
+    "segment_budget_plan": (2, 12000, 12),
     "loyalty_playbook": (2, 1000, 12),
 }
 
