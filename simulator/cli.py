@@ -6,6 +6,8 @@ tables. Exit codes: 0 ok, 1 run failed or target missed, 2 bad input.
 
 from __future__ import annotations
 
+import os
+
 import argparse
 import json
 import math
@@ -19,10 +21,15 @@ from simulator.scenario_io import ScenarioError, atomic_write_bytes, load
 SCENARIO_HELP = "scenario file, or the key of a shipped/user scenario (default: Xinghe today)"
 
 
-def _console():
+def _console(stderr: bool = False):
+    """A rich console; when output is piped, lines are 140 wide (not 80) so tables stay whole."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=False, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 140
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:

@@ -370,9 +370,9 @@ def cli_compare(args) -> int:
 
 
 def _console_err():
-    from rich.console import Console
+    from simulator.cli import _console
 
-    return Console(stderr=True, highlight=False)
+    return _console(stderr=True)
 
 
 def _run_with_progress(console, items, bases, args) -> list[Result]:
