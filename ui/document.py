@@ -116,6 +116,7 @@ class ScenarioDocument(QObject):
     structure_changed = Signal(object)  # path of the list whose items changed
     replaced = Signal()  # a different scenario (or file) is now open
     edited = Signal()  # any change of the scenario's content (for previews)
+    settled = Signal()  # the user finished a gesture (slider released, Enter): no more edits
     issues_changed = Signal(list)  # list[Issue] from cross_check
     # no bool argument: PySide6 6.12 corrupts the refcount of True/False sent through a
     # Python-defined signal ("bool_dealloc" abort at exit); read .modified instead
@@ -211,6 +212,11 @@ class ScenarioDocument(QObject):
         if index == to or not (0 <= index < n and 0 <= to < n):
             return
         self.undo_stack.push(ListCommand(self, tuple(list_path), "move", index, to=to))
+
+    def settle(self) -> None:
+        """The edit gesture is over (slider released, value entered): previews may start now
+        instead of waiting out their debounce for further edits."""
+        self.settled.emit()
 
     # -- files ---------------------------------------------------------------
     def replace(self, scenario: Scenario, path: str | FsPath | None,

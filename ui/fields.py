@@ -163,6 +163,7 @@ class NumberField(FieldWidget):
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider.sliderReleased.connect(self._slider_released)
         self.spin.valueChanged.connect(self._spin_changed)
+        self.spin.editingFinished.connect(self.doc.settle)
         self.refresh()
 
     # model units <-> display units
@@ -216,6 +217,7 @@ class NumberField(FieldWidget):
             self.slider.blockSignals(True)
             self.slider.setValue(self._slider_pos(self.doc.get(self.path)))
             self.slider.blockSignals(False)
+        self.doc.settle()  # the drag is over: the preview need not wait for more edits
 
     def _spin_changed(self, d: float) -> None:
         value = self._from_display(d)

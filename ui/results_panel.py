@@ -1,7 +1,8 @@
 """Results of the open scenario: live preview while editing, full runs on demand.
 
 The panel subscribes to the document: each edit (re)starts a 150 ms debounce
-timer, then a small preview run goes to a latest-only worker thread (stale
+timer (cut short when the gesture ends: slider released, value entered), then a
+small preview run goes to a latest-only worker thread (stale
 previews are cancelled and their results discarded). A full run uses the
 scenario's own replications and sample in another worker thread, with progress
 and Cancel. The KPI strip and charts say which of the two they show.
@@ -74,7 +75,7 @@ def run_task(sc: Scenario, **kwargs):
 class ResultsPanel(QWidget):
     """KPI strip, run controls and charts of the open scenario."""
 
-    preview_shown = Signal(float)  # seconds from the edit to the first figures
+    preview_shown = Signal(float)  # seconds from the edit to the first figures (painted)
     preview_refined = Signal()  # the refined pass replaced the quick one
     full_finished = Signal(object)  # RunResult
     state_changed = Signal()
@@ -134,6 +135,7 @@ class ResultsPanel(QWidget):
         self.btn_run.clicked.connect(self.start_full_run)
         self.btn_cancel.clicked.connect(self.cancel_full_run)
         doc.edited.connect(self.schedule_preview)
+        doc.settled.connect(self.flush_preview)
         self.schedule_preview()
 
     # -- preview ---------------------------------------------------------------------
@@ -144,6 +146,16 @@ class ResultsPanel(QWidget):
             self.kpis.set_caption(self.kpis.caption.text().split(" — ")[0] +
                                   " — outdated: the scenario changed, preview follows")
         self.timer.start()
+
+    def flush_preview(self) -> None:
+        """The edit gesture ended (slider released, Enter): start a pending preview now.
+
+        The debounce only exists to skip the values a drag passes through; once the
+        slider is released the value is final, so waiting out the timer is pure delay.
+        """
+        if self.timer.isActive():
+            self.timer.stop()
+            self.start_preview()
 
     def start_preview(self) -> bool:
         """Send a preview run of the current scenario to the worker thread."""
@@ -180,6 +192,10 @@ class ResultsPanel(QWidget):
                    f"{res.meta.get('agents', 0):,} simulated customers, "
                    f"{res.horizon} months ({seconds:.2f} s) — indicative; "
                    f"Ctrl+R runs the full {self.doc.scenario.run.replications} replications.")
+        # Paint the new figures now (synchronously), so preview_shown means "visible" and the
+        # refined pass does not start until they are: run in the worker thread, it would
+        # compete for the GIL with the paint the user is waiting for.
+        self.repaint()
         if quick:
             self.last_latency = time.perf_counter() - self._edit_time
             self.preview_shown.emit(self.last_latency)
