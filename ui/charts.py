@@ -110,13 +110,18 @@ def make_plot(title: str, y_label: str, money_axis: bool = False,
         w.setLabel("left", y_label)
     w.setLabel("bottom", "month")
     w.showGrid(x=True, y=True, alpha=0.2)
-    w.setMinimumHeight(210)
+    w.setMinimumHeight(180)
     w.setMinimumWidth(240)
     w.setMouseEnabled(x=True, y=False)
-    w.getPlotItem().getAxis("left").setWidth(62)
+    pi = w.getPlotItem()
+    pi.getAxis("left").setWidth(62)
     if legend:
-        lg = w.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
-        lg.setBrush(pg.mkBrush(255, 255, 255, 200))
+        # The legend sits in its own row under the plot, never over the curves; series
+        # added with a name (plot(name=...)) register with it as with addLegend().
+        lg = pg.LegendItem(colCount=3, labelTextSize="8pt", verSpacing=-8, horSpacing=14)
+        pi.layout.addItem(lg, 4, 1)
+        pi.layout.setRowSpacing(3, 0)
+        pi.legend = lg
     return w
 
 
@@ -359,11 +364,11 @@ class ResultCharts(QWidget):
 
         if has_cf:
             cash = res.incremental_band("net_contribution", cumulative=True)
-            self.plots["cash"].setTitle("Cumulative incremental cash flow vs counterfactual (¥)",
+            self.plots["cash"].setTitle("Cumulative cash flow vs counterfactual (¥)",
                                         size="10pt")
         else:
             cash = res.band("net_contribution", cumulative=True)
-            self.plots["cash"].setTitle("Cumulative net contribution (¥; no counterfactual)",
+            self.plots["cash"].setTitle("Cumulative net contribution (¥)",
                                         size="10pt")
         self.cash.set_band(cash)
         pb = res.summary.get("payback_month")

@@ -36,6 +36,9 @@ class KpiBox(QFrame):
         for w in (self.title, self.value, self.ci):
             w.setAlignment(Qt.AlignmentFlag.AlignLeft)
             lay.addWidget(w)
+        # the interval may wrap onto a second line rather than squeeze the editor beside it
+        self.ci.setWordWrap(True)
+        self.title.setWordWrap(True)
         self.stat = None
 
     def set_stat(self, stat) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import scenarios
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -370,13 +370,17 @@ class MainWindow(QMainWindow):
             pass
 
     def showEvent(self, event) -> None:  # noqa: N802
-        """First show without a remembered layout: give the editor about 40 % of the width."""
+        """First show without a remembered layout: give the editor about a third of the width."""
         super().showEvent(event)
         if not getattr(self, "_shown", False):
             self._shown = True
             if self.settings.value("window/design_splitter") is None:
-                w = max(self.design.width(), 800)
-                self.design.setSizes([int(w * 0.42), int(w * 0.58)])
+                # after the first layout pass: at show time the splitter's width is not final
+                QTimer.singleShot(0, self._initial_split)
+
+    def _initial_split(self) -> None:
+        w = max(self.design.width(), 800)
+        self.design.setSizes([int(w * 0.36), int(w * 0.64)])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Ask about unsaved changes, remember the layout, stop worker threads."""
