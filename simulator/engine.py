@@ -53,6 +53,7 @@ MI = {m: i for i, m in enumerate(METRICS)}
 SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainment",
                    "utilisation", "staff_cost", "resolution_mean_hours")
 SAT_RELAX = 0.3  # share of the gap to the satisfaction target closed each month
+_STATIC_CACHE: dict = {}  # static customer draws of recent arms (read-only arrays)
 
 
 @dataclass
@@ -186,7 +187,24 @@ class Simulation:
         self.disc = (1.0 + monthly_rate(sc.run.discount_rate_annual)) ** -np.arange(1, self.H + 1)
 
     def _static(self, cap: int) -> None:
-        """Per-customer draws that never change (prefix-stable in ``cap``)."""
+        """Per-customer draws that never change (prefix-stable in ``cap``).
+
+        Both arms of a replication draw the same static customers, so the last
+        few results are kept (read-only) and the second arm reuses them.
+        """
+        key = (self.rs.entropy, self.rs.replication, cap, self.n0, self.shares.tobytes(),
+               self.new_mix.tobytes(), self.gamma_shape.tobytes())
+        hit = _STATIC_CACHE.get(key)
+        if hit is None:
+            hit = self._draw_static(cap)
+            for a in hit:
+                a.setflags(write=False)
+            if len(_STATIC_CACHE) >= 4:
+                _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
+            _STATIC_CACHE[key] = hit
+        self.s_seg, self.s_frailty, self.s_anniv = hit
+
+    def _draw_static(self, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         u_seg = self.rs.uniform(cap, st.STATIC_SEGMENT)
         seg = np.empty(cap, dtype=np.int8)
         n0 = min(self.n0, cap)
@@ -196,9 +214,9 @@ class Simulation:
             0, self.S - 1)
         u_f = np.clip(self.rs.uniform(cap, st.STATIC_FRAILTY), 1e-12, 1 - 1e-12)
         shape = self.gamma_shape[seg]
-        self.s_seg = seg
-        self.s_frailty = (gammaincinv(shape, u_f) / shape).astype(np.float32)
-        self.s_anniv = (self.rs.uniform(cap, st.STATIC_ANNIVERSARY) * 12).astype(np.int8)
+        frailty = (gammaincinv(shape, u_f) / shape).astype(np.float32)
+        anniv = (self.rs.uniform(cap, st.STATIC_ANNIVERSARY) * 12).astype(np.int8)
+        return seg, frailty, anniv
 
     def _init_population(self) -> None:
         cap = int(self.n0 + self.new_per_month / self.weight * self.H * 1.25 + 64)
