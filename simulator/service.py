@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import simpy
@@ -203,9 +206,70 @@ _CACHE: dict = {}  # process-wide: the key holds everything the window depends o
 _CACHE_MAX = 2000
 
 
-def clear_cache() -> None:
-    """Forget every simulated window (benchmarks use it to time cold runs)."""
+def clear_cache(disk: bool = False) -> None:
+    """Forget every simulated window in this process (and on disk with ``disk=True``)."""
     _CACHE.clear()
+    if disk:
+        d = _disk_dir()
+        if d is not None and d.is_dir():
+            for f in d.glob("*.npz"):
+                f.unlink(missing_ok=True)
+
+
+# Windows are also kept on disk (the user's cache folder), so the workers of the
+# process pool, later runs and the app share them. The file name hashes the key
+# and this module's source, so a change to the queue model never reads an old file.
+_SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _disk_dir() -> Path | None:
+    """The window cache folder, or None when disabled (``BENEFIT_SIM_WINDOW_CACHE=0``)."""
+    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
+        return None
+    home = os.environ.get("BENEFIT_SIM_HOME")
+    if home:
+        return Path(home) / "cache" / "windows"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / "windows"
+
+
+def _disk_name(key: tuple) -> str:
+    return hashlib.sha256(repr((_SOURCE_DIGEST, key)).encode()).hexdigest()[:32] + ".npz"
+
+
+def _disk_load(key: tuple) -> WindowResult | None:
+    d = _disk_dir()
+    if d is None:
+        return None
+    f = d / _disk_name(key)
+    try:
+        with np.load(f, allow_pickle=False) as z:
+            prios = z["priorities"]
+            waits = {int(p): z[f"w{int(p)}"] for p in prios}
+            m = z["meta"]
+            return WindowResult(waits, float(m[0]), float(m[1]), float(m[2]), int(m[3]),
+                                int(m[4]))
+    except (OSError, KeyError, ValueError, IndexError):
+        return None  # absent or unreadable: simulate it again
+
+
+def _disk_save(key: tuple, res: WindowResult) -> None:
+    d = _disk_dir()
+    if d is None:
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        arrays = {f"w{p}": np.asarray(w, dtype=np.float64) for p, w in res.waits.items()}
+        arrays["priorities"] = np.array(sorted(res.waits), dtype=np.int64)
+        arrays["meta"] = np.array([res.utilisation, res.contacts_per_hour, res.busy_fraction,
+                                   res.days, res.simulated_contacts], dtype=np.float64)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, d / _disk_name(key))  # atomic: readers never see half a file
+    except OSError:
+        pass  # a read-only or full disk only costs speed
 
 
 QUANTILES = 1024  # resolution of interpolated wait distributions
@@ -242,6 +306,10 @@ class ServiceStage:
     def _simulate(self, spec: PoolSpec, q: int, mix: tuple) -> WindowResult:
         key = (spec, q, mix, self.window_contacts, self.seed, self.variant)
         hit = _CACHE.get(key)
+        if hit is None:
+            hit = _disk_load(key)
+            if hit is not None:
+                self._remember(key, hit)
         if hit is not None:
             return hit
         total = dequantise(q)
@@ -250,11 +318,16 @@ class ServiceStage:
         seed = int.from_bytes(digest[:8], "little")
         res = simulate_pool_window(spec, rates, seed, self.window_contacts)
         res.waits = {p: _quantiles(w) for p, w in res.waits.items()}
+        self._remember(key, res)
+        _disk_save(key, res)
+        self.simulated_windows += 1
+        return res
+
+    @staticmethod
+    def _remember(key: tuple, res: WindowResult) -> None:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = res
-        self.simulated_windows += 1
-        return res
 
     def window(self, pool: str, rates_per_hour: dict[int, float]) -> WindowResult:
         """Wait distributions per class for a pool at the given arrival rates per hour."""
