@@ -408,19 +408,15 @@ class Simulation:
     def _promo_reach(self, m: int) -> dict[int, float]:
         """Share of each active campaign's targets it reaches (budget caps included)."""
         out = {}
-        n = self.n
         if not self.active_promos:
             return out
-        seg = self.s_seg[:n].astype(np.intp)
-        g = self.tier[:n].astype(np.intp) * self.S + seg
-        alive = self.alive[:n]
         for cp in self.promos:
             if cp.index not in self.active_promos:
                 continue
             p = cp.promo
             reach = p.reach_share
             if p.budget_cny is not None:
-                n_t = float(np.count_nonzero(alive & np.take(cp.target, g))) * self.weight
+                n_t = float(self._alive_groups[cp.target.reshape(-1)].sum()) * self.weight
                 if p.cost_per_contact_cny > 0 and n_t > 0:
                     reach = min(reach, p.budget_cny / (p.cost_per_contact_cny * n_t))
                 elif p.budget_cny <= 0:
@@ -450,6 +446,7 @@ class Simulation:
         self._acquire(m)
         n, w, S, T = self.n, self.weight, self.S, self.T
         G = S * T
+        self._alive_groups, cohorts = self._census_at_start(m)
         reach = self._promo_reach(m)
         tables = self._month_tables(m, reach)
         shared = self._customer_tables(tables)
@@ -501,7 +498,7 @@ class Simulation:
             svc_out[pi] = (contacts, mean_w, p90, sla, win.utilisation, staff_cost,
                            mean_w + pool.handle_minutes / 60 + pool.followup_hours)
         q_total = class_q.sum()
-        n_alive = float(np.count_nonzero(self.alive[:n]))
+        n_alive = float(self._alive_groups.sum())
         cost_per_q = total_staff_cost / (q_total * w) if q_total > 0 else 0.0
         cost_per_member = 0.0 if q_total > 0 else total_staff_cost / max(n_alive * w, 1e-9)
         samples = [windows[self.class_pool[c]].waits.get(self.classes[c][1])
@@ -513,7 +510,6 @@ class Simulation:
         sample_start = np.concatenate([[0], np.cumsum(sample_size)[:-1]]).astype(np.int64)
         flat = np.concatenate([x for x in samples if x is not None and x.size] or
                               [np.zeros(1)])
-        alive_start = self.alive[:n].copy()
 
         # Pass 2: behaviour, costs, the month's group sums and next month's state.
         acc = np.zeros((len(METRICS), G))
@@ -566,21 +562,35 @@ class Simulation:
                                  + acc[MI["service_cost"]] + acc[MI["acquisition_cost"]])
         acc[MI["net_contribution"]] = acc[MI["gross_margin"]] - acc[MI["total_cost"]]
         self.out.ltv_sum += (ltv * w * self.disc[m - 1]).reshape(T, S).T
-        self.out.cohort_alive[:, m - 1] = np.bincount(
-            self.join[:n][alive_start], minlength=self.H + 1)[: self.H + 1] * w
+        self.out.cohort_alive[:, m - 1] = cohorts * w
 
         if m == 12:
             self._year1()
         self._acc = acc
         self._store_members(m)
 
+    def _census(self) -> tuple[np.ndarray, np.ndarray]:
+        """Alive customers per group [T*S] (tier-major) and per join cohort [H+1]."""
+        return kernel.census(self.n, self.s_seg, self.tier, self.alive, self.join, self.S,
+                             self.S * self.T, self.H + 1)
+
+    def _census_at_start(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """The census after last month's churn and reviews, plus this month's new customers."""
+        last = getattr(self, "_last_census", None)
+        if last is None:
+            return self._census()
+        groups, cohorts = last[0].copy(), last[1].copy()
+        if self.new_idx.size:
+            groups[:self.S] += np.bincount(self.s_seg[self.new_idx], minlength=self.S)
+            cohorts[m] += self.new_idx.size
+        return groups, cohorts
+
     def _store_members(self, m: int) -> None:
         """Members per tier at the end of month m (after churn, upgrades and reviews)."""
         n, S, T = self.n, self.S, self.T
         acc = self._acc
-        acc[MI["members_end"]] = np.bincount(
-            self.tier[:n].astype(np.intp) * S + self.s_seg[:n], weights=self.alive[:n],
-            minlength=S * T) * self.weight
+        self._last_census = self._census()
+        acc[MI["members_end"]] = self._last_census[0] * self.weight
         # acc is [metric, T*S] in tier-major order -> monthly [S, T, metric]
         self.out.monthly[m - 1] = acc.reshape(len(METRICS), T, S).transpose(2, 1, 0)
 

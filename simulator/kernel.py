@@ -138,6 +138,18 @@ def _erfinv(y: float) -> float:
     return x
 
 
+@njit(cache=True)
+def census(n, seg, tier, alive, join, n_seg, n_groups, n_cohorts):
+    """Alive customers per (tier, segment) group and per join cohort, in one sweep."""
+    groups = np.zeros(n_groups)
+    cohorts = np.zeros(n_cohorts)
+    for i in range(n):
+        if alive[i]:
+            groups[tier[i] * n_seg + seg[i]] += 1.0
+            cohorts[join[i]] += 1.0
+    return groups, cohorts
+
+
 @njit(cache=True, inline="always")
 def _qualified_one(spend, orders, thresholds, min_orders, track_orders):
     t = 0
