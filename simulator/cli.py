@@ -231,6 +231,15 @@ def _delegate(module: str, func: str):
     return handler
 
 
+def _sample_args(p: argparse.ArgumentParser, months: bool = True) -> None:
+    """The sample options every simulating command shares."""
+    p.add_argument("--replications", "-r", type=int, help="replications (default: the file's)")
+    p.add_argument("--seed", "-s", type=int, help="seed (default: the file's)")
+    p.add_argument("--agents", "-n", type=int, help="simulated customers (sample size)")
+    if months:
+        p.add_argument("--months", type=int, help="horizon in months")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
     p = argparse.ArgumentParser(prog="benefit-sim", description=__doc__.splitlines()[0])
@@ -238,10 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a scenario and print its summary")
     r.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    r.add_argument("--replications", "-r", type=int)
-    r.add_argument("--seed", "-s", type=int)
-    r.add_argument("--agents", "-n", type=int, help="simulated customers (sample size)")
-    r.add_argument("--months", type=int, help="horizon in months")
+    _sample_args(r)
     r.add_argument("--workers", type=int, help="processes (default: automatic)")
     r.add_argument("--json", help="write the result file (docs/RESULTS.md)")
     r.add_argument("--csv", help="write the tidy tables as CSV into this folder")
@@ -257,10 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="run a scenario and write its Excel workbook")
     e.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     e.add_argument("--excel", required=True, help="output .xlsx")
-    e.add_argument("--replications", "-r", type=int)
-    e.add_argument("--seed", "-s", type=int)
-    e.add_argument("--agents", "-n", type=int)
-    e.add_argument("--months", type=int, help="horizon in months")
+    _sample_args(e)
     e.add_argument("--force", action="store_true", help="overwrite an existing file")
     e.set_defaults(func=_delegate("simulator.excel", "cli_export"))
 
@@ -268,10 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("base", help="the base scenario")
     c.add_argument("others", nargs="+", help="scenarios to compare with the base")
     c.add_argument("--excel", help="also write the comparison workbook")
-    c.add_argument("--replications", "-r", type=int)
-    c.add_argument("--seed", "-s", type=int)
-    c.add_argument("--agents", "-n", type=int)
-    c.add_argument("--months", type=int, help="horizon in months")
+    _sample_args(c)
     c.add_argument("--force", action="store_true", help="overwrite an existing file")
     c.set_defaults(func=_delegate("simulator.compare", "cli_compare"))
 
@@ -281,17 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--objective", choices=["npv", "roi", "ltv"])
     o.add_argument("--json", help="write the allocation result")
     o.add_argument("--excel", help="write the allocation workbook")
-    o.add_argument("--replications", "-r", type=int)
-    o.add_argument("--agents", "-n", type=int)
-    o.add_argument("--seed", "-s", type=int)
+    _sample_args(o, months=False)
     o.add_argument("--force", action="store_true", help="overwrite an existing file")
     o.set_defaults(func=_delegate("simulator.budget", "cli_optimize"))
 
     k = sub.add_parser("calibrate", help="compare a scenario with the studies' observed figures")
     k.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    k.add_argument("--replications", "-r", type=int)
-    k.add_argument("--agents", "-n", type=int)
-    k.add_argument("--seed", "-s", type=int)
+    _sample_args(k, months=False)
     k.add_argument("--json", help="write the report as JSON")
     k.set_defaults(func=_delegate("simulator.calibration", "cli_calibrate"))
     return p
