@@ -96,8 +96,8 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
         scs = [load(p) for p in paths]
         results = run_scenarios([(sc, p) for sc, p in zip(scs, paths)],
                                 replications=replications, agents=agents,
-                                horizon_months=min([horizon or scs[0].run.horizon_months] +
-                                                   [sc.run.horizon_months for sc in scs]),
+                                horizon_months=horizon or min(sc.run.horizon_months
+                                                              for sc in scs),
                                 bases=[base_for(sc) for sc in scs],
                                 progress=progress, cancel=cancel)
         res0 = results[0][2]
