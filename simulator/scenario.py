@@ -143,6 +143,10 @@ class Benefit(Model):
         0.0, description="CNY per order / member-month / use / member-year (by cost_model)"
     )
     cost_share: Share = Field(0.0, description="share of order value (share_of_order_value)")
+    effect_at_share: Share = Field(
+        0.0, description="share_of_order_value: the depth (cost_share) at which `effect` holds; "
+        "other depths scale the effect by (cost_share / this) ** 0.5 (0 = depth does not matter)"
+    )
     uses_per_member_month: NonNeg = Field(0.0, description="expected uses (per_use)")
     price_benefit: bool = Field(
         False, description="a price concession: reduces net revenue, valued by price sensitivity"

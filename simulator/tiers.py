@@ -4,10 +4,13 @@ Benefits are compiled into per-(tier, segment) multiplier tables and per-tier
 cost coefficients, so the monthly step is a few array look-ups.
 
 Effect valuation: a benefit's effect on a segment is
-``effect × segment_value × sensitivity × intensity ** DIMINISHING`` where the
-sensitivity is the segment's price sensitivity for price benefits and its
+``effect × segment_value × sensitivity × intensity ** DIMINISHING × depth`` where
+the sensitivity is the segment's price sensitivity for price benefits and its
 benefits sensitivity otherwise. Cost scales linearly with ``intensity``, the
 effect with diminishing returns (an assumption, stated in docs/MODEL_NOTES.md).
+For a share-of-value benefit whose ``effect_at_share`` is set, ``depth`` is
+``(cost_share / effect_at_share) ** DIMINISHING``: halving a 10 % discount halves
+its cost and cuts its effect by ~29 % (otherwise depth is 1).
 Multiple benefits combine multiplicatively.
 """
 
@@ -57,7 +60,10 @@ class EffectTable:
 def valuation(b: Benefit, seg: Segment) -> float:
     """How much of a benefit's nominal effect a segment gets."""
     sens = seg.sensitivity.price if b.price_benefit else seg.sensitivity.benefits
-    return b.segment_value.get(seg.name, 1.0) * sens * b.intensity ** DIMINISHING
+    depth = 1.0
+    if b.cost_model == "share_of_order_value" and b.effect_at_share > 0:
+        depth = (b.cost_share / b.effect_at_share) ** DIMINISHING  # 5 % off does less than 10 %
+    return b.segment_value.get(seg.name, 1.0) * sens * b.intensity ** DIMINISHING * depth
 
 
 @dataclass

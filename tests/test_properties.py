@@ -88,3 +88,23 @@ def test_accounting_identities(seed):
     kinds = [c for c in m.columns if c.startswith("benefit_cost_")]
     assert np.allclose(m[kinds].sum(axis=1), m.benefit_cost)
     assert (m.churned_customers <= m.active_customers + 1e-9).all()
+
+
+def test_discount_depth_scales_its_effect_when_the_observed_depth_is_given():
+    """5 % off (vs 10 % observed) does ~71 % of the effect; without effect_at_share, all of it."""
+    from simulator.tiers import compile_benefits
+
+    d = to_dict(scenarios.load_default())
+    silver = d["tiers"][1]["benefits"]
+    disc = next(b for b in silver if b["cost_model"] == "share_of_order_value")
+    assert disc["effect_at_share"] == disc["cost_share"] == 0.10
+    full = compile_benefits(from_dict(d), True)[0]
+    disc["cost_share"] = 0.05
+    half = compile_benefits(from_dict(d), True)[0]
+    disc["effect_at_share"] = 0.0
+    blind = compile_benefits(from_dict(d), True)[0]
+    base_order = compile_benefits(from_dict(d), False)[0].order[1]
+    up_full = full.order[1] / base_order - 1
+    up_half = half.order[1] / base_order - 1
+    assert (up_half < up_full).all() and (up_half > 0.5 * up_full).all()
+    np.testing.assert_allclose(blind.order[1], full.order[1])
