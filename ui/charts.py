@@ -325,9 +325,14 @@ class ResultCharts(QWidget):
         keys = list(self.plots)
         for i, k in enumerate(keys):
             grid.addWidget(self.plots[k], i // 2, i % 2)
-        self.migration_box = titled("Tier migration: start tier → tier at horizon end "
-                                    "(share of customers)", self.migration)
+        self.migration_box = titled("Tier migration: start → end tier (share)",
+                                    self.migration)
+        self.migration_box.setToolTip("Share of each start tier's customers in each tier at "
+                                      "the horizon's end, or churned")
         grid.addWidget(self.migration_box, len(keys) // 2, len(keys) % 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        self.migration.setMinimumWidth(240)
         self.placeholder = QLabel("No results yet.")
         self.result = None
 

@@ -144,7 +144,7 @@ class NumberField(FieldWidget):
         super().__init__(doc, path, spec, parent)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
-        self.slider.setMinimumWidth(90)
+        self.slider.setMinimumWidth(60)
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.spin = QDoubleSpinBox()
         self.spin.setDecimals(0 if spec.is_int else max(spec.decimals, 0))
@@ -152,10 +152,11 @@ class NumberField(FieldWidget):
         self.spin.setGroupSeparatorShown(True)
         self.spin.setKeyboardTracking(False)
         self.spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.spin.setMinimumWidth(110)
+        self.spin.setMinimumWidth(92)
         self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.unit = QLabel(spec.unit)
-        self.unit.setMinimumWidth(70)
+        self.unit.setMinimumWidth(40)
+        self.unit.setToolTip(spec.unit)
         self.row.addWidget(self.slider, 1)
         self.row.addWidget(self.spin)
         self.row.addWidget(self.unit)
@@ -267,9 +268,20 @@ class BoolField(FieldWidget):
 
     def __init__(self, doc, path, spec, parent=None):
         super().__init__(doc, path, spec, parent)
-        self.box = QCheckBox(spec.description or "")
+        # The description goes in a wrapping label, so a long one never widens the form.
+        self.box = QCheckBox()
+        self.box.setToolTip(spec.description or "")
         self.box.toggled.connect(lambda on: self.commit(bool(on)))
         self.row.addWidget(self.box)
+        if spec.description:
+            text = QLabel(spec.description)
+            text.setWordWrap(True)
+            text.setMinimumWidth(60)
+            sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            sp.setHeightForWidth(True)
+            text.setSizePolicy(sp)
+            text.mousePressEvent = lambda _e: self.box.toggle()
+            self.row.addWidget(text, 1)
         self.refresh()
 
     def _show(self, value):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QWidget,
@@ -380,7 +381,12 @@ class MainWindow(QMainWindow):
 
     def _initial_split(self) -> None:
         w = max(self.design.width(), 800)
-        self.design.setSizes([int(w * 0.36), int(w * 0.64)])
+        # About a third, but wide enough for the deepest form (tier > benefit > effect)
+        # without a horizontal scroll bar when the window allows it.
+        forms = [sa.widget().minimumSizeHint().width()
+                 for sa in self.editor.findChildren(QScrollArea) if sa.widget() is not None]
+        left = max(int(w * 0.36), min(max(forms, default=0) + 40, int(w * 0.42)))
+        self.design.setSizes([left, w - left])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Ask about unsaved changes, remember the layout, stop worker threads."""
