@@ -10,7 +10,9 @@ Design (see docs/MODEL_NOTES.md, "Service queue"):
   changes are modelled by "off-duty" requests that take slots ahead of
   customers (non-preemptive: an agent finishes the current contact first).
   Arrivals are Poisson, uniform over the day; handling times exponential or
-  lognormal.
+  lognormal. Windows of more than ``FAST_MIN_CONTACTS`` drawn contacts run
+  on :mod:`simulator.queue_fast`, a numba replay of this same SimPy queue
+  (same draws, same event order; identical waits, ``tests/test_queue_twin.py``).
 * The simulated window is one warm-up day plus as many whole days as needed to
   observe ``window_contacts`` contacts (at least one day, at most 14). Its cost
   depends on the contacts per day of the real shop, capped by the window size,
@@ -103,28 +105,28 @@ def dequantise(q: int) -> float:
     return (1.0 + GRID) ** q
 
 
-def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
-                         window_contacts: int) -> WindowResult:
-    """Run the real-scale queue of one pool in SimPy and return wait samples per class.
+FAST_MIN_CONTACTS = 20_000  # windows with more drawn contacts run on the compiled twin
 
-    ``rates_per_hour`` maps priority class (higher = served first) to its
-    Poisson arrival rate per hour. Waits are the time from arrival to the start
-    of handling (first response), in hours.
-    """
+
+@dataclass
+class WindowDraws:
+    """The random inputs of one window (both queue engines consume exactly these)."""
+
+    days: int
+    horizon: float  # hours simulated with arrivals (warm-up day + measured days)
+    times: np.ndarray  # sorted arrival times, hours
+    labels: np.ndarray  # priority class of each arrival
+    handle: np.ndarray  # handling time of each arrival, hours
+
+
+def draw_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
+                window_contacts: int) -> WindowDraws:
+    """Window length and the window's arrivals, drawn from ``seed`` in a fixed order."""
     rng = np.random.default_rng(seed)
     total_rate = sum(rates_per_hour.values())
-    waits: dict[int, list[float]] = {p: [] for p in rates_per_hour}
-    if total_rate <= 0:
-        return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
-    cap = pool.max_staff
-    if cap <= 0:
-        # Nobody ever answers: waits are effectively unbounded; report a month.
-        return WindowResult({p: np.full(1, DAYS_PER_MONTH * 24) for p in rates_per_hour}, 1.0,
-                            total_rate)
     per_day = total_rate * HOURS_PER_DAY
     days = int(min(MAX_DAYS, max(1, math.ceil(window_contacts / per_day))))
     horizon = HOURS_PER_DAY * (days + 1)  # one warm-up day
-    warm = HOURS_PER_DAY
 
     # Arrivals: merged Poisson stream with class labels (drawn up front).
     n_expected = total_rate * horizon
@@ -140,14 +142,27 @@ def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed:
         sigma2 = math.log1p(cv * cv)
         mu = math.log(pool.handle_hours) - sigma2 / 2.0
         handle = rng.lognormal(mu, math.sqrt(sigma2), size=n)
+    return WindowDraws(days, horizon, times, labels, handle)
 
+
+def shift_changes(pool: PoolSpec) -> list[float]:
+    """Hours of the day at which the number on duty may change (0 included)."""
+    changes = sorted({0.0} | {a for a, _, _ in pool.shifts} | {b for _, b, _ in pool.shifts})
+    return [h for h in changes if h < HOURS_PER_DAY]
+
+
+def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, list[float]], float]:
+    """The reference queue in SimPy: observed waits per class and busy agent-hours."""
+    cap = pool.max_staff
+    days, horizon, warm = d.days, d.horizon, HOURS_PER_DAY
+    times, labels, handle, n = d.times, d.labels, d.handle, d.times.size
+    waits: dict[int, list[float]] = {p: [] for p in classes}
     env = simpy.Environment()
     res = simpy.PriorityResource(env, capacity=cap)
     busy = [0.0]  # agent-hours spent handling inside the measured window
 
     # Shift changes: block (cap - staff) slots with top-priority "off duty" requests.
-    changes = sorted({0.0} | {a for a, _, _ in pool.shifts} | {b for _, b, _ in pool.shifts})
-    changes = [h for h in changes if h < HOURS_PER_DAY]
+    changes = shift_changes(pool)
 
     def rota(env):
         held: list = []
@@ -189,15 +204,72 @@ def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed:
     env.process(source(env))
     # Let contacts that arrived in the window finish, so late waits are observed.
     env.run(until=horizon + HOURS_PER_DAY * 3)
-    # Contacts still unanswered at the end: their wait is at least the time so far.
+    return waits, busy[0]
+
+
+def queue_fast(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, np.ndarray], float]:
+    """The compiled twin of :func:`queue_simpy` (same waits, same busy hours)."""
+    from simulator.queue_fast import run_queue
+
+    cap = pool.max_staff
+    changes = shift_changes(pool)
+    ranked = sorted(classes, reverse=True)  # served first = highest priority = rank 0
+    rank = np.searchsorted(-np.asarray(ranked, dtype=np.int64), -d.labels.astype(np.int64))
+    want = np.array([cap - pool.staff_at(h) for h in changes], dtype=np.int64)
+    w, busy = run_queue(d.times.astype(np.float64), rank.astype(np.int64),
+                        d.handle.astype(np.float64), len(ranked),
+                        np.array(changes, dtype=np.float64), want, d.days, cap,
+                        HOURS_PER_DAY, d.horizon, d.horizon + HOURS_PER_DAY * 3)
+    seen = ~np.isnan(w)
+    return {p: w[seen & (d.labels == p)] for p in classes}, float(busy)
+
+
+def twin_applies(classes) -> bool:
+    """Whether the twin models these classes (all must rank below "off duty")."""
+    from simulator.queue_fast import OFF_DUTY_PRIORITY
+
+    return all(-OFF_DUTY_PRIORITY < int(p) < OFF_DUTY_PRIORITY for p in classes)
+
+
+def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
+                         window_contacts: int, engine: str = "auto") -> WindowResult:
+    """Run the real-scale queue of one pool and return wait samples per class.
+
+    ``rates_per_hour`` maps priority class (higher = served first) to its
+    Poisson arrival rate per hour. Waits are the time from arrival to the start
+    of handling (first response), in hours.
+
+    ``engine``: ``"simpy"`` (the reference model), ``"fast"`` (its compiled
+    twin, :mod:`simulator.queue_fast`, identical waits) or ``"auto"``: SimPy up
+    to ``FAST_MIN_CONTACTS`` drawn contacts, the twin above.
+    """
+    total_rate = sum(rates_per_hour.values())
+    if total_rate <= 0:
+        return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
+    cap = pool.max_staff
+    if cap <= 0:
+        # Nobody ever answers: waits are effectively unbounded; report a month.
+        return WindowResult({p: np.full(1, DAYS_PER_MONTH * 24) for p in rates_per_hour}, 1.0,
+                            total_rate)
+    d = draw_window(pool, rates_per_hour, seed, window_contacts)
+    if engine == "auto":
+        big = d.times.size > FAST_MIN_CONTACTS
+        engine = "fast" if big and twin_applies(rates_per_hour) else "simpy"
+    if engine == "fast":
+        waits, busy = queue_fast(pool, list(rates_per_hour), d)
+    elif engine == "simpy":
+        waits, busy = queue_simpy(pool, list(rates_per_hour), d)
+    else:
+        raise ValueError(f"unknown queue engine {engine!r}")
+    # Contacts still unanswered at the end are not in the sample (their wait is censored).
     out = {}
     for p in rates_per_hour:
         w = np.asarray(waits[p], dtype=float)
         out[p] = np.sort(w) if w.size else np.zeros(1)
-    paid = pool.agent_hours_per_day * days
-    util = min(1.0, busy[0] / paid) if paid > 0 else 1.0
+    paid = pool.agent_hours_per_day * d.days
+    util = min(1.0, busy / paid) if paid > 0 else 1.0
     measured = np.concatenate(list(out.values()))
-    return WindowResult(out, util, total_rate, float((measured > 1e-9).mean()), days,
+    return WindowResult(out, util, total_rate, float((measured > 1e-9).mean()), d.days,
                         int(measured.size))
 
 
@@ -218,8 +290,11 @@ def clear_cache(disk: bool = False) -> None:
 
 # Windows are also kept on disk (the user's cache folder), so the workers of the
 # process pool, later runs and the app share them. The file name hashes the key
-# and this module's source, so a change to the queue model never reads an old file.
-_SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+# and the queue's source (this module and queue_fast.py), so a change to the queue
+# model never reads an old file.
+_SOURCE_DIGEST = hashlib.sha256(
+    Path(__file__).read_bytes() + (Path(__file__).parent / "queue_fast.py").read_bytes()
+).hexdigest()[:16]
 
 
 def _disk_dir() -> Path | None:
