@@ -84,10 +84,7 @@ def _push(ht, hk, hkind, hpay, size, t, key, kind, pay):
     while j > 0:
         parent = (j - 1) >> 1
         if _less(t, key, ht[parent], hk[parent]):
-            ht[j] = ht[parent]
-            hk[j] = hk[parent]
-            hkind[j] = hkind[parent]
-            hpay[j] = hpay[parent]
+            _move(ht, hk, hkind, hpay, j, parent)
             j = parent
         else:
             break
@@ -96,6 +93,15 @@ def _push(ht, hk, hkind, hpay, size, t, key, kind, pay):
     hkind[j] = kind
     hpay[j] = pay
     return ht, hk, hkind, hpay, size + 1
+
+
+@njit(cache=True, inline="always")
+def _move(ht, hk, hkind, hpay, dst, src):
+    """Copy heap entry ``src`` to slot ``dst`` (all four parallel arrays)."""
+    ht[dst] = ht[src]
+    hk[dst] = hk[src]
+    hkind[dst] = hkind[src]
+    hpay[dst] = hpay[src]
 
 
 @njit(cache=True)
@@ -116,10 +122,7 @@ def _pop_into(ht, hk, hkind, hpay, size):
         if c + 1 < size and _less(ht[c + 1], hk[c + 1], ht[c], hk[c]):
             c += 1
         if _less(ht[c], hk[c], t, key):
-            ht[j] = ht[c]
-            hk[j] = hk[c]
-            hkind[j] = hkind[c]
-            hpay[j] = hpay[c]
+            _move(ht, hk, hkind, hpay, j, c)
             j = c
         else:
             break
