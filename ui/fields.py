@@ -84,9 +84,11 @@ class FieldWidget(QWidget):
         """The form holding this field is going away: ignore late signals (focus-out ...)."""
         self._disposed = True
 
-    # subclasses implement these two
-    def _show(self, value: Any) -> None:
-        raise NotImplementedError
+    # Every concrete field defines ``_show(value)``: put a document value into its widgets.
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        if not callable(getattr(cls, "_show", None)):
+            raise TypeError(f"{cls.__name__} must define _show(value)")
 
     def refresh(self) -> None:
         """Re-read the value from the document."""
