@@ -356,8 +356,9 @@ class Simulation:
             self._review(m)
 
     # ------------------------------------------------------------- the month
-    def _month_tables(self, m: int, reach: dict[int, float]) -> dict:
-        """The month's draw keys, campaign table and keep-your-tier task for the kernel."""
+    def _month_tables(self, m: int, reach: dict[int, float]) -> tuple[np.ndarray, tuple]:
+        """The month's draw keys, and the kernel arguments both passes share (customer
+        tables, keep-your-tier task, the campaigns running this month)."""
         K = self.K
         rs = self.rs
         purposes = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
@@ -394,16 +395,13 @@ class Simulation:
                        and nxt and nxt[0] - m < 3)
         # The customers who take up the task are those who complete it at the review.
         task_key = rs.key(st.TASK, nxt[0]) if task_on else np.uint64(0)
-        return dict(keys=keys, promo=(promo_f, promo_chan, promo_target, promo_redeem,
-                                      promo_above, promo_keys),
-                    task=(task_on, task_key, float(rules.keep_task_completion),
-                          float(rules.keep_task_spend_uplift)))
-
-    def _customer_tables(self, tables: dict) -> tuple:
-        """Arguments shared by the kernel's two passes (tables, task, campaigns)."""
-        return (self.seg_f, self.grp_f, self.class_of_tier, int(self.esc_n),
-                int(getattr(self, "esc_class", 0)), float(self.deflect), *tables["task"],
-                self.thresholds, self.min_orders, self.track_orders, *tables["promo"])
+        shared = (self.seg_f, self.grp_f, self.class_of_tier, int(self.esc_n),
+                  int(getattr(self, "esc_class", 0)), float(self.deflect),
+                  task_on, task_key, float(rules.keep_task_completion),
+                  float(rules.keep_task_spend_uplift), self.thresholds, self.min_orders,
+                  self.track_orders,
+                  promo_f, promo_chan, promo_target, promo_redeem, promo_above, promo_keys)
+        return keys, shared
 
     def _promo_reach(self, m: int) -> dict[int, float]:
         """Share of each active campaign's targets it reaches (budget caps included)."""
@@ -448,8 +446,7 @@ class Simulation:
         G = S * T
         self._alive_groups, cohorts = self._census_at_start(m)
         reach = self._promo_reach(m)
-        tables = self._month_tables(m, reach)
-        shared = self._customer_tables(tables)
+        keys, shared = self._month_tables(m, reach)
         rolling_orders = self.rolling_orders if self.track_orders else self._no_orders
         slot = (self.hist_pos + 1) % self.W  # the oldest month, overwritten now
         pts = self.sc.tier_rules.points
@@ -462,7 +459,7 @@ class Simulation:
                 self.s_frailty, self.sat, self.points if self.points_on else self._no_points,
                 self.debt, self.complaints_window, self.rolling, rolling_orders,
                 self.spend_hist, self.order_hist if self.track_orders else self._no_order_hist,
-                slot, self.y1_orders, self.y1_gross, *shared, tables["keys"], *windows,
+                slot, self.y1_orders, self.y1_gross, *shared, keys, *windows,
                 svc.wait_satisfaction_per_hour, svc.slow_resolution_hours,
                 svc.slow_resolution_penalty, svc.churn_per_satisfaction_point, SAT_RELAX,
                 *costs, *self.cost.totals(), self.cost.price_share,
