@@ -101,20 +101,25 @@ class Band:
 
 
 def make_plot(title: str, y_label: str, money_axis: bool = False,
-              legend: bool = True) -> pg.PlotWidget:
+              legend: bool = True, *, x_label: str = "month", money_x: bool = False,
+              min_size: tuple[int, int] = (240, 180), left_width: int = 62,
+              grid_y: bool = True, pan_x: bool = True) -> pg.PlotWidget:
     """A plot widget with title, axis labels and a compact legend."""
     axis = {"left": MoneyAxis("left")} if money_axis else {}
+    if money_x:
+        axis["bottom"] = MoneyAxis("bottom")
     w = pg.PlotWidget(axisItems=axis)
     w.setTitle(title, size="10pt")
-    if not money_axis:  # money axes carry ¥ in every tick label (and in the title)
+    if not money_axis and y_label:  # money axes carry ¥ in every tick label (and in the title)
         w.setLabel("left", y_label)
-    w.setLabel("bottom", "month")
-    w.showGrid(x=True, y=True, alpha=0.2)
-    w.setMinimumHeight(180)
-    w.setMinimumWidth(240)
-    w.setMouseEnabled(x=True, y=False)
+    if x_label:
+        w.setLabel("bottom", x_label)
+    w.showGrid(x=True, y=grid_y, alpha=0.2)
+    w.setMinimumWidth(min_size[0])
+    w.setMinimumHeight(min_size[1])
+    w.setMouseEnabled(x=pan_x, y=False)
     pi = w.getPlotItem()
-    pi.getAxis("left").setWidth(62)
+    pi.getAxis("left").setWidth(left_width)
     if legend:
         # The legend sits in its own row under the plot, never over the curves; series
         # added with a name (plot(name=...)) register with it as with addLegend().

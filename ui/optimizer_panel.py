@@ -52,7 +52,7 @@ from PySide6.QtWidgets import (
 )
 from simulator.scenario import LeverBound, Scenario
 
-from ui.charts import PALETTE, Band, MoneyAxis, color
+from ui.charts import PALETTE, Band, color, make_plot
 from ui.formatting import interval, money, value
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
@@ -325,14 +325,9 @@ class OptimiserPanel(QWidget):
         self.btn_export.clicked.connect(lambda: self.export_excel())
 
     def _make_frontier(self) -> pg.PlotWidget:
-        w = pg.PlotWidget(axisItems={"bottom": MoneyAxis("bottom"), "left": MoneyAxis("left")})
-        w.setTitle("Best objective vs budget (fitted curves, 95 % band)", size="10pt")
-        w.setLabel("bottom", "budget per month")
-        w.showGrid(x=True, y=True, alpha=0.2)
-        w.setMinimumHeight(230)
-        w.setMinimumWidth(300)
-        w.getPlotItem().getAxis("left").setWidth(62)
-        w.setMouseEnabled(x=False, y=False)
+        w = make_plot("Best objective vs budget (fitted curves, 95 % band)", "",
+                      money_axis=True, legend=False, x_label="budget per month", money_x=True,
+                      min_size=(300, 230), pan_x=False)
         pi = w.getPlotItem()
         self.frontier_band = Band(pi, "best split", color(0))
         self.frontier_pts = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(color(0)),
@@ -358,14 +353,9 @@ class OptimiserPanel(QWidget):
         return w
 
     def _make_marginal(self) -> pg.PlotWidget:
-        w = pg.PlotWidget()
-        w.setTitle("Marginal return per extra ¥", size="10pt")
-        w.showGrid(x=True, y=False, alpha=0.2)
-        w.setMinimumHeight(230)
-        w.setMinimumWidth(300)
-        w.setMouseEnabled(x=False, y=False)
+        w = make_plot("Marginal return per extra ¥", "", legend=False, x_label="",
+                      min_size=(300, 230), left_width=180, grid_y=False, pan_x=False)
         pi = w.getPlotItem()
-        pi.getAxis("left").setWidth(180)
         self.bars_now = pg.BarGraphItem(x0=[], y=[], width=[], height=0.36,
                                         brush=color(7, 170), pen=pg.mkPen(color(7)))
         self.bars_rec = pg.BarGraphItem(x0=[], y=[], width=[], height=0.36,
