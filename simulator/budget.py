@@ -277,7 +277,8 @@ def cli_optimize(args) -> int:
 
     from rich.table import Table
 
-    from simulator.cli import _console, fmt_money, load_base, resolve_scenario
+    from simulator.cli import _console, fmt_money
+    from simulator.loader import load_scenario
     from simulator.optimizer import optimise
     from simulator.scenario_io import atomic_write_bytes
 
@@ -288,8 +289,8 @@ def cli_optimize(args) -> int:
         from simulator.excel import check_output
 
         check_output(args.excel, overwrite=bool(args.force))  # fail before the long run
-    sc, path = resolve_scenario(args.scenario)
-    base = load_base(sc, path)
+    ld = load_scenario(args.scenario)
+    sc, path, base = ld.scenario, ld.path, ld.base_scenario
     progress = None
     if console.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

@@ -328,9 +328,9 @@ def calibrate(key: str, sc: Scenario, path: Path | None = None, base: Scenario |
     targets = TARGETS.get(key, [])
     seed = sc.run.seed if seed is None else seed
     if base is None and path is not None:
-        from simulator.cli import load_base
+        from simulator.loader import base_of
 
-        base = load_base(sc, path)
+        base = base_of(sc, path)
     needs_base = any(t.mode != "level" for t in targets)
     if needs_base and base is None:
         raise ValueError(f"{key}: intervention targets need run.counterfactual.mode = "
@@ -413,16 +413,18 @@ def report_text(rep: CalibrationReport) -> str:
 
 def cli_calibrate(args) -> int:
     """``benefit-sim calibrate SCENARIO``: exit 1 if any target is missed."""
-    from simulator.cli import _console, resolve_scenario
+    from simulator.cli import _console
+    from simulator.loader import load_scenario
     from simulator.scenario_io import atomic_write_bytes
 
     console = _console()
-    sc, path = resolve_scenario(args.scenario)
+    ld = load_scenario(args.scenario)
+    sc, path = ld.scenario, ld.path
     key = path.stem
     if key not in TARGETS:
         console.print(f"{key}: no calibration targets (known: {', '.join(sorted(TARGETS))})")
         return 0
-    rep = calibrate(key, sc, path,
+    rep = calibrate(key, sc, path, base=ld.base_scenario,
                     replications=args.replications or DEFAULT_REPLICATIONS,
                     agents=args.agents or DEFAULT_AGENTS, seed=args.seed)
     console.print(report_table(rep))

@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+from simulator.loader import load_scenario, loaded_from
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, atomic_write_bytes, load
 
@@ -30,28 +31,6 @@ def _console(stderr: bool = False):
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 140
     return Console(stderr=stderr, highlight=False, width=width)
-
-
-def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
-    """Load a scenario from a path or a library key (default scenario when None)."""
-    from simulator import library as scenarios
-
-    path = scenarios.shipped_path(scenarios.DEFAULT_SCENARIO) if arg is None \
-        else scenarios.resolve(arg)
-    return load(path), path
-
-
-def load_base(sc: Scenario, path: Path) -> Scenario | None:
-    """The base scenario a scenario names as its counterfactual (relative to its file)."""
-    cf = sc.run.counterfactual
-    if cf.mode != "base_scenario" or not cf.base_scenario:
-        return None
-    from simulator import library as scenarios
-
-    p = Path(cf.base_scenario)
-    if not p.is_absolute() and (path.parent / p).exists():
-        p = path.parent / p
-    return load(scenarios.resolve(p))
 
 
 def fmt_money(x: float) -> str:
@@ -162,11 +141,11 @@ def run_with_progress(sc: Scenario, console, **kw):
 def cmd_run(args) -> int:
     """``benefit-sim run``."""
     console = _console()
-    sc, path = resolve_scenario(args.scenario)
-    base = load_base(sc, path)
+    ld = load_scenario(args.scenario)
+    sc, path = ld.scenario, ld.path
     res = run_with_progress(sc, console, replications=args.replications, agents=args.agents,
                             seed=args.seed, horizon_months=args.months, workers=args.workers,
-                            base=base)
+                            base=ld.base_scenario)
     res.meta["scenario_file"] = str(path)
     m = res.meta
     console.print(f"[bold]{sc.name}[/bold]  ({path.name})")
@@ -194,12 +173,15 @@ def cmd_run(args) -> int:
 
 def cmd_validate(args) -> int:
     """``benefit-sim validate``: exit 2 with every problem listed."""
+    from rich.markup import escape
+
     console = _console()
     bad = 0
     for f in args.files:
         try:
-            sc = load(f)
-            console.print(f"[green]ok[/green] {f}: {sc.name}")
+            ld = loaded_from(load(f), f)  # the scenario and its base, as a run loads them
+            base = f" (base: {ld.base.path.name})" if ld.base is not None else ""
+            console.print("[green]ok[/green] " + escape(f"{f}: {ld.scenario.name}{base}"))
         except ScenarioError as exc:
             bad += 1
             console.print(f"[red]invalid[/red] {f}: {len(exc.issues)} problem(s)")

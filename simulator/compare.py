@@ -332,7 +332,8 @@ def diff_table(base: Scenario, other: Scenario, title: str, limit: int = 60):
 def cli_compare(args) -> int:
     """``benefit-sim compare BASE OTHER... [--excel OUT.xlsx]``."""
     from simulator import excel
-    from simulator.cli import _console, load_base, resolve_scenario
+    from simulator.cli import _console
+    from simulator.loader import load_scenario
 
     console = _console()
     err = _console_err()
@@ -342,9 +343,9 @@ def cli_compare(args) -> int:
         except excel.ExportError as exc:
             err.print(f"error: {exc}", markup=False)
             return 2
-    loaded = [resolve_scenario(a) for a in [args.base, *args.others]]
-    bases = [load_base(sc, p) for sc, p in loaded]
-    items = [(sc, p) for sc, p in loaded]
+    loaded = [load_scenario(a) for a in [args.base, *args.others]]
+    bases = [ld.base_scenario for ld in loaded]
+    items = [(ld.scenario, ld.path) for ld in loaded]
     results = _run_with_progress(console, items, bases, args)
     _, _, r0 = results[0]
     m = r0.meta

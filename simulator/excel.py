@@ -979,7 +979,8 @@ def cli_export(args) -> int:
     """``benefit-sim export SCENARIO --excel OUT.xlsx [--force]``; exit 2 on a bad path."""
     import sys
 
-    from simulator.cli import _console, load_base, resolve_scenario, run_with_progress
+    from simulator.cli import _console, run_with_progress
+    from simulator.loader import load_scenario
 
     try:
         check_output(args.excel, overwrite=args.force)
@@ -987,10 +988,11 @@ def cli_export(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     console = _console()
-    sc, path = resolve_scenario(args.scenario)
+    ld = load_scenario(args.scenario)
+    sc, path = ld.scenario, ld.path
     res = run_with_progress(sc, console, replications=args.replications, agents=args.agents,
                             seed=args.seed, horizon_months=getattr(args, "months", None),
-                            base=load_base(sc, path))
+                            base=ld.base_scenario)
     res.meta["scenario_file"] = str(path)
     try:
         out = write_workbook([(sc, path, res)], args.excel, overwrite=args.force)

@@ -19,6 +19,7 @@ import numpy as np
 
 from simulator import __version__
 from simulator.engine import SWITCHES, ArmOutput, Simulation
+from simulator.loader import segment_mismatch
 from simulator.results import RunResult
 from simulator.scenario import Scenario
 from simulator.scenario_io import scenario_hash
@@ -38,7 +39,10 @@ def counterfactual_of(sc: Scenario, base: Scenario | None = None
     if cf.mode == "base_scenario":
         if base is None:
             raise ValueError("run.counterfactual.mode is 'base_scenario' but no base scenario "
-                             "was given (load run.counterfactual.base_scenario first)")
+                             "was given (load it with simulator.loader.load_scenario)")
+        why = segment_mismatch(sc, base)
+        if why:
+            raise ValueError(f"run.counterfactual.base_scenario: {base.name!r} {why}")
         return base, (), f"base scenario {base.name!r}"
     off = tuple(x for x in SWITCHES if x in cf.switch_off)
     return sc, off, "scheme off (" + ", ".join(off) + ")"

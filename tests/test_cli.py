@@ -1,5 +1,6 @@
 """The CLI drives the same engine and writes the documented JSON."""
 
+import dataclasses
 import json
 
 from simulator.cli import main
@@ -32,16 +33,16 @@ def test_run_without_arguments_uses_default(capsys, monkeypatch):
     import simulator.cli as cli
 
     called = {}
-    orig = cli.resolve_scenario
+    orig = cli.load_scenario
 
     def spy(arg):
         called["arg"] = arg
-        sc, p = orig(arg)
-        sc = sc.model_copy(update={"run": sc.run.model_copy(
+        ld = orig(arg)
+        sc = ld.scenario.model_copy(update={"run": ld.scenario.run.model_copy(
             update={"agents": 500, "replications": 1, "horizon_months": 3})})
-        return sc, p
+        return dataclasses.replace(ld, scenario=sc)
 
-    monkeypatch.setattr(cli, "resolve_scenario", spy)
+    monkeypatch.setattr(cli, "load_scenario", spy)
     assert main([]) == 0
     assert called["arg"] is None
 

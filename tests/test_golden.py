@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import load_base
+from simulator.loader import load_scenario
 from simulator.runner import run
-from simulator.scenario_io import load
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -31,9 +30,9 @@ KEYS = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
 
 def summary_of(key: str) -> dict:
     """The golden record: sample settings and every summary, segment and tier mean."""
-    path = SCENARIOS / f"{key}.toml"
-    sc = load(path)
-    res = run(sc, base=load_base(sc, path), **SAMPLE)
+    ld = load_scenario(SCENARIOS / f"{key}.toml")
+    sc = ld.scenario
+    res = run(sc, base=ld.base_scenario, **SAMPLE)
     js = res.to_json()
 
     def means(block):

@@ -53,14 +53,15 @@ class PreviewSize:
     refine: bool = True  # False: only one pass, with agents / window_contacts
 
 
-def base_for(sc: Scenario) -> Scenario | None:
-    """The base scenario of ``counterfactual.mode = 'base_scenario'`` (None otherwise)."""
-    cf = sc.run.counterfactual
-    if cf.mode != "base_scenario" or not cf.base_scenario:
-        return None
-    from simulator.scenario_io import load
+def base_for(sc: Scenario, path=None) -> Scenario | None:
+    """The base scenario of ``counterfactual.mode = 'base_scenario'`` (None otherwise).
 
-    return load(scenarios.resolve(cf.base_scenario))
+    Resolved by the one loader (:func:`simulator.loader.base_of`): relative to ``path``
+    (the scenario's file) when given, else in the shipped and user folders.
+    """
+    from simulator.loader import base_of
+
+    return base_of(sc, path)
 
 
 def run_task(sc: Scenario, **kwargs):
