@@ -251,10 +251,10 @@ class Simulation:
         lam = self.base_rate[seg] * self.s_frailty[:n0]
         for k in range(W):
             u = self.rs.uniform(n0, st.HISTORY_ORDERS, k)
-            z = self.rs.normal(n0, st.HISTORY_SPEND, k)
             o = st.poisson_inverse(u, lam)
-            v = np.exp(self.spend_mu[seg] + self.spend_sigma[seg] * z)
-            self.spend_hist[k, :n0] = o * v
+            # One value per order, as in the months (kernel.compound_value).
+            self.spend_hist[k, :n0] = kernel.compound_values(
+                self.rs.key(st.HISTORY_SPEND, k), o, self.spend_mu[seg], self.spend_sigma[seg])
             if self.track_orders:
                 self.order_hist[k, :n0] = o
         self.rolling = self.spend_hist.sum(0, dtype=np.float64)  # rolling spend, CNY

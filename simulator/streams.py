@@ -3,7 +3,7 @@
 Every draw a customer gets is addressed by what it is for, not by the order in
 which the code happens to ask. Agent ``i`` receives element ``i`` of the
 stream, so element ``i`` is the same whether 10 or 10 000 agents exist. Static
-draws and the warm-start history use numpy generators (:meth:`Streams.gen`);
+draws and the warm-start order counts use numpy generators (:meth:`Streams.gen`);
 the monthly draws use :meth:`Streams.key`, hashed with the customer's index in
 the kernel (:func:`simulator.kernel.uniform_at`), so they are computed only
 when needed. The scenario and its counterfactual use the
@@ -53,10 +53,6 @@ class Streams:
     def uniform(self, n: int, *address: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) for an address (prefix-stable in ``n``)."""
         return self.gen(*address).random(n)
-
-    def normal(self, n: int, *address: int) -> np.ndarray:
-        """``n`` standard normals for an address (prefix-stable in ``n``)."""
-        return self.gen(*address).standard_normal(n)
 
 
 def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
