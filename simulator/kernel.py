@@ -365,11 +365,12 @@ def month_step(
                     if j >= size:
                         j = size - 1
                     w = samples[sample_start[c] + j]
-            wait_sum += w
             complaints += cn
             if q_queued:
                 queued += qn
+                wait_sum += w * qn  # every queued contact of the step waits w
             queued += cn
+            wait_sum += w * cn
             pen = max(0.0, w - seg_f[SG_TOL, s]) * wait_sat_per_hour
             if cn > 0 and w + follow_cls[c] > slow_hours:
                 pen += slow_penalty

@@ -80,6 +80,34 @@ def test_engine_queue_is_erlang_c_with_behaviour_off():
     assert abs(w.mean() - theory) <= half + 0.05 * theory, (w.mean(), theory)
 
 
+@pytest.mark.parametrize("steps", [1, 4])
+def test_group_waits_match_the_shop_with_steps(steps):
+    """By-tier and by-segment waits are contact-weighted means of the same queue's
+    waits, so with one pool they equal the shop-level figure at any steps per month
+    (they were summed over steps and divided by customers: x1.3 here at 4 steps)."""
+    d = simple_dict()
+    seg = d["segments"][0]
+    seg.update(orders_per_month=2.0, contacts_per_order=0.5, churn_annual=0.0, spend_cv=0.6)
+    d["segments"].append({**seg, "name": "Other", "contacts_per_order": 0.3})
+    d["segments"][0]["share"] = d["segments"][1]["share"] = 0.5
+    d["tiers"] = [{"name": "Member", "threshold_cny": 0.0},
+                  {"name": "Gold", "threshold_cny": 2 * 12 * 200.0}]
+    d["population"]["customers"] = 200_000
+    d["service"]["pools"][0]["handle_minutes"] = 12.0
+    d["service"]["pools"][0]["shifts"][0]["staff"] = 45
+    d["service"]["window_contacts"] = 3000
+    d["run"].update(horizon_months=2, agents=20000, replications=3, steps_per_month=steps)
+    d["run"]["counterfactual"] = {"mode": "none"}
+    res = run(from_dict(d), workers=1)
+    shop = res.summary["service_wait_mean_hours"].mean
+    assert shop > 0.05  # a queue that waits
+    groups = {**{f"tier {t}": v for t, v in res.by_tier.items()},
+              **{f"segment {s}": v for s, v in res.by_segment.items()}}
+    for name, block in groups.items():
+        got = block["service_wait_mean_hours"].mean
+        assert got == pytest.approx(shop, rel=0.06), (name, got, shop)
+
+
 def _ltv_scenario(agents=20000, reps=6):
     d = simple_dict()
     d["run"].update(horizon_months=24, agents=agents, replications=reps,
