@@ -166,6 +166,11 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
     """
     if not 0 <= base_index < len(results):
         raise ValueError(f"base_index: {base_index} must be in 0..{len(results) - 1}")
+    from simulator.provenance import check_matches, check_same_sample
+
+    for sc, _, res in results:  # the figures must be these scenarios', on common streams
+        check_matches(res, sc, check_base=False)
+    check_same_sample([res for _, _, res in results])
     kpis = list(kpis) if kpis is not None else kpi_catalogue(results)
     tables = [kpi_table(r) for _, _, r in results]
     bt = tables[base_index]

@@ -766,7 +766,8 @@ class _Book:
             put(ws, head, 2 + i, _label(i, sc, self.base if n > 1 else None), font=BOLD,
                 fill=HEAD_PLAIN)
         fields = [("File", None), ("File SHA-256 (16 hex)", None), ("Scenario hash", None),
-                  ("Counterfactual", None), ("Annual discount rate", "0.00%"),
+                  ("Counterfactual", None), ("Base scenario hash", None),
+                  ("Annual discount rate", "0.00%"),
                   ("Customers", "#,##0"), ("Customers per simulated customer", "#,##0.0"),
                   ("Replications", "0"), ("Run time (s)", "0.00")]
         for i, (sc, p, res) in enumerate(self.results):
@@ -774,6 +775,7 @@ class _Book:
             vals = ["(not saved)" if p is None else str(p),
                     file_hash(p) if p is not None and Path(p).exists() else "",
                     mm.get("scenario_hash") or scenario_hash(sc), mm.get("counterfactual", ""),
+                    mm.get("base_hash") or "",
                     sc.run.discount_rate_annual, mm.get("customers", sc.population.customers),
                     mm.get("customers_per_agent"), mm.get("replications", res.replications),
                     mm.get("elapsed_seconds")]
@@ -957,7 +959,23 @@ def build_workbook(results: Sequence[tuple[Scenario, Path | None, RunResult]],
         raise ValueError("results: at least one scenario is required")
     if not 0 <= base_index < len(results):
         raise ValueError(f"base_index: {base_index} must be in 0..{len(results) - 1}")
+    check_results(results)
     return _Book(results, base_index, out_name).build(optimisation)
+
+
+def check_results(results: Sequence[tuple[Scenario, Path | None, RunResult]]) -> None:
+    """Refuse (ResultMismatch) results that do not belong to the scenarios shown beside them.
+
+    Each result must come from its scenario's current inputs and from the base
+    scenario that scenario names now (resolved by :mod:`simulator.loader`, as a
+    run does); several results must share seed, replications, sample and horizon.
+    """
+    from simulator.loader import base_of
+    from simulator.provenance import check_matches, check_same_sample
+
+    for sc, p, res in results:
+        check_matches(res, sc, base_of(sc, p))
+    check_same_sample([res for _, _, res in results])
 
 
 def write_workbook(results: Sequence[tuple[Scenario, Path | None, RunResult]],
@@ -969,6 +987,7 @@ def write_workbook(results: Sequence[tuple[Scenario, Path | None, RunResult]],
     ``overwrite``, folder missing or not writable, file open elsewhere); the
     existing file, if any, is then left as it was.
     """
+    check_results(results)  # before touching the target
     p = check_output(out_path, overwrite=overwrite)
     wb = build_workbook(results, base_index, optimisation, out_name=p.name)
     _save_atomic(wb, p)

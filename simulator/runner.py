@@ -111,6 +111,9 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             raise ValueError(f"{name}: {v} must be a whole number >= {lo}")
     if S < 0:
         raise ValueError(f"seed: {S} must be >= 0")
+    sc_hash = scenario_hash(sc)  # of the inputs as given (before any preview override)
+    base_hash = scenario_hash(base) if base is not None else None
+    base_name = base.name if base is not None else None
     if window_contacts is not None:
         # A preview may simulate smaller queue windows (noisier waits, faster).
         sc = sc.model_copy(update={"service": sc.service.model_copy(
@@ -119,6 +122,8 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             base = base.model_copy(update={"service": base.service.model_copy(
                 update={"window_contacts": int(window_contacts)})})
     cf_sc, off, cf_desc = counterfactual_of(sc, base)
+    if cf_sc is not base:  # a base given but not used (mode is not base_scenario)
+        base_hash = base_name = None
     conv = sc.run.convergence
     target_total = conv.max_replications if conv.enabled else R
     W = workers if workers is not None else _auto_workers(N, H, R)
@@ -174,7 +179,9 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
         "product": "benefit-sim",
         "version": __version__,
         "scenario": sc.name,
-        "scenario_hash": scenario_hash(sc),
+        "scenario_hash": sc_hash,
+        "base_scenario": base_name,
+        "base_hash": base_hash,
         "seed": S,
         "replications": len(results),
         "agents": N,
@@ -184,6 +191,7 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
         "counterfactual": cf_desc,
         "discount_rate_annual": sc.run.discount_rate_annual,
         "workers": W,
+        "window_contacts": window_contacts,
         "convergence": ({"metric": conv.metric, "target_relative_half_width":
                          conv.relative_half_width, "converged": converged}
                         if conv.enabled else None),

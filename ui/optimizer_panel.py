@@ -137,6 +137,7 @@ class OptimiserPanel(QWidget):
         self.doc = host.doc
         self.alloc = None  # the last Allocation
         self.optimised: Scenario | None = None  # the scenario as it was optimised
+        self.optimised_run: Scenario | None = None  # ... with the panel's budget block (run)
         self.optimised_path: Path | None = None
         self._job = ""  # "optimise" | "export"
         self._export_path: Path | None = None
@@ -475,7 +476,7 @@ class OptimiserPanel(QWidget):
                             local_check=s["local_check"], horizon_months=s["horizon_months"],
                             progress=progress, cancel=cancel, base=base_for(sc))
 
-        self._pending = (snap, path)
+        self._pending = (snap, path, sc)
         self._job = "optimise"
         self.progress.setRange(0, 0)  # busy until the first report gives the total
         self.progress.setFormat("baseline…")
@@ -523,7 +524,7 @@ class OptimiserPanel(QWidget):
             self.exported.emit(result)
             return
         self.alloc = result
-        self.optimised, self.optimised_path = self._pending
+        self.optimised, self.optimised_path, self.optimised_run = self._pending
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.progress.setFormat(f"done in {seconds:.1f} s")
@@ -777,7 +778,7 @@ class OptimiserPanel(QWidget):
             host.prompter.error(self, "Excel export failed", str(exc))
             return False
         alloc = self.alloc
-        sc = self.optimised.model_copy(deep=True)
+        sc = self.optimised_run.model_copy(deep=True)  # the inputs today's run came from
         file = self.optimised_path
         out = Path(path)
 
