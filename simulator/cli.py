@@ -155,8 +155,18 @@ def cmd_run(args) -> int:
                   f"{m['elapsed_seconds']:.2f} s")
     console.print(summary_table(res, "Summary over the horizon (CNY; 95 % CI across replications)"))
     console.print(group_table(res.by_segment, "By segment (means)"))
-    console.print(group_table(res.by_tier, "By tier (means; flows by current tier, LTV by "
-                                           "tier at start)"))
+    if res.tiers_shared:
+        console.print(group_table(res.by_tier, "By tier (means; flows by current tier, LTV by "
+                                               "tier at start)"))
+    else:  # the base has other tiers: no tier is paired with a base tier, so no increments
+        per_arm = ("revenue", "net_contribution", "ltv_per_customer", "active_customers_end",
+                   "churn_annual")
+        console.print(group_table(res.by_tier, f"By tier of {sc.name} (means; the base has "
+                                  "other tiers, so tiers have no incremental figures; "
+                                  "increments are by segment and in total)", per_arm))
+        console.print(group_table(res.by_tier_counterfactual,
+                                  f"By tier of the base, {m.get('base_scenario')} "
+                                  "(counterfactual arm; means)", per_arm))
     if args.json:
         atomic_write_bytes(args.json, json.dumps(res.to_json(), indent=2, ensure_ascii=False)
                            .encode("utf-8"))

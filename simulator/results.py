@@ -107,12 +107,31 @@ class RunResult:
     scn: list[ArmOutput]
     cf: list[ArmOutput] | None
     meta: dict = field(default_factory=dict)
+    cf_tiers: list[str] | None = None  # the counterfactual arm's tiers (a base may differ)
+
+    def __post_init__(self) -> None:
+        if self.cf and self.cf_tiers is None:
+            self.cf_tiers = list(self.tiers)
+
+    def tiers_of(self, arm: str) -> list[str]:
+        """The tiers of an arm (a base scenario's tiers may differ from the scenario's)."""
+        return list(self.cf_tiers or []) if arm == "counterfactual" else self.tiers
+
+    @property
+    def tiers_shared(self) -> bool:
+        """True if both arms have the same tiers (same names, same order).
+
+        Only then are per-tier incremental figures (scenario tier minus the same
+        tier of the counterfactual) defined; otherwise they are NaN and each arm's
+        tiers are reported on their own (:attr:`by_tier`, :attr:`by_tier_counterfactual`).
+        """
+        return not self.cf or self.cf_tiers == self.tiers
 
     # ------------------------------------------------------------ raw arrays
     def _stack(self, arm: str) -> np.ndarray:
         outs = self.scn if arm == "scenario" else (self.cf or [])
         return np.stack([o.monthly for o in outs]) if outs else np.zeros(
-            (0, self.horizon, len(self.segments), len(self.tiers), len(METRICS)))
+            (0, self.horizon, len(self.segments), len(self.tiers_of(arm)), len(METRICS)))
 
     @property
     def replications(self) -> int:
@@ -140,7 +159,7 @@ class RunResult:
                 a = self._stack(arm)  # [R, H, S, T, M]
                 R, H, S, T, M = a.shape
                 idx = pd.MultiIndex.from_product(
-                    [[arm], range(R), range(1, H + 1), self.segments, self.tiers],
+                    [[arm], range(R), range(1, H + 1), self.segments, self.tiers_of(arm)],
                     names=["arm", "replication", "month", "segment", "tier"])
                 frames.append(pd.DataFrame(a.reshape(-1, M), index=idx, columns=METRICS))
             return pd.concat(frames).reset_index()
@@ -211,7 +230,7 @@ class RunResult:
                 outs = self.scn if arm == "scenario" else self.cf
                 for r, o in enumerate(outs):
                     for s, sn in enumerate(self.segments):
-                        for t, tn in enumerate(self.tiers):
+                        for t, tn in enumerate(self.tiers_of(arm)):
                             n = o.ltv_n[s, t]
                             rows.append((arm, r, sn, tn, n,
                                          o.ltv_sum[s, t] / n if n > 0 else math.nan))
@@ -220,10 +239,19 @@ class RunResult:
         return self._cached("ltv", build)
 
     # --------------------------------------------------------------- KPIs
-    def _kpis_for(self, sel_s=slice(None), sel_t=slice(None), level: str = "all") -> pd.DataFrame:
-        """One row per replication of every summary metric for a slice of groups."""
-        a = self._stack("scenario")[:, :, sel_s, sel_t, :]
-        c = self._stack("counterfactual")[:, :, sel_s, sel_t, :] if self.cf else None
+    def _kpis_for(self, sel_s=slice(None), sel_t=slice(None), level: str = "all",
+                  arm: str = "scenario") -> pd.DataFrame:
+        """One row per replication of every summary metric for a slice of groups.
+
+        Incremental figures (vs the counterfactual) need the same groups in both
+        arms: a tier slice of arms with different tiers has none (NaN), and the
+        counterfactual arm (``arm="counterfactual"``) reports absolute figures only.
+        """
+        outs = self.scn if arm == "scenario" else (self.cf or [])
+        a = self._stack(arm)[:, :, sel_s, sel_t, :]
+        paired = arm == "scenario" and self.cf and (
+            sel_t == slice(None) or self.tiers_shared)
+        c = self._stack("counterfactual")[:, :, sel_s, sel_t, :] if paired else None
         tot = a.sum(axis=(2, 3))  # [R, H, M]
         R = a.shape[0]
         k: dict[str, np.ndarray] = {}
@@ -262,10 +290,10 @@ class RunResult:
         # Contact-weighted, as the shop-level figure below (any steps per month).
         k["service_wait_mean_hours"] = _safe_div(total("wait_hours_sum"), total("contacts"))
         # LTV and year-1 figures are by tier at the start.
-        ltv_s = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in self.scn])
-        ltv_n = np.array([o.ltv_n[sel_s, sel_t].sum() for o in self.scn])
+        ltv_s = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in outs])
+        ltv_n = np.array([o.ltv_n[sel_s, sel_t].sum() for o in outs])
         k["ltv_per_customer"] = _safe_div(ltv_s, ltv_n)
-        if self.cf:
+        if c is not None:
             cl = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in self.cf])
             cn = np.array([o.ltv_n[sel_s, sel_t].sum() for o in self.cf])
             k["ltv_uplift"] = k["ltv_per_customer"] - _safe_div(cl, cn)
@@ -273,7 +301,7 @@ class RunResult:
             k["ltv_uplift"] = np.full(R, np.nan)
 
         def y1(name):
-            return np.array([o.y1[name][sel_s, sel_t].sum() for o in self.scn])
+            return np.array([o.y1[name][sel_s, sel_t].sum() for o in outs])
 
         cust = y1("customers")
         k["retention_12m"] = _safe_div(y1("retained"), cust)
@@ -281,7 +309,7 @@ class RunResult:
         k["high_freq_sales_share"] = _safe_div(y1("gross_high_freq"), y1("gross"))
         k["high_freq_customer_share"] = _safe_div(y1("high_freq_customers"), cust)
         if level == "all":
-            svc = [o.service for o in self.scn]  # [H, P, X]
+            svc = [o.service for o in outs]  # [H, P, X]
             w = np.array([s[:, :, 0].sum() for s in svc])
 
             def wavg(col):
@@ -322,6 +350,14 @@ class RunResult:
             t: self._summarise(self._kpis_for(sel_t=slice(i, i + 1), level="group"))
             for i, t in enumerate(self.tiers)})
 
+    @property
+    def by_tier_counterfactual(self) -> dict[str, dict[str, Stat]]:
+        """Absolute metrics per tier of the counterfactual arm (its own tiers; {} without one)."""
+        return self._cached("by_tier_cf", lambda: {
+            t: self._summarise(self._kpis_for(sel_t=slice(i, i + 1), level="group",
+                                              arm="counterfactual"))
+            for i, t in enumerate(self.tiers_of("counterfactual"))} if self.cf else {})
+
     # ------------------------------------------------------------ chart data
     def band(self, metric: str, arm: str = "scenario", cumulative: bool = False) -> pd.DataFrame:
         """Monthly total of a metric: mean and 95 % CI across replications."""
@@ -344,7 +380,7 @@ class RunResult:
     def band_by(self, metric: str, by: str = "tier", arm: str = "scenario") -> pd.DataFrame:
         """Like :meth:`band` with one band per tier or segment (column ``by``)."""
         a = self._stack(arm)[..., MI[metric]]  # [R, H, S, T]
-        names = self.tiers if by == "tier" else self.segments
+        names = self.tiers_of(arm) if by == "tier" else self.segments
         frames = []
         for i, nm in enumerate(names):
             x = a[:, :, :, i].sum(axis=2) if by == "tier" else a[:, :, i, :].sum(axis=2)
@@ -384,7 +420,7 @@ class RunResult:
         def block(d):
             return {k: v.to_json() for k, v in d.items()}
 
-        return {
+        out = {
             "format": "benefit-sim-result/1",
             "meta": self.meta,
             "summary": block(self.summary),
@@ -394,3 +430,8 @@ class RunResult:
                 f: {t: (None if not np.isfinite(v) else float(v)) for t, v in row.items()}
                 for f, row in self.migration_matrix().iterrows()},
         }
+        if not self.tiers_shared:  # the base has other tiers: report them per arm
+            out["counterfactual_tiers"] = self.tiers_of("counterfactual")
+            out["by_tier_counterfactual"] = {t: block(v) for t, v in
+                                             self.by_tier_counterfactual.items()}
+        return out

@@ -208,4 +208,5 @@ def _assemble(sc, cf_sc, results, H, meta) -> RunResult:
     scn = [results[r][0] for r in order]
     cf = [results[r][1] for r in order] if cf_sc is not None else None
     return RunResult([s.name for s in sc.segments], [t.name for t in sc.tiers],
-                     scn[0].pool_names, H, disc, scn, cf, meta)
+                     scn[0].pool_names, H, disc, scn, cf, meta,
+                     [t.name for t in cf_sc.tiers] if cf_sc is not None else None)
