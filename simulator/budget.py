@@ -6,9 +6,14 @@ stable id that :class:`simulator.scenario.LeverBound` refers to:
 =====================  ===========================================================
 id                     what moves when its monthly spend changes
 =====================  ===========================================================
-``benefits:<tier>``    ``intensity`` of every benefit of the tier, by the spend
-                       ratio (cost scales linearly with intensity, the effect with
-                       diminishing returns; intensity is capped at 10)
+``benefits:<tier>``    every benefit of the tier, by the spend ratio, in its own
+                       terms: a share-of-value benefit (a discount) gets a new depth
+                       ``cost_share`` (10 % off × 0.5 -> 5 % off; the effect follows
+                       the depth rule of :mod:`simulator.tiers`, so when
+                       ``effect_at_share`` is unset it is set to today's depth, where
+                       the effect was stated); other benefits get a new funding level
+                       ``intensity`` (cost linear, effect with diminishing returns;
+                       capped at 10). A depth is capped at 100 %.
 ``service:<pool>``     staff on every shift of the pool, by the spend ratio,
                        rounded to whole agents (spend = agent-hours per day × 30.44
                        days × cost per agent-hour)
@@ -126,8 +131,7 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
         if not t.benefits:
             continue
         cur = float(by_tier.get(t.name, 0.0))
-        cap = min(MAX_INTENSITY / b.intensity if b.intensity > 0 else math.inf
-                  for b in t.benefits)
+        cap = min(_scale_cap(b) for b in t.benefits)
         phys = cur * cap if math.isfinite(cap) else cur * DEFAULT_MAX_FACTOR
         note = "" if cur > 0 else "no spend today (no members or zero intensity): not movable"
         levers.append(Lever(f"benefits:{t.name}", "benefits", f"{t.name} tier benefits", cur,
@@ -216,6 +220,46 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
     return out
 
 
+def _scales_depth(b) -> bool:
+    """Tell if the lever moves this benefit's depth (a share-of-value benefit with one)."""
+    return b.cost_model == "share_of_order_value" and b.cost_share > 0
+
+
+def _scale_cap(b) -> float:
+    """Return the largest factor a benefit's spend can take (depth 100 %, intensity 10)."""
+    if _scales_depth(b):
+        return 1.0 / b.cost_share
+    return MAX_INTENSITY / b.intensity if b.intensity > 0 else math.inf
+
+
+def scale_benefit(b, f: float) -> None:
+    """Scale one benefit's spend by ``f`` in the planner's terms (in place; see module doc)."""
+    if _scales_depth(b):
+        if b.effect_at_share <= 0:
+            b.effect_at_share = b.cost_share  # the effect was stated at today's depth
+        old = b.cost_share
+        b.cost_share = min(1.0, old * f)
+        b.name = _renamed(b.name, old, b.cost_share)
+    else:
+        b.intensity = min(MAX_INTENSITY, b.intensity * f)
+
+
+def _pct(v: float) -> str:
+    p = 100 * v
+    return f"{p:.0f}" if abs(p - round(p)) < 1e-9 else f"{p:.1f}"
+
+
+def _renamed(name: str, old: float, new: float) -> str:
+    """'10 % off' -> '5 % off' when the name states today's depth; other names unchanged."""
+    import re
+
+    pat = re.compile(r"(?<![\d.])" + re.escape(_pct(old)) + r"(\s?%)")
+    if len(pat.findall(name)) != 1:
+        return name
+    out = pat.sub(lambda m: _pct(new) + m.group(1), name)
+    return out if len(out) <= 80 else name
+
+
 def apply_allocation(sc: Scenario, levers: list[Lever], alloc: Mapping[str, float]) -> Scenario:
     """A new scenario with the given monthly spend on the named levers (others unchanged).
 
@@ -240,7 +284,7 @@ def apply_allocation(sc: Scenario, levers: list[Lever], alloc: Mapping[str, floa
             f = x / lv.current_cny
             tier = new.tiers[new.tier_index(name)]
             for b in tier.benefits:
-                b.intensity = min(MAX_INTENSITY, b.intensity * f)
+                scale_benefit(b, f)
         elif lv.kind == "service":
             pool = next(p for p in new.service.pools if p.name == name)
             if lv.current_cny <= 0:
@@ -260,6 +304,56 @@ def apply_allocation(sc: Scenario, levers: list[Lever], alloc: Mapping[str, floa
         elif lv.kind == "acquisition":
             new.population.acquisition.paid_spend_cny_per_month = x
     return new
+
+
+_PER = {"per_order": "per order", "per_member_month": "per member-month", "per_use": "per use",
+        "per_year": "per member-year"}
+
+
+def _hours(a: float, b: float) -> str:
+    return f"{int(a):02d}:{int(round(a % 1 * 60)):02d}–{int(b):02d}:{int(round(b % 1 * 60)):02d}"
+
+
+def describe_changes(old: Scenario, new: Scenario) -> list[str]:
+    """List what a split changes, a line per field, in the planner's terms (as in the editor).
+
+    ``new`` is ``old`` after :func:`apply_allocation`; both have the same tiers,
+    pools and promotions.
+    """
+    out: list[str] = []
+    for t0, t1 in zip(old.tiers, new.tiers):
+        for b0, b1 in zip(t0.benefits, t1.benefits):
+            what = f"{t0.name} tier, benefit “{b0.name}”"
+            if b1.name != b0.name:
+                what += f" (now “{b1.name}”)"
+            if b1.cost_share != b0.cost_share:
+                out.append(f"{what}: depth {100 * b0.cost_share:.2f} % → "
+                           f"{100 * b1.cost_share:.2f} % of order value")
+            if b1.intensity != b0.intensity:
+                per = _PER.get(b0.cost_model, "")
+                cost = (f" (cost ¥{b0.cost_cny * b0.intensity:,.2f} → "
+                        f"¥{b1.cost_cny * b1.intensity:,.2f} {per})"
+                        if b0.cost_model in _PER and b0.cost_cny > 0 else "")
+                out.append(f"{what}: funding level (intensity) ×{b0.intensity:.2f} → "
+                           f"×{b1.intensity:.2f}{cost}")
+    for p0, p1 in zip(old.service.pools, new.service.pools):
+        for s0, s1 in zip(p0.shifts, p1.shifts):
+            if s1.staff != s0.staff:
+                out.append(f"Service pool {p0.name}, shift {_hours(s0.start_hour, s0.end_hour)}: "
+                           f"{s0.staff} → {s1.staff} agents")
+    for q0, q1 in zip(old.promotions, new.promotions):
+        if q1.budget_cny != q0.budget_cny or q1.reach_share != q0.reach_share:
+            was = "no budget cap" if q0.budget_cny is None else f"¥{q0.budget_cny:,.0f}"
+            reach = (f"; reach opened from {100 * q0.reach_share:.0f} % to "
+                     f"{100 * q1.reach_share:.0f} % (the budget limits it)"
+                     if q1.reach_share != q0.reach_share else "")
+            out.append(f"Promotion “{q0.name}”: channel budget per run {was} → "
+                       f"¥{(q1.budget_cny or 0.0):,.0f}{reach}")
+    a0, a1 = old.population.acquisition, new.population.acquisition
+    if a1.paid_spend_cny_per_month != a0.paid_spend_cny_per_month:
+        out.append(f"Paid acquisition: ¥{a0.paid_spend_cny_per_month:,.0f} → "
+                   f"¥{a1.paid_spend_cny_per_month:,.0f} a month")
+    return out
 
 
 def spend_after(lever: Lever, sc: Scenario, requested: float) -> float:

@@ -102,3 +102,50 @@ def test_pinned_lever_has_no_room():
     levers = {lv.id: lv for lv in extract_levers(sc, res)}
     cs = levers["service:CS"]
     assert cs.pinned and cs.min_cny == cs.max_cny == cs.current_cny and not cs.free
+
+
+def test_benefit_lever_writes_the_discount_depth_not_a_hidden_multiplier():
+    """Cutting a tier's benefit spend to 8 %: a "10 % off" discount becomes 0.8 % off (its
+    depth and name), other benefits get a funding level; cost and effect tables are those of
+    the old intensity rule (same model, now visible in the planner's terms)."""
+    import numpy as np
+
+    from simulator.budget import Lever, describe_changes
+    from simulator.tiers import compile_benefits
+
+    d = study_b_dict(40_000)
+    d["tiers"] = [{"name": "Member", "threshold_cny": 0.0, "benefits": [
+        {"name": "10 % off", "kind": "discount", "cost_model": "share_of_order_value",
+         "cost_share": 0.10, "effect_at_share": 0.10, "price_benefit": True,
+         "effect": {"order_rate": 0.06, "churn": -0.06}},
+        {"name": "Member price 2 %", "kind": "member_price",
+         "cost_model": "share_of_order_value", "cost_share": 0.02, "price_benefit": True,
+         "effect": {"order_rate": 0.03}},  # effect stated without a depth
+        {"name": "Free shipping", "kind": "free_shipping", "cost_model": "per_order",
+         "cost_cny": 18.0, "effect": {"order_rate": 0.03, "churn": -0.03}}]}]
+    sc = from_dict(d)
+    lever = Lever("benefits:Member", "benefits", "Member tier benefits", 1000.0, 0.0, 1e9)
+    new = apply_allocation(sc, [lever], {"benefits:Member": 80.0})
+    disc, member, ship = new.tiers[0].benefits
+    assert disc.cost_share == pytest.approx(0.008) and disc.intensity == 1.0
+    assert disc.name == "0.8 % off"
+    assert member.cost_share == pytest.approx(0.0016) and member.effect_at_share == 0.02
+    assert member.name == "Member price 0.2 %"
+    assert ship.cost_cny == 18.0 and ship.intensity == pytest.approx(0.08)
+    # The same cost and effect as funding every benefit at intensity 0.08.
+    old_rule = sc.model_copy(deep=True)
+    for b in old_rule.tiers[0].benefits:
+        b.intensity = 0.08
+    e_new, c_new = compile_benefits(new, True)
+    e_old, c_old = compile_benefits(old_rule, True)
+    for name in ("order", "spend", "churn", "sat_shift", "complaints"):
+        np.testing.assert_allclose(getattr(e_new, name), getattr(e_old, name), rtol=1e-12)
+    for name in ("share", "per_order", "per_month", "per_year", "price_share"):
+        np.testing.assert_allclose(getattr(c_new, name), getattr(c_old, name), rtol=1e-12)
+    text = "\n".join(describe_changes(sc, new))
+    assert "depth 10.00 % → 0.80 %" in text and "(now “0.8 % off”)" in text
+    assert "intensity) ×1.00 → ×0.08" in text
+    # A depth never exceeds 100 %: the lever's physical cap is the deepest discount's.
+    res = run(sc, replications=1, agents=500, horizon_months=2, workers=1)
+    cap = next(lv for lv in extract_levers(sc, res) if lv.id == "benefits:Member")
+    assert cap.max_cny <= cap.current_cny * (1 / 0.10) * (1 + 1e-9)

@@ -13,6 +13,7 @@ from simulator.optimizer import (
     marginal_returns,
     objective_from,
     optimise,
+    probe_split,
     verify,
 )
 from simulator.scenario_io import from_dict
@@ -261,3 +262,97 @@ def test_study_b_split_on_real_engine():
     assert head["objective"] == "npv" and isinstance(head["verdict"], str)
     js = alloc.to_json()
     assert js["verification"]["gain"]["n"] == 3
+
+
+# --------------------------------------------------------------------------- apply = headline
+def test_probe_never_overspends_an_at_most_budget():
+    # Three free levers spending 99.9 of a budget of 100: a +20 % probe on lever 0 (2.0)
+    # may use the 0.1 left and must take the rest from the other two.
+    x = np.array([10.0, 40.0, 49.9])
+    lo, hi = np.zeros(3), np.full(3, 1000.0)
+    xp = probe_split(x, 0, lo, hi, [0, 1, 2], 100.0, "at_most")
+    assert xp.sum() <= 100.0 + 1e-9
+    assert xp[0] > x[0] and (xp >= lo).all()
+    # With room in the budget the probe is paid from it and the others keep their spend.
+    roomy = probe_split(x, 0, lo, hi, [0, 1, 2], 1000.0, "at_most")
+    assert roomy[0] > x[0] and roomy[1:] == pytest.approx(x[1:])
+    assert roomy.sum() <= 1000.0
+    # Under 'equal' the probe is budget-neutral.
+    eq = probe_split(x, 0, lo, hi, [0, 1, 2], float(x.sum()), "equal")
+    assert eq.sum() == pytest.approx(x.sum()) and eq[0] > x[0]
+    # The others at their minimums and no budget left: the step shrinks to what the budget
+    # allows (nothing), so there is no probe.
+    assert probe_split(np.array([10.0, 0.0, 0.0]), 0, lo, hi, [0, 1, 2], 10.0, "at_most") is None
+    # A pinned lever is never probed.
+    assert probe_split(x, 1, lo, hi, [0, 2], 100.0, "at_most") is None
+
+
+@pytest.fixture(scope="module", params=["xinghe_today", "segment_budget_plan"])
+def shipped_optimised(request, tmp_path_factory):
+    """The default scenario and study B's, optimised at a small sample."""
+    from pathlib import Path
+
+    from simulator.cli import load_base
+    from simulator.scenario_io import load
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / f"{request.param}.toml"
+    sc = load(path)
+    base = load_base(sc, path)
+    alloc = optimise(sc, agents=1500, replications=1, levels=2, verify_replications=3,
+                     horizon_months=12, base=base)
+    return sc, base, alloc
+
+
+def test_applied_split_reproduces_the_headline(shipped_optimised, tmp_path):
+    """A full run of the scenario "Apply" saves, at the optimiser's sample and seed, gives
+    the headline's recommended figure; the frontier passes through the recommendation."""
+    from simulator.runner import run
+    from simulator.scenario_io import load, save
+
+    sc, base, alloc = shipped_optimised
+    h = alloc.headline()
+    applied = alloc.apply(sc)
+    save(applied, tmp_path / "applied.toml")  # what "Apply this split" writes
+    again = load(tmp_path / "applied.toml")
+    res = run(again, replications=h["verify_replications"], agents=h["agents"], seed=h["seed"],
+              horizon_months=h["horizon_months"], base=base)
+    npv = res.summary["npv"]
+    assert npv.mean == pytest.approx(h["recommended_mean"], rel=1e-9, abs=1.0)
+    assert h["recommended_ci_low"] <= npv.mean <= h["recommended_ci_high"]
+    # Today's figure is today's full run at the same sample and seed.
+    res_t = run(sc, replications=h["verify_replications"], agents=h["agents"], seed=h["seed"],
+                horizon_months=h["horizon_months"], base=base)
+    assert res_t.summary["npv"].mean == pytest.approx(h["today_mean"], rel=1e-9, abs=1.0)
+    # The gain is measured against today's counterfactual: today + gain = the split there,
+    # and that is the frontier's point at 100 % of the budget.
+    ref = h["recommended_vs_today_reference_mean"]
+    assert h["today_mean"] + h["gain_mean"] == pytest.approx(ref, rel=1e-9, abs=1.0)
+    fr = alloc.frontier.set_index("budget_share")
+    assert fr.loc[1.0, "objective_mean"] == pytest.approx(ref, rel=1e-12)
+    assert fr.loc[1.0, "split"] == "recommended"
+    if h["same_reference"]:
+        assert h["recommended_mean"] == pytest.approx(ref, rel=1e-9, abs=1.0)
+    else:  # the split moved staff or acquisition, which its own counterfactual shares
+        assert "own counterfactual" in h["verdict"]
+    # Under "at most" no probe of the local check spent more than the budget.
+    if alloc.constraint == "at_most":
+        assert (alloc.local_check["spent_cny"] <= alloc.budget_cny * (1 + 1e-9)).all()
+        assert (fr[fr["feasible"]]["spent_cny"] <= fr[fr["feasible"]]["budget_cny"]
+                * (1 + 1e-9)).all()
+
+
+def test_applied_split_is_written_in_the_planners_terms(shipped_optimised):
+    """Discount depths, staff, campaign budgets and acquisition spend are the fields that
+    change; a share-of-value benefit's intensity never does."""
+    from simulator.budget import describe_changes
+
+    sc, _, alloc = shipped_optimised
+    applied = alloc.apply(sc)
+    for t0, t1 in zip(sc.tiers, applied.tiers):
+        for b0, b1 in zip(t0.benefits, t1.benefits):
+            if b0.cost_model == "share_of_order_value" and b0.cost_share > 0:
+                assert b1.intensity == b0.intensity
+    changes = describe_changes(sc, applied)
+    moved = alloc.levers[(alloc.levers["change_cny"].abs() > 1.0)
+                         & (alloc.levers["kind"] != "service")]
+    assert len(changes) >= len(moved)
