@@ -373,7 +373,7 @@ def cli_optimize(args) -> int:
 
     from simulator.cli import _console, fmt_money
     from simulator.loader import load_scenario
-    from simulator.optimizer import optimise
+    from simulator.optimizer import OPTIMISER_DEFAULTS, optimise
     from simulator.scenario_io import atomic_write_bytes
 
     console = _console()
@@ -398,9 +398,13 @@ def cli_optimize(args) -> int:
         def progress(done, total):
             prog.update(task, completed=done, total=total)
     try:
+        d = OPTIMISER_DEFAULTS
+        reps = args.replications or d.replications
         alloc = optimise(sc, budget=args.budget, objective=args.objective, agents=args.agents,
-                         replications=args.replications or 2, seed=args.seed,
-                         progress=progress, base=base)
+                         replications=reps, levels=d.levels,
+                         verify_replications=max(d.verify_replications, reps),
+                         local_check=d.local_check, seed=args.seed, progress=progress,
+                         base=base)
     finally:
         if progress is not None:
             prog.stop()
@@ -425,7 +429,8 @@ def cli_optimize(args) -> int:
                   r.binding, f"{r.marginal_return_current:,.3f}",
                   f"{r.marginal_return_recommended:,.3f}", r.curve)
     console.print(t)
-    f = Table(title=f"Budget vs best {h['objective_label']} (fitted curves; 95 % CI)",
+    f = Table(title=f"Budget vs best {h['objective_label']} (simulated, against today's "
+                    "counterfactual; 95 % CI)",
               title_justify="left")
     for c in ("budget", "CNY/month", "best", "95 % CI"):
         f.add_column(c, justify="right")
@@ -443,26 +448,8 @@ def cli_optimize(args) -> int:
                            .encode("utf-8"))
         console.print(f"wrote {args.json}")
     if args.excel:
-        _write_excel(sc, path, alloc, args, console, base)
+        from simulator.optimisation_workbook import export_optimisation_workbook
+
+        out = export_optimisation_workbook(sc, path, alloc, args.excel, overwrite=bool(args.force))
+        console.print(f"wrote {out}")
     return 0
-
-
-def _write_excel(sc, path, alloc, args, console, base) -> None:
-    """Workbook: today and the recommended split side by side, plus the Optimisation sheet.
-
-    Today's run is the verification run; the recommended split is run again
-    with its own counterfactual (same seed and replications) so the Summary
-    sheet has its NPV and ROI too.
-    """
-    from simulator import excel
-    from simulator.runner import run
-
-    sc_rec = alloc.apply(sc)
-    sc_rec.name = f"{sc.name} — recommended split"[:80]
-    res_rec = run(sc_rec, replications=alloc.meta["verify_replications"],
-                  agents=alloc.meta["agents"], seed=alloc.meta["seed"],
-                  horizon_months=alloc.meta["horizon_months"], base=base)
-    out = excel.write_workbook([(sc, path, alloc.runs["today"]), (sc_rec, None, res_rec)],
-                               args.excel, base_index=0, optimisation=alloc.to_frames(),
-                               overwrite=bool(args.force))
-    console.print(f"wrote {out}")

@@ -118,6 +118,20 @@ FRONTIER_SHARES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 CURVE_FAMILIES = ("linear", "exp", "log")
 
 
+@dataclass(frozen=True)
+class OptimiserSettings:
+    """The optimiser's sample settings the CLI and the GUI start from (one copy)."""
+
+    replications: int = 2  # per response-curve point and local-check probe
+    verify_replications: int = 4  # paired runs of today's and the recommended split
+    levels: int = 3  # spend levels simulated per lever
+    local_check: bool = True
+    gui_agents_cap: int = 5000  # the GUI's default sample: min(scenario's agents, this)
+
+
+OPTIMISER_DEFAULTS = OptimiserSettings()
+
+
 # --------------------------------------------------------------------------- curves
 @dataclass
 class CurveFit:
@@ -881,6 +895,11 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
     else:
         rec_own = res_r.kpis[OWN_KPI[obj]].to_numpy(float)
         same_ref = bool(np.allclose(ref_r, ref_v, rtol=1e-12, atol=1e-6))
+    # Staff are whole agents: the table shows what the applied scenario spends.
+    for i, lv in enumerate(levers):
+        if lv.kind == "service" and not lv.pinned:
+            real = spend_after(lv, sc_rec, float(x_rec[i]))
+            lever_df.loc[i, ["recommended_cny", "change_cny"]] = [real, real - x0[i]]
     ver = verify(today_v, rec_v, obj, budget_cny=B, today_spend_cny=float(x0.sum()),
                  predicted_gain=model.value(x_rec) - model.value(x0),
                  recommended_own=rec_own, same_reference=same_ref)

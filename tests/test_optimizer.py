@@ -290,14 +290,10 @@ def test_probe_never_overspends_an_at_most_budget():
 @pytest.fixture(scope="module", params=["xinghe_today", "segment_budget_plan"])
 def shipped_optimised(request, tmp_path_factory):
     """The default scenario and study B's, optimised at a small sample."""
-    from pathlib import Path
+    from simulator.loader import load_scenario
 
-    from simulator.cli import load_base
-    from simulator.scenario_io import load
-
-    path = Path(__file__).resolve().parents[1] / "scenarios" / f"{request.param}.toml"
-    sc = load(path)
-    base = load_base(sc, path)
+    ld = load_scenario(request.param)  # study B's segment plan runs against its base
+    sc, base = ld.scenario, ld.base_scenario
     alloc = optimise(sc, agents=1500, replications=1, levels=2, verify_replications=3,
                      horizon_months=12, base=base)
     return sc, base, alloc
@@ -356,3 +352,17 @@ def test_applied_split_is_written_in_the_planners_terms(shipped_optimised):
     moved = alloc.levers[(alloc.levers["change_cny"].abs() > 1.0)
                          & (alloc.levers["kind"] != "service")]
     assert len(changes) >= len(moved)
+
+
+def test_workbook_export_uses_the_verification_runs_and_refuses_other_inputs(
+        shipped_optimised, tmp_path):
+    from simulator.optimisation_workbook import export_optimisation_workbook
+    from simulator.provenance import ResultMismatch
+
+    sc, _, alloc = shipped_optimised
+    changed = sc.model_copy(deep=True)
+    changed.service.pools[0].handle_minutes += 1
+    with pytest.raises(ResultMismatch):
+        export_optimisation_workbook(changed, None, alloc, tmp_path / "x.xlsx")
+    out = export_optimisation_workbook(sc, None, alloc, tmp_path / "opt.xlsx")
+    assert out.exists()

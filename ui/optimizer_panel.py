@@ -8,10 +8,16 @@ by full simulation (gain with its 95 % interval and a plain statement when it
 is within noise), the frontier (best objective at 50–200 % of the budget, the
 current budget marked) and a marginal-return bar chart.
 
-"Apply this split" saves a user copy of the optimised scenario with the
+"Apply this split…" lists what the split changes in the planner's terms
+(discount depths, staff per shift, campaign budgets, acquisition spend) and
+asks for a name; it then saves a user copy of the optimised scenario with the
 recommended split and opens it; the lever changes are one undoable step
-(Ctrl+Z shows today's values again). "Export to Excel" writes the audit
-workbook (today and the recommended split, plus the Optimisation sheet).
+(Ctrl+Z shows today's values again). That scenario is the one the optimiser
+verified, so its full run at the optimiser's sample and seed shows the
+headline's figures. "Export to Excel" writes the audit workbook (today and the
+recommended split, plus the Optimisation sheet) from those runs
+(:func:`simulator.optimisation_workbook.export_optimisation_workbook`, shared
+with the CLI).
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from simulator.optimizer import OPTIMISER_DEFAULTS
 from simulator.scenario import LeverBound, Scenario
 
 from ui.charts import PALETTE, Band, color, make_plot
@@ -288,7 +295,7 @@ class OptimiserPanel(QWidget):
         self.marginal_plot = self._make_marginal()
         cg.addWidget(self.frontier_plot, 0, 0)
         cg.addWidget(self.marginal_plot, 0, 1)
-        self.frontier_key = _key_label([("line", PALETTE[0], "best split (fitted model)"),
+        self.frontier_key = _key_label([("line", PALETTE[0], "best split (simulated)"),
                                         ("■", PALETTE[7], "today (simulated)"),
                                         ("★", PALETTE[1], "recommended (simulated)"),
                                         ("┆", PALETTE[3], "current budget")])
@@ -303,12 +310,11 @@ class OptimiserPanel(QWidget):
         act = QHBoxLayout()
         self.btn_apply = QPushButton("Apply this split…")
         self.btn_apply.setToolTip("Save a copy of the scenario with the recommended split "
-                                  "into your scenarios and open it (Ctrl+Z shows today's "
-                                  "values again)")
+                                  "into your scenarios under a name you choose and open it "
+                                  "(Ctrl+Z shows today's values again)")
         self.btn_export = QPushButton("Export to Excel…")
-        self.btn_export.setToolTip("Workbook with today's and the recommended split and the "
-                                   "Optimisation sheet (runs the recommended split once more "
-                                   "with its counterfactual)")
+        self.btn_export.setToolTip("Workbook with today's and the recommended split (the "
+                                   "optimiser's verification runs) and the Optimisation sheet")
         self.btn_apply.setEnabled(False)
         self.btn_export.setEnabled(False)
         act.addStretch(1)
@@ -326,7 +332,7 @@ class OptimiserPanel(QWidget):
         self.btn_export.clicked.connect(lambda: self.export_excel())
 
     def _make_frontier(self) -> pg.PlotWidget:
-        w = make_plot("Best objective vs budget (fitted curves, 95 % band)", "",
+        w = make_plot("Best objective vs budget (simulated, 95 % band)", "",
                       money_axis=True, legend=False, x_label="budget per month", money_x=True,
                       min_size=(300, 230), pan_x=False)
         pi = w.getPlotItem()
@@ -379,11 +385,13 @@ class OptimiserPanel(QWidget):
         self.budget.setEnabled(not self.budget_auto.isChecked())
         self.objective.setCurrentIndex(max(0, self.objective.findData(b.objective)))
         self.constraint.setCurrentIndex(max(0, self.constraint.findData(b.constraint)))
-        self.agents.setValue(min(int(sc.run.agents), 5000))
+        d = OPTIMISER_DEFAULTS
+        self.agents.setValue(min(int(sc.run.agents), d.gui_agents_cap))
         self.months.setValue(int(sc.run.horizon_months))
-        self.reps.setValue(2)
-        self.verify_reps.setValue(4)
-        self.levels.setValue(3)
+        self.reps.setValue(d.replications)
+        self.verify_reps.setValue(d.verify_replications)
+        self.levels.setValue(d.levels)
+        self.local_check.setChecked(d.local_check)
         self._refresh_levers(keep=False)
 
     def _refresh_levers(self, keep: bool = True) -> None:
@@ -474,7 +482,7 @@ class OptimiserPanel(QWidget):
                             agents=s["agents"], replications=s["replications"],
                             levels=s["levels"], verify_replications=s["verify_replications"],
                             local_check=s["local_check"], horizon_months=s["horizon_months"],
-                            progress=progress, cancel=cancel, base=base_for(sc))
+                            progress=progress, cancel=cancel, base=base_for(sc, path))
 
         self._pending = (snap, path, sc)
         self._job = "optimise"
@@ -578,10 +586,12 @@ class OptimiserPanel(QWidget):
         label = h["objective_label"]
         v = alloc.verification
         gain_ci = interval(v.gain.ci95_low, v.gain.ci95_high, kind)
+        rec_ci = interval(v.recommended.ci95_low, v.recommended.ci95_high, kind)
         self.headline.setText(
             f"Maximise {label}, budget {money(h['budget_cny'])}/month "
             f"({CONSTRAINTS[h['constraint']]}): today {value(v.today.mean, kind)} → "
-            f"recommended {value(v.recommended.mean, kind)}; gain "
+            f"recommended split {value(v.recommended.mean, kind)}"
+            + (f" (95 % CI {rec_ci})" if rec_ci else "") + "; gain "
             f"{value(v.gain.mean, kind)}" + (f" (95 % CI {gain_ci})" if gain_ci else ""))
         noise = ""
         if v.within_noise:
@@ -596,7 +606,9 @@ class OptimiserPanel(QWidget):
             f"{noise}{_html(v.verdict)}<br><span style='color:#555'>{spend}{pred_txt}"
             f"Verification: {v.gain.n} paired full simulations of each split under common "
             f"random numbers, {h['agents']:,} customers, {h['horizon_months']} months, seed "
-            f"{h['seed']}.</span>")
+            f"{h['seed']}; {label} against the counterfactual: {h['counterfactual']}. A full "
+            f"run of the applied split at these settings shows the recommended figure."
+            f"</span>")
         style = "background:#fff4e0; padding:4px;" if v.within_noise else \
             ("background:#e8f4ea; padding:4px;" if v.gain.ci95_low > 0 else
              "background:#fdecea; padding:4px;")
@@ -665,16 +677,19 @@ class OptimiserPanel(QWidget):
         h = alloc.headline()
         v = alloc.verification
         self.today_pt.setData([h["today_spend_cny"]], [v.today.mean])
-        self.rec_pt.setData([h["recommended_spend_cny"]], [v.recommended.mean])
+        # The frontier is measured against today's counterfactual; so is this point.
+        rec_y = h["recommended_vs_today_reference_mean"]
+        self.rec_pt.setData([h["recommended_spend_cny"]], [rec_y])
         self.budget_line.setValue(alloc.budget_cny)
         self.budget_line.label.setFormat(f"current budget {money(alloc.budget_cny)}")
         self.budget_line.show()
         self.frontier_plot.setTitle(f"Best {h['objective_label']} vs budget per month "
-                                    "(fitted curves, 95 % band)", size="10pt")
+                                    "(simulated, vs today's counterfactual, 95 % band)",
+                                    size="10pt")
         xs = np.concatenate([x, [h["today_spend_cny"], h["recommended_spend_cny"]]])
         ys = np.concatenate([y[ok], fr["ci_low"].to_numpy(float)[ok],
                              fr["ci_high"].to_numpy(float)[ok],
-                             [v.today.mean, v.recommended.mean]])
+                             [v.today.mean, rec_y]])
         xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
         if xs.size and ys.size:
             pi.setXRange(float(xs.min()), float(xs.max()), padding=0.06)
@@ -700,14 +715,18 @@ class OptimiserPanel(QWidget):
 
     # -- apply & export ------------------------------------------------------------------
     def apply_split(self) -> Path | None:
-        """Save a user copy with the recommended split and open it (one undo step)."""
+        """Ask for a name, then save a user copy with the recommended split and open it.
+
+        The dialog lists what changes, in the editor's terms; Cancel saves nothing.
+        The lever changes are one undo step on the new document.
+        """
+        from simulator.budget import describe_changes
+
         host = self.host
         if self.alloc is None or self.optimised is None:
             host.prompter.error(self, "Nothing to apply", "Run the optimiser first.")
             return None
         if self.runner.busy:
-            return None
-        if not host.maybe_save():
             return None
         today = self.optimised.model_copy(deep=True)
         try:
@@ -715,8 +734,26 @@ class OptimiserPanel(QWidget):
         except Exception as exc:  # noqa: BLE001
             host.prompter.error(self, "Cannot apply the split", str(exc))
             return None
+        changes = describe_changes(today, new)
+        shown = changes[:14] + ([f"… and {len(changes) - 14} more"] if len(changes) > 14 else [])
         taken = [e.title for e in scenarios.list_all()]
-        name = _unique(f"{today.name} — recommended split", taken)
+        label = (f"Saves a copy of “{today.name}” with the recommended split in your "
+                 f"scenarios and opens it. What changes:\n"
+                 + ("\n".join(f"• {c}" for c in shown) or "• nothing (today's split)")
+                 + "\n\nName of the new scenario:")
+        name = host.prompter.text(self, "Apply this split", label,
+                                  _unique(new.name, taken))
+        if name is None or not name.strip():
+            self._set_status("Apply cancelled: nothing was saved.")
+            return None
+        name = " ".join(name.split())
+        if len(name) > 80:
+            host.prompter.error(self, "Cannot apply the split",
+                                f"Name: {len(name)} characters; at most 80 are allowed.")
+            return None
+        if not host.maybe_save():
+            return None
+        name = _unique(name, taken)
         new.name = name
         today.name = name
         try:
@@ -727,11 +764,11 @@ class OptimiserPanel(QWidget):
         doc = self.doc
         doc.replace(today, path, [f"recommended split from the optimiser "
                                   f"({self.alloc.headline()['objective_label']})"])
-        changes = scenario_diff(today, new)
+        diff = scenario_diff(today, new)
         refused = []
         doc.undo_stack.beginMacro("Apply recommended split")
         try:
-            for p, val in changes:
+            for p, val in diff:
                 refused += doc.set_value(p, val)
         finally:
             doc.undo_stack.endMacro()
@@ -745,7 +782,7 @@ class OptimiserPanel(QWidget):
         except AttributeError:
             pass
         msg = (f"Created “{name}” ({path.name}) with the recommended split: "
-               f"{len(changes)} value(s) changed; Ctrl+Z shows today's values.")
+               f"{len(changes)} change(s); Ctrl+Z shows today's values.")
         self._set_status(msg)
         host.statusBar().showMessage(msg, 8000)
         self.applied.emit(path)
@@ -783,23 +820,15 @@ class OptimiserPanel(QWidget):
         out = Path(path)
 
         def task(progress, cancel):
-            from simulator.runner import run
+            from simulator.optimisation_workbook import export_optimisation_workbook
 
-            sc_rec = alloc.apply(sc)
-            sc_rec.name = f"{sc.name} — recommended split"[:80]
-            m = alloc.meta
-            res_rec = run(sc_rec, replications=m["verify_replications"], agents=m["agents"],
-                          seed=m["seed"], horizon_months=m["horizon_months"],
-                          base=base_for(sc), progress=progress, cancel=cancel)
-            return excel.write_workbook([(sc, file, alloc.runs["today"]), (sc_rec, None, res_rec)],
-                                        out, base_index=0, optimisation=alloc.to_frames(),
-                                        overwrite=True)
+            return export_optimisation_workbook(sc, file, alloc, out, overwrite=True)
 
         self._job = "export"
         self.progress.setRange(0, 0)
         self.progress.setFormat("exporting…")
-        self._set_status("Running the recommended split with its counterfactual for the "
-                         "workbook…")
+        self._set_status("Writing the workbook (today's and the recommended split's "
+                         "verification runs)…")
         self._busy_ui(True)
         self.runner.submit(task)
         return True

@@ -128,9 +128,10 @@ def test_apply_creates_scenario_with_the_recommended_split(qtbot, window, prompt
     assert any(p == path for _, p in win.library.entries())
     saved = load(path)
     expected = alloc.apply(before)
-    # the file and the open document hold exactly the recommended split
-    assert [p for p, _ in scenario_diff(expected, saved)] == [("name",)]
-    assert [p for p, _ in scenario_diff(expected, win.doc.scenario)] == [("name",)]
+    # the file and the open document hold exactly the scenario the optimiser verified
+    # (same values and, with the dialog's default name, the same name)
+    assert scenario_diff(expected, saved) == []
+    assert scenario_diff(expected, win.doc.scenario) == []
     rec = alloc.split()
     assert saved.population.acquisition.paid_spend_cny_per_month == \
         pytest.approx(rec["acquisition"])
@@ -150,6 +151,33 @@ def test_apply_creates_scenario_with_the_recommended_split(qtbot, window, prompt
     win.doc.undo_stack.redo()
     assert not win.doc.modified
     assert not any(k == "error" for k in prompter.kinds())
+
+
+def test_apply_asks_for_a_name_lists_the_changes_and_can_be_cancelled(qtbot, window,
+                                                                     prompter):
+    win = window
+    before_path, before = win.doc.path, win.doc.snapshot()
+    panel, _ = run_small(qtbot, win)
+    n_user = len(scenarios.list_user())
+    prompter.answer("text", None)  # Cancel
+    assert panel.apply_split() is None
+    assert len(scenarios.list_user()) == n_user and win.doc.path == before_path
+    assert scenario_diff(before, win.doc.scenario) == []
+    kind, label = prompter.asked[-1]
+    assert kind == "text" and "What changes" in label
+    # the dialog names the fields as the editor shows them (staff per shift, acquisition)
+    alloc = panel.alloc
+    rec = alloc.levers.set_index("lever")["change_cny"]
+    if abs(rec["acquisition"]) > 1:
+        assert "Paid acquisition" in label
+    # a name of the planner's choice is used; too long a name is refused in plain words
+    prompter.answer("text", "x" * 81)
+    assert panel.apply_split() is None
+    assert "at most 80" in prompter.asked[-1][1]
+    prompter.answer("text", "  My   optimised plan ")
+    path = panel.apply_split()
+    assert path is not None and load(path).name == "My optimised plan"
+    assert win.doc.scenario.name == "My optimised plan"
 
 
 def test_export_writes_workbook_with_optimisation_sheet(qtbot, window, tmp_path):
