@@ -196,7 +196,8 @@ def cmd_validate(args) -> int:
             bad += 1
             console.print(f"[red]invalid[/red] {f}: {len(exc.issues)} problem(s)")
             for i in exc.issues:
-                console.print(f"  - {i}", markup=False)
+                at = "" if i.path.startswith("(") else f"  ({i.path})"
+                console.print(f"  - {i}{at}", markup=False)
     return 2 if bad else 0
 
 

@@ -11,6 +11,7 @@ unless the name says otherwise, shares are fractions in [0, 1].
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,23 +19,57 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = 2
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+def upto(hi: float) -> object:
+    """A number from 0 to ``hi`` inclusive."""
+    return Annotated[float, Field(ge=0.0, le=hi)]
+
+
+def above0(hi: float) -> object:
+    """A number greater than 0 and at most ``hi``."""
+    return Annotated[float, Field(gt=0.0, le=hi)]
+
+
+# Limits a real shop could need; beyond them the engine's numbers are meaningless or the
+# run does not fit a desktop (see Scenario.size_problems for the whole-scenario check).
+MAX_CNY = 1e10  # any single amount of money: 10 billion CNY
+MAX_SEGMENTS = 30
+MAX_TIERS = 30
+MAX_BENEFITS = 50  # per tier
+MAX_POOLS = 20
+MAX_SHIFTS = 48  # per pool
+MAX_PROMOTIONS = 200
+MAX_NAMES = 100  # names in a target list, keys in a mix or segment_value table
+Sens = upto(10.0)
 
 
 class Model(BaseModel):
     """Base: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True,
+                              allow_inf_nan=False)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kw) -> None:
+        """State each number's allowed range in its description (tooltips, docs)."""
+        super().__pydantic_init_subclass__(**kw)
+        from simulator.labels import allowed_text
+
+        for name, info in cls.model_fields.items():
+            rng = allowed_text(cls, name)
+            if rng and "(allowed:" not in (info.description or ""):
+                info.description = f"{info.description or ''} (allowed: {rng})".lstrip()
 
 
 class Sensitivity(Model):
     """How strongly a segment reacts to each lever (1 = the model's reference)."""
 
-    price: NonNeg = Field(1.0, description="to discounts and price benefits")
-    service: NonNeg = Field(1.0, description="to waiting and slow resolution")
-    benefits: NonNeg = Field(1.0, description="to non-price tier benefits")
-    promotions: NonNeg = Field(1.0, description="to campaigns (redemption and uplift)")
+    price: Sens = Field(1.0, description="to discounts and price benefits")
+    service: Sens = Field(1.0, description="to waiting and slow resolution")
+    benefits: Sens = Field(1.0, description="to non-price tier benefits")
+    promotions: Sens = Field(1.0, description="to campaigns (redemption and uplift)")
 
 
 class Segment(Model):
@@ -42,11 +77,11 @@ class Segment(Model):
 
     name: Name
     share: Share = Field(description="share of today's customers in this segment")
-    orders_per_month: NonNeg = Field(description="mean orders per customer-month")
+    orders_per_month: upto(100.0) = Field(description="mean orders per customer-month")
     order_rate_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         0.8, description="coefficient of variation of customers' order rates (gamma)"
     )
-    spend_per_order_cny: Annotated[float, Field(gt=0.0)] = Field(
+    spend_per_order_cny: above0(1e7) = Field(
         description="mean order value, CNY"
     )
     spend_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
@@ -57,11 +92,11 @@ class Segment(Model):
         description="baseline share of customers lost per year"
     )
     coupon_use: Share = Field(0.4, description="share who use coupons when offered")
-    contacts_per_order: NonNeg = Field(0.1, description="service contacts per order")
-    complaints_per_order: NonNeg = Field(
+    contacts_per_order: upto(20.0) = Field(0.1, description="service contacts per order")
+    complaints_per_order: upto(20.0) = Field(
         0.03, description="complaints (e.g. logistics exceptions) per order"
     )
-    wait_tolerance_hours: NonNeg = Field(
+    wait_tolerance_hours: upto(720.0) = Field(
         4.0, description="first-response wait beyond which satisfaction falls"
     )
     satisfaction_start: Share = Field(0.7, description="satisfaction score 0..1 at start")
@@ -71,16 +106,16 @@ class Segment(Model):
 class Acquisition(Model):
     """New customers per month: organic plus paid (diminishing returns)."""
 
-    organic_per_month: NonNeg = Field(0.0, description="new customers per month, organic")
-    paid_spend_cny_per_month: NonNeg = Field(0.0, description="paid acquisition spend")
-    cac_cny: Annotated[float, Field(gt=0.0)] = Field(
+    organic_per_month: upto(1e8) = Field(0.0, description="new customers per month, organic")
+    paid_spend_cny_per_month: upto(MAX_CNY) = Field(0.0, description="paid acquisition spend")
+    cac_cny: above0(1e6) = Field(
         300.0, description="cost per acquired customer at low spend, CNY"
     )
-    saturation_cny_per_month: Annotated[float, Field(gt=0.0)] = Field(
+    saturation_cny_per_month: above0(1e12) = Field(
         1e9, description="spend at which each further yuan buys half as many customers"
     )
-    mix: dict[str, Share] = Field(
-        default_factory=dict, description="segment mix of new customers (default: shares)"
+    mix: dict[Name, Share] = Field(
+        default_factory=dict, max_length=MAX_NAMES, description="segment mix of new customers (default: shares)"
     )
 
 
@@ -139,7 +174,7 @@ class Benefit(Model):
     name: Name
     kind: BenefitKind
     cost_model: CostModel
-    cost_cny: NonNeg = Field(
+    cost_cny: upto(1e6) = Field(
         0.0, description="CNY per order / member-month / use / member-year (by cost_model)"
     )
     cost_share: Share = Field(0.0, description="share of order value (share_of_order_value)")
@@ -147,7 +182,7 @@ class Benefit(Model):
         0.0, description="share_of_order_value: the depth (cost_share) at which `effect` holds; "
         "other depths scale the effect by (cost_share / this) ** 0.5 (0 = depth does not matter)"
     )
-    uses_per_member_month: NonNeg = Field(0.0, description="expected uses (per_use)")
+    uses_per_member_month: upto(1000.0) = Field(0.0, description="expected uses (per_use)")
     price_benefit: bool = Field(
         False, description="a price concession: reduces net revenue, valued by price sensitivity"
     )
@@ -155,8 +190,8 @@ class Benefit(Model):
         1.0, description="funding level: cost scales linearly, effect with diminishing returns"
     )
     effect: Effect = Field(default_factory=Effect)
-    segment_value: dict[str, NonNeg] = Field(
-        default_factory=dict, description="per-segment multiplier on the effect (default 1)"
+    segment_value: dict[Name, Sens] = Field(
+        default_factory=dict, max_length=MAX_NAMES, description="per-segment multiplier on the effect (default 1)"
     )
 
 
@@ -164,21 +199,21 @@ class Tier(Model):
     """One tier of the scheme: who qualifies and what they get."""
 
     name: Name
-    threshold_cny: NonNeg = Field(description="rolling spend over the window to qualify, CNY")
-    min_orders: Annotated[int, Field(ge=0)] = Field(0, description="orders in the window")
+    threshold_cny: upto(1e9) = Field(description="rolling spend over the window to qualify, CNY")
+    min_orders: Annotated[int, Field(ge=0, le=10_000)] = Field(0, description="orders in the window")
     service_priority: Annotated[int, Field(ge=0, le=100)] = Field(
         0, description="queue priority: higher is served first"
     )
-    pool: str | None = Field(None, description="dedicated service pool (default: shared)")
-    benefits: list[Benefit] = Field(default_factory=list)
+    pool: Name | None = Field(None, description="dedicated service pool (default: shared)")
+    benefits: list[Benefit] = Field(default_factory=list, max_length=MAX_BENEFITS)
 
 
 class Points(Model):
     """A points programme: earn on spend, redeem for value, expire."""
 
     enabled: bool = False
-    points_per_cny: NonNeg = Field(1.0, description="points earned per CNY spent")
-    point_value_cny: NonNeg = Field(0.01, description="CNY a point is worth when redeemed")
+    points_per_cny: upto(1000.0) = Field(1.0, description="points earned per CNY spent")
+    point_value_cny: upto(1000.0) = Field(0.01, description="CNY a point is worth when redeemed")
     redemption_share: Share = Field(0.5, description="share of points redeemed before expiry")
     expiry_months: Annotated[int, Field(ge=1, le=60)] = Field(12, description="points lifetime")
     effect: Effect = Field(default_factory=Effect)
@@ -218,7 +253,7 @@ class Pool(Model):
     """A customer-service staff pool (a SimPy resource at real scale)."""
 
     name: Name
-    shifts: list[Shift] = Field(description="who is on duty when; hours outside shifts are closed")
+    shifts: list[Shift] = Field(max_length=MAX_SHIFTS, description="who is on duty when; hours outside shifts are closed")
     handle_minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = Field(
         12.0, description="mean handling time per contact, minutes"
     )
@@ -226,8 +261,8 @@ class Pool(Model):
     handle_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         1.0, description="CV of handling time (lognormal only)"
     )
-    cost_per_agent_hour_cny: NonNeg = Field(60.0, description="staff cost per paid agent-hour")
-    followup_hours: NonNeg = Field(
+    cost_per_agent_hour_cny: upto(10_000.0) = Field(60.0, description="staff cost per paid agent-hour")
+    followup_hours: upto(2160.0) = Field(
         24.0, description="back-office time after first response to resolve a complaint"
     )
 
@@ -238,7 +273,7 @@ class Bot(Model):
     enabled: bool = False
     simple_share: Share = Field(0.5, description="share of contacts that are simple questions")
     deflect_share: Share = Field(0.65, description="share of simple contacts the bot resolves")
-    cost_per_contact_cny: NonNeg = Field(0.5)
+    cost_per_contact_cny: upto(10_000.0) = Field(0.5)
 
 
 class Escalation(Model):
@@ -247,28 +282,28 @@ class Escalation(Model):
     complaints_to_escalate: Annotated[int, Field(ge=0, le=50)] = Field(
         0, description="Nth complaint in the window escalates (0 = off)"
     )
-    to_pool: str | None = Field(None, description="pool that takes escalations (default: same)")
+    to_pool: Name | None = Field(None, description="pool that takes escalations (default: same)")
     priority: Annotated[int, Field(ge=0, le=100)] = Field(50)
 
 
 class Service(Model):
     """Customer service: pools, bot, priority, escalation, SLA."""
 
-    pools: list[Pool] = Field(min_length=1)
-    default_pool: str | None = Field(None, description="pool for tiers without their own")
+    pools: list[Pool] = Field(min_length=1, max_length=MAX_POOLS)
+    default_pool: Name | None = Field(None, description="pool for tiers without their own")
     bot: Bot = Field(default_factory=Bot)
     escalation: Escalation = Field(default_factory=Escalation)
-    sla_hours: Annotated[float, Field(gt=0.0)] = Field(4.0, description="first-response promise")
-    wait_satisfaction_per_hour: NonNeg = Field(
+    sla_hours: above0(720.0) = Field(4.0, description="first-response promise")
+    wait_satisfaction_per_hour: upto(1.0) = Field(
         0.02, description="satisfaction lost per hour waited beyond tolerance"
     )
-    slow_resolution_hours: NonNeg = Field(
+    slow_resolution_hours: upto(2160.0) = Field(
         24.0, description="complaint resolution time beyond which satisfaction falls"
     )
-    slow_resolution_penalty: NonNeg = Field(
+    slow_resolution_penalty: upto(1.0) = Field(
         0.1, description="satisfaction lost by a complaint resolved slowly"
     )
-    churn_per_satisfaction_point: NonNeg = Field(
+    churn_per_satisfaction_point: upto(50.0) = Field(
         3.0, description="log churn-hazard change per unit of satisfaction below start"
     )
     window_contacts: Annotated[int, Field(ge=200, le=200_000)] = Field(
@@ -291,13 +326,13 @@ class Promotion(Model):
         0, description="0 = once; 1 = every month; 12 = every year"
     )
     discount_share: Share = Field(0.1, description="price reduction on redeemed orders")
-    threshold_cny: NonNeg = Field(0.0, description="minimum order value (threshold offers)")
-    target_segments: list[str] = Field(default_factory=list, description="empty = all")
-    target_tiers: list[str] = Field(default_factory=list, description="empty = all")
+    threshold_cny: upto(1e7) = Field(0.0, description="minimum order value (threshold offers)")
+    target_segments: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="empty = all")
+    target_tiers: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="empty = all")
     channel: Channel = "email"
-    cost_per_contact_cny: NonNeg = Field(0.5, description="CNY per send / message / click")
+    cost_per_contact_cny: upto(10_000.0) = Field(0.5, description="CNY per send / message / click")
     reach_share: Share = Field(0.5, description="share of targeted customers contacted")
-    budget_cny: NonNeg | None = Field(None, description="channel budget per run of the campaign")
+    budget_cny: upto(MAX_CNY) | None = Field(None, description="channel budget per run of the campaign")
     redemption_share: Share = Field(0.2, description="share of reached customers who redeem")
     effect: Effect = Field(
         default_factory=lambda: Effect(order_rate=0.5),
@@ -314,29 +349,30 @@ class Promotion(Model):
 class LeverBound(Model):
     """Bounds for one budget lever (see ``simulator.budget``)."""
 
-    lever: str = Field(description="lever id, e.g. 'service:General' or 'acquisition'")
-    min_cny: NonNeg = 0.0
-    max_cny: NonNeg | None = None
+    lever: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="lever id, e.g. 'service:General' or 'acquisition'")
+    min_cny: upto(MAX_CNY) = 0.0
+    max_cny: upto(MAX_CNY) | None = None
     pinned: bool = False
 
 
 class Budget(Model):
     """Total budget per month and bounds per lever, for the optimiser."""
 
-    total_cny_per_month: NonNeg | None = Field(
+    total_cny_per_month: upto(MAX_CNY) | None = Field(
         None, description="budget to split (default: today's spend on all levers)"
     )
     constraint: Literal["equal", "at_most"] = "at_most"
     objective: Literal["npv", "roi", "ltv"] = "npv"
-    bounds: list[LeverBound] = Field(default_factory=list)
+    bounds: list[LeverBound] = Field(default_factory=list, max_length=500)
 
 
 class Counterfactual(Model):
     """What the scenario is compared with, under common random numbers."""
 
     mode: Literal["scheme_off", "base_scenario", "none"] = "scheme_off"
-    base_scenario: str | None = Field(None, description="file of the base (mode base_scenario)")
+    base_scenario: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(None, description="file of the base (mode base_scenario)")
     switch_off: list[Literal["benefits", "points", "promotions", "priority_service"]] = Field(
+        max_length=8,
         default_factory=lambda: ["benefits", "points", "promotions", "priority_service"]
     )
 
@@ -345,7 +381,7 @@ class Convergence(Model):
     """Keep adding replications until the objective's 95 % CI is narrow enough."""
 
     enabled: bool = False
-    metric: str = "npv"
+    metric: Annotated[str, Field(min_length=1, max_length=80)] = "npv"
     relative_half_width: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
     max_replications: Annotated[int, Field(ge=2, le=2000)] = 200
 
@@ -370,14 +406,14 @@ class Scenario(Model):
 
     schema_version: Literal[2] = SCHEMA_VERSION
     name: Name
-    description: str = ""
+    description: Annotated[str, Field(max_length=20_000)] = ""
     currency: Literal["CNY"] = "CNY"
     population: Population
-    segments: list[Segment] = Field(min_length=1)
+    segments: list[Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
     tier_rules: TierRules = Field(default_factory=TierRules)
-    tiers: list[Tier] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1, max_length=MAX_TIERS)
     service: Service
-    promotions: list[Promotion] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list, max_length=MAX_PROMOTIONS)
     budget: Budget = Field(default_factory=Budget)
     run: RunSettings = Field(default_factory=RunSettings)
 
@@ -392,72 +428,139 @@ class Scenario(Model):
 
 
 def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
-    """Rules that span fields. Returns (path, value, what is allowed) for each breach."""
+    """Rules that span fields. Returns (path, value, what is allowed) for each breach.
+
+    Values are in the file's units (shares as fractions); messages speak the form's units.
+    """
     errs: list[tuple[str, object, str]] = []
     seg_names = [x.name for x in s.segments]
     tier_names = [t.name for t in s.tiers]
     pool_names = [p.name for p in s.service.pools]
 
-    def unique(kind: str, names: list[str]) -> None:
+    def one_of(names: list[str]) -> str:
+        shown = ", ".join(repr(n) for n in names[:12]) + (", …" if len(names) > 12 else "")
+        return f"must be one of {shown}" if names else "must name an existing item"
+
+    def unique(kind: str, what: str, names: list[str]) -> None:
         seen: set[str] = set()
         for i, n in enumerate(names):
             if n in seen:
-                errs.append((f"{kind}[{i}].name", n, f"must be unique among {kind}"))
+                errs.append((f"{kind}[{i}].name", n, f"is used twice: each {what} needs its "
+                             "own name"))
             seen.add(n)
 
-    unique("segments", seg_names)
-    unique("tiers", tier_names)
-    unique("service.pools", pool_names)
-    unique("promotions", [p.name for p in s.promotions])
+    unique("segments", "segment", seg_names)
+    unique("tiers", "tier", tier_names)
+    unique("service.pools", "pool", pool_names)
+    unique("promotions", "promotion", [p.name for p in s.promotions])
 
     total = sum(x.share for x in s.segments)
     if abs(total - 1.0) > 1e-6:
-        errs.append(("segments[*].share", round(total, 6), "shares must sum to 1"))
+        errs.append(("segments[*].share", round(total, 6), "the shares must add up to 100 %"))
     for k, v in s.population.acquisition.mix.items():
         if k not in seg_names:
-            errs.append((f"population.acquisition.mix.{k}", v, f"must be one of {seg_names}"))
+            errs.append((f"population.acquisition.mix.{k}", k, one_of(seg_names)))
     mix = s.population.acquisition.mix
     if mix and abs(sum(mix.values()) - 1.0) > 1e-6:
-        errs.append(("population.acquisition.mix", round(sum(mix.values()), 6), "must sum to 1"))
+        errs.append(("population.acquisition.mix", round(sum(mix.values()), 6),
+                     "the mix must add up to 100 %"))
 
     if s.tiers[0].threshold_cny != 0 or s.tiers[0].min_orders != 0:
         errs.append(("tiers[0].threshold_cny", s.tiers[0].threshold_cny,
-                     "the first tier is the entry tier: threshold 0 and min_orders 0"))
+                     "the first tier is the entry tier: its threshold and minimum orders "
+                     "must be 0"))
     for i in range(1, len(s.tiers)):
         if s.tiers[i].threshold_cny < s.tiers[i - 1].threshold_cny:
             errs.append((f"tiers[{i}].threshold_cny", s.tiers[i].threshold_cny,
-                         f"must be >= tiers[{i - 1}].threshold_cny "
-                         f"({s.tiers[i - 1].threshold_cny})"))
+                         f"must be at least the threshold of the tier below "
+                         f"({s.tiers[i - 1].name!r}: ¥{s.tiers[i - 1].threshold_cny:,.0f})"))
     for i, t in enumerate(s.tiers):
         if t.pool is not None and t.pool not in pool_names:
-            errs.append((f"tiers[{i}].pool", t.pool, f"must be one of {pool_names}"))
+            errs.append((f"tiers[{i}].pool", t.pool, one_of(pool_names)))
         for j, b in enumerate(t.benefits):
             for k in b.segment_value:
                 if k not in seg_names:
                     errs.append((f"tiers[{i}].benefits[{j}].segment_value.{k}", k,
-                                 f"must be one of {seg_names}"))
+                                 one_of(seg_names)))
     if s.service.default_pool is not None and s.service.default_pool not in pool_names:
-        errs.append(("service.default_pool", s.service.default_pool,
-                     f"must be one of {pool_names}"))
+        errs.append(("service.default_pool", s.service.default_pool, one_of(pool_names)))
     esc = s.service.escalation
     if esc.to_pool is not None and esc.to_pool not in pool_names:
-        errs.append(("service.escalation.to_pool", esc.to_pool, f"must be one of {pool_names}"))
+        errs.append(("service.escalation.to_pool", esc.to_pool, one_of(pool_names)))
     for i, p in enumerate(s.service.pools):
         if not p.shifts:
-            errs.append((f"service.pools[{i}].shifts", [], "at least one shift"))
+            errs.append((f"service.pools[{i}].shifts", [], "needs at least one shift"))
         for j, sh in enumerate(p.shifts):
             if sh.end_hour <= sh.start_hour:
                 errs.append((f"service.pools[{i}].shifts[{j}].end_hour", sh.end_hour,
-                             f"must be > start_hour ({sh.start_hour})"))
+                             f"must be later than the start hour ({sh.start_hour:g} h)"))
     for i, pr in enumerate(s.promotions):
         for k in pr.target_segments:
             if k not in seg_names:
-                errs.append((f"promotions[{i}].target_segments", k, f"must be one of {seg_names}"))
+                errs.append((f"promotions[{i}].target_segments", k, one_of(seg_names)))
         for k in pr.target_tiers:
             if k not in tier_names:
-                errs.append((f"promotions[{i}].target_tiers", k, f"must be one of {tier_names}"))
+                errs.append((f"promotions[{i}].target_tiers", k, one_of(tier_names)))
     cf = s.run.counterfactual
     if cf.mode == "base_scenario" and not cf.base_scenario:
         errs.append(("run.counterfactual.base_scenario", None,
-                     "a scenario file is required when mode = 'base_scenario'"))
+                     "a scenario file is required when the mode is 'base_scenario'"))
+    errs += size_problems(s)
     return errs
+
+
+# Memory one simulated customer slot needs (bytes): per-customer state, the spend and
+# order histories over the qualification window, and the kernel's temporaries
+# (measured: 2 M agents × 12 months of Xinghe today peak at +220 MB, ~110 B a slot).
+SLOT_BYTES = 160
+SLOT_BYTES_PER_WINDOW_MONTH = 8
+MEMORY_BUDGET_BYTES = 3 * 2**30  # per simulation process
+
+
+def memory_budget() -> int:
+    """Bytes one simulation may use: 3 GB, or half the machine's memory if that is less."""
+    try:
+        phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return MEMORY_BUDGET_BYTES
+    return int(min(MEMORY_BUDGET_BYTES, phys // 2))
+
+
+def simulated_slots(s: Scenario, agents: int | None = None, horizon: int | None = None) -> float:
+    """Customer slots one replication allocates: today's sample plus every new customer."""
+    n0 = agents if agents is not None else s.run.agents
+    H = horizon if horizon is not None else s.run.horizon_months
+    acq = s.population.acquisition
+    paid = acq.paid_spend_cny_per_month
+    new = acq.organic_per_month + paid / acq.cac_cny / (1.0 + paid / acq.saturation_cny_per_month)
+    per_agent = n0 / s.population.customers
+    return n0 + new * per_agent * H * 1.25 + 64
+
+
+def size_problems(s: Scenario, agents: int | None = None, horizon: int | None = None
+                  ) -> list[tuple[str, object, str]]:
+    """Whether a run of this scenario fits the machine, checked before it starts.
+
+    The sample (agents) plus the new customers it gains over the horizon set the
+    memory a replication needs; the message says which setting to reduce.
+    """
+    n0 = agents if agents is not None else s.run.agents
+    H = horizon if horizon is not None else s.run.horizon_months
+    slots = simulated_slots(s, n0, H)
+    need = slots * (SLOT_BYTES + SLOT_BYTES_PER_WINDOW_MONTH * s.tier_rules.window_months)
+    budget = memory_budget()
+    if need <= budget:
+        return []
+    grown = slots / max(n0, 1)
+    gb = need / 2**30
+    if grown > 4:
+        return [("population.acquisition.organic_per_month", s.population.acquisition
+                 .organic_per_month,
+                 f"over {H} months brings {grown:,.0f}× today's customers into the simulation "
+                 f"(about {gb:,.1f} GB, more than the {budget / 2**30:.1f} GB a run may use): "
+                 "reduce new customers per month or the horizon, or raise today's customers")]
+    fit = int(n0 * budget / need)
+    return [("run.agents", n0,
+             f"simulated customers over {H} months need about {gb:,.1f} GB, more than the "
+             f"{budget / 2**30:.1f} GB a run may use: reduce the agents to at most {fit:,} "
+             "or shorten the horizon")]

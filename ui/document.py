@@ -19,8 +19,8 @@ import scenarios
 from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-from simulator.scenario import Scenario, cross_check
-from simulator.scenario_io import Issue, ScenarioError, _issues_from_pydantic, save
+from simulator.scenario import Scenario
+from simulator.scenario_io import Issue, ScenarioError, _issues_from_pydantic, check, save
 
 from ui.fieldspec import Path, get_at, path_str
 
@@ -275,7 +275,7 @@ class ScenarioDocument(QObject):
         self.edited.emit()
 
     def _refresh_issues(self) -> None:
-        new = [Issue(p, v, m) for p, v, m in cross_check(self._sc)]
+        new = check(self._sc)  # cross-field rules, list items named as in validate
         if new != self._issues:
             self._issues = new
             self.issues_changed.emit(new)

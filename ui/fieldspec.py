@@ -17,6 +17,7 @@ from typing import Any, Literal, Union
 
 import annotated_types as at
 from pydantic import BaseModel
+from simulator.labels import UNITS_BY_NAME, label, unit_for
 
 Path = tuple  # tuple[str | int, ...]
 
@@ -160,92 +161,9 @@ _REFS = {"pool": "pools", "default_pool": "pools", "to_pool": "pools",
          "target_segments": "segments", "target_tiers": "tiers",
          "mix": "segments", "segment_value": "segments"}
 
-# Units by field name; (unit, scale, decimals). Scale 100 shows fractions as percent.
-_UNITS_BY_NAME: dict[str, tuple[str, float, int]] = {
-    "customers": ("customers", 1, 0),
-    "organic_per_month": ("customers/month", 1, 0),
-    "paid_spend_cny_per_month": ("¥/month", 1, 0),
-    "saturation_cny_per_month": ("¥/month", 1, 0),
-    "total_cny_per_month": ("¥/month", 1, 0),
-    "cac_cny": ("¥/customer", 1, 0),
-    "orders_per_month": ("orders/month", 1, 3),
-    "spend_per_order_cny": ("¥/order", 1, 0),
-    "churn_annual": ("%/year", 100, 1),
-    "discount_rate_annual": ("%/year", 100, 2),
-    "contacts_per_order": ("contacts/order", 1, 3),
-    "complaints_per_order": ("complaints/order", 1, 3),
-    "wait_tolerance_hours": ("h", 1, 1),
-    "satisfaction_start": ("score 0–1", 1, 2),
-    "threshold_cny": ("¥", 1, 0),
-    "min_orders": ("orders", 1, 0),
-    "service_priority": ("rank", 1, 0),
-    "cost_cny": ("¥", 1, 2),
-    "uses_per_member_month": ("uses/member-month", 1, 3),
-    "intensity": ("×", 1, 2),
-    "points_per_cny": ("points/¥", 1, 2),
-    "point_value_cny": ("¥/point", 1, 4),
-    "expiry_months": ("months", 1, 0),
-    "window_months": ("months", 1, 0),
-    "grace_reviews": ("reviews", 1, 0),
-    "keep_task_spend_uplift": ("%", 100, 1),
-    "start_hour": ("h of day", 1, 1),
-    "end_hour": ("h of day", 1, 1),
-    "staff": ("agents", 1, 0),
-    "handle_minutes": ("min", 1, 1),
-    "cost_per_agent_hour_cny": ("¥/agent-hour", 1, 1),
-    "followup_hours": ("h", 1, 1),
-    "cost_per_contact_cny": ("¥/contact", 1, 2),
-    "complaints_to_escalate": ("complaints", 1, 0),
-    "priority": ("rank", 1, 0),
-    "sla_hours": ("h", 1, 1),
-    "wait_satisfaction_per_hour": ("points/h", 1, 3),
-    "slow_resolution_hours": ("h", 1, 1),
-    "slow_resolution_penalty": ("points", 1, 3),
-    "churn_per_satisfaction_point": ("log-hazard/point", 1, 2),
-    "window_contacts": ("contacts", 1, 0),
-    "start_month": ("month", 1, 0),
-    "duration_days": ("days", 1, 1),
-    "repeat_every_months": ("months", 1, 0),
-    "budget_cny": ("¥", 1, 0),
-    "margin_change": ("% pts", 100, 1),
-    "min_cny": ("¥/month", 1, 0),
-    "max_cny": ("¥/month", 1, 0),
-    "horizon_months": ("months", 1, 0),
-    "agents": ("agents", 1, 0),
-    "replications": ("runs", 1, 0),
-    "relative_half_width": ("%", 100, 1),
-    "max_replications": ("runs", 1, 0),
-}
-
-_RELATIVE = ("order_rate", "spend_per_order", "churn", "complaints")
-
-
-def unit_for(model: type[BaseModel], name: str, lo: float | None, hi: float | None,
-             is_int: bool) -> tuple[str, float, int]:
-    """Unit, display scale and decimals for a numeric field."""
-    cls = model.__name__
-    if cls == "Effect":
-        if name in _RELATIVE:
-            return "% change", 100, 1
-        return "points", 1, 3  # satisfaction shift on the 0..1 scale
-    if cls == "Sensitivity":
-        return "×", 1, 2
-    if name in _UNITS_BY_NAME:
-        return _UNITS_BY_NAME[name]
-    if name.endswith("_cv"):
-        return "CV", 1, 2
-    if name.endswith("_hours"):
-        return "h", 1, 2
-    if name.endswith("_cny"):
-        return "¥", 1, 2
-    if lo == 0.0 and hi == 1.0 and not is_int:
-        return "%", 100, 1
-    return "", 1, 0 if is_int else 3
-
-
-def _label(name: str) -> str:
-    words = name.replace("_cny", "").replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
+# Labels and units come from simulator.labels, which validation messages use too.
+_UNITS_BY_NAME = UNITS_BY_NAME
+_label = label
 
 
 def spec_for(model: type[BaseModel], name: str) -> FieldSpec:

@@ -76,8 +76,8 @@ def test_invalid_values_offer_a_recovered_copy(window, prompter, small_path):
     assert window.open_path(bad)
     kind, details = prompter.asked[-1]
     assert kind == "offer"
-    assert "service.pools[0].handle_minutes: -3.0 must be > 0" in details
-    assert "run.bogus_setting" in details
+    assert "▸ Handle minutes: -3 min — must be more than 0 and at most 1,440 min" in details
+    assert "Run settings ▸ Bogus setting — is not a known setting" in details
     sc = window.doc.scenario
     assert sc.service.pools[0].handle_minutes == 12.0  # the schema default
     assert window.doc.path is None and window.doc.modified
