@@ -21,4 +21,5 @@ from simulator.library import (  # noqa: F401
     slug,
     unique_user_path,
     user_dir,
+    user_dir_warning,
 )

@@ -168,17 +168,84 @@ def cmd_run(args) -> int:
                                   f"By tier of the base, {m.get('base_scenario')} "
                                   "(counterfactual arm; means)", per_arm))
     if args.json:
-        atomic_write_bytes(args.json, json.dumps(res.to_json(), indent=2, ensure_ascii=False)
-                           .encode("utf-8"))
+        write_output(args.json, json.dumps(res.to_json(), indent=2, ensure_ascii=False)
+                     .encode("utf-8"), "--json")
         console.print(f"wrote {args.json}")
     if args.csv:
+        from simulator.csv_safe import csv_bytes
+
         d = Path(args.csv)
-        d.mkdir(parents=True, exist_ok=True)
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"--csv {d}: cannot create the folder ({_why(exc)})") from None
         for name in ("monthly", "service", "migration", "cohorts", "ltv", "kpis"):
-            df = getattr(res, name)
-            atomic_write_bytes(d / f"{name}.csv", df.to_csv(index=False).encode("utf-8"))
+            write_output(d / f"{name}.csv", csv_bytes(getattr(res, name)), "--csv")
         console.print(f"wrote CSV tables to {d}/")
     return 0
+
+
+class OutputError(Exception):
+    """An output path that cannot be written; the message is one line for the user."""
+
+
+def _why(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EDQUOT:
+        return "the disk quota is exceeded"
+    return exc.strerror or str(exc)
+
+
+def check_output_path(path: str | os.PathLike, option: str, folder: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be written (one-line OutputError)."""
+    p = Path(path)
+    if folder:
+        if p.exists() and not p.is_dir():
+            raise OutputError(f"{option} {p}: is a file; {option} takes a folder for the tables")
+        parent = p if p.exists() else next((q for q in p.parents if q.exists()), Path("."))
+    else:
+        if p.is_dir():
+            raise OutputError(f"{option} {p}: is a folder; give a file name, e.g. {p / 'out.json'}")
+        if p.exists() and not p.is_file():
+            raise OutputError(f"{option} {p}: is not a regular file (a device or a pipe)")
+        parent = p.parent if str(p.parent) else Path(".")
+        if not parent.is_dir():
+            raise OutputError(f"{option} {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {p}: folder {parent} is not writable")
+
+
+def write_output(path: str | os.PathLike, data: bytes, option: str) -> None:
+    """Write an output file atomically; any failure is a one-line OutputError."""
+    check_output_path(path, option)
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: cannot write it ({_why(exc)}); nothing was "
+                          "written") from None
+
+
+def check_options(args) -> None:
+    """Sample options and output paths, checked before any work (ScenarioError/OutputError)."""
+    from simulator.scenario_io import Issue, check_run_options
+
+    opts = {k: getattr(args, k, None) for k in ("replications", "agents", "months", "seed")}
+    issues = check_run_options(**opts)
+    workers = getattr(args, "workers", None)
+    if workers is not None and not 1 <= workers <= 256:
+        issues.append(Issue("workers", workers, "must be between 1 and 256 processes"))
+    if issues:
+        flag = {"run.horizon_months": "--months", "workers": "--workers"}
+        raise ScenarioError([Issue(i.path, i.value, i.message,
+                                   f"{flag.get(i.path, '--' + i.path.split('.')[-1])} "
+                                   f"({i.place()})") for i in issues], what="the command-line options")
+    if getattr(args, "json", None):
+        check_output_path(args.json, "--json")
+    if getattr(args, "csv", None):
+        check_output_path(args.csv, "--csv", folder=True)
 
 
 def cmd_validate(args) -> int:
@@ -209,10 +276,19 @@ def cmd_list(args) -> int:
     t = Table(title="Scenarios")
     for c in ("key", "name", "where", "status"):
         t.add_column(c)
-    for e in scenarios.list_all():
+    entries = scenarios.list_all()
+    for e in entries:
         t.add_row(e.key, e.title, "shipped" if e.shipped else str(e.path.parent),
                   "ok" if e.error is None else "invalid")
-    _console().print(t)
+    console = _console()
+    console.print(t)
+    for e in entries:
+        if e.error is not None:
+            first = e.error.splitlines()[1:2] or e.error.splitlines()[:1]
+            console.print(f"invalid {e.path.name}: " + first[0].strip(" -"), markup=False)
+    warning = scenarios.user_dir_warning()
+    if warning:
+        _console(stderr=True).print(f"warning: {warning}", markup=False)
     return 0
 
 
@@ -296,13 +372,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         args = parser.parse_args(["run"])
     try:
+        check_options(args)
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (FileNotFoundError, PermissionError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # anything else the system refuses: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{_why(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130

@@ -26,7 +26,6 @@ import datetime as _dt
 import math
 import os
 import shlex
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -46,7 +45,7 @@ from simulator import __version__
 from simulator.compare import Kpi, compare_scenarios, flat_inputs, kpi_catalogue, union_paths
 from simulator.results import RunResult
 from simulator.scenario import Scenario
-from simulator.scenario_io import file_hash, scenario_hash
+from simulator.scenario_io import atomic_write_bytes, file_hash, scenario_hash
 
 # ------------------------------------------------------------------ errors
 
@@ -240,29 +239,28 @@ def check_output(out_path: str | os.PathLike, overwrite: bool = False) -> Path:
 
 
 def _save_atomic(wb: Workbook, p: Path) -> None:
+    """Serialise in memory, then write atomically (mode kept, temp locked, stale temps cleaned).
+
+    Building the zip in memory means a full disk fails in one place, as an
+    OutputNotWritableError, with no half-written ZipFile left to complain at exit.
+    """
+    import errno
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
-    except OSError as exc:
-        raise OutputNotWritableError(f"{p}: cannot write in {p.parent} ({exc.strerror})",
-                                     p) from exc
-    try:
-        os.close(fd)
-        wb.save(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        try:
-            os.replace(tmp, p)
-        except PermissionError as exc:
+        atomic_write_bytes(p, buf.getvalue())
+    except PermissionError as exc:
+        if p.exists():
             raise OutputLockedError(f"{p} cannot be replaced: it may be open in another "
                                     f"program ({exc.strerror})", p) from exc
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError) and not isinstance(exc, ExportError):
-            raise OutputNotWritableError(f"{p}: writing failed ({exc})", p) from exc
-        raise
+        raise OutputNotWritableError(f"{p}: cannot write in {p.parent} ({exc.strerror})",
+                                     p) from exc
+    except OSError as exc:
+        why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise OutputNotWritableError(f"{p}: writing failed ({why}); nothing was written",
+                                     p) from exc
 
 
 # ------------------------------------------------------------------ data

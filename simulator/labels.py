@@ -157,13 +157,13 @@ def bounds(meta: list) -> tuple[float | None, float | None, bool, bool]:
     lo_open = hi_open = False
     for m in meta:
         if isinstance(m, at.Ge):
-            lo = float(m.ge)
+            lo = m.ge
         elif isinstance(m, at.Gt):
-            lo, lo_open = float(m.gt), True
+            lo, lo_open = m.gt, True
         elif isinstance(m, at.Le):
-            hi = float(m.le)
+            hi = m.le
         elif isinstance(m, at.Lt):
-            hi, hi_open = float(m.lt), True
+            hi, hi_open = m.lt, True
     return lo, hi, lo_open, hi_open
 
 
@@ -279,7 +279,7 @@ def number(x: float, is_int: bool = False) -> str:
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, int) or (is_int and float(x).is_integer()):
-        return f"{int(x):,}" if abs(int(x)) < 10**15 else f"{float(x):.3g}"
+        return f"{int(x):,}"
     if not math.isfinite(x):
         return {math.inf: "infinity", -math.inf: "minus infinity"}.get(x, "not a number")
     if x != 0 and (abs(x) >= 1e12 or abs(x) < 1e-4):

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.scenario import Scenario
-from simulator.scenario_io import ScenarioError, load, save
+from simulator.scenario_io import (
+    FileTakenError,
+    ScenarioError,
+    Stamp,
+    clean_stale_temps,
+    load,
+    save,
+)
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 DEFAULT_SCENARIO = "xinghe_today"
@@ -32,36 +39,82 @@ class Entry:
     error: str | None = None  # why it cannot be opened, if it cannot
 
 
-def user_dir() -> Path:
-    """The folder holding the user's scenarios (created on first use)."""
+_USER_DIR_WARNING: dict[Path, str | None] = {}
+
+
+def _user_base() -> Path:
     env = os.environ.get("BENEFIT_SIM_HOME")
     if env:
-        base = Path(env)
-    else:
-        import platformdirs
+        return Path(env)
+    import platformdirs
 
-        base = Path(platformdirs.user_data_dir("benefit-sim", appauthor=False))
-    d = base / "scenarios"
-    d.mkdir(parents=True, exist_ok=True)
+    return Path(platformdirs.user_data_dir("benefit-sim", appauthor=False))
+
+
+def user_dir() -> Path:
+    """The folder holding the user's scenarios (created on first use).
+
+    Never raises: if the folder cannot be created or written (``BENEFIT_SIM_HOME``
+    read-only, or a file), :func:`user_dir_warning` says so once and the shipped
+    scenarios still list and run. On first use, temp files of our naming left by
+    a killed save (older than a few minutes, no live writer) are removed.
+    """
+    d = _user_base() / "scenarios"
+    if d not in _USER_DIR_WARNING:
+        warning = None
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if not os.access(d, os.W_OK | os.X_OK):
+                warning = f"your scenarios folder {d} is read-only: scenarios can be opened " \
+                          "and run but not saved there (Save As elsewhere)"
+            else:
+                clean_stale_temps(d)
+        except OSError as exc:
+            warning = f"your scenarios folder {d} cannot be used ({exc.strerror or exc}): " \
+                      "only the shipped scenarios are listed; set BENEFIT_SIM_HOME to a " \
+                      "writable folder to save your own"
+        _USER_DIR_WARNING[d] = warning
     return d
 
 
+def user_dir_warning() -> str | None:
+    """Why the user's folder cannot be used (None if it can); one line for the user."""
+    d = user_dir()
+    return _USER_DIR_WARNING.get(d)
+
+
 def _entry(path: Path, shipped: bool) -> Entry:
+    """One file as a library entry; any failure to read it makes it a broken entry."""
     try:
         title = load(path).name
         return Entry(path.stem, path, shipped, title)
     except ScenarioError as exc:
         return Entry(path.stem, path, shipped, path.stem, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one bad file never takes the listing down
+        return Entry(path.stem, path, shipped, path.stem,
+                     error=f"{path.name} cannot be read: {type(exc).__name__}: {exc}"[:500])
+
+
+def _scenario_files(folder: Path) -> list[Path]:
+    """``*.toml`` files of a folder, without hidden ones (our temp files start with a dot)."""
+    try:
+        return sorted(p for p in folder.glob("*.toml")
+                      if not p.name.startswith(".") and p.is_file())
+    except OSError:
+        return []
 
 
 def list_shipped() -> list[Entry]:
     """Scenarios shipped with the product, in file-name order."""
-    return [_entry(p, True) for p in sorted(SHIPPED_DIR.glob("*.toml"))]
+    return [_entry(p, True) for p in _scenario_files(SHIPPED_DIR)]
 
 
 def list_user() -> list[Entry]:
-    """The user's saved scenarios, in file-name order."""
-    return [_entry(p, False) for p in sorted(user_dir().glob("*.toml"))]
+    """The user's saved scenarios, in file-name order (none if the folder is unusable)."""
+    d = user_dir()
+    if not d.is_dir():
+        return []
+    return [_entry(p, False) for p in _scenario_files(d)]
 
 
 def list_all() -> list[Entry]:
@@ -84,8 +137,11 @@ def resolve(name_or_path: str | os.PathLike) -> Path:
     if p.exists():
         return p
     for cand in (SHIPPED_DIR / f"{p.name}.toml", user_dir() / f"{p.name}.toml"):
-        if cand.exists():
-            return cand
+        try:
+            if cand.is_file():
+                return cand
+        except OSError:
+            continue
     raise FileNotFoundError(
         f"scenario {str(name_or_path)!r} not found (a file, or one of: "
         f"{[e.key for e in list_all()]})"
@@ -120,12 +176,34 @@ def unique_user_path(title: str) -> Path:
     return p
 
 
-def save_user(sc: Scenario, path: str | os.PathLike | None = None) -> Path:
-    """Save to the user folder (atomic). Refuses to overwrite a shipped file."""
-    target = Path(path) if path is not None else unique_user_path(sc.name)
+def _save_new(sc: Scenario, title: str) -> Path:
+    """Save under a new name in the user folder; a name another process takes meanwhile is
+    never overwritten (the next free name is used)."""
+    for _ in range(100):
+        target = unique_user_path(title)
+        try:
+            save(sc, target, exclusive=True)
+            return target
+        except FileTakenError:
+            continue
+    raise FileExistsError(f"no free file name for {title!r} in {user_dir()}")
+
+
+def save_user(sc: Scenario, path: str | os.PathLike | None = None, *,
+              exclusive: bool = False, expect: Stamp | None = None) -> Path:
+    """Save to the user folder (atomic). Refuses to overwrite a shipped file.
+
+    No path: a new file named after the scenario (never overwriting one). ``exclusive``:
+    the file must not exist (Save As to a new name; FileTakenError if it does, even if
+    another process created it a moment ago). ``expect``: the stamp the file had when
+    opened (FileChangedError if it changed on disk since).
+    """
+    if path is None:
+        return _save_new(sc, sc.name)
+    target = Path(path)
     if is_shipped(target):
         raise PermissionError(f"{target.name} is a shipped scenario (read-only): use Save As")
-    save(sc, target)
+    save(sc, target, exclusive=exclusive, expect=expect)
     return target
 
 
@@ -144,8 +222,9 @@ def rename_user(path: str | os.PathLike, new_title: str) -> Path:
         raise PermissionError(f"{p.name} is a shipped scenario (read-only)")
     sc = load(p)
     sc = sc.model_copy(update={"name": new_title})
-    new = unique_user_path(new_title) if slug(new_title) != p.stem else p
-    save(sc, new)
-    if new != p:
-        p.unlink()
+    if slug(new_title) == p.stem:
+        save(sc, p)
+        return p
+    new = _save_new(sc, new_title)
+    p.unlink()
     return new

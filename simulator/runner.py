@@ -21,8 +21,8 @@ from simulator import __version__
 from simulator.engine import SWITCHES, ArmOutput, Simulation
 from simulator.loader import segment_mismatch
 from simulator.results import RunResult
-from simulator.scenario import Scenario
-from simulator.scenario_io import scenario_hash
+from simulator.scenario import Scenario, size_problems
+from simulator.scenario_io import Issue, ScenarioError, scenario_hash
 from simulator.theory import monthly_rate
 
 
@@ -111,6 +111,10 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             raise ValueError(f"{name}: {v} must be a whole number >= {lo}")
     if S < 0:
         raise ValueError(f"seed: {S} must be >= 0")
+    for arm in (sc, base):
+        if arm is not None and (too_big := size_problems(arm, N, H)):
+            # before any work: a run that cannot fit says what to reduce
+            raise ScenarioError([Issue(p, v, m) for p, v, m in too_big])
     sc_hash = scenario_hash(sc)  # of the inputs as given (before any preview override)
     base_hash = scenario_hash(base) if base is not None else None
     base_name = base.name if base is not None else None

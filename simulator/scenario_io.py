@@ -61,12 +61,13 @@ class Issue:
 class ScenarioError(ValueError):
     """A scenario that cannot be used, with every problem found."""
 
-    def __init__(self, issues: list[Issue], source: str | None = None):
+    def __init__(self, issues: list[Issue], source: str | None = None,
+                 what: str = "the scenario"):
         self.issues = issues
         self.source = source
         head = f"{source}: " if source else ""
         lines = "\n".join(f"  - {i}" for i in issues)
-        super().__init__(f"{head}{len(issues)} problem(s) in the scenario:\n{lines}")
+        super().__init__(f"{head}{len(issues)} problem(s) in {what}:\n{lines}")
 
 
 def _path(loc: tuple) -> str:
@@ -572,11 +573,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, exclusive: bool 
                        expect: Stamp | None = None) -> Path:
     """Write bytes atomically (see :func:`atomic_write`)."""
 
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            f.write(data)
+    return atomic_write(path, lambda tmp: _write_file(tmp, data), exclusive=exclusive,
+                        expect=expect)
 
-    return atomic_write(path, write, exclusive=exclusive, expect=expect)
+
+def _write_file(tmp: str, data: bytes) -> None:
+    with open(tmp, "wb") as f:
+        f.write(data)
 
 
 def save(sc: Scenario, path: str | os.PathLike, *, exclusive: bool = False,
@@ -606,3 +609,39 @@ def scenario_hash(sc: Scenario) -> str:
 def file_hash(path: str | os.PathLike) -> str:
     """SHA-256 of a file's bytes (first 16 hex digits)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------
+# Run options given outside the file (command line, GUI run settings)
+
+RUN_OPTIONS = {"replications": "replications", "agents": "agents", "months": "horizon_months",
+               "seed": "seed"}
+
+
+def check_run_options(**options: object) -> list[Issue]:
+    """Problems of run settings given as options (``agents=..., months=...``; None = not given).
+
+    The same bounds and messages as the file's ``run`` fields: ``--agents 1000000000``
+    reads like a file with ``agents = 1000000000``.
+    """
+    from typing import Annotated
+
+    from pydantic import TypeAdapter
+
+    from simulator.scenario import RunSettings
+
+    out: list[Issue] = []
+    for opt, value in options.items():
+        if value is None:
+            continue
+        name = RUN_OPTIONS[opt]
+        info = RunSettings.model_fields[name]
+        adapter = TypeAdapter(Annotated[info.annotation, *info.metadata],
+                              config={"strict": True, "allow_inf_nan": False})
+        try:
+            adapter.validate_python(value)
+        except ValidationError as exc:
+            for e in exc.errors(include_url=False):
+                e = {**e, "loc": (name,)}
+                out.append(Issue(f"run.{name}", value, _message(e, RunSettings)))
+    return out

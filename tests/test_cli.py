@@ -51,4 +51,5 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert main(["run", str(tmp_path / "missing.toml")]) == 2
     assert main(["run", "xinghe_today", "-r", "0"]) == 2
     err = capsys.readouterr().err
-    assert "replications: 0 must be" in err
+    assert "--replications (Run settings ▸ Replications): 0 runs — must be between 1 and " \
+        "2,000 runs" in err

@@ -588,7 +588,9 @@ def test_missing_or_unwritable_folder_and_wrong_suffix(book, tmp_path, monkeypat
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(excel.tempfile, "mkstemp", refuse)
+    import simulator.scenario_io as sio
+
+    monkeypatch.setattr(sio.tempfile, "mkstemp", refuse)
     with pytest.raises(OutputNotWritableError, match="cannot write"):
         write_workbook(book["results"][:1], tmp_path / "x.xlsx")
     assert not (tmp_path / "x.xlsx").exists()
@@ -607,12 +609,14 @@ def test_failed_export_leaves_no_truncated_file(book, tmp_path, monkeypatch):
     out = tmp_path / "x.xlsx"
     out.write_bytes(b"old")
 
-    def broken_save(self, filename):
-        Path(filename).write_bytes(b"PK\x03\x04 half a zip")
+    import simulator.scenario_io as sio
+
+    def disk_full(tmp, data):
+        Path(tmp).write_bytes(data[:100])  # half a zip, then the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(excel.Workbook, "save", broken_save)
-    with pytest.raises(OutputNotWritableError, match="No space left"):
+    monkeypatch.setattr(sio, "_write_file", disk_full)
+    with pytest.raises(OutputNotWritableError, match="the disk is full"):
         write_workbook(book["results"][:1], out, overwrite=True)
     assert out.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.xlsx"]

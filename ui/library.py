@@ -80,9 +80,14 @@ class LibraryPanel(QWidget):
         style = self.style()
         groups = [("Shipped (read-only)", scenarios.list_shipped()),
                   ("My scenarios", scenarios.list_user())]
+        warning = scenarios.user_dir_warning()
         for title, entries in groups:
             top = QTreeWidgetItem([f"{title} ({len(entries)})"])
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            if warning and not entries[:1] and title.startswith("My"):
+                top.setText(0, f"{title}: folder unavailable")
+                top.setIcon(0, style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+                top.setToolTip(0, warning)
             self.tree.addTopLevelItem(top)
             for e in entries:
                 mark = ""
