@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 2
 
@@ -391,6 +391,13 @@ class RunSettings(Model):
 
     horizon_months: Annotated[int, Field(ge=1, le=120)] = 36
     steps_per_month: Literal[1, 2, 4] = Field(1, description="behaviour steps per month")
+
+    @field_validator("steps_per_month", mode="before")
+    @classmethod
+    def _no_bool(cls, v: object) -> object:
+        if isinstance(v, bool):  # true == 1 would pass the Literal
+            raise ValueError("must be one of 1, 2 or 4, not true/false")
+        return v
     discount_rate_annual: Annotated[float, Field(ge=0.0, le=1.0)] = 0.08
     agents: Annotated[int, Field(ge=100, le=5_000_000)] = Field(
         20_000, description="simulated customers (the sample)"

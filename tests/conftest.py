@@ -41,3 +41,21 @@ def simple_dict(**over) -> dict:
 def simple():
     """Factory: simple(**top_level_overrides) -> Scenario."""
     return lambda **over: from_dict(simple_dict(**over))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Counts per class of the generated hostile files (tests/test_hostile.py), if it ran."""
+    import sys
+
+    mod = sys.modules.get("tests.test_hostile") or sys.modules.get("test_hostile")
+    results = getattr(mod, "RESULTS", None)
+    if not results:
+        return
+    tr = terminalreporter
+    tr.section("hostile scenario files per class")
+    tr.write_line(f"{'class':24} {'cases':>6} {'refused':>8} {'accepted':>9} {'crashed':>8} "
+                  f"{'mishandled':>10}")
+    for cls, c in results.items():
+        n = c["refused"] + c["accepted"] + c["crashed"]
+        tr.write_line(f"{cls:24} {n:6d} {c['refused']:8d} {c['accepted']:9d} {c['crashed']:8d} "
+                      f"{c['bad']:10d}")
