@@ -96,10 +96,13 @@ def _entry(path: Path, shipped: bool) -> Entry:
 
 
 def _scenario_files(folder: Path) -> list[Path]:
-    """``*.toml`` files of a folder, without hidden ones (our temp files start with a dot)."""
+    """``*.toml`` entries of a folder, without hidden ones (our temp files start with a dot).
+
+    Entries that are not regular files (a pipe, a device, a folder) are kept: they are
+    listed as broken, with the reason, rather than silently left out.
+    """
     try:
-        return sorted(p for p in folder.glob("*.toml")
-                      if not p.name.startswith(".") and p.is_file())
+        return sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))
     except OSError:
         return []
 
