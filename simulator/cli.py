@@ -232,16 +232,19 @@ def check_options(args) -> None:
     """Sample options and output paths, checked before any work (ScenarioError/OutputError)."""
     from simulator.scenario_io import Issue, check_run_options
 
-    opts = {k: getattr(args, k, None) for k in ("replications", "agents", "months", "seed")}
+    opts = {k: getattr(args, k, None) for k in ("replications", "agents", "months", "seed",
+                                                "budget")}
     issues = check_run_options(**opts)
     workers = getattr(args, "workers", None)
     if workers is not None and not 1 <= workers <= 256:
         issues.append(Issue("workers", workers, "must be between 1 and 256 processes"))
     if issues:
-        flag = {"run.horizon_months": "--months", "workers": "--workers"}
+        flag = {"run.horizon_months": "--months", "workers": "--workers",
+                "budget.total_cny_per_month": "--budget"}
         raise ScenarioError([Issue(i.path, i.value, i.message,
                                    f"{flag.get(i.path, '--' + i.path.split('.')[-1])} "
-                                   f"({i.place()})") for i in issues], what="the command-line options")
+                                   f"({i.place()})") for i in issues],
+                            what="the command-line options")
     if getattr(args, "json", None):
         check_output_path(args.json, "--json")
     if getattr(args, "csv", None):

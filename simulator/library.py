@@ -180,8 +180,10 @@ def unique_user_path(title: str) -> Path:
 
 
 def _save_new(sc: Scenario, title: str) -> Path:
-    """Save under a new name in the user folder; a name another process takes meanwhile is
-    never overwritten (the next free name is used)."""
+    """Save under a new name in the user folder, never over a file.
+
+    A name another process takes meanwhile is not overwritten: the next free name is used.
+    """
     for _ in range(100):
         target = unique_user_path(title)
         try:

@@ -58,7 +58,7 @@ class Loaded:
 
 
 def _issue(value: object, message: str) -> Issue:
-    return Issue(BASE_FIELD, value, f"({BASE_LABEL}) {message}")
+    return Issue(BASE_FIELD, value, message)  # str(issue) names it: BASE_LABEL: value — message
 
 
 def _roots(naming: Path | None) -> list[Path]:

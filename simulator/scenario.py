@@ -115,7 +115,8 @@ class Acquisition(Model):
         1e9, description="spend at which each further yuan buys half as many customers"
     )
     mix: dict[Name, Share] = Field(
-        default_factory=dict, max_length=MAX_NAMES, description="segment mix of new customers (default: shares)"
+        default_factory=dict, max_length=MAX_NAMES,
+        description="segment mix of new customers (default: shares)"
     )
 
 
@@ -191,7 +192,8 @@ class Benefit(Model):
     )
     effect: Effect = Field(default_factory=Effect)
     segment_value: dict[Name, Sens] = Field(
-        default_factory=dict, max_length=MAX_NAMES, description="per-segment multiplier on the effect (default 1)"
+        default_factory=dict, max_length=MAX_NAMES,
+        description="per-segment multiplier on the effect (default 1)"
     )
 
 
@@ -199,8 +201,10 @@ class Tier(Model):
     """One tier of the scheme: who qualifies and what they get."""
 
     name: Name
-    threshold_cny: upto(1e9) = Field(description="rolling spend over the window to qualify, CNY")
-    min_orders: Annotated[int, Field(ge=0, le=10_000)] = Field(0, description="orders in the window")
+    threshold_cny: upto(1e9) = Field(
+        description="rolling spend over the window to qualify, CNY")
+    min_orders: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        0, description="orders in the window")
     service_priority: Annotated[int, Field(ge=0, le=100)] = Field(
         0, description="queue priority: higher is served first"
     )
@@ -253,7 +257,9 @@ class Pool(Model):
     """A customer-service staff pool (a SimPy resource at real scale)."""
 
     name: Name
-    shifts: list[Shift] = Field(max_length=MAX_SHIFTS, description="who is on duty when; hours outside shifts are closed")
+    shifts: list[Shift] = Field(
+        max_length=MAX_SHIFTS,
+        description="who is on duty when; hours outside shifts are closed")
     handle_minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = Field(
         12.0, description="mean handling time per contact, minutes"
     )
@@ -261,7 +267,8 @@ class Pool(Model):
     handle_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         1.0, description="CV of handling time (lognormal only)"
     )
-    cost_per_agent_hour_cny: upto(10_000.0) = Field(60.0, description="staff cost per paid agent-hour")
+    cost_per_agent_hour_cny: upto(10_000.0) = Field(
+        60.0, description="staff cost per paid agent-hour")
     followup_hours: upto(2160.0) = Field(
         24.0, description="back-office time after first response to resolve a complaint"
     )
@@ -326,13 +333,18 @@ class Promotion(Model):
         0, description="0 = once; 1 = every month; 12 = every year"
     )
     discount_share: Share = Field(0.1, description="price reduction on redeemed orders")
-    threshold_cny: upto(1e7) = Field(0.0, description="minimum order value (threshold offers)")
-    target_segments: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="empty = all")
-    target_tiers: list[Name] = Field(default_factory=list, max_length=MAX_NAMES, description="empty = all")
+    threshold_cny: upto(1e7) = Field(
+        0.0, description="minimum order value (threshold offers)")
+    target_segments: list[Name] = Field(default_factory=list, max_length=MAX_NAMES,
+                                        description="empty = all")
+    target_tiers: list[Name] = Field(default_factory=list, max_length=MAX_NAMES,
+                                     description="empty = all")
     channel: Channel = "email"
-    cost_per_contact_cny: upto(10_000.0) = Field(0.5, description="CNY per send / message / click")
+    cost_per_contact_cny: upto(10_000.0) = Field(
+        0.5, description="CNY per send / message / click")
     reach_share: Share = Field(0.5, description="share of targeted customers contacted")
-    budget_cny: upto(MAX_CNY) | None = Field(None, description="channel budget per run of the campaign")
+    budget_cny: upto(MAX_CNY) | None = Field(
+        None, description="channel budget per run of the campaign")
     redemption_share: Share = Field(0.2, description="share of reached customers who redeem")
     effect: Effect = Field(
         default_factory=lambda: Effect(order_rate=0.5),
@@ -349,7 +361,8 @@ class Promotion(Model):
 class LeverBound(Model):
     """Bounds for one budget lever (see ``simulator.budget``)."""
 
-    lever: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="lever id, e.g. 'service:General' or 'acquisition'")
+    lever: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="lever id, e.g. 'service:General' or 'acquisition'")
     min_cny: upto(MAX_CNY) = 0.0
     max_cny: upto(MAX_CNY) | None = None
     pinned: bool = False
@@ -370,7 +383,8 @@ class Counterfactual(Model):
     """What the scenario is compared with, under common random numbers."""
 
     mode: Literal["scheme_off", "base_scenario", "none"] = "scheme_off"
-    base_scenario: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(None, description="file of the base (mode base_scenario)")
+    base_scenario: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
+        None, description="file of the base (mode base_scenario)")
     switch_off: list[Literal["benefits", "points", "promotions", "priority_service"]] = Field(
         max_length=8,
         default_factory=lambda: ["benefits", "points", "promotions", "priority_service"]

@@ -26,7 +26,6 @@ from pydantic import ValidationError
 from simulator import labels
 from simulator.scenario import SCHEMA_VERSION, Scenario, cross_check
 
-
 MISSING = "(missing)"
 
 
@@ -572,7 +571,6 @@ def atomic_write(path: str | os.PathLike, write: Any, *, exclusive: bool = False
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, exclusive: bool = False,
                        expect: Stamp | None = None) -> Path:
     """Write bytes atomically (see :func:`atomic_write`)."""
-
     return atomic_write(path, lambda tmp: _write_file(tmp, data), exclusive=exclusive,
                         expect=expect)
 
@@ -614,8 +612,12 @@ def file_hash(path: str | os.PathLike) -> str:
 # ---------------------------------------------------------------------------
 # Run options given outside the file (command line, GUI run settings)
 
-RUN_OPTIONS = {"replications": "replications", "agents": "agents", "months": "horizon_months",
-               "seed": "seed"}
+RUN_OPTIONS = {"replications": ("RunSettings", "replications"),
+               "agents": ("RunSettings", "agents"),
+               "months": ("RunSettings", "horizon_months"),
+               "seed": ("RunSettings", "seed"),
+               "budget": ("Budget", "total_cny_per_month")}
+_SECTION_OF = {"RunSettings": "run", "Budget": "budget"}
 
 
 def check_run_options(**options: object) -> list[Issue]:
@@ -628,20 +630,21 @@ def check_run_options(**options: object) -> list[Issue]:
 
     from pydantic import TypeAdapter
 
-    from simulator.scenario import RunSettings
-
     out: list[Issue] = []
     for opt, value in options.items():
         if value is None:
             continue
-        name = RUN_OPTIONS[opt]
-        info = RunSettings.model_fields[name]
-        adapter = TypeAdapter(Annotated[info.annotation, *info.metadata],
+        model_name, name = RUN_OPTIONS[opt]
+        model = _model_named(model_name)
+        info = model.model_fields[name]
+        tp = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        adapter = TypeAdapter(tp,
                               config={"strict": True, "allow_inf_nan": False})
         try:
             adapter.validate_python(value)
         except ValidationError as exc:
             for e in exc.errors(include_url=False):
                 e = {**e, "loc": (name,)}
-                out.append(Issue(f"run.{name}", value, _message(e, RunSettings)))
+                out.append(Issue(f"{_SECTION_OF[model_name]}.{name}", value,
+                                 _message(e, model)))
     return out

@@ -74,8 +74,9 @@ def test_saving_keeps_a_shared_files_mode(tmp_path):
 
 
 def test_excel_export_follows_the_umask_and_keeps_a_mode(tmp_path):
-    from simulator.excel import _save_atomic
     from openpyxl import Workbook
+
+    from simulator.excel import _save_atomic
 
     with _with_umask(0o002):
         _save_atomic(Workbook(), tmp_path / "x.xlsx")
@@ -363,6 +364,17 @@ def test_validate_refuses_devices_pipes_and_folders_without_blocking(tmp_path):
                          (str(tmp_path), "is a folder")):
         r = _cli("validate", target, timeout=30)
         assert r.returncode == 2 and what in r.stdout and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("nan", "not a number — must be a finite number (between ¥0/month and "
+            "¥10,000,000,000/month)"),
+    ("-5", "¥-5/month — must be between ¥0/month and ¥10,000,000,000/month"),
+])
+def test_optimize_budget_has_the_files_bounds(capsys, value, expected):
+    assert main(["optimize", "--budget", value]) == 2
+    err = capsys.readouterr().err
+    assert f"--budget (Budget ▸ Total per month): {expected}" in err
 
 
 def test_huge_file_is_refused_by_size(tmp_path):

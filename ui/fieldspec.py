@@ -17,6 +17,7 @@ from typing import Any, Literal, Union
 
 import annotated_types as at
 from pydantic import BaseModel
+
 from simulator.labels import UNITS_BY_NAME, label, unit_for
 
 Path = tuple  # tuple[str | int, ...]

@@ -11,35 +11,23 @@ shows them and the user fixes them. Nothing is written to disk.
 from __future__ import annotations
 
 import copy
-import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from simulator.scenario import SCHEMA_VERSION, Scenario
-from simulator.scenario_io import Issue, ScenarioError, migrate, to_dict
 
+from simulator.scenario import SCHEMA_VERSION, Scenario
+from simulator.scenario_io import Issue, ScenarioError, migrate, read_data, to_dict
 from ui.fieldspec import path_str
 
 
 def read_raw(path: str | Path) -> dict:
-    """Parse the file into a dict; raises ScenarioError if it is not TOML/JSON at all."""
-    p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ScenarioError([Issue("(file)", str(p), f"cannot be read: {exc.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Issue("(file)", str(p), "is not UTF-8 text")]) from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ScenarioError([Issue("(file)", p.suffix.lstrip(".").upper() or "TOML",
-                                   f"cannot be parsed: {exc}")]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([Issue("(top level)", type(data).__name__, "must be a table")])
-    return data
+    """Parse the file into a dict; raises ScenarioError if it is not TOML/JSON at all.
+
+    The same reader as :func:`simulator.scenario_io.load` (regular files only, size and
+    nesting limits), so a file that crashes nothing there crashes nothing here.
+    """
+    return read_data(path)
 
 
 def _drop(data: Any, loc: tuple, fallback: dict) -> str | None:
