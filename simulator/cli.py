@@ -343,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("base", help="the base scenario")
     c.add_argument("others", nargs="+", help="scenarios to compare with the base")
     c.add_argument("--excel", help="also write the comparison workbook")
+    c.add_argument("--json", help="also write the comparison file (docs/RESULTS.md)")
     _sample_args(c)
     c.add_argument("--force", action="store_true", help="overwrite an existing file")
     c.set_defaults(func=_delegate("simulator.compare", "cli_compare"))

@@ -9,12 +9,29 @@ Used by ``benefit-sim compare`` and by the GUI (no Qt here)::
 ``results`` is a list of ``(Scenario, Path | None, RunResult)``, the same list
 :func:`simulator.excel.write_workbook` takes.
 
+A comparison answers one question: what does scenario X change versus the
+base scenario? Every figure in the table has a ``section`` saying what it is
+measured against (also spelt out in ``measured_against``):
+
+- ``vs_base``: X relative to the base, from the paired absolute monthly net
+  contribution and total cost: NPV vs base (discounted with the base's rate),
+  ROI vs base (Δ net contribution / Δ total cost) and payback month vs base.
+  Empty for the base itself.
+- ``absolute``: each scenario's own absolute figure (net contribution, its
+  discounted value, costs, customers, service...), with the paired delta
+  ``X − base``.
+- ``own_counterfactual``: each scenario's figures against its *own*
+  counterfactual (scheme off, or its base scenario). Shown, labelled, and
+  never subtracted across scenarios (their baselines differ): no delta.
+
 Why the deltas have narrow intervals: every scenario runs with the same seed,
 replications, sample and horizon, so replication *r* of every scenario draws
 the same random streams (common random numbers). The delta of a KPI is
 computed per replication pair, ``other[r] - base[r]``, and its 95 % interval
 comes from those paired differences (Student t), not from combining the two
 scenarios' own intervals, which would ignore their positive correlation.
+Known answer: if X's counterfactual is the base scenario, X's NPV vs base
+equals its own NPV (the same paired runs).
 """
 
 from __future__ import annotations
@@ -34,34 +51,51 @@ from simulator.scenario_io import to_dict
 
 @dataclass(frozen=True)
 class Kpi:
-    """A KPI shown in comparisons: metric key, label and display kind."""
+    """A KPI shown in comparisons: metric key, label, display kind and what it is against."""
 
     metric: str
     label: str
     kind: str  # cny | ratio | share | hours | month | count
+    section: str = "absolute"  # vs_base | absolute | own_counterfactual (see module doc)
 
 
-KPIS: list[Kpi] = [  # the first four (CNY) are the bars of the workbook's KPI chart
-    Kpi("npv", "NPV of incremental contribution", "cny"),
-    Kpi("incremental_contribution", "Incremental contribution", "cny"),
-    Kpi("incremental_cost", "Incremental cost", "cny"),
+SECTIONS = ("vs_base", "absolute", "own_counterfactual")
+SECTION_TITLES = {
+    "vs_base": "Versus the base scenario (paired replications, same seed)",
+    "absolute": "Absolute figures (Δ = scenario − base, paired)",
+    "own_counterfactual": "Each scenario vs its own counterfactual (baselines differ: "
+                          "not subtracted)",
+}
+VS_BASE = ("npv_vs_base", "roi_vs_base", "payback_vs_base")
+
+KPIS: list[Kpi] = [  # the four absolute CNY ones in a row are the workbook's KPI chart bars
+    Kpi("npv_vs_base", "NPV vs base (Δ discounted net contribution)", "cny", "vs_base"),
+    Kpi("roi_vs_base", "ROI vs base (Δ net contribution / Δ total cost)", "ratio", "vs_base"),
+    Kpi("payback_vs_base", "Payback month vs base", "month", "vs_base"),
     Kpi("net_contribution", "Net contribution", "cny"),
-    Kpi("roi", "ROI (incr. contribution / incr. cost)", "ratio"),
-    Kpi("payback_month", "Payback month", "month"),
-    Kpi("ltv_per_customer", "Discounted LTV per customer", "cny"),
+    Kpi("npv_net_contribution", "Discounted net contribution", "cny"),
+    Kpi("total_cost", "Total cost", "cny"),
     Kpi("revenue", "Gross revenue", "cny"),
     Kpi("gross_margin", "Gross margin", "cny"),
-    Kpi("total_cost", "Total cost", "cny"),
     Kpi("benefit_cost", "Benefit cost", "cny"),
     Kpi("promotion_cost", "Promotion cost", "cny"),
     Kpi("service_cost", "Service cost", "cny"),
     Kpi("acquisition_cost", "Acquisition cost", "cny"),
+    Kpi("ltv_per_customer", "Discounted LTV per customer", "cny"),
+    Kpi("members_end", "Members at end", "count"),
+    Kpi("new_customers", "New customers", "count"),
     Kpi("churn_annual", "Churn (annualised)", "share"),
     Kpi("retention_12m", "Retention after 12 months", "share"),
-    Kpi("members_end", "Members at end", "count"),
     Kpi("service_wait_mean_hours", "Service wait, mean (h)", "hours"),
     Kpi("service_wait_p90_hours", "Service wait, P90 (h)", "hours"),
     Kpi("sla_attainment", "SLA attainment", "share"),
+    Kpi("npv", "NPV vs own counterfactual", "cny", "own_counterfactual"),
+    Kpi("incremental_contribution", "Incremental contribution vs own counterfactual", "cny",
+        "own_counterfactual"),
+    Kpi("incremental_cost", "Incremental cost vs own counterfactual", "cny",
+        "own_counterfactual"),
+    Kpi("roi", "ROI vs own counterfactual", "ratio", "own_counterfactual"),
+    Kpi("payback_month", "Payback month vs own counterfactual", "month", "own_counterfactual"),
 ]
 BENEFIT_KIND_PREFIX = "benefit_cost_"
 
@@ -108,6 +142,30 @@ def run_scenarios(items: Sequence[tuple[Scenario, Path | None]], *, seed: int | 
 
 
 # ------------------------------------------------------------------- KPI deltas
+def vs_base(base: RunResult, other: RunResult) -> pd.DataFrame:
+    """Per replication pair, ``other`` relative to ``base`` (both on the same streams).
+
+    Columns ``npv_vs_base`` (Σ months of base discount × Δ net contribution),
+    ``roi_vs_base`` (Δ net contribution / Δ total cost when Δ cost > 0) and
+    ``payback_vs_base`` (first month from which the cumulative Δ net contribution
+    stays ≥ 0; NaN if never), plus the Δ net contribution and Δ total cost they use.
+    """
+    from simulator.results import _payback
+
+    d_net = other.totals("net_contribution") - base.totals("net_contribution")  # [R, H]
+    d_cost = other.totals("total_cost").sum(axis=1) - base.totals("total_cost").sum(axis=1)
+    inc = d_net.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(d_cost > 0, inc / d_cost, np.nan)
+    return pd.DataFrame({
+        "npv_vs_base": (d_net * base.discount).sum(axis=1),
+        "roi_vs_base": roi,
+        "payback_vs_base": [_payback(np.cumsum(row)) for row in d_net],
+        "net_contribution_vs_base": inc,
+        "total_cost_vs_base": d_cost,
+    })
+
+
 def kpi_table(res: RunResult) -> pd.DataFrame:
     """One row per replication: the summary KPIs plus benefit cost by kind (CNY)."""
     k = res.kpis.copy()
@@ -155,14 +213,26 @@ def paired_delta(base: np.ndarray, other: np.ndarray, unit: str = "") -> Stat:
     return Stat.of(d, unit)
 
 
+def measured_against(kp: Kpi, res: RunResult, base_label: str, is_base: bool) -> str:
+    """Plain words for what a figure is measured against."""
+    if kp.section == "vs_base":
+        return "(this is the base)" if is_base else f"base scenario {base_label}, paired"
+    if kp.section == "own_counterfactual":
+        return "own counterfactual: " + str(res.meta.get("counterfactual", "none"))
+    return "absolute (no baseline)"
+
+
 def compare_scenarios(results: Sequence[Result], base_index: int = 0,
                       kpis: Sequence[Kpi] | None = None) -> pd.DataFrame:
     """Tidy KPI comparison: one row per scenario x KPI.
 
-    Columns: ``scenario_no`` (1-based), ``scenario``, ``is_base``, ``metric``,
-    ``label``, ``kind``, ``mean``, ``ci95_low``, ``ci95_high``, ``n``,
-    ``delta_mean``, ``delta_ci95_low``, ``delta_ci95_high``, ``delta_n``
-    (delta = scenario - base per replication pair; NaN for the base itself).
+    Columns: ``scenario_no`` (1-based), ``scenario``, ``is_base``, ``section``
+    (vs_base | absolute | own_counterfactual), ``metric``, ``label``, ``kind``,
+    ``measured_against``, ``mean``, ``ci95_low``, ``ci95_high``, ``n`` (the
+    figure), ``delta_mean``, ``delta_ci95_low``, ``delta_ci95_high``, ``delta_n``
+    (scenario − base per replication pair; only for ``absolute`` figures of
+    non-base scenarios, NaN otherwise), ``delta_against`` (what the delta is
+    measured against, "" when there is none).
     """
     if not 0 <= base_index < len(results):
         raise ValueError(f"base_index: {base_index} must be in 0..{len(results) - 1}")
@@ -173,24 +243,35 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
     check_same_sample([res for _, _, res in results])
     kpis = list(kpis) if kpis is not None else kpi_catalogue(results)
     tables = [kpi_table(r) for _, _, r in results]
+    bres = results[base_index][2]
     bt = tables[base_index]
+    base_label = f"[{base_index + 1}] {results[base_index][0].name}"
+    nan = Stat(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "", 0)
     rows = []
     for i, ((sc, _, res), t) in enumerate(zip(results, tables)):
+        is_base = i == base_index
+        vb = None if is_base else vs_base(bres, res)
         for kp in kpis:
-            x = t[kp.metric].to_numpy(dtype=float) if kp.metric in t else np.full(len(t), np.nan)
-            s = Stat.of(x)
-            if i == base_index:
-                d = Stat(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "", 0)
+            d = nan
+            if kp.section == "vs_base":
+                s = nan if vb is None else Stat.of(vb[kp.metric].to_numpy(dtype=float))
             else:
-                b = bt[kp.metric].to_numpy(dtype=float) if kp.metric in bt else np.full(
-                    len(bt), np.nan)
-                d = paired_delta(b, x)
+                x = t[kp.metric].to_numpy(dtype=float) if kp.metric in t else np.full(
+                    len(t), np.nan)
+                s = Stat.of(x)
+                if kp.section == "absolute" and not is_base:
+                    b = bt[kp.metric].to_numpy(dtype=float) if kp.metric in bt else np.full(
+                        len(bt), np.nan)
+                    d = paired_delta(b, x)
             rows.append({
-                "scenario_no": i + 1, "scenario": sc.name, "is_base": i == base_index,
-                "metric": kp.metric, "label": kp.label, "kind": kp.kind,
+                "scenario_no": i + 1, "scenario": sc.name, "is_base": is_base,
+                "section": kp.section, "metric": kp.metric, "label": kp.label, "kind": kp.kind,
+                "measured_against": measured_against(kp, res, base_label, is_base),
                 "mean": s.mean, "ci95_low": s.ci95_low, "ci95_high": s.ci95_high, "n": s.n,
                 "delta_mean": d.mean, "delta_ci95_low": d.ci95_low,
                 "delta_ci95_high": d.ci95_high, "delta_n": d.n,
+                "delta_against": (f"base scenario {base_label}, paired per replication"
+                                  if kp.section == "absolute" and not is_base else ""),
             })
     return pd.DataFrame(rows)
 
@@ -273,40 +354,120 @@ def _fmt(x: float, kind: str, signed: bool = False) -> str:
     return f"{sign}{x:,.0f}"
 
 
-def delta_table(table: pd.DataFrame, title: str):
-    """A rich table: base value, then each scenario's delta with its paired 95 % interval."""
+def delta_table(table: pd.DataFrame, title: str, section: str = "absolute"):
+    """A rich table of one section of :func:`compare_scenarios` (see :data:`SECTIONS`).
+
+    ``absolute``: the base's value, then each scenario's Δ vs base with its paired
+    95 % interval. ``vs_base``: each scenario's figure relative to the base.
+    ``own_counterfactual``: each scenario's own figure and what it is measured against.
+    """
     from rich.table import Table
 
+    table = table[table["section"] == section]
     t = Table(title=title, title_justify="left")
     t.add_column("KPI")
     nos = sorted(table["scenario_no"].unique())
     base_no = int(table.loc[table["is_base"], "scenario_no"].iloc[0])
     names = table.drop_duplicates("scenario_no").set_index("scenario_no")["scenario"]
-    t.add_column(f"[{base_no}] {names[base_no]} (base)", justify="right")
-    for no in nos:
-        if no != base_no:
-            t.add_column(f"[{no}] {names[no]}\nΔ vs base (95 % CI)", justify="right")
+    others = [no for no in nos if no != base_no]
+    if section == "absolute":
+        t.add_column(f"[{base_no}] {_esc(names[base_no])} (base)", justify="right")
+        for no in others:
+            t.add_column(f"[{no}] {_esc(names[no])}\nΔ vs base (95 % CI)", justify="right")
+    elif section == "vs_base":
+        for no in others:
+            t.add_column(f"[{no}] {_esc(names[no])}\nvs [{base_no}] base (95 % CI)",
+                         justify="right")
+    else:
+        for no in nos:
+            t.add_column(f"[{no}] {_esc(names[no])}" + (" (base)" if no == base_no else ""),
+                         justify="right")
     for metric, g in table.groupby("metric", sort=False):
         g = g.set_index("scenario_no")
         kind = g["kind"].iloc[0]
-        cells = [g.loc[base_no, "label"].strip(), _fmt(g.loc[base_no, "mean"], kind)]
-        for no in nos:
-            if no == base_no:
-                continue
-            r = g.loc[no]
-            if math.isfinite(r["delta_mean"]):
-                ci = ("" if not math.isfinite(r["delta_ci95_low"]) else
-                      f"\n({_fmt(r['delta_ci95_low'], kind, True)} … "
-                      f"{_fmt(r['delta_ci95_high'], kind, True)})")
-                style = "" if not math.isfinite(r["delta_ci95_low"]) else (
-                    "green" if r["delta_ci95_low"] > 0 else "red" if r["delta_ci95_high"] < 0
-                    else "")
-                txt = _fmt(r["delta_mean"], kind, True) + ci
-                cells.append(f"[{style}]{_esc(txt)}[/{style}]" if style else _esc(txt))
-            else:
-                cells.append("n/a")
-        t.add_row(_esc(cells[0]), *cells[1:])
+        cells = [_esc(g.loc[base_no, "label"].strip())]
+        if section == "absolute":
+            cells.append(_esc(_fmt(g.loc[base_no, "mean"], kind)))
+            for no in others:
+                r = g.loc[no]
+                cells.append(_styled(r["delta_mean"], r["delta_ci95_low"],
+                                     r["delta_ci95_high"], kind))
+        elif section == "vs_base":
+            for no in others:
+                r = g.loc[no]
+                cells.append(_styled(r["mean"], r["ci95_low"], r["ci95_high"], kind,
+                                     signed=kind == "cny"))
+        else:
+            for no in nos:
+                cells.append(_esc(_fmt(g.loc[no, "mean"], kind)))
+        t.add_row(*cells)
+    if section == "own_counterfactual":
+        t.add_row("measured against", *[_esc(table[(table.scenario_no == no)]
+                                             ["measured_against"].iloc[0]) for no in nos])
     return t
+
+
+def print_comparison(console, table: pd.DataFrame) -> None:
+    """The three sections of a comparison, each titled with what it is measured against."""
+    for section in SECTIONS:
+        console.print(delta_table(table, SECTION_TITLES[section] + " (CNY over the horizon)",
+                                  section))
+
+
+COMPARISON_FORMAT = "benefit-sim-comparison/1"
+
+
+def _num(x) -> float | int | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def comparison_json(results: Sequence[Result], table: pd.DataFrame) -> dict:
+    """The comparison file (docs/RESULTS.md), built from the same table the CLI prints."""
+    m = results[0][2].meta
+    base_no = int(table.loc[table["is_base"], "scenario_no"].iloc[0])
+    scen = []
+    for i, (sc, p, res) in enumerate(results, start=1):
+        mm = res.meta
+        scen.append({"no": i, "name": sc.name, "is_base": i == base_no,
+                     "file": None if p is None else str(p),
+                     "scenario_hash": mm.get("scenario_hash"), "base_scenario":
+                     mm.get("base_scenario"), "base_hash": mm.get("base_hash"),
+                     "counterfactual": mm.get("counterfactual"),
+                     "discount_rate_annual": sc.run.discount_rate_annual})
+    figures = []
+    for r in table.itertuples(index=False):
+        delta = None
+        if r.delta_against:
+            delta = {"mean": _num(r.delta_mean), "ci95_low": _num(r.delta_ci95_low),
+                     "ci95_high": _num(r.delta_ci95_high), "n": int(r.delta_n),
+                     "measured_against": r.delta_against}
+        figures.append({"scenario_no": int(r.scenario_no), "section": r.section,
+                        "metric": r.metric, "label": r.label.strip(), "kind": r.kind,
+                        "measured_against": r.measured_against, "mean": _num(r.mean),
+                        "ci95_low": _num(r.ci95_low), "ci95_high": _num(r.ci95_high),
+                        "n": int(r.n), "delta": delta})
+    return {"format": COMPARISON_FORMAT, "product": "benefit-sim",
+            "version": m.get("version"), "base_no": base_no,
+            "sample": {k: m.get(k) for k in ("seed", "replications", "agents",
+                                              "horizon_months")},
+            "common_random_numbers": True,
+            "sections": dict(SECTION_TITLES),
+            "scenarios": scen, "figures": figures}
+
+
+def _styled(mean, lo, hi, kind: str, signed: bool = True) -> str:
+    """A value with its interval, green/red when the interval excludes 0 (markup-safe)."""
+    if not math.isfinite(mean):
+        return "n/a"
+    ci = "" if not math.isfinite(lo) else \
+        f"\n({_fmt(lo, kind, signed)} … {_fmt(hi, kind, signed)})"
+    style = "" if not math.isfinite(lo) or not signed else (
+        "green" if lo > 0 else "red" if hi < 0 else "")
+    txt = _esc(_fmt(mean, kind, signed) + ci)
+    return f"[{style}]{txt}[/{style}]" if style else txt
 
 
 def _esc(s: str) -> str:
@@ -342,6 +503,9 @@ def cli_compare(args) -> int:
 
     console = _console()
     err = _console_err()
+    if args.json and Path(args.json).exists() and not args.force:
+        err.print(f"error: {args.json} exists (use --force to overwrite)", markup=False)
+        return 2
     if args.excel:
         try:
             excel.check_output(args.excel, overwrite=args.force)
@@ -361,7 +525,7 @@ def cli_compare(args) -> int:
                   "95 % interval are computed from the per-replication differences "
                   "(scenario[r] − base[r]).")
     table = compare_scenarios(results, 0)
-    console.print(delta_table(table, "KPI deltas vs base (CNY over the horizon)"))
+    print_comparison(console, table)
     base = results[0][0]
     for i, (sc, p, _) in enumerate(results[1:], start=2):
         console.print(diff_table(base, sc, f"Inputs that differ: [{i}] {sc.name} vs base"))
@@ -372,6 +536,14 @@ def cli_compare(args) -> int:
             err.print(f"error: {exc}", markup=False)
             return 2
         console.print(f"wrote {args.excel}")
+    if args.json:
+        import json
+
+        from simulator.scenario_io import atomic_write_bytes
+
+        atomic_write_bytes(args.json, json.dumps(comparison_json(results, table), indent=2,
+                                                 ensure_ascii=False).encode("utf-8"))
+        console.print(f"wrote {args.json}")
     return 0
 
 

@@ -324,7 +324,8 @@ class _Book:
         self.base = base_index
         self.out_name = out_name
         self.wb = Workbook()
-        self.kpis: list[Kpi] = kpi_catalogue(self.results)
+        self.kpis: list[Kpi] = [k for k in kpi_catalogue(self.results)  # vs base: 2+ scenarios
+                                 if len(self.results) > 1 or k.section != "vs_base"]
         self.monthly_titles: list[str] = []
         self.monthly_cols: list[dict[str, int]] = []  # key -> column on each Monthly sheet
         self.monthly_first = 6  # first data row on Monthly sheets
@@ -410,7 +411,7 @@ class _Book:
                 put(ws, r, c0, x["mean"], f)
                 put(ws, r, c0 + 1, x["ci95_low"], f)
                 put(ws, r, c0 + 2, x["ci95_high"], f)
-                if i != self.base:
+                if i != self.base and kp.section == "absolute":
                     me = get_column_letter(c0)
                     bs = get_column_letter(base_mean_col)
                     formula(ws, r, c0 + 3, f'=IF(AND(ISNUMBER({me}{r}),ISNUMBER({bs}{r})),'
@@ -421,18 +422,32 @@ class _Book:
                 _width(ws, c0 + j, 16)
             col = c0 + len(heads)
             group_ends.append(col - 1)
+        put(ws, head, col, "Measured against", font=BOLD, fill=HEAD_PLAIN)
+        base_name = _label(self.base, self.results[self.base][0], self.base if multi else None)
+        against = {"vs_base": f"the base, {base_name} (paired replications)",
+                   "absolute": "absolute figure" + ("; Δ = scenario − base, paired" if multi
+                                                    else ""),
+                   "own_counterfactual": "each scenario's own counterfactual (Manifest) — "
+                                         "not subtracted across scenarios"}
+        for k, kp in enumerate(self.kpis):
+            put(ws, first_row + k, col, against[kp.section])
+        _width(ws, col, 44)
+        col += 1
+        group_ends[-1] = col - 1
         last_row = first_row + len(self.kpis) - 1
         _table(ws, "SummaryKPIs", head, last_row, 1, col - 1)
         r = last_row + 2
         put(ws, r, 1, "Notes", font=BOLD)
         notes = [
-            "ROI = (incremental margin − incremental cost) / incremental cost = incremental "
-            "contribution / incremental cost, computed per replication, then averaged; ROI to "
-            "date on the Monthly sheets is the ratio of the mean totals, so the two can differ "
-            "slightly.",
-            "Incremental = scenario − its counterfactual (see Manifest) in the same "
-            "replication; payback month = first month from which the cumulative incremental "
-            "cash flow stays ≥ 0 (blank: no payback within the horizon).",
+            "Versus the base: NPV = Σ months of the base's discount factor × (scenario − base) "
+            "net contribution; ROI = Δ net contribution / Δ total cost; payback month = first "
+            "month from which the cumulative Δ net contribution stays ≥ 0 — all per "
+            "replication pair, then averaged.",
+            "\"vs own counterfactual\" figures: scenario − its own counterfactual (see "
+            "Manifest) in the same replication; ROI = incremental contribution / incremental "
+            "cost. Different scenarios may have different counterfactuals, so these are never "
+            "subtracted across scenarios. ROI to date on the Monthly sheets is the ratio of "
+            "the mean totals, so it can differ slightly from the mean ROI.",
             "Monthly sheets: blue headers are simulated values, green headers are formulas "
             "over them; their totals equal the means here (up to rounding).",
         ]
@@ -836,7 +851,8 @@ class _Book:
 
         # 1. KPI comparison bars (the money KPIs at the top of Summary).
         ssum = self.wb["Summary"]
-        money = ["npv", "incremental_contribution", "incremental_cost", "net_contribution"]
+        # Absolute figures (comparable across scenarios), consecutive rows of the Summary.
+        money = ["net_contribution", "npv_net_contribution", "total_cost", "revenue"]
         rows = [self.summary_rows[k] for k in money]
         bc = BarChart()
         bc.type = "col"

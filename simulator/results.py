@@ -359,6 +359,10 @@ class RunResult:
             for i, t in enumerate(self.tiers_of("counterfactual"))} if self.cf else {})
 
     # ------------------------------------------------------------ chart data
+    def totals(self, metric: str, arm: str = "scenario") -> np.ndarray:
+        """Monthly totals of a metric over segments and tiers, per replication: [R, H]."""
+        return self._stack(arm)[..., MI[metric]].sum(axis=(2, 3))
+
     def band(self, metric: str, arm: str = "scenario", cumulative: bool = False) -> pd.DataFrame:
         """Monthly total of a metric: mean and 95 % CI across replications."""
         a = self._stack(arm)[..., MI[metric]].sum(axis=(2, 3))  # [R, H]

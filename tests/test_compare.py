@@ -89,18 +89,25 @@ def test_same_scenario_twice_gives_zero_delta_with_zero_width(trio):
     res, _ = trio
     t = compare_scenarios(res, base_index=0)
     twin = t[t.scenario_no == 2]
-    assert (twin["delta_mean"] == 0).all() or twin["delta_mean"].isna().any()
-    finite = twin.dropna(subset=["delta_mean"])
-    assert len(finite) > 15
-    assert (finite["delta_mean"] == 0).all()
-    assert (finite["delta_ci95_low"] == 0).all() and (finite["delta_ci95_high"] == 0).all()
+    absolute = twin[twin.section == "absolute"]
+    # Every absolute figure the base has is paired: a delta of exactly 0 with zero width.
+    has = absolute[np.isfinite(absolute["mean"])]
+    assert len(has) > 15 and len(has) >= len(absolute) - 1  # (P90 wait may be undefined)
+    assert (has["delta_mean"] == 0).all() and (has["delta_n"] == 3).all()
+    assert (has["delta_ci95_low"] == 0).all() and (has["delta_ci95_high"] == 0).all()
+    vb = twin[twin.section == "vs_base"].set_index("metric")
+    assert vb.loc["npv_vs_base", "mean"] == 0 and vb.loc["npv_vs_base", "n"] == 3
+    assert np.isnan(vb.loc["roi_vs_base", "mean"])  # no extra cost: no ROI
+    # Figures vs each scenario's own counterfactual are never subtracted.
+    assert twin[twin.section != "absolute"]["delta_mean"].isna().all()
 
 
 def test_deltas_are_paired_per_replication(trio):
     res, _ = trio
     t = compare_scenarios(res, base_index=0)
     kb, ko = kpi_table(res[0][2]), kpi_table(res[2][2])
-    for metric in ("npv", "service_wait_mean_hours", "revenue", "churn_annual", "members_end"):
+    for metric in ("npv_net_contribution", "service_wait_mean_hours", "revenue", "churn_annual",
+                   "members_end"):
         row = t[(t.scenario_no == 3) & (t.metric == metric)].iloc[0]
         d = ko[metric].to_numpy() - kb[metric].to_numpy()
         want = Stat.of(d)
@@ -137,9 +144,11 @@ def test_cli_compare_prints_deltas_and_differences(trio, tmp_path, capsys, monke
     assert main(["compare", str(bp), str(op), "--excel", str(out)]) == 0
     text = capsys.readouterr().out
     assert "common random numbers" in text
-    assert "KPI deltas vs base" in text and "More staff" in text
+    assert "Versus the base scenario" in text and "More staff" in text
+    assert "Absolute figures (Δ = scenario − base, paired)" in text
+    assert "vs its own counterfactual" in text and "not subtracted" in text
     assert "service.pools[0].shifts[0].staff" in text
-    assert "NPV of incremental contribution" in text
+    assert "NPV vs base" in text and "NPV vs own counterfactual" in text
     assert out.exists()
     # An existing file without --force: exit 2 before any simulation, file untouched.
     before = out.read_bytes()
@@ -147,3 +156,95 @@ def test_cli_compare_prints_deltas_and_differences(trio, tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert "exists" in err and "--force" in err
     assert out.read_bytes() == before
+
+
+# ---------------------------------------------------------- compare semantics (issue 10 item 4)
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
+    """X = base + one change, with the base as X's own counterfactual: the answer is known."""
+    d = tmp_path_factory.mktemp("known")
+    base = small(scenarios.load_default())  # its own counterfactual: scheme off
+    x = base.model_copy(deep=True)
+    x.name = "Base + 10 staff"
+    x.service.pools[0].shifts[0].staff += 10
+    x.run.counterfactual.mode = "base_scenario"
+    x.run.counterfactual.base_scenario = "base.toml"
+    save(base, d / "base.toml")
+    save(x, d / "x.toml")
+    from simulator.loader import load_scenario
+
+    lb, lx = load_scenario(d / "base.toml"), load_scenario(d / "x.toml")
+    res = run_scenarios([(lb.scenario, lb.path), (lx.scenario, lx.path)],
+                        bases=[None, lx.base_scenario], workers=1)
+    return d, res
+
+
+def test_delta_npv_vs_base_equals_the_npv_of_the_change(known):
+    """Δ NPV of X vs base = NPV of the change computed directly (X run against the base)."""
+    _, res = known
+    t = compare_scenarios(res, base_index=0)
+    x = t[t.scenario_no == 2].set_index("metric")
+    direct = kpi_table(res[1][2])  # X's own figures: its counterfactual IS the base
+    for vb, own in (("npv_vs_base", "npv"), ("roi_vs_base", "roi"),
+                    ("payback_vs_base", "payback_month")):
+        want = Stat.of(direct[own].to_numpy())
+        assert x.loc[vb, "mean"] == pytest.approx(want.mean, rel=1e-9), vb
+        assert x.loc[vb, "ci95_low"] == pytest.approx(want.ci95_low, rel=1e-9, abs=1e-6), vb
+        assert x.loc[vb, "measured_against"].startswith("base scenario [1]")
+    # The base's own NPV (vs scheme off) is shown, but the comparison never subtracts it.
+    assert x.loc["npv", "measured_against"] == "own counterfactual: base scenario " \
+        f"{res[0][0].name!r}"
+    assert np.isnan(x.loc["npv", "delta_mean"])
+    b = t[t.scenario_no == 1].set_index("metric")
+    assert "scheme off" in b.loc["npv", "measured_against"]
+    # Same discount rate: NPV vs base is also the paired Δ of the discounted net contribution.
+    assert x.loc["npv_vs_base", "mean"] == pytest.approx(
+        x.loc["npv_net_contribution", "delta_mean"], rel=1e-9)
+    assert abs(x.loc["npv_vs_base", "mean"]) > 0
+
+
+def test_compare_json_equals_table_and_workbook(known, tmp_path, monkeypatch):
+    import json
+
+    import openpyxl
+
+    from simulator.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    d, res = known
+    out_j, out_x = tmp_path / "cmp.json", tmp_path / "cmp.xlsx"
+    assert main(["compare", str(d / "base.toml"), str(d / "x.toml"), "--json", str(out_j),
+                 "--excel", str(out_x)]) == 0
+    js = json.loads(out_j.read_text(encoding="utf-8"))
+    assert js["format"] == "benefit-sim-comparison/1" and js["base_no"] == 1
+    assert js["sample"] == {"seed": res[0][2].meta["seed"], "replications": 3, "agents": 400,
+                            "horizon_months": 6}
+    assert [s["name"] for s in js["scenarios"]] == [sc.name for sc, _, _ in res]
+    assert js["scenarios"][1]["base_hash"] == res[1][2].meta["base_hash"]
+    t = compare_scenarios(res, base_index=0)  # same seed and sample: the same numbers
+    assert len(js["figures"]) == len(t)
+    for f, (_, row) in zip(js["figures"], t.iterrows()):
+        assert (f["scenario_no"], f["metric"], f["section"]) == (
+            row.scenario_no, row.metric, row.section)
+        assert f["measured_against"] == row.measured_against and f["measured_against"]
+        if np.isfinite(row["mean"]):
+            assert f["mean"] == pytest.approx(row["mean"], rel=1e-12)
+        else:
+            assert f["mean"] is None
+        if row.section == "absolute" and row.scenario_no == 2:
+            assert f["delta"]["mean"] == pytest.approx(row.delta_mean, rel=1e-12, abs=1e-9)
+            assert f["delta"]["measured_against"].startswith("base scenario [1]")
+        else:
+            assert f["delta"] is None
+    # The workbook's Summary holds the same figures.
+    ws = openpyxl.load_workbook(out_x)["Summary"]
+    cols = {c.value: c.column for c in ws[6] if c.value is not None}
+    labels = {ws.cell(r, 1).value.strip(): r for r in range(7, ws.max_row + 1)
+              if isinstance(ws.cell(r, 1).value, str)}
+    for f in js["figures"]:
+        r = labels[f["label"]]
+        v = ws.cell(r, cols[f"{f['scenario_no']} mean"]).value
+        assert (v is None) if f["mean"] is None else v == pytest.approx(f["mean"], rel=1e-12)
+        if f["delta"] is not None:
+            assert ws.cell(r, cols[f"{f['scenario_no']} Δ 95% low"]).value == pytest.approx(
+                f["delta"]["ci95_low"], rel=1e-12, abs=1e-9)

@@ -268,11 +268,11 @@ def test_summary_means_intervals_and_delta_formulas(book):
     cols = header_cols(ws, 6)
     k0, k1 = kpi_table(r0), kpi_table(r1)
     checked = 0
-    for metric, label in [("npv", "NPV of incremental contribution"),
+    for metric, label in [("npv_net_contribution", "Discounted net contribution"),
                           ("revenue", "Gross revenue"), ("churn_annual", "Churn (annualised)"),
                           ("members_end", "Members at end"),
                           ("service_wait_mean_hours", "Service wait, mean (h)"),
-                          ("incremental_contribution", "Incremental contribution")]:
+                          ("net_contribution", "Net contribution")]:
         r = find_row(ws, 1, label, 7)
         for n, res in ((1, r0), (2, r1)):
             s = res.summary[metric]
@@ -294,6 +294,20 @@ def test_summary_means_intervals_and_delta_formulas(book):
                                                                        rel=1e-9)
         checked += 1
     assert checked == 6
+    # Figures vs each scenario's own counterfactual are shown, labelled, never subtracted.
+    r = find_row(ws, 1, "NPV vs own counterfactual", 7)
+    assert ws.cell(r, cols["1 mean"]).value == pytest.approx(r0.summary["npv"].mean, rel=1e-12)
+    assert ws.cell(r, cols["2 mean"]).value == pytest.approx(r1.summary["npv"].mean, rel=1e-12)
+    assert ws.cell(r, cols["2 Δ vs 1"]).value is None
+    assert "own counterfactual" in ws.cell(r, cols["Measured against"]).value
+    # NPV vs base: paired, from the absolute monthly net contribution, discounted at the
+    # base's rate (the variant has another rate: its own discounted figure is not used).
+    r = find_row(ws, 1, "NPV vs base (Δ discounted net contribution)", 7)
+    assert ws.cell(r, cols["1 mean"]).value is None
+    d_net = r1.totals("net_contribution") - r0.totals("net_contribution")
+    want = Stat.of((d_net * r0.discount).sum(axis=1))
+    assert ws.cell(r, cols["2 mean"]).value == pytest.approx(want.mean, rel=1e-9)
+    assert "the base" in ws.cell(r, cols["Measured against"]).value
     # Number formats: money in yuan with thousands separators, shares in percent.
     assert "¥" in ws.cell(find_row(ws, 1, "Gross revenue", 7), cols["1 mean"]).number_format
     assert "#,##0" in ws.cell(find_row(ws, 1, "Gross revenue", 7), cols["1 mean"]).number_format
