@@ -14,11 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from simulator.scenario import Scenario
 from simulator.scenario_io import (
     FileTakenError,
     ScenarioError,
     Stamp,
+    _issues_from_pydantic,
     clean_stale_temps,
     load,
     save,
@@ -221,12 +224,19 @@ def delete_user(path: str | os.PathLike) -> None:
 
 
 def rename_user(path: str | os.PathLike, new_title: str) -> Path:
-    """Rename a user scenario: its name inside and its file."""
+    """Rename a user scenario: its name inside and its file.
+
+    The new name is validated like any edit (``model_copy(update=)`` would not), so a
+    name the file could not be loaded with again is refused with a ScenarioError.
+    """
     p = Path(path)
     if is_shipped(p):
         raise PermissionError(f"{p.name} is a shipped scenario (read-only)")
     sc = load(p)
-    sc = sc.model_copy(update={"name": new_title})
+    try:
+        sc.name = new_title  # assignment validation: 1 to 80 characters
+    except ValidationError as exc:
+        raise ScenarioError(_issues_from_pydantic(exc), p.name) from None
     if slug(new_title) == p.stem:
         save(sc, p)
         return p
