@@ -400,6 +400,24 @@ class ResultCharts(QWidget):
         self._show_ltv(res)
         self.migration.set_matrix(res.migration_matrix())
 
+    def clear(self) -> None:
+        """Remove every figure (another scenario was opened, or its run failed)."""
+        self.result = None
+        for band in (self.revenue, self.revenue_cf, self.net, self.net_cf, self.cash, self.wait,
+                     *self.costs.values()):
+            band.clear()
+        self.members.set(np.array([]), {})
+        self.payback.hide()
+        self.wait_p90.setData([], [])
+        self.ltv.set([], {})
+        self.migration.setRowCount(0)
+        self.migration.setColumnCount(0)
+
+    def is_empty(self) -> bool:
+        """True if no figures are drawn (tests)."""
+        return self.result is None and self.revenue.y().size == 0 and \
+            self.migration.rowCount() == 0
+
     def _show_ltv(self, res) -> None:
         from simulator.results import Stat
 

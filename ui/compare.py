@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -231,7 +232,12 @@ class CompareView(QWidget):
 
         right = QSplitter(Qt.Orientation.Vertical)
         self.charts = OverlayCharts()
-        right.addWidget(self.charts)
+        # the charts scroll rather than make the window taller than a 768-px screen
+        chart_scroll = QScrollArea()
+        chart_scroll.setWidgetResizable(True)
+        chart_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        chart_scroll.setWidget(self.charts)
+        right.addWidget(chart_scroll)
         self.tables = QTabWidget()
         self.kpi_table = QTableWidget(0, 0)
         self.kpi_table.setObjectName("kpi_deltas")

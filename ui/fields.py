@@ -84,6 +84,13 @@ class FieldWidget(QWidget):
         """The form holding this field is going away: ignore late signals (focus-out ...)."""
         self._disposed = True
 
+    def flush(self) -> None:
+        """Commit what the user typed but has not entered yet (no Enter, no focus-out)."""
+
+    def _settle(self) -> None:
+        if not self._disposed:
+            self.doc.settle()
+
     # Every concrete field defines ``_show(value)``: put a document value into its widgets.
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)
@@ -166,8 +173,12 @@ class NumberField(FieldWidget):
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider.sliderReleased.connect(self._slider_released)
         self.spin.valueChanged.connect(self._spin_changed)
-        self.spin.editingFinished.connect(self.doc.settle)
+        self.spin.editingFinished.connect(self._settle)
         self.refresh()
+
+    def flush(self) -> None:  # noqa: D102
+        if not self._disposed:
+            self.spin.interpretText()  # emits valueChanged if the typed text differs
 
     # model units <-> display units
     def _to_display(self, v: float) -> float:
@@ -220,7 +231,7 @@ class NumberField(FieldWidget):
             self.slider.blockSignals(True)
             self.slider.setValue(self._slider_pos(self.doc.get(self.path)))
             self.slider.blockSignals(False)
-        self.doc.settle()  # the drag is over: the preview need not wait for more edits
+        self._settle()  # the drag is over: the preview need not wait for more edits
 
     def _spin_changed(self, d: float) -> None:
         value = self._from_display(d)
@@ -252,6 +263,9 @@ class BigIntField(FieldWidget):
 
     def _show(self, value):
         self.edit.setText(str(value))
+
+    def flush(self):  # noqa: D102
+        self._done()
 
     def _done(self):
         if self._disposed or not self.edit.isModified():
@@ -352,6 +366,9 @@ class TextField(FieldWidget):
         if not self.edit.hasFocus() or self.edit.text() != (value or ""):
             self.edit.setText("" if value is None else str(value))
 
+    def flush(self):  # noqa: D102
+        self._done()
+
     def _done(self):
         if self._disposed or not self.edit.isModified():
             return  # only what the user typed is committed
@@ -375,6 +392,9 @@ class LongTextField(FieldWidget):
     def _show(self, value):
         if self.edit.toPlainText() != value:
             self.edit.setPlainText(value or "")
+
+    def flush(self):  # noqa: D102
+        self._done()
 
     def _done(self):
         if self._disposed or not self.edit.document().isModified():
@@ -427,6 +447,10 @@ class OptionalNumberField(FieldWidget):
     def _toggled(self, on):
         self.spin.setEnabled(on)
         self.commit(self.spin.value() / self.spec.scale if on else None)
+
+    def flush(self):  # noqa: D102
+        if not self._disposed:
+            self.spin.interpretText()
 
     def _changed(self, d):
         if self.box.isChecked():
@@ -529,6 +553,11 @@ class NameDictField(FieldWidget):
             spin.blockSignals(False)
         if not value:
             self.setToolTip((self.spec.description or "") + "\n(nothing ticked: default)")
+
+    def flush(self):  # noqa: D102
+        if not self._disposed:
+            for _box, spin in self.rows.values():
+                spin.interpretText()
 
     def _edited(self, *_):
         new = {n: spin.value() / self.spec.scale

@@ -1,6 +1,13 @@
-"""The KPI strip: NPV, ROI, incremental contribution, LTV, churn ... each with its 95 % CI."""
+"""The KPI strip: NPV, ROI, incremental contribution, LTV, churn ... each with its 95 % CI.
+
+Under a live preview each figure also shows what the last edit changed: the paired
+difference from the state before the edit (same seed, same customers), with its
+95 % interval, or "within noise" when that interval includes zero.
+"""
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -39,7 +46,13 @@ class KpiBox(QFrame):
         # the interval may wrap onto a second line rather than squeeze the editor beside it
         self.ci.setWordWrap(True)
         self.title.setWordWrap(True)
+        self.delta_label = QLabel("")
+        self.delta_label.setObjectName(f"delta:{metric}")
+        self.delta_label.setWordWrap(True)
+        self.delta_label.hide()
+        lay.addWidget(self.delta_label)
         self.stat = None
+        self.delta = None
 
     def set_stat(self, stat) -> None:
         """Show a Stat (mean, ci95_low, ci95_high); None clears."""
@@ -59,9 +72,60 @@ class KpiBox(QFrame):
                         f"P10 {value(stat.p10, self.kind)}, P50 {value(stat.p50, self.kind)}, "
                         f"P90 {value(stat.p90, self.kind)} over {n} replication(s)")
 
+    def set_delta(self, stat) -> None:
+        """Show the change made by the last edit (a paired-difference Stat); None hides it."""
+        self.delta = stat
+        if stat is None or not _finite(stat.mean):
+            self.delta_label.hide()
+            self.delta_label.setText("")
+            return
+        text, noise = delta_text(stat, self.kind)
+        self.delta_label.setText(text)
+        self.delta_label.setStyleSheet("color: #666;" if noise else
+                                       "color: #1a7f37;" if stat.mean > 0 else "color: #b00020;")
+        self.delta_label.setToolTip(
+            "Change from the state before your last edit, simulated with the same seed and "
+            "the same customers (common random numbers); the 95 % interval is over the "
+            "paired replications. 'Within noise' means the interval includes zero: this "
+            "preview cannot tell the change apart from chance.")
+        self.delta_label.show()
+
+    @property
+    def within_noise(self) -> bool:
+        """True if the shown change's interval includes zero (or it has no interval)."""
+        return self.delta is not None and delta_text(self.delta, self.kind)[1]
+
     def text(self) -> str:
         """'NPV ¥12.3 M (95 % CI 10.1–14.2 M)' as shown."""
         return f"{self.label} {self.value.text()} ({self.ci.text()})"
+
+
+def _finite(x) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _signed(v: float, kind: str) -> str:
+    if kind in ("share", "share_year", "ratio_pct"):
+        return f"{v * 100:+,.1f} pp"
+    if kind == "month":
+        return f"{v:+,.1f} months"
+    s = value(v, kind)
+    return s if s.startswith("-") else "+" + s
+
+
+def delta_text(stat, kind: str) -> tuple[str, bool]:
+    """('Δ +¥1.2 M (95 % CI 0.4 to 2.0 M)', within_noise) for a paired difference."""
+    head = f"Δ {_signed(stat.mean, kind)}"
+    lo, hi = getattr(stat, "ci95_low", math.nan), getattr(stat, "ci95_high", math.nan)
+    if not (_finite(lo) and _finite(hi)):
+        return f"{head} (no interval yet)", True
+    ci = f"{_signed(lo, kind)} to {_signed(hi, kind)}"
+    if lo <= 0 <= hi:
+        return f"{head}: within noise ({ci})", True
+    return f"{head} ({ci})", False
 
 
 class KpiStrip(QWidget):
@@ -78,15 +142,35 @@ class KpiStrip(QWidget):
         row = QHBoxLayout()
         row.setSpacing(4)
         outer.addLayout(row)
+        self.stale = False
         self.boxes = {m: KpiBox(m) for m in (metrics or STRIP)}
         for b in self.boxes.values():
             row.addWidget(b, 1)
 
-    def show_summary(self, summary: dict, caption: str) -> None:
-        """Fill the boxes from ``res.summary``."""
+    def show_summary(self, summary: dict, caption: str, deltas: dict | None = None) -> None:
+        """Fill the boxes from ``res.summary`` (and the last edit's changes, if given)."""
         for m, box in self.boxes.items():
             box.set_stat(summary.get(m))
+            box.set_delta((deltas or {}).get(m))
         self.caption.setText(caption)
+        self.set_stale(False)
+
+    def clear(self, caption: str) -> None:
+        """No figures (another scenario was opened, or its run failed)."""
+        for box in self.boxes.values():
+            box.set_stat(None)
+            box.set_delta(None)
+            box.setToolTip("")
+        self.caption.setText(caption)
+        self.set_stale(False)
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey the figures out: they belong to an earlier version of the scenario."""
+        self.stale = stale
+        for box in self.boxes.values():
+            box.setEnabled(not stale)
+            if stale:
+                box.delta_label.hide()  # the change shown was that of an earlier edit
 
     def set_caption(self, text: str) -> None:
         """Say what is shown (or why nothing is)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import scenarios
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from shiboken6 import isValid
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -30,6 +32,7 @@ from ui.dialogs import Prompter
 from ui.document import ScenarioDocument, open_file
 from ui.editor import Editor
 from ui.export import ExcelExport
+from ui.fields import FieldWidget
 from ui.library import LibraryPanel
 from ui.optimizer_panel import OptimiserPanel
 from ui.recovery import recover
@@ -79,7 +82,8 @@ class MainWindow(QMainWindow):
         dock.setObjectName("library_dock")
         dock.setWidget(self.library)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.library_dock = dock
         self.optimiser = OptimiserPanel(self)
@@ -98,12 +102,34 @@ class MainWindow(QMainWindow):
         self.doc.modified_changed.connect(self._update_title)
         self.doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self.results.state_changed.connect(self._update_actions)
+        self.doc.undo_stack.canUndoChanged.connect(lambda _: self._update_undo())
+        self.doc.undo_stack.canRedoChanged.connect(lambda _: self._update_undo())
+        self.doc.undo_stack.indexChanged.connect(lambda _: self._update_undo())
         self.results.charts.export_requested.connect(self.export_chart)
         self.optimiser.state_changed.connect(self._update_actions)
         self._update_title()
         self._update_actions()
-        self.resize(1500, 950)
+        self._update_undo()
+        self._fit_to_screen(1500, 950)
         self.restore_layout()
+        # Ctrl+Z/Y/S/E reach the window's actions even while a spin box or line edit has focus
+        self._shortcut_filter = _WindowShortcuts(self)
+        QApplication.instance().installEventFilter(self._shortcut_filter)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at ``width`` × ``height``, or smaller so that the window lies inside the
+        available screen (1366 × 768 laptops), centred on it."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(width, height)
+            return
+        avail = screen.availableGeometry()
+        frame_w, frame_h = 16, 40  # window-manager borders and title bar (not yet known)
+        w = min(width, avail.width() - frame_w)
+        h = min(height, avail.height() - frame_h)
+        self.resize(max(w, 640), max(h, 480))
+        self.move(avail.x() + max((avail.width() - w - frame_w) // 2, 0),
+                  avail.y() + max((avail.height() - h - frame_h) // 2, 0))
 
     # -- actions -----------------------------------------------------------------------
     def _act(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
@@ -123,15 +149,15 @@ class MainWindow(QMainWindow):
                                   "Save to the scenario's file (user scenarios)")
         self.act_save_as = self._act("Save &As…", self.save_as, ["Ctrl+Shift+S"],
                                      "Save a copy into your scenarios")
-        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
-        self.addAction(self.act_undo)
-        self.addAction(self.act_redo)
+        # Own actions (not the stack's): a value typed but not yet entered is committed first,
+        # and the toolbar text stays "Undo"/"Redo" (what they undo is in the tooltip and menu).
+        self.act_undo = self._act("&Undo", self.undo, ["Ctrl+Z"])
+        self.act_redo = self._act("&Redo", self.redo, ["Ctrl+Y", "Ctrl+Shift+Z"])
         self.act_run = self._act("&Full run", self.results.start_full_run, ["Ctrl+R"],
                                  "Run the scenario's replications off the GUI thread")
-        self.act_cancel = self._act("&Cancel run", self.cancel_runs, ["Esc"])
+        self.act_cancel = self._act("&Cancel run", self.cancel_runs, ["Esc"],
+                                    "Stop the full run, the preview, a comparison or an "
+                                    "optimisation")
         self.act_preview = self._act("Refresh &preview", self.results.start_preview, ["F5"])
         self.act_excel = self._act("Export &Excel workbook…", self.export_excel, ["Ctrl+E"])
         self.act_excel_cmp = self._act("Export comparison workbook…", self.export_compare_excel)
@@ -176,15 +202,22 @@ class MainWindow(QMainWindow):
             tb.addAction(a)
 
     def add_tool_tab(self, title: str, widget: QWidget) -> int:
-        """Add a tab beside Design and Compare (e.g. the budget optimiser)."""
-        return self.tabs.addTab(widget, title)
+        """Add a tab beside Design and Compare (e.g. the budget optimiser).
+
+        The tab scrolls rather than forcing the window wider than a 1366-px screen.
+        """
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(widget)
+        return self.tabs.addTab(scroll, title)
 
     def _update_actions(self) -> None:
         busy = self.results.full_runner.busy
         self.act_run.setEnabled(not busy)
         opt = getattr(self, "optimiser", None)
-        self.act_cancel.setEnabled(busy or self.compare.runner.busy or
-                                   (opt is not None and opt.busy))
+        self.act_cancel.setEnabled(busy or self.results.preview_runner.busy or
+                                   self.compare.runner.busy or (opt is not None and opt.busy))
         self.act_excel.setEnabled(self.excel.available)
         self.act_excel_cmp.setEnabled(self.excel.available)
         if not self.excel.available:
@@ -198,9 +231,40 @@ class MainWindow(QMainWindow):
             self.doc.read_only else ""
         self.status_label.setText(ro.strip())
 
+    def _update_undo(self) -> None:
+        st = self.doc.undo_stack
+        if not isValid(st) or not isValid(self.act_undo):
+            return  # the window is being destroyed
+        for act, can, text, verb in ((self.act_undo, st.canUndo(), st.undoText(), "Undo"),
+                                     (self.act_redo, st.canRedo(), st.redoText(), "Redo")):
+            act.setEnabled(can)
+            act.setToolTip(f"{verb}: {text}" if can and text else verb)
+            act.setStatusTip(act.toolTip())
+
+    # -- edits ---------------------------------------------------------------------------
+    def commit_pending_edit(self) -> None:
+        """A value typed into a field but not yet entered (no Enter, focus still there) is
+        committed, as leaving the field would: before save, close, open, undo, runs."""
+        w = QApplication.focusWidget()
+        while w is not None and not isinstance(w, FieldWidget):
+            w = w.parentWidget()
+        if w is not None and self.isAncestorOf(w):
+            w.flush()
+
+    def undo(self) -> None:
+        """Ctrl+Z (a value still being typed is entered first, then undone with the rest)."""
+        self.commit_pending_edit()
+        self.doc.undo_stack.undo()
+
+    def redo(self) -> None:
+        """Ctrl+Y."""
+        self.commit_pending_edit()
+        self.doc.undo_stack.redo()
+
     # -- files ---------------------------------------------------------------------------
     def maybe_save(self) -> bool:
         """Ask about unsaved changes. True if it is fine to go on (saved or discarded)."""
+        self.commit_pending_edit()
         if not self.doc.modified:
             return True
         answer = self.prompter.save_discard_cancel(
@@ -260,6 +324,7 @@ class MainWindow(QMainWindow):
 
     def save(self) -> bool:
         """Save (Ctrl+S); shipped or never-saved scenarios go to Save As."""
+        self.commit_pending_edit()
         if self.doc.read_only or self.doc.path is None or scenarios.is_shipped(self.doc.path):
             return self.save_as()
         try:
@@ -274,6 +339,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         """Save a copy under a new name into the user's scenarios (Ctrl+Shift+S)."""
+        self.commit_pending_edit()
         name = self.doc.scenario.name
         default = name if not self.doc.read_only else f"{name} (my copy)"
         title = self.prompter.text(self, "Save As", "Name of the scenario:", default)
@@ -319,14 +385,30 @@ class MainWindow(QMainWindow):
     # -- runs & export -----------------------------------------------------------------
     def cancel_runs(self) -> None:
         """Esc: cancel the full run, a comparison and an optimisation in progress."""
-        self.results.cancel_full_run()
+        self.results.cancel()
         self.compare.cancel()
         self.optimiser.cancel()
 
     def export_excel(self) -> bool:
-        """Write the workbook of the current scenario (full run if shown, else a preview)."""
-        res = self.results.full_result if self.results.full_result is not None else \
-            self.results.result
+        """Write the workbook of the scenario on screen and its full run.
+
+        Only a full run of exactly the inputs on screen is exported: after an edit, or
+        after opening another scenario, the last run belongs to something else, and the
+        workbook would put its figures next to inputs that did not produce them.
+        """
+        self.commit_pending_edit()
+        res = self.results.current_full_result()
+        if res is None:
+            why = ("The last full run is of an earlier version of this scenario"
+                   if self.results.full_result is not None else
+                   "This scenario has no full run yet")
+            if self.prompter.offer(
+                    self, "Run the scenario before exporting",
+                    f"{why}, so its figures would not match the inputs in the workbook. "
+                    "Run it now (Ctrl+R) and export when the run has finished.", "",
+                    "Run now"):
+                self.results.start_full_run()
+            return False
         return self.excel.export_scenario(self.doc.snapshot(), res, file=self.doc.path)
 
     def export_compare_excel(self) -> bool:
@@ -389,7 +471,8 @@ class MainWindow(QMainWindow):
         self.design.setSizes([left, w - left])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Ask about unsaved changes, remember the layout, stop worker threads."""
+        """Ask about unsaved changes (a value still being typed counts), remember the
+        layout, stop worker threads."""
         if not self.maybe_save():
             event.ignore()
             return
@@ -398,7 +481,41 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop all worker threads (also called by tests)."""
+        """Stop all worker threads (also called by tests); fields ignore late focus-outs."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._shortcut_filter)
+        for f in self.findChildren(FieldWidget):
+            f.dispose()
         self.results.shutdown()
         self.compare.shutdown()
         self.optimiser.shutdown()
+
+
+class _WindowShortcuts(QObject):
+    """Lets the window's Undo/Redo/Save/Export shortcuts win over a focused text field.
+
+    A spin box or line edit claims Ctrl+Z for its own text undo (a ShortcutOverride), so
+    the document's undo never ran while a field had focus. Declining the override for
+    those key sequences hands them to the window's actions (which first commit what was
+    typed, then act).
+    """
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+
+    def _keys(self) -> set[str]:
+        w = self.window
+        return {s.toString() for a in (w.act_undo, w.act_redo, w.act_save, w.act_save_as,
+                                       w.act_excel, w.act_run)
+                for s in a.shortcuts() if a.isEnabled()}
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QWidget) and \
+                self.window.isAncestorOf(obj):
+            seq = QKeySequence(event.keyCombination()).toString()
+            if seq in self._keys():
+                event.ignore()
+                return True
+        return False
