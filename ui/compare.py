@@ -99,7 +99,7 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
                                 replications=replications, agents=agents,
                                 horizon_months=horizon or min(sc.run.horizon_months
                                                               for sc in scs),
-                                bases=[base_for(sc) for sc in scs],
+                                bases=[base_for(sc, p) for sc, p in zip(scs, paths)],
                                 progress=progress, cancel=cancel)
         res0 = results[0][2]
         return Comparison(results, {"replications": res0.replications,

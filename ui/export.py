@@ -49,13 +49,16 @@ class ExcelExport:
         Refused (with a message) if the result was not run from exactly this scenario:
         its provenance hash must be the scenario's.
         """
-        if result is not None and not result_matches(result, scenario):
-            w = self.window
-            w.prompter.error(w, "Results do not match the scenario",
-                             f"The results were run from another version of “{scenario.name}” "
-                             "(the scenario has changed since, or they belong to another "
-                             "scenario). Run it again (Ctrl+R), then export.")
-            return False
+        if result is not None:
+            from simulator.provenance import ResultMismatch, check_matches
+
+            try:
+                check_matches(result, scenario, check_base=False)
+            except ResultMismatch as exc:
+                w = self.window
+                w.prompter.error(w, "Results do not match the scenario",
+                                 f"Not exported: {exc}.")
+                return False
         return self._write(path, f"{_stem(scenario.name)}.xlsx", scenario=scenario,
                            result=result, file=file)
 
@@ -100,13 +103,6 @@ def call_write_workbook(fn, path: Path, scenario=None, result=None, comparison=N
     else:
         items = [(scenario, file, result)]
     return fn(items, path, base_index=0, overwrite=True)
-
-
-def result_matches(result, scenario) -> bool:
-    """True if ``result`` was run from ``scenario`` (its provenance hash is the scenario's)."""
-    from simulator.scenario_io import scenario_hash
-
-    return result.meta.get("scenario_hash") == scenario_hash(scenario)
 
 
 def _stem(name: str) -> str:

@@ -80,12 +80,13 @@ def base_for(sc: Scenario, path=None) -> Scenario | None:
     return base_of(sc, path)
 
 
-def run_task(sc: Scenario, **kwargs):
-    """A TaskRunner task running the engine on ``sc`` (a private copy)."""
+def run_task(sc: Scenario, path=None, **kwargs):
+    """A TaskRunner task running the engine on ``sc`` (a private copy); ``path`` is the
+    scenario's file, against which a base scenario's name is resolved."""
     def task(progress, cancel):
         from simulator.runner import run
 
-        return run(sc, progress=progress, cancel=cancel, base=base_for(sc), **kwargs)
+        return run(sc, progress=progress, cancel=cancel, base=base_for(sc, path), **kwargs)
     return task
 
 
@@ -296,7 +297,7 @@ class ResultsPanel(QWidget):
     def _submit_preview(self, quick: bool) -> None:
         sc = self.doc.snapshot()
         h = scenario_hash(sc)
-        task = run_task(sc, **self._preview_args(sc, quick))
+        task = run_task(sc, self.doc.path, **self._preview_args(sc, quick))
 
         def stamped(progress, cancel):
             return task(progress, cancel), h, quick
@@ -424,7 +425,7 @@ class ResultsPanel(QWidget):
             return False
         sc = self.doc.snapshot()
         h = scenario_hash(sc)
-        task = run_task(sc)
+        task = run_task(sc, self.doc.path)
         self.timer.stop()
         self.preview_runner.cancel()
         self.progress.setRange(0, max(sc.run.replications, 1))
