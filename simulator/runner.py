@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing as mp
 import os
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
@@ -20,6 +21,7 @@ import numpy as np
 from simulator import __version__
 from simulator.engine import SWITCHES, ArmOutput, Simulation
 from simulator.loader import segment_mismatch
+from simulator.worker_guard import worker_init
 from simulator.results import RunResult
 from simulator.scenario import Scenario, size_problems
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
@@ -64,28 +66,90 @@ def _task(args):
     return run_replication(*args)
 
 
+# One process pool of a fixed size for the whole process, shared by concurrent runs
+# (GUI preview, full run, compare, optimiser). It is never resized: a run asking for W
+# workers keeps at most W of its replications in flight on it. Results are keyed by
+# replication, so the numbers do not depend on W or on other runs sharing the pool.
 _POOL: ProcessPoolExecutor | None = None
-_POOL_WORKERS = 0
+_POOL_LOCK = threading.Lock()
+POOL_SIZE_ENV = "BENEFIT_SIM_POOL_SIZE"
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """A persistent process pool (spawned, so it is safe beside Qt threads)."""
-    global _POOL, _POOL_WORKERS
-    if _POOL is None or _POOL_WORKERS != workers:
-        if _POOL is not None:
-            _POOL.shutdown(cancel_futures=True)
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
-        _POOL_WORKERS = workers
-    return _POOL
+def pool_size() -> int:
+    """Worker processes of the shared pool: ``$BENEFIT_SIM_POOL_SIZE`` or the core count."""
+    env = os.environ.get(POOL_SIZE_ENV, "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return min(int(env), 64)
+    return max(1, os.cpu_count() or 1)
+
+
+def _new_pool() -> ProcessPoolExecutor:
+    """Create the pool and start all its workers from one owner thread that never ends.
+
+    Linux ties a worker's parent-death signal to the *thread* that started it, so
+    workers must not be started by a caller's thread (a GUI worker thread ends
+    after its run and would take the workers with it).
+    """
+    box: list = []
+    ready = threading.Event()
+
+    def owner() -> None:
+        try:
+            ex = ProcessPoolExecutor(max_workers=pool_size(), mp_context=mp.get_context("spawn"),
+                                     initializer=worker_init, initargs=(os.getpid(),))
+            ex._launch_processes()  # all workers now, from this thread (none later)
+            box.append(ex)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box.append(exc)
+        ready.set()
+        threading.Event().wait()  # live as long as the process
+
+    threading.Thread(target=owner, daemon=True, name="benefit-sim-pool-owner").start()
+    ready.wait()
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return box[0]
+
+
+def _pool() -> ProcessPoolExecutor:
+    """The shared process pool (spawned, so it is safe beside Qt threads); thread-safe."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or getattr(_POOL, "_broken", False):
+            _POOL = _new_pool()
+        return _POOL
+
+
+def pool_pids() -> list[int]:
+    """Process ids of the pool's live workers (for tests and diagnostics)."""
+    with _POOL_LOCK:
+        procs = getattr(_POOL, "_processes", None) or {}
+        return [p.pid for p in list(procs.values()) if p.is_alive()]
+
+
+def kill_pool() -> None:
+    """Terminate the workers now (on SIGTERM): running replications are abandoned."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is None:
+        return
+    for p in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            p.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 @atexit.register
 def shutdown_pool() -> None:
     """Stop the worker processes (called at exit)."""
     global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(cancel_futures=True)
-        _POOL = None
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
 
 
 def _auto_workers(agents: int, horizon: int, replications: int) -> int:
@@ -143,11 +207,17 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
                 if progress:
                     progress(len(results), total)
             return
-        ex = _pool(W)
-        futs = {ex.submit(_task, (sc, cf_sc, off, S, r, N, H)): r for r in reps}
+        ex = _pool()
+        todo = list(reps)
+        futs: dict = {}
         try:
-            pending = set(futs)
-            while pending:
+            pending: set = set()
+            while todo or pending:
+                while todo and len(pending) < W:  # at most W of this run's reps in flight
+                    r = todo.pop(0)
+                    f = ex.submit(_task, (sc, cf_sc, off, S, r, N, H))
+                    futs[f] = r
+                    pending.add(f)
                 done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for f in done:
                     results[futs[f]] = f.result()
