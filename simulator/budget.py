@@ -371,7 +371,8 @@ def cli_optimize(args) -> int:
 
     from rich.table import Table
 
-    from simulator.cli import _console, fmt_money
+    from simulator.cli import _console
+    from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
     from simulator.loader import load_scenario
     from simulator.optimizer import OPTIMISER_DEFAULTS, optimise
     from simulator.scenario_io import atomic_write_bytes
@@ -409,23 +410,23 @@ def cli_optimize(args) -> int:
         if progress is not None:
             prog.stop()
     h = alloc.headline()
-    unit = h["objective_unit"]
+    kind = kind_of(OBJECTIVES[alloc.objective])
 
     def fv(x):
         if x is None or not math.isfinite(x):
             return "n/a"
-        return fmt_money(x) if unit.startswith("CNY") else f"{x:,.3f}"
+        return value(x, kind)
 
     console.print(f"[bold]{sc.name}[/bold]  ({path.name}) — maximise {h['objective_label']}, "
-                  f"budget {fmt_money(h['budget_cny'])}/month ({h['constraint']}), "
+                  f"budget {money(h['budget_cny'])}/month ({h['constraint']}), "
                   f"{h['simulations']} simulations, {h['elapsed_seconds']:.1f} s")
     t = Table(title="Recommended split (CNY per month)", title_justify="left")
     for c in ("lever", "today", "recommended", "change", "min", "max", "binds",
               "marginal now", "marginal rec.", "curve"):
         t.add_column(c, justify="left" if c in ("lever", "binds", "curve") else "right")
     for r in alloc.levers.itertuples():
-        t.add_row(r.label, fmt_money(r.current_cny), fmt_money(r.recommended_cny),
-                  fmt_money(r.change_cny), fmt_money(r.min_cny), fmt_money(r.max_cny),
+        t.add_row(r.label, money(r.current_cny), money(r.recommended_cny),
+                  money(r.change_cny), money(r.min_cny), money(r.max_cny),
                   r.binding, f"{r.marginal_return_current:,.3f}",
                   f"{r.marginal_return_recommended:,.3f}", r.curve)
     console.print(t)
@@ -435,13 +436,13 @@ def cli_optimize(args) -> int:
     for c in ("budget", "CNY/month", "best", "95 % CI"):
         f.add_column(c, justify="right")
     for r in alloc.frontier.itertuples():
-        f.add_row(f"{100 * r.budget_share:.0f} %", fmt_money(r.budget_cny), fv(r.objective_mean),
-                  f"{fv(r.ci_low)} – {fv(r.ci_high)}" if r.feasible else "infeasible")
+        f.add_row(f"{100 * r.budget_share:.0f} %", money(r.budget_cny), fv(r.objective_mean),
+                  interval(r.ci_low, r.ci_high, kind) or "n/a" if r.feasible else "infeasible")
     console.print(f)
     v = alloc.verification
+    gain_ci = interval(v.gain.ci95_low, v.gain.ci95_high, kind) or "n/a"
     console.print(f"Today {fv(v.today.mean)}  →  recommended {fv(v.recommended.mean)}; gain "
-                  f"{fv(v.gain.mean)} (95 % CI {fv(v.gain.ci95_low)} – {fv(v.gain.ci95_high)}, "
-                  f"{v.gain.n} paired replications)")
+                  f"{fv(v.gain.mean)} (95 % CI {gain_ci}, {v.gain.n} paired replications)")
     console.print(f"[bold]{v.verdict}[/bold]")
     if args.json:
         atomic_write_bytes(args.json, json.dumps(alloc.to_json(), indent=2, ensure_ascii=False)

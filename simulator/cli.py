@@ -10,11 +10,11 @@ import os
 
 import argparse
 import json
-import math
 import sys
 import threading
 from pathlib import Path
 
+from simulator import metrics
 from simulator.loader import load_scenario, loaded_from
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, atomic_write_bytes, load
@@ -33,74 +33,38 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, width=width)
 
 
-def fmt_money(x: float) -> str:
-    """¥ with thousands separators and M/B suffixes for big amounts."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1e9:
-        return f"¥{x / 1e9:,.2f} B"
-    if a >= 1e6:
-        return f"¥{x / 1e6:,.2f} M"
-    return f"¥{x:,.0f}"
-
-
-def fmt_value(x: float, unit: str) -> str:
-    """A number with its unit, readable."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if unit == "CNY" or unit.startswith("CNY/"):
-        return fmt_money(x)
-    if unit.startswith("share"):
-        return f"{100 * x:.1f} %"
-    if unit == "ratio":
-        return f"{x:.2f}"
-    if unit == "hours":
-        return f"{x:.2f} h"
-    if unit == "month":
-        return f"{x:.1f}"
-    if unit == "score 0-1":
-        return f"{x:.3f}"
-    return f"{x:,.0f}"
-
-
-HEADLINE = ["npv", "roi", "incremental_contribution", "incremental_cost", "net_contribution",
-            "revenue", "total_cost", "payback_month", "ltv_per_customer", "ltv_uplift",
-            "active_customers_end", "churn_annual", "retention_12m", "repurchase_rate",
-            "service_wait_mean_hours", "service_wait_p90_hours", "sla_attainment",
-            "satisfaction_end"]
-
-
 def summary_table(res, title: str):
-    """A rich table of the headline metrics with intervals."""
+    """A rich table of the headline metrics with intervals (labels and units: simulator.metrics)."""
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
-    for col in ("metric", "mean", "95 % CI", "P10", "P50", "P90", "unit"):
-        t.add_column(col, justify="left" if col in ("metric", "unit") else "right")
-    for k in HEADLINE:
+    for col in ("metric", "mean", "95 % CI", "P10", "P50", "P90", "key"):
+        t.add_column(col, justify="left" if col in ("metric", "key") else "right")
+    for k in metrics.CLI_HEADLINE:
         s = res.summary.get(k)
         if s is None:
             continue
-        ci = "n/a" if not math.isfinite(s.ci95_low) else \
-            f"{fmt_value(s.ci95_low, s.unit)} – {fmt_value(s.ci95_high, s.unit)}"
-        t.add_row(k, fmt_value(s.mean, s.unit), ci, fmt_value(s.p10, s.unit),
-                  fmt_value(s.p50, s.unit), fmt_value(s.p90, s.unit), s.unit)
+        kind = metrics.kind_of(k)
+        if metrics.not_defined(s):
+            t.add_row(metrics.label_of(k), metrics.stat_value(s, kind), "", "", "", "", k)
+            continue
+        t.add_row(metrics.label_of(k), metrics.value(s.mean, kind),
+                  metrics.interval(s.ci95_low, s.ci95_high, kind) or "n/a",
+                  metrics.value(s.p10, kind), metrics.value(s.p50, kind),
+                  metrics.value(s.p90, kind), k)
     return t
 
 
-def group_table(groups: dict, title: str, metrics=("revenue", "net_contribution",
-                                                   "incremental_contribution", "ltv_per_customer",
-                                                   "active_customers_end", "churn_annual")):
+def group_table(groups: dict, title: str, keys=metrics.CLI_GROUP):
     """Per-segment or per-tier means."""
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
     t.add_column("")
-    for m in metrics:
-        t.add_column(m, justify="right")
+    for m in keys:
+        t.add_column(metrics.label_of(m), justify="right")
     for name, d in groups.items():
-        t.add_row(name, *[fmt_value(d[m].mean, d[m].unit) for m in metrics])
+        t.add_row(name, *[metrics.stat_value(d[m], metrics.kind_of(m)) for m in keys])
     return t
 
 

@@ -44,6 +44,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from simulator import metrics
 from simulator.results import RunResult, Stat
 from simulator.scenario import Scenario
 from simulator.scenario_io import to_dict
@@ -51,12 +52,22 @@ from simulator.scenario_io import to_dict
 
 @dataclass(frozen=True)
 class Kpi:
-    """A KPI shown in comparisons: metric key, label, display kind and what it is against."""
+    """A KPI shown in comparisons: metric key, label, display kind and what it is against.
+
+    Label and kind come from the metric catalogue (:mod:`simulator.metrics`).
+    """
 
     metric: str
     label: str
-    kind: str  # cny | ratio | share | hours | month | count
+    kind: str  # a simulator.metrics display kind: money | ratio | share | hours | months | count
     section: str = "absolute"  # vs_base | absolute | own_counterfactual (see module doc)
+
+    @classmethod
+    def of(cls, key: str, section: str = "absolute") -> "Kpi":
+        """The KPI of a catalogue metric in a section (own-counterfactual ones say so)."""
+        m = metrics.metric(key)
+        label = m.label + (" vs own counterfactual" if section == "own_counterfactual" else "")
+        return cls(key, label, m.kind, section)
 
 
 SECTIONS = ("vs_base", "absolute", "own_counterfactual")
@@ -67,36 +78,16 @@ SECTION_TITLES = {
                           "not subtracted)",
 }
 VS_BASE = ("npv_vs_base", "roi_vs_base", "payback_vs_base")
+ABSOLUTE = ("net_contribution", "npv_net_contribution", "total_cost", "revenue", "gross_margin",
+            "benefit_cost", "promotion_cost", "service_cost", "acquisition_cost",
+            "ltv_per_customer", "members_end", "new_customers", "churn_annual", "retention_12m",
+            "service_wait_mean_hours", "service_wait_p90_hours", "sla_attainment")
+OWN_COUNTERFACTUAL = ("npv", "incremental_contribution", "incremental_cost", "roi",
+                      "payback_month")
 
-KPIS: list[Kpi] = [  # the four absolute CNY ones in a row are the workbook's KPI chart bars
-    Kpi("npv_vs_base", "NPV vs base (Δ discounted net contribution)", "cny", "vs_base"),
-    Kpi("roi_vs_base", "ROI vs base (Δ net contribution / Δ total cost)", "ratio", "vs_base"),
-    Kpi("payback_vs_base", "Payback month vs base", "month", "vs_base"),
-    Kpi("net_contribution", "Net contribution", "cny"),
-    Kpi("npv_net_contribution", "Discounted net contribution", "cny"),
-    Kpi("total_cost", "Total cost", "cny"),
-    Kpi("revenue", "Gross revenue", "cny"),
-    Kpi("gross_margin", "Gross margin", "cny"),
-    Kpi("benefit_cost", "Benefit cost", "cny"),
-    Kpi("promotion_cost", "Promotion cost", "cny"),
-    Kpi("service_cost", "Service cost", "cny"),
-    Kpi("acquisition_cost", "Acquisition cost", "cny"),
-    Kpi("ltv_per_customer", "Discounted LTV per customer", "cny"),
-    Kpi("members_end", "Members at end", "count"),
-    Kpi("new_customers", "New customers", "count"),
-    Kpi("churn_annual", "Churn (annualised)", "share"),
-    Kpi("retention_12m", "Retention after 12 months", "share"),
-    Kpi("service_wait_mean_hours", "Service wait, mean (h)", "hours"),
-    Kpi("service_wait_p90_hours", "Service wait, P90 (h)", "hours"),
-    Kpi("sla_attainment", "SLA attainment", "share"),
-    Kpi("npv", "NPV vs own counterfactual", "cny", "own_counterfactual"),
-    Kpi("incremental_contribution", "Incremental contribution vs own counterfactual", "cny",
-        "own_counterfactual"),
-    Kpi("incremental_cost", "Incremental cost vs own counterfactual", "cny",
-        "own_counterfactual"),
-    Kpi("roi", "ROI vs own counterfactual", "ratio", "own_counterfactual"),
-    Kpi("payback_month", "Payback month vs own counterfactual", "month", "own_counterfactual"),
-]
+KPIS: list[Kpi] = (  # the four absolute money ones in a row are the workbook's KPI chart bars
+    [Kpi.of(k, "vs_base") for k in VS_BASE] + [Kpi.of(k) for k in ABSOLUTE]
+    + [Kpi.of(k, "own_counterfactual") for k in OWN_COUNTERFACTUAL])
 BENEFIT_KIND_PREFIX = "benefit_cost_"
 
 Result = tuple[Scenario, "Path | None", RunResult]
@@ -197,8 +188,8 @@ def kpi_catalogue(results: Sequence[Result]) -> list[Kpi]:
     for kp in KPIS:
         out.append(kp)
         if kp.metric == "benefit_cost":
-            out += [Kpi(c, "  of which " + c[len(BENEFIT_KIND_PREFIX):].replace("_", " "), "cny")
-                    for c in kinds]
+            out += [Kpi(c, "  of which " + c[len(BENEFIT_KIND_PREFIX):].replace("_", " "),
+                        "money") for c in kinds]
     return out
 
 
@@ -338,20 +329,9 @@ def input_diff(base: Scenario, other: Scenario) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ CLI
 def _fmt(x: float, kind: str, signed: bool = False) -> str:
-    from simulator.cli import fmt_money
-
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    sign = "+" if signed and x > 0 else ""
-    if kind == "cny":
-        return sign + fmt_money(x)
-    if kind in ("share", "ratio"):  # a difference of shares is in percentage points
-        return f"{sign}{100 * x:.1f} pp" if signed else f"{100 * x:.1f} %"
-    if kind == "hours":
-        return f"{sign}{x:.2f} h"
-    if kind == "month":
-        return f"{sign}{x:.1f}"
-    return f"{sign}{x:,.0f}"
+    if signed:
+        return metrics.delta(x, kind)
+    return metrics.value(x, kind) if metrics.finite(x) else "n/a"
 
 
 def delta_table(table: pd.DataFrame, title: str, section: str = "absolute"):
@@ -396,7 +376,7 @@ def delta_table(table: pd.DataFrame, title: str, section: str = "absolute"):
             for no in others:
                 r = g.loc[no]
                 cells.append(_styled(r["mean"], r["ci95_low"], r["ci95_high"], kind,
-                                     signed=kind == "cny"))
+                                     signed=kind == "money"))
         else:
             for no in nos:
                 cells.append(_esc(_fmt(g.loc[no, "mean"], kind)))
@@ -463,7 +443,7 @@ def _styled(mean, lo, hi, kind: str, signed: bool = True) -> str:
     if not math.isfinite(mean):
         return "n/a"
     ci = "" if not math.isfinite(lo) else \
-        f"\n({_fmt(lo, kind, signed)} … {_fmt(hi, kind, signed)})"
+        f"\n({(metrics.delta_interval if signed else metrics.interval)(lo, hi, kind)})"
     style = "" if not math.isfinite(lo) or not signed else (
         "green" if lo > 0 else "red" if hi < 0 else "")
     txt = _esc(_fmt(mean, kind, signed) + ci)

@@ -41,7 +41,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from simulator import __version__
+from simulator import __version__, metrics
 from simulator.compare import Kpi, compare_scenarios, flat_inputs, kpi_catalogue, union_paths
 from simulator.results import RunResult
 from simulator.scenario import Scenario
@@ -80,21 +80,17 @@ class OptimisationSheet:
 
 
 # ------------------------------------------------------------------ formats
+# Number formats: the metric display kinds (simulator.metrics) plus cell kinds of their own.
 FMT = {
-    "cny": '"¥"#,##0;[Red]-"¥"#,##0',
-    "share": "0.0%",
-    "ratio": "0.0%",
-    "hours": "0.00",
-    "month": "0.0",
-    "count": "#,##0",
+    **metrics.EXCEL_FORMAT,
+    "cny": metrics.EXCEL_FORMAT["money"],
+    "month": metrics.EXCEL_FORMAT["months"],
     "factor": "0.00000",
     "int": "0",
     "num": "#,##0.00",
 }
-UNIT = {"cny": "CNY", "share": "%", "ratio": "%", "hours": "hours", "month": "month",
-        "count": "customers"}
-WIDTH = {"cny": 17, "share": 10, "ratio": 10, "hours": 10, "month": 9, "count": 12,
-         "factor": 11, "int": 8, "num": 12}
+WIDTH = {"money": 17, "cny": 17, "share": 10, "ratio": 10, "hours": 10, "months": 9, "month": 9,
+         "count": 12, "score": 10, "factor": 11, "int": 8, "num": 12}
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -265,17 +261,7 @@ def _save_atomic(wb: Workbook, p: Path) -> None:
 
 # ------------------------------------------------------------------ data
 MONTHLY_SIM = [  # (key, header, kind): mean over replications of the monthly totals
-    ("active_customers", "Active customers", "count"),
-    ("new_customers", "New customers", "count"),
-    ("churned_customers", "Churned customers", "count"),
-    ("orders", "Orders", "count"),
-    ("gross_revenue", "Gross revenue", "cny"),
-    ("gross_margin", "Gross margin", "cny"),
-    ("benefit_cost", "Benefit cost", "cny"),
-    ("promotion_cost", "Promotion cost", "cny"),
-    ("service_cost", "Service cost", "cny"),
-    ("acquisition_cost", "Acquisition cost", "cny"),
-]
+    (k, metrics.label_of(k), metrics.kind_of(k)) for k in metrics.MONTHLY]
 CF_SIM = [("cf_net_contribution", "Counterfactual net contribution", "cny"),
           ("cf_total_cost", "Counterfactual total cost", "cny")]
 
@@ -381,7 +367,7 @@ class _Book:
             r = first_row + k
             self.summary_rows[kp.metric] = r
             put(ws, r, 1, kp.label.strip() if not kp.label.startswith("  ") else kp.label)
-            put(ws, r, 2, UNIT.get(kp.kind, ""))
+            put(ws, r, 2, metrics.excel_unit(kp.metric))
         base_mean_col = None
         order = [self.base] + [i for i in range(len(self.results)) if i != self.base]
         self.summary_mean_col = [0] * len(self.results)

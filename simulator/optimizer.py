@@ -106,9 +106,17 @@ import pandas as pd
 from scipy import optimize as sopt
 from scipy import stats
 
+from simulator import metrics
 from simulator.results import RunResult, Stat
 
-OBJECTIVES = {"npv": "CNY", "roi": "ratio", "ltv": "CNY/customer"}
+OBJECTIVES = metrics.OBJECTIVES  # objective -> the metric it maximises (simulator.metrics)
+
+
+def _unit(objective: str) -> str:
+    """Unit of an objective's metric."""
+    return metrics.metric(OBJECTIVES[objective]).unit
+
+
 OBJECTIVE_LABEL = {"npv": "NPV", "roi": "ROI", "ltv": "LTV per customer"}
 # The run KPI a full run of a scenario reports for each objective (against its own counterfactual).
 OWN_KPI = {"npv": "npv", "roi": "roi", "ltv": "ltv_per_customer"}
@@ -610,7 +618,7 @@ class Allocation:
     @property
     def unit(self) -> str:
         """Unit of the objective."""
-        return OBJECTIVES[self.objective]
+        return _unit(self.objective)
 
     def split(self) -> dict[str, float]:
         """Recommended monthly spend per lever id."""
@@ -828,7 +836,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
                 continue
             scp = apply_allocation(sc, levers, dict(zip([lv.id for lv in levers], xp)))
             g = objective_from(components_of(simulate(scp, R)), ref, obj) - base_obj
-            st = Stat.of(g, OBJECTIVES[obj])
+            st = Stat.of(g, _unit(obj))
             probes.append({"probe": len(probes) + 1, "lever": levers[i].id,
                            "shift_cny": float(xp[i] - x_rec[i]), "spent_cny": float(xp.sum()),
                            "gain_mean": st.mean, "ci_low": st.ci95_low, "ci_high": st.ci95_high,
@@ -863,7 +871,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
 
     crow = []
     for i, xp, vals in points:
-        st = Stat.of(vals, OBJECTIVES[obj])
+        st = Stat.of(vals, _unit(obj))
         xm = x0.copy()
         xm[i] = xp
         crow.append({"lever": levers[i].id, "spend_cny": float(xp), "objective_mean": st.mean,
@@ -949,8 +957,8 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
             for c_x, c_vals, c_src in cands:
                 if c_x.sum() <= Bf + tol and np.mean(c_vals) > np.mean(byrep):
                     xf, byrep, src = c_x, c_vals, c_src
-        st = Stat.of(byrep, OBJECTIVES[obj])
-        gt = Stat.of(byrep - today_v, OBJECTIVES[obj])
+        st = Stat.of(byrep, _unit(obj))
+        gt = Stat.of(byrep - today_v, _unit(obj))
         frows.append({"budget_share": share, "budget_cny": Bf,
                       "objective_mean": st.mean, "ci_low": st.ci95_low,
                       "ci_high": st.ci95_high, "gain_vs_today_mean": gt.mean,
@@ -993,25 +1001,20 @@ def verify(today, recommended, objective: str, *, budget_cny: float = math.nan,
     today = np.asarray(today, dtype=float)
     rec = np.asarray(recommended, dtype=float)
     own = rec if recommended_own is None else np.asarray(recommended_own, dtype=float)
-    unit = OBJECTIVES[objective]
+    unit = _unit(objective)
     gain = Stat.of(rec - today, unit)
     label = OBJECTIVE_LABEL[objective]
+    kind = metrics.kind_of(OBJECTIVES[objective])
 
     def f(v):
-        if not math.isfinite(v):
-            return "n/a"
-        if unit.startswith("CNY"):
-            a = abs(v)
-            s = f"¥{v / 1e9:,.2f} B" if a >= 1e9 else f"¥{v / 1e6:,.2f} M" if a >= 1e6 \
-                else f"¥{v:,.0f}"
-            return s
-        return f"{v:,.3f}"
+        return metrics.value(v, kind) if math.isfinite(v) else "n/a"
 
-    ci = f"95 % CI {f(gain.ci95_low)} to {f(gain.ci95_high)}, {gain.n} paired replications"
+    ci = (f"95 % CI {metrics.interval(gain.ci95_low, gain.ci95_high, kind)}, {gain.n} paired "
+          f"replications")
     at = ""
     if math.isfinite(budget_cny) and math.isfinite(today_spend_cny) and \
             abs(budget_cny - today_spend_cny) > 1e-6 * max(1.0, today_spend_cny):
-        at = (f" (note: the budget, {f(budget_cny) if unit.startswith('CNY') else budget_cny}"
+        at = (f" (note: the budget, {metrics.money(budget_cny)}"
               f"/month, differs from today's spend)")
     if gain.n < 2 or not math.isfinite(gain.ci95_low):
         within = True

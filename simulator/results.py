@@ -14,25 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.engine import METRICS, MI, SERVICE_METRICS, ArmOutput
-
-UNITS = {
-    "revenue": "CNY", "net_revenue": "CNY", "gross_margin": "CNY", "benefit_cost": "CNY",
-    "promotion_cost": "CNY", "service_cost": "CNY", "acquisition_cost": "CNY",
-    "total_cost": "CNY", "net_contribution": "CNY", "incremental_contribution": "CNY",
-    "incremental_cost": "CNY", "incremental_margin": "CNY", "npv": "CNY",
-    "npv_net_contribution": "CNY", "roi": "ratio", "payback_month": "month",
-    "ltv_per_customer": "CNY/customer", "ltv_uplift": "CNY/customer",
-    "active_customers_end": "customers", "members_end": "customers",
-    "new_customers": "customers", "churned_customers": "customers", "orders": "orders",
-    "churn_annual": "share/year", "retention_12m": "share", "repurchase_rate": "share",
-    "high_freq_sales_share": "share", "high_freq_customer_share": "share",
-    "service_wait_mean_hours": "hours", "service_wait_p90_hours": "hours",
-    "sla_attainment": "share", "utilisation": "share", "complaint_resolution_hours": "hours",
-    "satisfaction_end": "score 0-1", "contacts": "contacts",
-}
-
-SUMMARY_METRICS = list(UNITS)
-
+from simulator.metrics import metric
 
 @dataclass
 class Stat:
@@ -329,7 +311,7 @@ class RunResult:
         return self._cached("kpis", lambda: self._kpis_for())
 
     def _summarise(self, df: pd.DataFrame) -> dict[str, Stat]:
-        return {c: Stat.of(df[c].to_numpy(), UNITS.get(c, "")) for c in df.columns}
+        return {c: Stat.of(df[c].to_numpy(), metric(c).unit) for c in df.columns}
 
     @property
     def summary(self) -> dict[str, Stat]:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.formatting import money
+from simulator.metrics import money
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")
 

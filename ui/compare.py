@@ -37,19 +37,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from simulator.metrics import delta, delta_interval, interval, metric, value
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
 
 from ui.charts import Band, color, make_plot
 from ui.dialogs import Prompter
-from ui.formatting import interval, value
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
 
-# display kinds of simulator.compare.Kpi.kind -> ui.formatting kinds
-KIND = {"cny": "money", "ratio": "ratio_pct", "share": "share", "hours": "hours",
-        "month": "month", "count": "count"}
-LOWER_IS_BETTER = ("cost", "churn", "wait", "payback")
 
 
 @dataclass
@@ -416,7 +412,7 @@ class CompareView(QWidget):
         for r, m in enumerate(metrics):
             rows = table[table["metric"] == m].sort_values("scenario_no")
             first = rows.iloc[0]
-            kind = KIND.get(first["kind"], "number")
+            kind = first["kind"]
             t.setItem(r, 0, QTableWidgetItem(first["label"]))
             for i, (_, row) in enumerate(rows.iterrows()):
                 col = 1 if i == 0 else 2 * i
@@ -429,10 +425,11 @@ class CompareView(QWidget):
                 it.setData(Qt.ItemDataRole.UserRole, float(row["delta_mean"]))
                 lo, hi = row["delta_ci95_low"], row["delta_ci95_high"]
                 if math.isfinite(lo) and (lo > 0 or hi < 0):  # the interval excludes 0
-                    good = row["delta_mean"] > 0
-                    if any(w in m for w in LOWER_IS_BETTER):
-                        good = not good
-                    it.setForeground(Qt.GlobalColor.darkGreen if good else Qt.GlobalColor.darkRed)
+                    better = metric(m).higher_is_better
+                    if better is not None:
+                        good = (row["delta_mean"] > 0) == better
+                        it.setForeground(Qt.GlobalColor.darkGreen if good
+                                         else Qt.GlobalColor.darkRed)
                 t.setItem(r, col + 1, it)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setStretchLastSection(True)
@@ -448,17 +445,8 @@ class CompareView(QWidget):
     def _delta_text(mean, lo, hi, kind: str) -> str:
         if not math.isfinite(mean):
             return "—"
-        if kind in ("share", "share_year", "ratio_pct"):
-            main = f"{mean * 100:+,.1f} pp"
-            ci = (f"{lo * 100:+,.1f} to {hi * 100:+,.1f} pp" if math.isfinite(lo) else "")
-        elif kind == "month":
-            main = f"{mean:+,.1f} months"
-            ci = f"{lo:+,.1f} to {hi:+,.1f}" if math.isfinite(lo) else ""
-        else:
-            v = value(mean, kind)
-            main = v if v.startswith("-") else "+" + v
-            ci = interval(lo, hi, kind)
-        return main + (f"  ({ci})" if ci else "")
+        ci = delta_interval(lo, hi, kind)
+        return delta(mean, kind) + (f"  ({ci})" if ci else "")
 
     def _fill_diff(self, cmp: Comparison) -> None:
         t = self.diff_table

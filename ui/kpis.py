@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.formatting import KPI_DISPLAY, interval, value
+from simulator.metrics import interval, not_defined, value
+from simulator.metrics import metric as metric_of
 
 STRIP = ["npv", "roi", "incremental_contribution", "ltv_per_customer", "churn_annual",
          "payback_month", "sla_attainment"]
@@ -25,7 +26,9 @@ class KpiBox(QFrame):
     def __init__(self, metric: str):
         super().__init__()
         self.metric_name = metric
-        self.label, self.kind = KPI_DISPLAY[metric]
+        m = metric_of(metric)
+        self.label, self.kind = m.label, m.kind
+        self.definition = m.definition
         self.setObjectName(f"kpi:{metric}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         lay = QVBoxLayout(self)
@@ -60,17 +63,22 @@ class KpiBox(QFrame):
         if stat is None:
             self.value.setText("—")
             self.ci.setText("")
+            self.setToolTip(self.definition)
+            return
+        n = getattr(stat, "n", 0)
+        why = not_defined(stat)
+        if why:
+            self.value.setText("—")
+            self.ci.setText(why)
+            self.setToolTip(f"{self.label}: {why}.\n{self.definition}")
             return
         self.value.setText(value(stat.mean, self.kind))
         ci = interval(stat.ci95_low, stat.ci95_high, self.kind)
-        n = getattr(stat, "n", 0)
-        if self.metric_name == "payback_month" and n == 0:
-            self.ci.setText("not within the horizon")
-        else:
-            self.ci.setText(f"95 % CI {ci}" if ci else ("1 run: no CI" if n <= 1 else "no CI"))
+        self.ci.setText(f"95 % CI {ci}" if ci else ("1 run: no CI" if n <= 1 else "no CI"))
         self.setToolTip(f"{self.label}: mean {value(stat.mean, self.kind)}; "
                         f"P10 {value(stat.p10, self.kind)}, P50 {value(stat.p50, self.kind)}, "
-                        f"P90 {value(stat.p90, self.kind)} over {n} replication(s)")
+                        f"P90 {value(stat.p90, self.kind)} over {n} replication(s).\n"
+                        f"{self.definition}")
 
     def set_delta(self, stat) -> None:
         """Show the change made by the last edit (a paired-difference Stat); None hides it."""

@@ -56,17 +56,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
 from simulator.optimizer import OPTIMISER_DEFAULTS
 from simulator.scenario import LeverBound, Scenario
 
 from ui.charts import PALETTE, Band, color, make_plot
-from ui.formatting import interval, money, value
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
 
 OBJECTIVE_NAMES = {"npv": "NPV (incremental, discounted)", "roi": "ROI",
                    "ltv": "LTV per customer"}
-OBJECTIVE_KIND = {"npv": "money", "roi": "ratio_pct", "ltv": "money"}
 CONSTRAINTS = {"at_most": "spend at most the budget", "equal": "spend exactly the budget"}
 LEVER_ROLE = Qt.ItemDataRole.UserRole
 
@@ -582,7 +581,7 @@ class OptimiserPanel(QWidget):
     def show_allocation(self, alloc) -> None:
         """Fill the headline, verdict, table and charts from an Allocation."""
         h = alloc.headline()
-        kind = OBJECTIVE_KIND[alloc.objective]
+        kind = kind_of(OBJECTIVES[alloc.objective])
         label = h["objective_label"]
         v = alloc.verification
         gain_ci = interval(v.gain.ci95_low, v.gain.ci95_high, kind)

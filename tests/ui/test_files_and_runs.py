@@ -6,6 +6,7 @@ import pytest
 import scenarios
 from PySide6.QtCore import QSettings
 
+from simulator.metrics import label_of
 from simulator.scenario_io import load
 
 pytestmark = pytest.mark.gui
@@ -153,7 +154,7 @@ def test_full_run_then_cancel(qtbot, window):
     assert panel.kpis.caption.text().startswith("Full run: 3 replications")
     npv = panel.kpis.boxes["npv"]
     assert "95 % CI" in npv.ci.text()  # three replications give an interval
-    assert npv.text().startswith("NPV (incremental) ")
+    assert npv.text().startswith(label_of("npv") + " ")  # the catalogue's label
     # a long run, cancelled from the keyboard action (Esc) after its first replication
     win.editor.field(("run", "replications")).set_display_value(200)
     qtbot.waitUntil(lambda: not panel.preview_runner.busy, timeout=30_000)

@@ -1,0 +1,79 @@
+"""The one metric catalogue and formatter: every reported figure declared, one way to write it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simulator import compare, excel, metrics
+from simulator.metrics import METRICS, delta, delta_interval, interval, value
+from simulator.results import Stat
+from simulator.runner import run
+
+
+@pytest.fixture(scope="module")
+def result():
+    from simulator.scenario_io import from_dict
+    from tests.conftest import simple_dict
+
+    d = simple_dict()
+    d["tiers"][0]["benefits"] = [{"name": "Gift", "kind": "gift", "cost_model": "per_member_month",
+                                  "cost_cny": 2.0,
+                                  "effect": {"churn": -0.2}}]
+    d["run"].update(horizon_months=6, agents=500, replications=2)
+    return run(from_dict(d), workers=1)
+
+
+def test_every_reported_metric_is_declared(result):
+    """Summary, segment and tier figures all have a catalogue entry (label, unit, kind)."""
+    for key in result.kpis.columns:
+        assert key in METRICS, key
+        m = METRICS[key]
+        assert m.label and m.definition and m.kind in metrics.KINDS
+        assert result.summary[key].unit == m.unit
+    for view in (metrics.CLI_HEADLINE, metrics.CLI_GROUP, metrics.MONTHLY, compare.VS_BASE,
+                 compare.ABSOLUTE, compare.OWN_COUNTERFACTUAL):
+        assert set(view) <= set(METRICS)
+    assert set(metrics.OBJECTIVES.values()) <= set(METRICS)
+
+
+def test_views_read_the_catalogue():
+    """compare's KPIs and the workbook's monthly columns take label and kind from METRICS."""
+    for kp in compare.KPIS:
+        assert kp.label.startswith(METRICS[kp.metric].label)
+        assert kp.kind == METRICS[kp.metric].kind
+    for key, header, kind in excel.MONTHLY_SIM:
+        assert (header, kind) == (METRICS[key].label, METRICS[key].kind)
+    for kind in metrics.KINDS:
+        assert kind in excel.FMT
+
+
+def test_roi_reads_the_same_everywhere(result, capsys):
+    """ROI 1.5 is '150.0 %' in the console, on screen (same formatter) and in the workbook."""
+    assert value(1.5, METRICS["roi"].kind) == "150.0 %"
+    assert excel.FMT[METRICS["roi"].kind] == "0.0%"  # Excel shows 1.5 as 150.0%
+    from simulator.cli import summary_table
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(summary_table(result, "t"))
+    row = next(line for line in console.export_text().splitlines() if "ROI" in line)
+    s = result.summary["roi"]
+    assert value(s.mean, "ratio") in row and "%" in row
+
+
+def test_formats():
+    assert interval(-1.24, -1.09, "hours") == "−1.24 to −1.09 h"
+    assert interval(10.1e6, 14.2e6, "money") == "¥10.1 to ¥14.2 M"
+    assert interval(-2.0e9, -1.9e9, "money") == "−¥2.0 to −¥1.9 B"
+    assert interval(0.12, 0.145, "share") == "12.0 to 14.5 %"
+    assert value(-1_234_567, "money") == "−¥1.2 M"
+    assert value(950, "money") == "¥950"
+    assert value(7, "months") == "month 7.0"
+    assert value(12_345, "count") == "12.3 k"
+    assert value(math.nan, "money") == "—"
+    assert delta(0.012, "share") == "+1.2 pp"
+    assert delta_interval(-0.03, 0.01, "share") == "−3.0 to +1.0 pp"
+    assert delta_interval(1.2e6, 3.4e6, "money") == "+¥1.2 to +¥3.4 M"
+    assert delta(-0.5, "hours") == "−0.50 h"
