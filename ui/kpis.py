@@ -130,6 +130,8 @@ def delta_text(stat, kind: str) -> tuple[str, bool]:
     lo, hi = getattr(stat, "ci95_low", math.nan), getattr(stat, "ci95_high", math.nan)
     if not (_finite(lo) and _finite(hi)):
         return f"{head} (no interval yet)", True
+    if stat.mean == 0 and lo == 0 and hi == 0:
+        return "Δ none: this edit does not change it", True
     ci = f"{_signed(lo, kind)} to {_signed(hi, kind)}"
     if lo <= 0 <= hi:
         return f"{head}: within noise ({ci})", True

@@ -144,8 +144,8 @@ def test_rename_validates_the_name(window, prompter, small_path):
 
 def test_preview_can_be_cancelled_within_a_second(qtbot, window):
     win, panel = window, window.results
-    panel.preview_size.agents = 400_000  # a preview that takes many seconds
-    panel.preview_size.replications = 3
+    panel.preview_size.agents = 60_000  # a preview that takes many seconds
+    panel.preview_size.replications = 40
     panel.preview_size.refine = False
     staff = win.doc.get(STAFF)
     win.editor.field(STAFF).set_display_value(staff + 1)
@@ -153,7 +153,8 @@ def test_preview_can_be_cancelled_within_a_second(qtbot, window):
     qtbot.waitUntil(lambda: panel.preview_runner.busy, timeout=5000)
     assert panel.btn_cancel.isEnabled() and win.act_cancel.isEnabled()
     assert panel.progress.format().startswith("preview")  # not "idle"
-    qtbot.wait(300)
+    qtbot.wait(1500)
+    assert panel.preview_runner.busy  # still running: the cancel below is what stops it
     t0 = time.perf_counter()
     win.act_cancel.trigger()  # Esc
     assert panel.progress.format() == "preview cancelled"
@@ -185,8 +186,9 @@ def test_preview_shows_the_change_and_its_noise(qtbot, window):
     with qtbot.waitSignal(panel.preview_shown, timeout=30_000):
         win.editor.field(("run", "discount_rate_annual")).set_display_value(9)
     churn = panel.kpis.boxes["churn_annual"]
-    assert "within noise" in churn.delta_label.text() or "no change" in \
-        churn.delta_label.text()
+    assert churn.within_noise and (
+        "within noise" in churn.delta_label.text() or "does not change" in
+        churn.delta_label.text())
     npv = panel.kpis.boxes["npv"]
     assert npv.delta is not None and math.isfinite(npv.delta.mean)
 
