@@ -6,7 +6,8 @@ from simulator.budget import lever_ids, service_spend_cny
 from simulator.service import DAYS_PER_MONTH
 from simulator.scenario_io import load
 
-from ui.optimizer_panel import TABLE_COLUMNS, scenario_diff
+from ui.formatting import value
+from ui.optimizer_panel import OBJECTIVE_KIND, TABLE_COLUMNS, scenario_diff
 
 pytestmark = pytest.mark.gui
 
@@ -22,6 +23,10 @@ def small_settings(panel, free=FREE):
     panel.verify_reps.setValue(2)
     panel.levels.setValue(2)
     panel.local_check.setChecked(False)
+
+
+def value_text(v, objective="npv"):
+    return value(v, OBJECTIVE_KIND[objective])
 
 
 def run_small(qtbot, win):
@@ -91,6 +96,13 @@ def test_run_fills_table_verdict_and_charts(qtbot, window):
     assert panel.budget_line.isVisible() and panel.budget_line.value() == \
         pytest.approx(alloc.budget_cny)
     assert len(panel.bars_rec.opts["width"]) == len(alloc.levers)
+    # the recommended point (star) sits on the frontier at 100 % of the budget: both are
+    # simulated the same way, against today's counterfactual
+    at_budget = fr.set_index("budget_share").loc[1.0, "objective_mean"]
+    assert panel.rec_pt.data["y"][0] == pytest.approx(at_budget, rel=1e-12)
+    assert panel.today_pt.data["y"][0] == pytest.approx(v.today.mean, rel=1e-12)
+    # the headline's recommended figure is the applied scenario's own (its full run's)
+    assert value_text(v.recommended.mean) in panel.headline.text()
     assert panel.btn_apply.isEnabled() and panel.btn_export.isEnabled()
     assert panel.btn_run.isEnabled() and not panel.btn_cancel.isEnabled()
 
