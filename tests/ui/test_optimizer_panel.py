@@ -3,11 +3,11 @@
 import pytest
 import scenarios
 from simulator.budget import lever_ids, service_spend_cny
+from simulator.metrics import OBJECTIVES, kind_of, value
 from simulator.service import DAYS_PER_MONTH
 from simulator.scenario_io import load
 
-from ui.formatting import value
-from ui.optimizer_panel import OBJECTIVE_KIND, TABLE_COLUMNS, scenario_diff
+from ui.optimizer_panel import TABLE_COLUMNS, scenario_diff
 
 pytestmark = pytest.mark.gui
 
@@ -26,7 +26,7 @@ def small_settings(panel, free=FREE):
 
 
 def value_text(v, objective="npv"):
-    return value(v, OBJECTIVE_KIND[objective])
+    return value(v, kind_of(OBJECTIVES[objective]))
 
 
 def run_small(qtbot, win):
