@@ -141,20 +141,24 @@ def vs_base(base: RunResult, other: RunResult) -> pd.DataFrame:
     ``payback_vs_base`` (first month from which the cumulative Δ net contribution
     stays ≥ 0; NaN if never), plus the Δ net contribution and Δ total cost they use.
     """
-    from simulator.results import _payback
+    from simulator.results import roi_and_payback
 
     d_net = other.totals("net_contribution") - base.totals("net_contribution")  # [R, H]
-    d_cost = other.totals("total_cost").sum(axis=1) - base.totals("total_cost").sum(axis=1)
-    inc = d_net.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(d_cost > 0, inc / d_cost, np.nan)
-    return pd.DataFrame({
+    cost_o, cost_b = other.totals("total_cost").sum(axis=1), base.totals("total_cost").sum(axis=1)
+    d_cost = cost_o - cost_b
+    scale = np.max(np.abs([cost_o, cost_b, other.totals("gross_margin").sum(axis=1),
+                           base.totals("gross_margin").sum(axis=1)]), axis=0)
+    (roi, roi_why), (payback, pay_why) = roi_and_payback(d_net, d_cost, scale)
+    df = pd.DataFrame({
         "npv_vs_base": (d_net * base.discount).sum(axis=1),
         "roi_vs_base": roi,
-        "payback_vs_base": [_payback(np.cumsum(row)) for row in d_net],
-        "net_contribution_vs_base": inc,
+        "payback_vs_base": payback,
+        "net_contribution_vs_base": d_net.sum(axis=1),
         "total_cost_vs_base": d_cost,
     })
+    df.attrs["not_defined"] = {k: v for k, v in (("roi_vs_base", roi_why),
+                                                 ("payback_vs_base", pay_why)) if v}
+    return df
 
 
 def kpi_table(res: RunResult) -> pd.DataFrame:
@@ -213,6 +217,11 @@ def measured_against(kp: Kpi, res: RunResult, base_label: str, is_base: bool) ->
     return "absolute (no baseline)"
 
 
+def _why(table: pd.DataFrame, metric: str) -> str | None:
+    """Why a KPI table's metric has no value (see RunResult.kpis' attrs), or None."""
+    return table.attrs.get("not_defined", {}).get(metric)
+
+
 def compare_scenarios(results: Sequence[Result], base_index: int = 0,
                       kpis: Sequence[Kpi] | None = None) -> pd.DataFrame:
     """Tidy KPI comparison: one row per scenario x KPI.
@@ -223,7 +232,8 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
     figure), ``delta_mean``, ``delta_ci95_low``, ``delta_ci95_high``, ``delta_n``
     (scenario − base per replication pair; only for ``absolute`` figures of
     non-base scenarios, NaN otherwise), ``delta_against`` (what the delta is
-    measured against, "" when there is none).
+    measured against, "" when there is none), ``not_defined`` (why a figure has no
+    mean, e.g. "no incremental cost"; None when it has one).
     """
     if not 0 <= base_index < len(results):
         raise ValueError(f"base_index: {base_index} must be in 0..{len(results) - 1}")
@@ -245,11 +255,12 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
         for kp in kpis:
             d = nan
             if kp.section == "vs_base":
-                s = nan if vb is None else Stat.of(vb[kp.metric].to_numpy(dtype=float))
+                s = nan if vb is None else Stat.of(vb[kp.metric].to_numpy(dtype=float),
+                                                   not_defined=_why(vb, kp.metric))
             else:
                 x = t[kp.metric].to_numpy(dtype=float) if kp.metric in t else np.full(
                     len(t), np.nan)
-                s = Stat.of(x)
+                s = Stat.of(x, not_defined=_why(t, kp.metric))
                 if kp.section == "absolute" and not is_base:
                     b = bt[kp.metric].to_numpy(dtype=float) if kp.metric in bt else np.full(
                         len(bt), np.nan)
@@ -259,6 +270,7 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
                 "section": kp.section, "metric": kp.metric, "label": kp.label, "kind": kp.kind,
                 "measured_against": measured_against(kp, res, base_label, is_base),
                 "mean": s.mean, "ci95_low": s.ci95_low, "ci95_high": s.ci95_high, "n": s.n,
+                "not_defined": s.not_defined,
                 "delta_mean": d.mean, "delta_ci95_low": d.ci95_low,
                 "delta_ci95_high": d.ci95_high, "delta_n": d.n,
                 "delta_against": (f"base scenario {base_label}, paired per replication"
@@ -367,7 +379,8 @@ def delta_table(table: pd.DataFrame, title: str, section: str = "absolute"):
         kind = g["kind"].iloc[0]
         cells = [_esc(g.loc[base_no, "label"].strip())]
         if section == "absolute":
-            cells.append(_esc(_fmt(g.loc[base_no, "mean"], kind)))
+            cells.append(_esc(metrics.not_defined(g.loc[base_no])
+                              or _fmt(g.loc[base_no, "mean"], kind)))
             for no in others:
                 r = g.loc[no]
                 cells.append(_styled(r["delta_mean"], r["delta_ci95_low"],
@@ -375,11 +388,12 @@ def delta_table(table: pd.DataFrame, title: str, section: str = "absolute"):
         elif section == "vs_base":
             for no in others:
                 r = g.loc[no]
-                cells.append(_styled(r["mean"], r["ci95_low"], r["ci95_high"], kind,
-                                     signed=kind == "money"))
+                cells.append(_esc(metrics.not_defined(r)) or _styled(
+                    r["mean"], r["ci95_low"], r["ci95_high"], kind, signed=kind == "money"))
         else:
             for no in nos:
-                cells.append(_esc(_fmt(g.loc[no, "mean"], kind)))
+                cells.append(_esc(metrics.not_defined(g.loc[no])
+                                  or _fmt(g.loc[no, "mean"], kind)))
         t.add_row(*cells)
     if section == "own_counterfactual":
         t.add_row("measured against", *[_esc(table[(table.scenario_no == no)]
@@ -428,7 +442,8 @@ def comparison_json(results: Sequence[Result], table: pd.DataFrame) -> dict:
                         "metric": r.metric, "label": r.label.strip(), "kind": r.kind,
                         "measured_against": r.measured_against, "mean": _num(r.mean),
                         "ci95_low": _num(r.ci95_low), "ci95_high": _num(r.ci95_high),
-                        "n": int(r.n), "delta": delta})
+                        "n": int(r.n), "not_defined": metrics.not_defined(r) or None,
+                        "delta": delta})
     return {"format": COMPARISON_FORMAT, "product": "benefit-sim",
             "version": m.get("version"), "base_no": base_no,
             "sample": {k: m.get(k) for k in ("seed", "replications", "agents",

@@ -394,7 +394,7 @@ class _Book:
                 r = first_row + k
                 f = FMT[kp.kind]
                 x = rows.loc[kp.metric]
-                put(ws, r, c0, x["mean"], f)
+                put(ws, r, c0, metrics.not_defined(x) or x["mean"], f)
                 put(ws, r, c0 + 1, x["ci95_low"], f)
                 put(ws, r, c0 + 2, x["ci95_high"], f)
                 if i != self.base and kp.section == "absolute":
@@ -434,6 +434,10 @@ class _Book:
             "cost. Different scenarios may have different counterfactuals, so these are never "
             "subtracted across scenarios. ROI to date on the Monthly sheets is the ratio of "
             "the mean totals, so it can differ slightly from the mean ROI.",
+            "ROI reads 'not defined (no incremental cost)' when the scheme adds no cost (amounts "
+            "within a billionth of the cost scale are rounding residue, not money); payback "
+            "reads 'not reached within the horizon' if the cumulative cash flow ends below 0 "
+            "and 'not defined (no change from the counterfactual)' if nothing changed.",
             "Monthly sheets: blue headers are simulated values, green headers are formulas "
             "over them; their totals equal the means here (up to rounding).",
         ]

@@ -307,7 +307,7 @@ def not_defined(stat: Any) -> str:
     """Why a Stat has no value, as shown: 'not defined (no incremental cost)', 'not reached
     within the horizon'; '' when it has one."""
     reason = getattr(stat, "not_defined", None)
-    if not reason:
+    if not isinstance(reason, str) or not reason:  # None, or NaN in a table column
         return ""
     return reason if reason.startswith("not ") else f"not defined ({reason})"
 

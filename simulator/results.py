@@ -16,6 +16,20 @@ from scipy import stats
 from simulator.engine import METRICS, MI, SERVICE_METRICS, ArmOutput
 from simulator.metrics import metric
 
+# ROI and payback divide by, or wait for, an incremental amount. Amounts within
+# COST_TOL of the scenario's cost scale (its and its counterfactual's total cost
+# and gross margin) are floating-point residue (service cost is allocated per
+# contact), not money: a zero-cost benefit gave incremental costs of +/-1e-9 CNY
+# and an ROI of 7e16. Such a figure is "not defined", with the reason.
+COST_TOL = 1e-9
+NO_COUNTERFACTUAL = "no counterfactual"
+OTHER_TIERS = "the counterfactual has other tiers"
+NO_INCREMENTAL_COST = "no incremental cost"
+COSTS_LESS = "the scheme costs less than its counterfactual"
+NO_CHANGE = "no change from the counterfactual"
+NO_PAYBACK = "not reached within the horizon"
+
+
 @dataclass
 class Stat:
     """Mean with a 95 % confidence interval and percentiles across replications."""
@@ -28,15 +42,19 @@ class Stat:
     p90: float
     unit: str = ""
     n: int = 0
+    not_defined: str | None = None  # why no replication has a value (e.g. no incremental cost)
 
     @classmethod
-    def of(cls, values, unit: str = "") -> "Stat":
-        """Summarise replication values (NaNs, e.g. 'no payback', are left out)."""
+    def of(cls, values, unit: str = "", not_defined: str | None = None) -> "Stat":
+        """Summarise replication values (NaNs, e.g. 'no payback', are left out).
+
+        ``not_defined`` is the reason kept when no replication has a value.
+        """
         x = np.asarray(values, dtype=float)
         x = x[np.isfinite(x)]
         if x.size == 0:
             nan = math.nan
-            return cls(nan, nan, nan, nan, nan, nan, unit, 0)
+            return cls(nan, nan, nan, nan, nan, nan, unit, 0, not_defined)
         m = float(x.mean())
         if x.size > 1:
             half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
@@ -69,12 +87,43 @@ def _annual(churned, exposure):
     return 1.0 - (1.0 - r) ** 12
 
 
-def _payback(cum: np.ndarray) -> float:
-    """First month from which the cumulative incremental cash flow stays >= 0."""
-    if cum.size == 0 or cum[-1] < 0:
+def _payback(cum: np.ndarray, tol: float = 0.0) -> float:
+    """First month from which the cumulative incremental cash flow stays >= 0.
+
+    Amounts within ``tol`` of zero count as zero. NaN when it never does, and when
+    the cash flow never leaves zero (nothing changed: nothing to pay back).
+    """
+    if cum.size == 0 or cum[-1] < -tol:
         return math.nan
-    neg = np.nonzero(cum < 0)[0]
+    if np.all(np.abs(np.diff(cum, prepend=0.0)) <= tol):
+        return math.nan
+    neg = np.nonzero(cum < -tol)[0]
     return float(neg[-1] + 2) if neg.size else 1.0
+
+
+def roi_and_payback(inc: np.ndarray, inc_cost: np.ndarray, scale: np.ndarray
+                    ) -> tuple[tuple[np.ndarray, str | None], tuple[np.ndarray, str | None]]:
+    """ROI and payback month per replication, each with why none is defined (or None).
+
+    ``inc`` is the incremental net contribution per replication and month [R, H],
+    ``inc_cost`` the incremental total cost per replication [R] and ``scale`` the
+    cost scale per replication [R]; amounts within ``COST_TOL * scale`` are zero.
+    ROI = incremental contribution / incremental cost where that cost is positive.
+    """
+    tol = COST_TOL * np.asarray(scale, dtype=float)
+    cost = np.asarray(inc_cost, dtype=float)
+    ok = cost > tol
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(ok, inc.sum(axis=1) / np.where(ok, cost, 1.0), np.nan)
+    roi_why = None if ok.any() else (
+        NO_INCREMENTAL_COST if np.any(np.abs(cost) <= tol) else COSTS_LESS)
+    payback = np.array([_payback(np.cumsum(row), t) for row, t in zip(inc, tol)])
+    pay_why = None
+    if np.all(np.abs(inc) <= tol[:, None]):
+        pay_why = NO_CHANGE
+    elif np.isnan(payback).all():
+        pay_why = NO_PAYBACK
+    return (roi, roi_why), (payback, pay_why)
 
 
 @dataclass
@@ -237,6 +286,8 @@ class RunResult:
         tot = a.sum(axis=(2, 3))  # [R, H, M]
         R = a.shape[0]
         k: dict[str, np.ndarray] = {}
+        undefined: dict[str, str | None] = {}  # metric -> why it has no value
+        unpaired = NO_COUNTERFACTUAL if not self.cf or arm != "scenario" else OTHER_TIERS
 
         def total(metric, arr=tot):
             return arr[:, :, MI[metric]].sum(axis=1)
@@ -255,14 +306,15 @@ class RunResult:
             k["incremental_cost"] = total("total_cost") - total("total_cost", ctot)
             k["incremental_margin"] = total("gross_margin") - total("gross_margin", ctot)
             k["npv"] = (inc * self.discount).sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                k["roi"] = np.where(k["incremental_cost"] > 0,
-                                    k["incremental_contribution"] / k["incremental_cost"], np.nan)
-            k["payback_month"] = np.array([_payback(np.cumsum(inc[r])) for r in range(R)])
+            scale = np.max(np.abs([total("total_cost"), total("total_cost", ctot),
+                                   total("gross_margin"), total("gross_margin", ctot)]), axis=0)
+            (k["roi"], undefined["roi"]), (k["payback_month"], undefined["payback_month"]) = \
+                roi_and_payback(inc, k["incremental_cost"], scale)
         else:
             for mname in ("incremental_contribution", "incremental_cost", "incremental_margin",
                           "npv", "roi", "payback_month"):
                 k[mname] = np.full(R, np.nan)
+                undefined[mname] = unpaired
         active = tot[:, :, MI["active_customers"]]
         k["churn_annual"] = _annual(total("churned_customers"), active.sum(axis=1))
         members_end = tot[:, -1, MI["members_end"]]
@@ -281,6 +333,7 @@ class RunResult:
             k["ltv_uplift"] = k["ltv_per_customer"] - _safe_div(cl, cn)
         else:
             k["ltv_uplift"] = np.full(R, np.nan)
+            undefined["ltv_uplift"] = unpaired
 
         def y1(name):
             return np.array([o.y1[name][sel_s, sel_t].sum() for o in outs])
@@ -303,7 +356,9 @@ class RunResult:
             k["utilisation"] = np.array([s[:, :, SERVICE_METRICS.index("utilisation")].mean()
                                          for s in svc])
             k["complaint_resolution_hours"] = wavg(SERVICE_METRICS.index("resolution_mean_hours"))
-        return pd.DataFrame(k)
+        df = pd.DataFrame(k)
+        df.attrs["not_defined"] = {m: r for m, r in undefined.items() if r}
+        return df
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -311,7 +366,8 @@ class RunResult:
         return self._cached("kpis", lambda: self._kpis_for())
 
     def _summarise(self, df: pd.DataFrame) -> dict[str, Stat]:
-        return {c: Stat.of(df[c].to_numpy(), metric(c).unit) for c in df.columns}
+        why = df.attrs.get("not_defined", {})
+        return {c: Stat.of(df[c].to_numpy(), metric(c).unit, why.get(c)) for c in df.columns}
 
     @property
     def summary(self) -> dict[str, Stat]:

@@ -77,3 +77,12 @@ def test_formats():
     assert delta_interval(-0.03, 0.01, "share") == "−3.0 to +1.0 pp"
     assert delta_interval(1.2e6, 3.4e6, "money") == "+¥1.2 to +¥3.4 M"
     assert delta(-0.5, "hours") == "−0.50 h"
+
+def test_not_defined_is_said():
+    s = Stat(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "ratio", 0,
+             "no incremental cost")
+    assert metrics.stat_value(s, "ratio") == "not defined (no incremental cost)"
+    assert metrics.stat_text(s, "ratio", "ROI") == "ROI not defined (no incremental cost)"
+    p = Stat(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "month", 0,
+             "not reached within the horizon")
+    assert metrics.stat_value(p, "months") == "not reached within the horizon"

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from simulator.metrics import delta, delta_interval, interval, metric, value
+from simulator.metrics import delta, delta_interval, interval, metric, not_defined, value
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
 
@@ -417,7 +417,7 @@ class CompareView(QWidget):
             for i, (_, row) in enumerate(rows.iterrows()):
                 col = 1 if i == 0 else 2 * i
                 t.setItem(r, col, self._stat_item(row["mean"], row["ci95_low"],
-                                                  row["ci95_high"], kind))
+                                                  row["ci95_high"], kind, not_defined(row)))
                 if i == 0:
                     continue
                 it = QTableWidgetItem(self._delta_text(row["delta_mean"], row["delta_ci95_low"],
@@ -435,9 +435,9 @@ class CompareView(QWidget):
         t.horizontalHeader().setStretchLastSection(True)
 
     @staticmethod
-    def _stat_item(mean, lo, hi, kind: str) -> QTableWidgetItem:
+    def _stat_item(mean, lo, hi, kind: str, why: str = "") -> QTableWidgetItem:
         ci = interval(lo, hi, kind)
-        it = QTableWidgetItem(value(mean, kind) + (f"  ({ci})" if ci else ""))
+        it = QTableWidgetItem(why or value(mean, kind) + (f"  ({ci})" if ci else ""))
         it.setData(Qt.ItemDataRole.UserRole, float(mean))
         return it
 

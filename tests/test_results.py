@@ -1,0 +1,104 @@
+"""Unit tests of simulator.results: payback, annual churn, ROI and its 'not defined' state."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from simulator import metrics
+from simulator.results import (NO_CHANGE, NO_COUNTERFACTUAL, NO_INCREMENTAL_COST, NO_PAYBACK,
+                               _annual, _payback)
+from simulator.runner import run
+from simulator.scenario_io import from_dict
+from tests.conftest import simple_dict
+
+
+def test_payback_month():
+    cum = np.cumsum([-10.0, -5.0, 8.0, 9.0, 1.0])  # -10 -15 -7 2 3
+    assert _payback(cum) == 4.0
+    assert _payback(np.cumsum([5.0, 1.0, 1.0])) == 1.0  # never below zero
+    assert _payback(np.cumsum([5.0, -6.0, 2.0])) == 3.0  # dips below, recovers in month 3
+    assert math.isnan(_payback(np.cumsum([-5.0, 1.0, 1.0])))  # not within the horizon
+    assert math.isnan(_payback(np.array([])))
+
+
+def test_payback_ignores_residue_and_no_change():
+    """A cash flow that never leaves zero has nothing to pay back (was 'month 1')."""
+    assert math.isnan(_payback(np.zeros(12), tol=1e-6))
+    residue = np.cumsum(np.array([1e-9, -2e-9, 1e-9, 3e-10] * 3))
+    assert math.isnan(_payback(residue, tol=1e-6))
+    # A real cash flow with residue around its zero crossing still pays back.
+    assert _payback(np.cumsum([-10.0, 10.0 - 1e-9, 5.0]), tol=1e-6) == 2.0
+
+
+def test_annual_churn():
+    assert _annual(np.array([0.0]), np.array([100.0]))[0] == 0.0
+    r = 12.0 / 1000.0  # churned per active customer-month
+    assert _annual(np.array([12.0]), np.array([1000.0]))[0] == pytest.approx(1 - (1 - r) ** 12)
+    assert math.isnan(_annual(np.array([1.0]), np.array([0.0]))[0])
+
+
+def _zero_cost(effect: dict | None):
+    d = simple_dict()
+    d["segments"][0].update(contacts_per_order=0.3, orders_per_month=1.0)
+    d["service"]["pools"][0]["cost_per_agent_hour_cny"] = 60.0
+    d["service"]["pools"][0]["shifts"][0]["staff"] = 3
+    if effect is not None:
+        d["tiers"][0]["benefits"] = [{"name": "Thank-you note", "kind": "gift",
+                                      "cost_model": "per_member_month", "cost_cny": 0.0,
+                                      "effect": effect}]
+    d["run"].update(horizon_months=6, agents=1500, replications=3)
+    return from_dict(d)
+
+
+def test_zero_cost_benefit_has_no_roi():
+    """An effect at zero cost: incremental cost is floating-point residue (service cost is
+    allocated per contact), so ROI is 'not defined', not 7e16."""
+    res = run(_zero_cost({"order_rate": 0.1}), workers=1)
+    k = res.kpis
+    assert np.all(np.abs(k["incremental_cost"]) < 1e-3)  # residue, not money
+    assert k["incremental_contribution"].mean() > 0  # the effect is real
+    roi = res.summary["roi"]
+    assert roi.n == 0 and math.isnan(roi.mean) and roi.not_defined == NO_INCREMENTAL_COST
+    js = res.to_json()["summary"]["roi"]
+    assert js["mean"] is None and js["not_defined"] == "no incremental cost"
+    json.dumps(js, allow_nan=False)
+    assert metrics.stat_value(roi, "ratio") == "not defined (no incremental cost)"
+    assert res.summary["payback_month"].mean == 1.0  # it gains from month 1 at no cost
+
+
+def test_zero_change_scheme_has_no_payback():
+    """Nothing switched off differs from the scenario: no ROI and no payback (was month 1)."""
+    res = run(_zero_cost(None), workers=1)
+    assert np.all(np.abs(res.kpis["incremental_contribution"]) < 1e-3)
+    pb = res.summary["payback_month"]
+    assert pb.n == 0 and pb.not_defined == NO_CHANGE
+    assert res.summary["roi"].not_defined == NO_INCREMENTAL_COST
+    assert metrics.stat_value(pb, "months") == f"not defined ({NO_CHANGE})"
+
+
+def test_without_counterfactual_incremental_figures_say_why():
+    sc = _zero_cost({"order_rate": 0.1})
+    sc = sc.model_copy(update={"run": sc.run.model_copy(
+        update={"counterfactual": sc.run.counterfactual.model_copy(update={"mode": "none"})})})
+    res = run(sc, workers=1)
+    for key in ("roi", "npv", "payback_month", "ltv_uplift"):
+        assert res.summary[key].not_defined == NO_COUNTERFACTUAL, key
+    assert res.summary["revenue"].not_defined is None
+
+
+def test_payback_not_reached_is_said():
+    """A benefit that costs more than it returns: ROI negative, payback not reached."""
+    d = simple_dict()
+    d["tiers"][0]["benefits"] = [{"name": "Costly gift", "kind": "gift",
+                                  "cost_model": "per_member_month", "cost_cny": 50.0,
+                                  "effect": {"churn": -0.01}}]
+    d["run"].update(horizon_months=6, agents=800, replications=2)
+    res = run(from_dict(d), workers=1)
+    assert res.summary["roi"].mean < 0
+    pb = res.summary["payback_month"]
+    assert pb.n == 0 and pb.not_defined == NO_PAYBACK
+    assert metrics.stat_value(pb, "months") == "not reached within the horizon"
