@@ -450,6 +450,17 @@ class _Book:
         note(ws, 2, text, note_w)
         for j, t in enumerate(notes):
             note(ws, r + 1 + j, t, note_w)
+        # Each figure's definition, from the metric catalogue (as the GUI's tooltips).
+        r += len(notes) + 2
+        put(ws, r, 1, "Definitions", font=BOLD)
+        seen: set[str] = set()
+        for kp in self.kpis:
+            m = metrics.metric(kp.metric)
+            if kp.metric in seen or not m.definition:
+                continue
+            seen.add(kp.metric)
+            r += 1
+            note(ws, r, f"{m.label}: {m.definition}.", note_w)
         ws.freeze_panes = ws.cell(row=head + 1, column=3)
         ws.row_dimensions[head].height = 30
         for c in range(1, col):

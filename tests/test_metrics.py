@@ -22,7 +22,10 @@ def result():
                                   "cost_cny": 2.0,
                                   "effect": {"churn": -0.2}}]
     d["run"].update(horizon_months=6, agents=500, replications=2)
-    return run(from_dict(d), workers=1)
+    sc = from_dict(d)
+    res = run(sc, workers=1)
+    res.meta["_scenario"] = sc  # for the workbook test (not part of the result file)
+    return res
 
 
 def test_every_reported_metric_is_declared(result):
@@ -86,3 +89,17 @@ def test_not_defined_is_said():
     p = Stat(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "month", 0,
              "not reached within the horizon")
     assert metrics.stat_value(p, "months") == "not reached within the horizon"
+
+
+def test_workbook_notes_define_every_figure(result):
+    """The Summary sheet ends with each compared figure's definition from the catalogue."""
+    wb = excel.build_workbook([(result.meta["_scenario"], None, result)])
+    ws = wb["Summary"]
+    texts = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
+    start = texts.index("Definitions")
+    defs = [t for t in texts[start + 1:] if isinstance(t, str)]
+    for kp in compare.KPIS:
+        if kp.section == "vs_base":  # one scenario: nothing to compare with
+            continue
+        m = METRICS[kp.metric]
+        assert f"{m.label}: {m.definition}." in defs, kp.metric
