@@ -31,7 +31,7 @@ from simulator import kernel
 from simulator import streams as st
 from simulator.promotions import CHANNELS, compile_promotions
 from simulator.scenario import Scenario
-from simulator.service import DAYS_PER_MONTH, VARIANTS, PoolSpec, ServiceStage
+from simulator.service import DAYS_PER_MONTH, PoolSpec, ServiceStage
 from simulator.theory import monthly_hazard, monthly_rate
 from simulator.tiers import BENEFIT_KINDS, compile_benefits, review_months
 
@@ -51,7 +51,11 @@ METRICS = (
 )
 MI = {m: i for i, m in enumerate(METRICS)}
 SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainment",
-                   "utilisation", "staff_cost", "resolution_mean_hours")
+                   "utilisation", "staff_cost", "resolution_mean_hours",
+                   # time-average contacts waiting (Little: = contacts/hour x mean wait),
+                   # share of the month's contacts not answered within the month,
+                   # contacts still waiting at the month's end (carried), 1 if overloaded
+                   "queue_length_mean", "unanswered_share", "backlog_contacts", "overloaded")
 SAT_RELAX = 0.3  # share of the gap to the satisfaction target closed each month
 _STATIC_CACHE: dict = {}  # static customer draws of recent arms (read-only arrays)
 
@@ -114,7 +118,7 @@ class Simulation:
             for p in sc.service.pools if p.name in self.pool_names
         }
         self.stage = ServiceStage(pools, int(root.entropy) % (2**63), sc.service.window_contacts,
-                                  variant=replication % VARIANTS)
+                                  variant=replication)  # independent queue noise per replication
         self._init_population()
 
     # ------------------------------------------------------------------ setup
@@ -485,7 +489,7 @@ class Simulation:
         for pi, pool in enumerate(self.pool_objs):
             rates = {self.classes[c][1]: class_rate[c] for c in range(len(self.classes))
                      if self.class_pool[c] == pi}
-            win = self.stage.window(pool.name, rates)
+            win = self.stage.month(pool.name, rates, days * 24)
             windows[pi] = win
             staff_cost = self.stage.pools[pool.name].agent_hours_per_day * days * \
                 pool.cost_per_agent_hour_cny
@@ -493,7 +497,9 @@ class Simulation:
             contacts = sum(rates.values()) * days * 24
             mean_w, p90, sla = _pool_wait_stats(win.waits, rates, self.sc.service.sla_hours)
             svc_out[pi] = (contacts, mean_w, p90, sla, win.utilisation, staff_cost,
-                           mean_w + pool.handle_minutes / 60 + pool.followup_hours)
+                           mean_w + pool.handle_minutes / 60 + pool.followup_hours,
+                           win.queue_length, win.unanswered_share, win.backlog,
+                           float(win.overloaded))
         q_total = class_q.sum()
         n_alive = float(self._alive_groups.sum())
         cost_per_q = total_staff_cost / (q_total * w) if q_total > 0 else 0.0

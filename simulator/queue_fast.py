@@ -136,11 +136,13 @@ def _pop_into(ht, hk, hkind, hpay, size):
 @njit(cache=True)
 def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm, horizon,
               t_end):
-    """Replay the SimPy queue. Returns (wait per contact, NaN if not observed; busy hours).
+    """Replay the SimPy queue. Returns (wait per contact, NaN if never answered; busy hours).
 
     ``rank[i]`` is contact i's class rank, 0 = served first (highest priority).
     ``change_hours``/``want`` are the shift changes within a day and the number of
-    slots to block from each; the rota runs for ``days + 1`` days.
+    slots to block from each; the rota runs for ``days + 1`` days (the caller
+    makes that cover the run-out after the last arrival). Waits are recorded for
+    every contact, warm-up included (the caller selects).
     """
     n = times.shape[0]
     waits = np.full(n, np.nan)
@@ -193,8 +195,7 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
             queued += 1
             grant_check = True
         elif kind == _GRANT:
-            if times[pay] >= warm:
-                waits[pay] = now - times[pay]
+            waits[pay] = now - times[pay]
             start[pay] = now
             ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now + handle[pay],
                                               normal | seq, _DONE, pay)

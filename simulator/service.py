@@ -33,10 +33,11 @@ Design (see docs/MODEL_NOTES.md, "Service queue"):
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +45,10 @@ import simpy
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_MONTH = 365.25 / 12.0
-GRID = 0.05  # relative step of the arrival-rate grid of queue windows
+GRID = 0.05  # step of the load grid of queue windows (see load_index)
 MAX_DAYS = 14
+RHO_WINDOW_MAX = 0.99  # windows are simulated at most at this load; beyond it the backlog is fluid
+MAX_WAIT_HOURS = HOURS_PER_DAY * 365.25  # waits are reported up to a year (nobody answers)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class PoolSpec:
         """Paid agent-hours per day."""
         return sum((b - a) * s for a, b, s in self.shifts)
 
+    @property
+    def capacity_per_hour(self) -> float:
+        """Contacts the pool can answer per hour, averaged over the day."""
+        return self.agent_hours_per_day / (HOURS_PER_DAY * self.handle_hours)
+
 
 @dataclass
 class WindowResult:
@@ -84,6 +92,7 @@ class WindowResult:
     busy_fraction: float = 0.0  # share of contacts that waited at all
     days: int = 0
     simulated_contacts: int = 0
+    queue_length: float = 0.0  # time-average contacts waiting in the measured days
 
     def mean_wait(self) -> float:
         """Mean wait over all classes in the window (hours)."""
@@ -91,21 +100,20 @@ class WindowResult:
         return float(allw.mean()) if allw.size else 0.0
 
 
-def quantise(rate: float) -> int:
-    """Grid index of a positive rate on a 2 % log grid (0 for no arrivals)."""
-    if rate <= 0:
-        return -(10**9)
-    return int(round(math.log(rate) / math.log1p(GRID)))
+def load_index(rho: float) -> float:
+    """Position of a load ρ (offered / capacity, 0 < ρ < 1) on the window grid.
+
+    The grid is uniform in logit(ρ) = log ρ − log(1 − ρ), with steps of
+    log(1 + GRID): at light load that is a 5 % step in the arrival rate, near
+    saturation a 5 % step in the spare capacity 1 − ρ, which is what waits
+    depend on there (Erlang C's decay rate cμ − λ, Halfin–Whitt's (1 − ρ)√c).
+    """
+    return (math.log(rho) - math.log1p(-rho)) / math.log1p(GRID)
 
 
-def dequantise(q: int) -> float:
-    """Inverse of :func:`quantise` (grid point)."""
-    if q <= -(10**8):
-        return 0.0
-    return (1.0 + GRID) ** q
-
-
-FAST_MIN_CONTACTS = 20_000  # windows with more drawn contacts run on the compiled twin
+def load_at(q: int) -> float:
+    """The load ρ of grid point ``q`` (inverse of :func:`load_index`)."""
+    return 1.0 / (1.0 + math.exp(-q * math.log1p(GRID)))
 
 
 @dataclass
@@ -151,12 +159,28 @@ def shift_changes(pool: PoolSpec) -> list[float]:
     return [h for h in changes if h < HOURS_PER_DAY]
 
 
-def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, list[float]], float]:
-    """The reference queue in SimPy: observed waits per class and busy agent-hours."""
+def run_out_end(pool: PoolSpec, d: WindowDraws) -> float:
+    """When to stop simulating: late enough that every contact of the window is answered.
+
+    While contacts wait, at least ``staff_at(h)`` agents handle contacts (off-duty
+    requests only take slots beyond the rota's staff), so each day does at least
+    ``agent_hours_per_day`` of work; the backlog at the end of arrivals is at most
+    all the window's handling work. The rota keeps running (nights closed, days
+    open) until then, so a pool closed at night answers its evening backlog the
+    next morning instead of losing it.
+    """
+    work = float(d.handle.sum())
+    return d.horizon + HOURS_PER_DAY * (math.ceil(work / pool.agent_hours_per_day) + 2)
+
+
+def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[np.ndarray, float]:
+    """The reference queue in SimPy: every contact's wait (NaN if unanswered), busy agent-hours."""
     cap = pool.max_staff
-    days, horizon, warm = d.days, d.horizon, HOURS_PER_DAY
+    horizon, warm = d.horizon, HOURS_PER_DAY
     times, labels, handle, n = d.times, d.labels, d.handle, d.times.size
-    waits: dict[int, list[float]] = {p: [] for p in classes}
+    t_end = run_out_end(pool, d)
+    rota_days = int(round(t_end / HOURS_PER_DAY))
+    waits = np.full(n, np.nan)
     env = simpy.Environment()
     res = simpy.PriorityResource(env, capacity=cap)
     busy = [0.0]  # agent-hours spent handling inside the measured window
@@ -166,7 +190,7 @@ def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, list
 
     def rota(env):
         held: list = []
-        for day in range(days + 1):
+        for day in range(rota_days):
             for h in changes:
                 t = day * HOURS_PER_DAY + h
                 if t > env.now:
@@ -181,11 +205,10 @@ def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, list
                 while len(held) < want_blocked:
                     held.append(res.request(priority=-(10**9)))
 
-    def contact(env, prio: int, service: float, arrive: float):
+    def contact(env, i: int, prio: int, service: float, arrive: float):
         with res.request(priority=-prio) as req:
             yield req
-            if arrive >= warm:
-                waits[prio].append(env.now - arrive)
+            waits[i] = env.now - arrive
             start = env.now
             yield env.timeout(service)
             end = env.now
@@ -198,16 +221,16 @@ def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, list
             t = times[i]
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(contact(env, int(labels[i]), float(handle[i]), float(t)))
+            env.process(contact(env, i, int(labels[i]), float(handle[i]), float(t)))
 
     env.process(rota(env))
     env.process(source(env))
-    # Let contacts that arrived in the window finish, so late waits are observed.
-    env.run(until=horizon + HOURS_PER_DAY * 3)
+    # The run-out: contacts that arrived in the window are all answered before t_end.
+    env.run(until=t_end)
     return waits, busy[0]
 
 
-def queue_fast(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, np.ndarray], float]:
+def queue_fast(pool: PoolSpec, classes, d: WindowDraws) -> tuple[np.ndarray, float]:
     """The compiled twin of :func:`queue_simpy` (same waits, same busy hours)."""
     from simulator.queue_fast import run_queue
 
@@ -216,12 +239,13 @@ def queue_fast(pool: PoolSpec, classes, d: WindowDraws) -> tuple[dict[int, np.nd
     ranked = sorted(classes, reverse=True)  # served first = highest priority = rank 0
     rank = np.searchsorted(-np.asarray(ranked, dtype=np.int64), -d.labels.astype(np.int64))
     want = np.array([cap - pool.staff_at(h) for h in changes], dtype=np.int64)
+    t_end = run_out_end(pool, d)
+    rota_days = int(round(t_end / HOURS_PER_DAY))
     w, busy = run_queue(d.times.astype(np.float64), rank.astype(np.int64),
                         d.handle.astype(np.float64), len(ranked),
-                        np.array(changes, dtype=np.float64), want, d.days, cap,
-                        HOURS_PER_DAY, d.horizon, d.horizon + HOURS_PER_DAY * 3)
-    seen = ~np.isnan(w)
-    return {p: w[seen & (d.labels == p)] for p in classes}, float(busy)
+                        np.array(changes, dtype=np.float64), want, rota_days - 1, cap,
+                        HOURS_PER_DAY, d.horizon, t_end)
+    return w, float(busy)
 
 
 def twin_applies(classes) -> bool:
@@ -231,51 +255,91 @@ def twin_applies(classes) -> bool:
     return all(-OFF_DUTY_PRIORITY < int(p) < OFF_DUTY_PRIORITY for p in classes)
 
 
+def lone_waits(pool: PoolSpec) -> np.ndarray:
+    """Waits of a contact that finds nobody ahead: the time until an agent is on duty.
+
+    Arrival uniform over the day (QUANTILES points). Used for a class whose window
+    happened to hold no contact: zero waits would be wrong for a pool closed at night.
+    """
+    u = (np.arange(QUANTILES) + 0.5) / QUANTILES * HOURS_PER_DAY
+    opens = [h for h in shift_changes(pool) if pool.staff_at(h) > 0]
+    if not opens:
+        return np.full(QUANTILES, MAX_WAIT_HOURS)
+    out = np.empty(QUANTILES)
+    for i, t in enumerate(u):
+        if pool.staff_at(float(t)) > 0:
+            out[i] = 0.0
+        else:
+            out[i] = min((h - t) % HOURS_PER_DAY for h in opens)
+    return np.sort(out)
+
+
+def queue_length_mean(arrive: np.ndarray, waits: np.ndarray, lo: float, hi: float) -> float:
+    """Time-average number of contacts waiting over [lo, hi), from the queue's trajectory.
+
+    Each contact waits on [arrival, arrival + wait); the integral of the queue length
+    is the sum of those intervals' overlaps with [lo, hi). (Little's law L = λW ties
+    it to the waits; it is computed here independently, from every contact that was
+    in the queue in the period, including the warm-up's.)
+    """
+    if hi <= lo or arrive.size == 0:
+        return 0.0
+    ends = arrive + np.nan_to_num(waits, nan=np.inf)
+    overlap = np.minimum(ends, hi) - np.maximum(arrive, lo)
+    return float(np.clip(overlap, 0.0, None).sum() / (hi - lo))
+
+
 def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
                          window_contacts: int, engine: str = "auto") -> WindowResult:
     """Run the real-scale queue of one pool and return wait samples per class.
 
     ``rates_per_hour`` maps priority class (higher = served first) to its
     Poisson arrival rate per hour. Waits are the time from arrival to the start
-    of handling (first response), in hours.
+    of handling (first response), in hours. Every contact of the window is
+    answered: the rota runs on past the last arrival until the queue is empty.
 
     ``engine``: ``"simpy"`` (the reference model), ``"fast"`` (its compiled
-    twin, :mod:`simulator.queue_fast`, identical waits) or ``"auto"``: SimPy up
-    to ``FAST_MIN_CONTACTS`` drawn contacts, the twin above.
+    twin, :mod:`simulator.queue_fast`, identical waits) or ``"auto"``: the twin
+    whenever it models the classes (its cost does not grow with idle staff).
     """
     total_rate = sum(rates_per_hour.values())
     if total_rate <= 0:
         return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
     cap = pool.max_staff
     if cap <= 0:
-        # Nobody ever answers: waits are effectively unbounded; report a month.
-        return WindowResult({p: np.full(1, DAYS_PER_MONTH * 24) for p in rates_per_hour}, 1.0,
-                            total_rate)
+        # Nobody ever answers: waits are effectively unbounded.
+        return WindowResult({p: np.full(1, MAX_WAIT_HOURS) for p in rates_per_hour}, 1.0,
+                            total_rate, 1.0, 0, 0, 0.0)
     d = draw_window(pool, rates_per_hour, seed, window_contacts)
     if engine == "auto":
-        big = d.times.size > FAST_MIN_CONTACTS
-        engine = "fast" if big and twin_applies(rates_per_hour) else "simpy"
+        engine = "fast" if twin_applies(rates_per_hour) else "simpy"
     if engine == "fast":
-        waits, busy = queue_fast(pool, list(rates_per_hour), d)
+        w_all, busy = queue_fast(pool, list(rates_per_hour), d)
     elif engine == "simpy":
-        waits, busy = queue_simpy(pool, list(rates_per_hour), d)
+        w_all, busy = queue_simpy(pool, list(rates_per_hour), d)
     else:
         raise ValueError(f"unknown queue engine {engine!r}")
-    # Contacts still unanswered at the end are not in the sample (their wait is censored).
-    out = {}
-    for p in rates_per_hour:
-        w = np.asarray(waits[p], dtype=float)
-        out[p] = np.sort(w) if w.size else np.zeros(1)
+    warm = HOURS_PER_DAY
+    measured = d.times >= warm
+    out = {p: np.sort(w_all[measured & (d.labels == p)]) for p in rates_per_hour}
+    pooled = np.sort(np.concatenate(list(out.values())))
+    for p in out:
+        if out[p].size == 0:
+            # No contact of this class arrived in the window (a tiny class): it
+            # waits like the pool's contacts, or like a lone contact if none came.
+            out[p] = pooled if pooled.size else lone_waits(pool)
     paid = pool.agent_hours_per_day * d.days
     util = min(1.0, busy / paid) if paid > 0 else 1.0
-    measured = np.concatenate(list(out.values()))
-    return WindowResult(out, util, total_rate, float((measured > 1e-9).mean()), d.days,
-                        int(measured.size))
+    seen = w_all[measured]
+    lq = queue_length_mean(d.times, w_all, warm, d.horizon)
+    return WindowResult(out, util, total_rate,
+                        float((seen > 1e-9).mean()) if seen.size else 0.0, d.days,
+                        int(seen.size), lq)
 
 
-VARIANTS = 4  # independent windows per load key; replication r uses variant r % VARIANTS
 _CACHE: dict = {}  # process-wide: the key holds everything the window depends on
 _CACHE_MAX = 2000
+log = logging.getLogger(__name__)
 
 
 def clear_cache(disk: bool = False) -> None:
@@ -291,7 +355,9 @@ def clear_cache(disk: bool = False) -> None:
 # Windows are also kept on disk (the user's cache folder), so the workers of the
 # process pool, later runs and the app share them. The file name hashes the key
 # and the queue's source (this module and queue_fast.py), so a change to the queue
-# model never reads an old file.
+# model never reads an old file. Each file carries a checksum of its key and its
+# content: an empty, truncated, foreign or edited file is discarded (with a log
+# line) and the window simulated again.
 _SOURCE_DIGEST = hashlib.sha256(
     Path(__file__).read_bytes() + (Path(__file__).parent / "queue_fast.py").read_bytes()
 ).hexdigest()[:16]
@@ -309,8 +375,22 @@ def _disk_dir() -> Path | None:
     return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / "windows"
 
 
+def _disk_key(key: tuple) -> bytes:
+    return repr((_SOURCE_DIGEST, key)).encode()
+
+
 def _disk_name(key: tuple) -> str:
-    return hashlib.sha256(repr((_SOURCE_DIGEST, key)).encode()).hexdigest()[:32] + ".npz"
+    return hashlib.sha256(_disk_key(key)).hexdigest()[:32] + ".npz"
+
+
+def _checksum(key: tuple, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """SHA-256 of the key and every array (name, dtype, shape, bytes), as 32 uint8."""
+    h = hashlib.sha256(_disk_key(key))
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}".encode())
+        h.update(a.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
 
 
 def _disk_load(key: tuple) -> WindowResult | None:
@@ -318,15 +398,27 @@ def _disk_load(key: tuple) -> WindowResult | None:
     if d is None:
         return None
     f = d / _disk_name(key)
+    if not f.exists():
+        return None
     try:
         with np.load(f, allow_pickle=False) as z:
-            prios = z["priorities"]
-            waits = {int(p): z[f"w{int(p)}"] for p in prios}
-            m = z["meta"]
-            return WindowResult(waits, float(m[0]), float(m[1]), float(m[2]), int(m[3]),
-                                int(m[4]))
-    except (OSError, KeyError, ValueError, IndexError):
-        return None  # absent or unreadable: simulate it again
+            arrays = {name: z[name] for name in z.files if name != "checksum"}
+            stored = z["checksum"]
+        if not np.array_equal(stored, _checksum(key, arrays)):
+            raise ValueError("checksum does not match the key and content")
+        prios = arrays["priorities"]
+        waits = {int(p): arrays[f"w{int(p)}"] for p in prios}
+        m = arrays["meta"]
+        return WindowResult(waits, float(m[0]), float(m[1]), float(m[2]), int(m[3]), int(m[4]),
+                            float(m[5]))
+    except Exception as exc:  # noqa: BLE001 - any damage: never fatal, never trusted
+        log.warning("queue window cache: discarding %s (%s: %s); simulating it again",
+                    f, type(exc).__name__, exc)
+        try:
+            f.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return None
 
 
 def _disk_save(key: tuple, res: WindowResult) -> None:
@@ -338,38 +430,88 @@ def _disk_save(key: tuple, res: WindowResult) -> None:
         arrays = {f"w{p}": np.asarray(w, dtype=np.float64) for p, w in res.waits.items()}
         arrays["priorities"] = np.array(sorted(res.waits), dtype=np.int64)
         arrays["meta"] = np.array([res.utilisation, res.contacts_per_hour, res.busy_fraction,
-                                   res.days, res.simulated_contacts], dtype=np.float64)
+                                   res.days, res.simulated_contacts, res.queue_length],
+                                  dtype=np.float64)
+        arrays["checksum"] = _checksum(key, arrays)
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, d / _disk_name(key))  # atomic: readers never see half a file
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, d / _disk_name(key))  # atomic: readers never see half a file
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     except OSError:
         pass  # a read-only or full disk only costs speed
 
 
 QUANTILES = 1024  # resolution of interpolated wait distributions
 SHARE_STEP = 0.05  # class mix is rounded to this step for the cache key
+_U = (np.arange(QUANTILES) + 0.5) / QUANTILES
+# A fixed pairing of window-wait quantiles with arrival times in the month (the
+# two are independent); any fixed permutation does, this one is reproducible.
+_PAIRING = np.random.default_rng(20261129).permutation(QUANTILES)
 
 
 def _quantiles(sample: np.ndarray) -> np.ndarray:
     """The sample's quantile function on a fixed grid (sorted, QUANTILES values)."""
-    u = (np.arange(QUANTILES) + 0.5) / QUANTILES
-    return np.quantile(sample, u)
+    return np.quantile(sample, _U)
+
+
+def interpolate_waits(qa: np.ndarray, qb: np.ndarray, theta: float) -> np.ndarray:
+    """Wait quantiles between two windows: survival functions interpolated geometrically.
+
+    S(t) = S_a(t)^(1−θ) · S_b(t)^θ. For an M/M/c queue S(t) = C·exp(−(cμ−λ)t), so
+    this is exact in the decay rate and interpolates log C, both near-linear on the
+    load grid; P(W > 0) is interpolated too, where quantile-by-quantile averaging
+    would take the larger of the two. Survivals are floored at half a quantile step.
+    """
+    if theta <= 0.0:
+        return qa
+    if theta >= 1.0:
+        return qb
+    eps = 0.5 / QUANTILES
+    t = np.union1d(qa, qb)
+    sa = np.maximum(1.0 - np.searchsorted(qa, t, side="right") / qa.size, eps)
+    sb = np.maximum(1.0 - np.searchsorted(qb, t, side="right") / qb.size, eps)
+    cdf = 1.0 - np.exp((1.0 - theta) * np.log(sa) + theta * np.log(sb))
+    idx = np.minimum(np.searchsorted(cdf, _U - 1e-12), t.size - 1)
+    return t[idx]
+
+
+@dataclass
+class MonthService:
+    """A pool's service in one month: what customers wait and what the pool reports."""
+
+    waits: dict[int, np.ndarray]  # priority -> wait quantiles (hours), backlog included
+    utilisation: float
+    queue_length: float  # time-average contacts waiting
+    unanswered_share: float  # share of the month's contacts not answered within the month
+    backlog: float  # contacts still waiting at the month's end (carried into the next)
+    overloaded: bool  # offered load at or above capacity, or a backlog carried out
 
 
 @dataclass
 class ServiceStage:
-    """Hands out queue windows for a month's arrival rates.
+    """Hands out a pool's waits month by month.
 
-    The total arrival rate of a pool sits between two points of a 5 % log grid;
-    the pool is simulated at both (class mix rounded to 5 %), and the wait
-    distribution handed out interpolates their quantile functions by the
-    rate's position between the two. So a handful of windows serve a whole
-    run, without the bias of snapping the load to a grid point.
+    Windows: the pool's load ρ (arrivals / capacity, day-averaged) sits between two
+    points of a grid uniform in logit ρ (:func:`load_index`); the pool is simulated
+    at both (class mix rounded to 5 %), and the month's wait distribution
+    interpolates their survival functions geometrically
+    (:func:`interpolate_waits`). Windows are simulated at loads up to
+    ``RHO_WINDOW_MAX``.
+
+    Backlog: contacts the pool cannot answer accumulate as a fluid backlog per
+    class, carried month to month. Classes take the capacity in priority order;
+    a contact arriving at t waits its window wait plus backlog(t) / capacity
+    left to its class. So an overloaded month reports the waits it implies, and
+    a month after it starts with the queue it inherited.
 
     A window is a pure function of its key (pool specification, grid point,
     class mix, window size, scenario seed, variant), so windows are shared by
-    every run in the process without changing any result.
+    every run in the process without changing any result. The variant is the
+    replication: replications' queue noise is independent.
     """
 
     pools: dict[str, PoolSpec]
@@ -377,6 +519,7 @@ class ServiceStage:
     window_contacts: int
     variant: int = 0
     simulated_windows: int = 0
+    backlog: dict = field(default_factory=dict)  # pool -> {priority: contacts waiting}
 
     def _simulate(self, spec: PoolSpec, q: int, mix: tuple) -> WindowResult:
         key = (spec, q, mix, self.window_contacts, self.seed, self.variant)
@@ -387,7 +530,7 @@ class ServiceStage:
                 self._remember(key, hit)
         if hit is not None:
             return hit
-        total = dequantise(q)
+        total = load_at(q) * spec.capacity_per_hour
         rates = {p: total * share for p, share in mix}
         digest = hashlib.sha256(repr((self.seed, key)).encode()).digest()
         seed = int.from_bytes(digest[:8], "little")
@@ -405,22 +548,91 @@ class ServiceStage:
         _CACHE[key] = res
 
     def window(self, pool: str, rates_per_hour: dict[int, float]) -> WindowResult:
-        """Wait distributions per class for a pool at the given arrival rates per hour."""
+        """Wait distributions per class of the pool's queue at these rates (no backlog).
+
+        Loads above ``RHO_WINDOW_MAX`` get the window at that load (the excess is
+        the backlog's, see :meth:`month`).
+        """
         spec = self.pools[pool]
         live = {p: r for p, r in rates_per_hour.items() if r > 0}
         total = sum(live.values())
         if total <= 0:
             return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
+        if spec.max_staff <= 0:
+            return simulate_pool_window(spec, live, 0, self.window_contacts)
         raw = sorted((p, r / total) for p, r in live.items())
         # Round the mix to SHARE_STEP, keeping every class present and the sum at 1.
         mix = [(p, max(SHARE_STEP, round(sh / SHARE_STEP) * SHARE_STEP)) for p, sh in raw]
         norm = sum(sh for _, sh in mix)
         mix = tuple((p, round(sh / norm, 6)) for p, sh in mix)
-        x = math.log(total) / math.log1p(GRID)
+        rho = min(total / spec.capacity_per_hour, RHO_WINDOW_MAX)
+        x = load_index(rho)
         lo = math.floor(x)
         theta = x - lo
         a = self._simulate(spec, lo, mix)
         b = self._simulate(spec, lo + 1, mix) if theta > 1e-9 else a
-        waits = {p: (1.0 - theta) * a.waits[p] + theta * b.waits[p] for p, _ in mix}
+        waits = {p: interpolate_waits(a.waits[p], b.waits[p], theta) for p, _ in mix}
         util = (1.0 - theta) * a.utilisation + theta * b.utilisation
-        return WindowResult(waits, min(1.0, util), total)
+        if a.queue_length > 0 and b.queue_length > 0:
+            lq = a.queue_length ** (1.0 - theta) * b.queue_length ** theta
+        else:
+            lq = (1.0 - theta) * a.queue_length + theta * b.queue_length
+        return WindowResult(waits, min(1.0, util), total, queue_length=lq)
+
+    def month(self, pool: str, rates_per_hour: dict[int, float], hours: float) -> MonthService:
+        """The pool's month: window waits plus the carried (fluid) backlog.
+
+        Classes in priority order take the capacity μ (contacts/hour, day average)
+        first; class k has ``avail_k`` = what the classes above leave. Its backlog
+        B(t) = max(0, B0 + (λ_k − avail_k)·t) over the month; a contact arriving
+        at t waits its window wait plus B(t)/avail_k (capped at a year). The
+        window waits and the arrival times are paired by a fixed permutation.
+        """
+        spec = self.pools[pool]
+        win = self.window(pool, rates_per_hour)
+        carried = self.backlog.setdefault(pool, {})
+        mu = spec.capacity_per_hour
+        t = _U * hours
+        waits, unanswered, weights = {}, [], []
+        avail = mu
+        lq = win.queue_length
+        served = 0.0
+        backlog_end = 0.0
+        total = sum(r for r in rates_per_hour.values() if r > 0)
+        for p in sorted(rates_per_hour, reverse=True):
+            lam = max(rates_per_hour[p], 0.0)
+            b0 = carried.get(p, 0.0)
+            if avail > 1e-12 * max(mu, 1e-300):
+                b = np.maximum(0.0, b0 + (lam - avail) * t)
+                b_end = max(0.0, b0 + (lam - avail) * hours)
+                delay = np.minimum(b / avail, MAX_WAIT_HOURS)
+                served_k = lam * hours + b0 - b_end
+                lq += float(b.mean())
+            else:  # nothing left for this class: nobody answers it
+                b_end = b0 + lam * hours
+                delay = np.full(QUANTILES, MAX_WAIT_HOURS)
+                served_k = 0.0
+                lq += b0 + lam * hours / 2.0
+            carried[p] = b_end
+            backlog_end += b_end
+            served += served_k
+            avail = max(0.0, avail - served_k / hours)  # what this class used, on average
+            base = win.waits.get(p)
+            if lam <= 0 or base is None:
+                if base is not None:
+                    waits[p] = base
+                continue
+            if base.size == QUANTILES:
+                total_wait = base[_PAIRING] + delay
+            else:  # a single-value window (no staff at all)
+                total_wait = np.full(QUANTILES, float(base.mean())) + delay
+            total_wait = np.minimum(total_wait, MAX_WAIT_HOURS)
+            waits[p] = np.sort(total_wait) if delay.any() else base
+            unanswered.append(float((t + total_wait > hours).mean()))
+            weights.append(lam)
+        share = float(np.average(unanswered, weights=weights)) if weights else 0.0
+        util = win.utilisation
+        if mu > 0 and total > 0:
+            util = max(util, min(1.0, served / (mu * hours)))
+        overloaded = bool(total >= mu or backlog_end > 0.5)
+        return MonthService(waits, min(1.0, util), lq, share, backlog_end, overloaded)

@@ -45,6 +45,7 @@ def _assert_same(a, b, classes):
     assert a.utilisation == b.utilisation
     assert a.busy_fraction == b.busy_fraction
     assert a.days == b.days and a.simulated_contacts == b.simulated_contacts
+    assert a.queue_length == b.queue_length
 
 
 def _cases():
@@ -95,23 +96,23 @@ def test_twin_equals_simpy_with_simultaneous_events(seed):
     a, busy_a = queue_simpy(pool, classes, d)
     b, busy_b = queue_fast(pool, classes, d)
     assert busy_a == busy_b
-    for p in classes:
-        np.testing.assert_array_equal(np.sort(np.asarray(a[p], dtype=float)), np.sort(b[p]))
+    np.testing.assert_array_equal(a, b)  # every contact's wait, warm-up included
+    assert not np.isnan(a).any()  # the run-out answers every contact, night closures too
 
 
-def test_twin_equals_simpy_above_the_threshold():
-    """A window big enough for ``engine="auto"`` to pick the twin (many agents, 3 classes)."""
+def test_twin_equals_simpy_on_a_big_window():
+    """A window of ~21,600 contacts (many agents, 3 classes, shifts): what auto runs."""
     pool = PoolSpec("big", ((0.0, 8.0, 20), (8.0, 22.0, 60), (22.0, 24.0, 30)), 0.1,
                     "lognormal", 0.9)
     rates = {0: 300.0, 5: 120.0, 10: 30.0}  # ~21.6k contacts over warm-up + one day
     d = service.draw_window(pool, rates, 7, 4000)
-    assert d.times.size > service.FAST_MIN_CONTACTS
+    assert d.times.size > 20_000
     a = simulate_pool_window(pool, rates, 7, 4000, engine="simpy")
     b = simulate_pool_window(pool, rates, 7, 4000)  # auto: the twin
     _assert_same(a, b, rates)
 
 
-def test_auto_uses_simpy_for_small_windows_and_the_twin_for_big(monkeypatch):
+def test_auto_uses_the_twin_whenever_it_models_the_classes(monkeypatch):
     calls = []
     real_fast, real_simpy = service.queue_fast, service.queue_simpy
     monkeypatch.setattr(service, "queue_fast",
@@ -120,11 +121,9 @@ def test_auto_uses_simpy_for_small_windows_and_the_twin_for_big(monkeypatch):
                         lambda *a: calls.append("simpy") or real_simpy(*a))
     pool = PoolSpec("p", ((0.0, 24.0, 5),), 0.2, "exponential", 1.0)
     simulate_pool_window(pool, {0: 10.0}, 1, 500)
-    monkeypatch.setattr(service, "FAST_MIN_CONTACTS", 100)
-    simulate_pool_window(pool, {0: 10.0}, 1, 500)
     # classes at or above the off-duty priority are outside the twin's model
     simulate_pool_window(pool, {10**9: 10.0}, 1, 500)
-    assert calls == ["simpy", "fast", "simpy"]
+    assert calls == ["fast", "simpy"]
 
 
 def test_unknown_engine_is_an_error():
