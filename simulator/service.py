@@ -47,6 +47,7 @@ HOURS_PER_DAY = 24.0
 DAYS_PER_MONTH = 365.25 / 12.0
 GRID = 0.05  # step of the load grid of queue windows (see load_index)
 MAX_DAYS = 14
+MAX_WARM_DAYS = 30
 RHO_WINDOW_MAX = 0.99  # windows are simulated at most at this load; beyond it the backlog is fluid
 MAX_WAIT_HOURS = HOURS_PER_DAY * 365.25  # waits are reported up to a year (nobody answers)
 
@@ -125,6 +126,51 @@ class WindowDraws:
     times: np.ndarray  # sorted arrival times, hours
     labels: np.ndarray  # priority class of each arrival
     handle: np.ndarray  # handling time of each arrival, hours
+    warm: float = HOURS_PER_DAY  # hours of warm-up before the measured days
+
+
+def warm_up_days(pool: PoolSpec, total_rate: float) -> int:
+    """Whole days of warm-up: three relaxation times of the queue, 1 to MAX_WARM_DAYS.
+
+    A queue started empty approaches its steady state in about
+    1 / (c·μ·(1 − √ρ)²) hours (the M/M/c relaxation time; c the largest staff,
+    ρ the day-average load). At 240 agents that is minutes, at 3 agents and
+    ρ = 0.9 three days: one fixed warm-up day biased small pools' waits low.
+    """
+    rho = total_rate / pool.capacity_per_hour
+    cap = pool.max_staff * (1.0 / pool.handle_hours)
+    if rho >= 1.0:
+        return 1  # no steady state to approach (the stage simulates loads below 1)
+    relax = 1.0 / (cap * (1.0 - math.sqrt(rho)) ** 2)
+    return int(min(MAX_WARM_DAYS, max(1, math.ceil(3.0 * relax / HOURS_PER_DAY))))
+
+
+def initial_contacts(pool: PoolSpec, total_rate: float, rng: np.random.Generator) -> int:
+    """Contacts in the system when the window starts: a draw from the M/M/c steady state.
+
+    Only for a pool with the same staff all day (where that steady state exists and
+    is exact for exponential handling); other pools start empty and rely on the
+    warm-up days. A window that starts empty near saturation would otherwise need
+    a warm-up of many relaxation times (at 3 agents and ρ = 0.97, weeks).
+    """
+    staff = {pool.staff_at(h) for h in shift_changes(pool)}
+    c = pool.max_staff
+    if len(staff) != 1 or c <= 0:
+        return 0
+    a = total_rate * pool.handle_hours  # offered load, Erlangs
+    rho = a / c
+    if rho >= 1.0:
+        return 0
+    from simulator.theory import erlang_c
+
+    if rng.random() < erlang_c(c, total_rate, 1.0 / pool.handle_hours):
+        return c + int(rng.geometric(1.0 - rho)) - 1  # all busy; queue geometric
+    k = np.arange(c)  # fewer than c present: P(k) ∝ a^k / k!
+    logw = k * math.log(a) - np.array([math.lgamma(x + 1.0) for x in k]) if a > 0 else None
+    if logw is None:
+        return 0
+    w = np.exp(logw - logw.max())
+    return int(rng.choice(c, p=w / w.sum()))
 
 
 def draw_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
@@ -134,12 +180,17 @@ def draw_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
     total_rate = sum(rates_per_hour.values())
     per_day = total_rate * HOURS_PER_DAY
     days = int(min(MAX_DAYS, max(1, math.ceil(window_contacts / per_day))))
-    horizon = HOURS_PER_DAY * (days + 1)  # one warm-up day
+    warm = HOURS_PER_DAY * warm_up_days(pool, total_rate)
+    horizon = warm + HOURS_PER_DAY * days
 
-    # Arrivals: merged Poisson stream with class labels (drawn up front).
+    # Arrivals: merged Poisson stream with class labels (drawn up front), after the
+    # contacts already present at the start (steady state of a constant-staff pool).
     n_expected = total_rate * horizon
     n = rng.poisson(n_expected)
     times = np.sort(rng.uniform(0.0, horizon, size=n))
+    n0 = initial_contacts(pool, total_rate, rng)
+    times = np.concatenate([np.zeros(n0), times])
+    n += n0
     classes = np.array(sorted(rates_per_hour))
     probs = np.array([rates_per_hour[c] for c in classes]) / total_rate
     labels = classes[rng.choice(len(classes), size=n, p=probs)] if n else np.zeros(0, int)
@@ -150,7 +201,7 @@ def draw_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
         sigma2 = math.log1p(cv * cv)
         mu = math.log(pool.handle_hours) - sigma2 / 2.0
         handle = rng.lognormal(mu, math.sqrt(sigma2), size=n)
-    return WindowDraws(days, horizon, times, labels, handle)
+    return WindowDraws(days, horizon, times, labels, handle, warm)
 
 
 def shift_changes(pool: PoolSpec) -> list[float]:
@@ -176,7 +227,7 @@ def run_out_end(pool: PoolSpec, d: WindowDraws) -> float:
 def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[np.ndarray, float]:
     """The reference queue in SimPy: every contact's wait (NaN if unanswered), busy agent-hours."""
     cap = pool.max_staff
-    horizon, warm = d.horizon, HOURS_PER_DAY
+    horizon, warm = d.horizon, d.warm
     times, labels, handle, n = d.times, d.labels, d.handle, d.times.size
     t_end = run_out_end(pool, d)
     rota_days = int(round(t_end / HOURS_PER_DAY))
@@ -244,7 +295,7 @@ def queue_fast(pool: PoolSpec, classes, d: WindowDraws) -> tuple[np.ndarray, flo
     w, busy = run_queue(d.times.astype(np.float64), rank.astype(np.int64),
                         d.handle.astype(np.float64), len(ranked),
                         np.array(changes, dtype=np.float64), want, rota_days - 1, cap,
-                        HOURS_PER_DAY, d.horizon, t_end)
+                        d.warm, d.horizon, t_end)
     return w, float(busy)
 
 
@@ -319,7 +370,7 @@ def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed:
         w_all, busy = queue_simpy(pool, list(rates_per_hour), d)
     else:
         raise ValueError(f"unknown queue engine {engine!r}")
-    warm = HOURS_PER_DAY
+    warm = d.warm
     measured = d.times >= warm
     out = {p: np.sort(w_all[measured & (d.labels == p)]) for p in rates_per_hour}
     pooled = np.sort(np.concatenate(list(out.values())))
@@ -459,22 +510,22 @@ def _quantiles(sample: np.ndarray) -> np.ndarray:
 
 
 def interpolate_waits(qa: np.ndarray, qb: np.ndarray, theta: float) -> np.ndarray:
-    """Wait quantiles between two windows: survival functions interpolated geometrically.
+    """Wait quantiles between two windows: the mixture (1 − θ)·F_a + θ·F_b of their CDFs.
 
-    S(t) = S_a(t)^(1−θ) · S_b(t)^θ. For an M/M/c queue S(t) = C·exp(−(cμ−λ)t), so
-    this is exact in the decay rate and interpolates log C, both near-linear on the
-    load grid; P(W > 0) is interpolated too, where quantile-by-quantile averaging
-    would take the larger of the two. Survivals are floored at half a quantile step.
+    On the logit-load grid the wait distribution changes little from one point to
+    the next (Erlang C's mean wait is within 1 % of linear across a step), so mixing
+    the two distributions is accurate; unlike averaging quantiles (which gave the
+    larger of the two P(W > 0)) it interpolates P(W > t) for every t, and unlike a
+    geometric mean of survivals it is linear in the windows' noise (no Jensen bias:
+    small windows would read low).
     """
     if theta <= 0.0:
         return qa
     if theta >= 1.0:
         return qb
-    eps = 0.5 / QUANTILES
     t = np.union1d(qa, qb)
-    sa = np.maximum(1.0 - np.searchsorted(qa, t, side="right") / qa.size, eps)
-    sb = np.maximum(1.0 - np.searchsorted(qb, t, side="right") / qb.size, eps)
-    cdf = 1.0 - np.exp((1.0 - theta) * np.log(sa) + theta * np.log(sb))
+    cdf = ((1.0 - theta) * np.searchsorted(qa, t, side="right") / qa.size
+           + theta * np.searchsorted(qb, t, side="right") / qb.size)
     idx = np.minimum(np.searchsorted(cdf, _U - 1e-12), t.size - 1)
     return t[idx]
 
@@ -488,7 +539,7 @@ class MonthService:
     queue_length: float  # time-average contacts waiting
     unanswered_share: float  # share of the month's contacts not answered within the month
     backlog: float  # contacts still waiting at the month's end (carried into the next)
-    overloaded: bool  # offered load at or above capacity, or a backlog carried out
+    overloaded: bool  # offered load at or above capacity, or a backlog carried in or out
 
 
 @dataclass
@@ -497,8 +548,8 @@ class ServiceStage:
 
     Windows: the pool's load ρ (arrivals / capacity, day-averaged) sits between two
     points of a grid uniform in logit ρ (:func:`load_index`); the pool is simulated
-    at both (class mix rounded to 5 %), and the month's wait distribution
-    interpolates their survival functions geometrically
+    at both (class mix rounded to 5 %), and the month's wait distribution is the
+    mixture of theirs weighted by the position between them
     (:func:`interpolate_waits`). Windows are simulated at loads up to
     ``RHO_WINDOW_MAX``.
 
@@ -573,10 +624,12 @@ class ServiceStage:
         b = self._simulate(spec, lo + 1, mix) if theta > 1e-9 else a
         waits = {p: interpolate_waits(a.waits[p], b.waits[p], theta) for p, _ in mix}
         util = (1.0 - theta) * a.utilisation + theta * b.utilisation
-        if a.queue_length > 0 and b.queue_length > 0:
-            lq = a.queue_length ** (1.0 - theta) * b.queue_length ** theta
-        else:
-            lq = (1.0 - theta) * a.queue_length + theta * b.queue_length
+        # queue length per unit of arrival rate (Little: the time-average wait),
+        # mixed like the waits, at this month's rate (the load above the window cap
+        # is the backlog's)
+        rate = min(total, RHO_WINDOW_MAX * spec.capacity_per_hour)
+        lq = rate * ((1.0 - theta) * a.queue_length / a.contacts_per_hour
+                     + theta * b.queue_length / b.contacts_per_hour)
         return WindowResult(waits, min(1.0, util), total, queue_length=lq)
 
     def month(self, pool: str, rates_per_hour: dict[int, float], hours: float) -> MonthService:
@@ -591,6 +644,7 @@ class ServiceStage:
         spec = self.pools[pool]
         win = self.window(pool, rates_per_hour)
         carried = self.backlog.setdefault(pool, {})
+        backlog_start = sum(carried.values())
         mu = spec.capacity_per_hour
         t = _U * hours
         waits, unanswered, weights = {}, [], []
@@ -634,5 +688,5 @@ class ServiceStage:
         util = win.utilisation
         if mu > 0 and total > 0:
             util = max(util, min(1.0, served / (mu * hours)))
-        overloaded = bool(total >= mu or backlog_end > 0.5)
+        overloaded = bool(total >= mu or max(backlog_start, backlog_end) > 0.5)
         return MonthService(waits, min(1.0, util), lq, share, backlog_end, overloaded)

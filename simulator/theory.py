@@ -67,3 +67,23 @@ def monthly_rate(annual_rate: float) -> float:
 def monthly_hazard(annual_churn: float) -> float:
     """Monthly churn probability equivalent to an annual churn share."""
     return 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
+
+
+def cobham_class_waits(servers: int, arrivals_per_hour: dict[int, float],
+                       service_per_hour: float) -> dict[int, float]:
+    """Mean wait per class of a non-preemptive priority M/M/c queue (Cobham 1954).
+
+    Higher class = served first; all classes share one exponential service rate.
+    W_k = C(c, λ, μ) / (c·μ) / ((1 − σ_{k−1})(1 − σ_k)), with σ_k the load ρ of the
+    classes served before or with class k.
+    """
+    lam = sum(arrivals_per_hour.values())
+    c = erlang_c(servers, lam, service_per_hour)
+    cmu = servers * service_per_hour
+    out: dict[int, float] = {}
+    sigma = 0.0
+    for p in sorted(arrivals_per_hour, reverse=True):
+        before = sigma
+        sigma += arrivals_per_hour[p] / cmu
+        out[p] = math.inf if sigma >= 1.0 else c / cmu / ((1.0 - before) * (1.0 - sigma))
+    return out
