@@ -5,29 +5,33 @@ Design (see docs/MODEL_NOTES.md, "Service queue"):
 * Each month the engine knows the real shop's expected contact arrivals per
   (pool, priority class) — the agent sample's contact intensities scaled by the
   sample weight, never a scaled-down copy of the queue.
-* For those rates the pools are simulated in SimPy at full scale: every pool is
-  a ``PriorityResource`` with one slot per agent on the largest shift; shift
+* For those rates the pools are simulated at full scale: every pool is a
+  ``PriorityResource`` with one slot per agent on the largest shift; shift
   changes are modelled by "off-duty" requests that take slots ahead of
   customers (non-preemptive: an agent finishes the current contact first).
   Arrivals are Poisson, uniform over the day; handling times exponential or
-  lognormal. Windows of more than ``FAST_MIN_CONTACTS`` drawn contacts run
-  on :mod:`simulator.queue_fast`, a numba replay of this same SimPy queue
-  (same draws, same event order; identical waits, ``tests/test_queue_twin.py``).
-* The simulated window is one warm-up day plus as many whole days as needed to
-  observe ``window_contacts`` contacts (at least one day, at most 14). Its cost
-  depends on the contacts per day of the real shop, capped by the window size,
-  not on the sample size.
-* Windows are cached per load key: the pool's total rate is bracketed by two
-  points of a 5 % log grid and the wait distributions of the two are
-  interpolated (quantile by quantile), so months with similar loads reuse
-  windows without snapping bias. Each key has
-  ``VARIANTS`` independent windows and replication r uses variant r mod
-  VARIANTS, so window noise shows in the spread between replications (for
-  runs with more replications than variants, part of it is shared). A
-  window's seed derives from its key, the scenario seed and the variant, so
-  the result does not depend on which process computes it or in what order.
-* Customers who contacted service draw their waits from the window's wait
-  sample of their class (one uniform each: common random numbers hold).
+  lognormal. Windows run on :mod:`simulator.queue_fast`, a numba replay of
+  this same SimPy queue (same draws, same event order; identical waits,
+  ``tests/test_queue_twin.py``); SimPy stays the reference.
+* A window warms up for three relaxation times of the queue (at most 30
+  days), then measures long enough to observe ``window_contacts`` contacts
+  (at most 14 days); a pool whose staff changes over the day is simulated in
+  whole days, a constant-staff pool starts from a draw of its M/M/c steady
+  state and needs no whole days. The rota runs on after the last arrival
+  until every contact is answered (a pool closed at night answers its
+  evening backlog the next morning).
+* Windows are cached per load key: the pool's load ρ (arrivals / day-average
+  capacity) is bracketed by two points of a grid uniform in logit ρ, and the
+  month's wait distribution is the mixture of the two windows' (weighted by
+  the position between them). Loads above ``RHO_WINDOW_MAX`` use the window at
+  that load: the excess is a fluid backlog per class, carried from month to
+  month, that adds backlog / capacity to the waits (:meth:`ServiceStage.month`).
+* Each replication has its own windows (the variant is the replication), so
+  replications' queue noise is independent. A window's seed derives from its
+  key, the scenario seed and the variant, so the result does not depend on
+  which process computes it or in what order.
+* Customers who contacted service draw their waits from the month's wait
+  distribution of their class (one uniform each: common random numbers hold).
 """
 
 from __future__ import annotations
@@ -121,28 +125,42 @@ def load_at(q: int) -> float:
 class WindowDraws:
     """The random inputs of one window (both queue engines consume exactly these)."""
 
-    days: int
-    horizon: float  # hours simulated with arrivals (warm-up day + measured days)
+    days: int  # measured days, rounded up
+    horizon: float  # hours simulated with arrivals (warm-up + measured period)
     times: np.ndarray  # sorted arrival times, hours
     labels: np.ndarray  # priority class of each arrival
     handle: np.ndarray  # handling time of each arrival, hours
     warm: float = HOURS_PER_DAY  # hours of warm-up before the measured days
 
 
-def warm_up_days(pool: PoolSpec, total_rate: float) -> int:
-    """Whole days of warm-up: three relaxation times of the queue, 1 to MAX_WARM_DAYS.
+def constant_staff(pool: PoolSpec) -> bool:
+    """Whether the pool has the same (positive) staff at every hour of the day."""
+    return pool.max_staff > 0 and len({pool.staff_at(h) for h in shift_changes(pool)}) == 1
 
-    A queue started empty approaches its steady state in about
-    1 / (c·μ·(1 − √ρ)²) hours (the M/M/c relaxation time; c the largest staff,
-    ρ the day-average load). At 240 agents that is minutes, at 3 agents and
-    ρ = 0.9 three days: one fixed warm-up day biased small pools' waits low.
+
+def window_span(pool: PoolSpec, total_rate: float, window_contacts: int) -> tuple[float, float]:
+    """Hours of warm-up and hours measured for a window of ``window_contacts`` contacts.
+
+    Warm-up: three relaxation times of the queue, 1/(c·μ·(1 − √ρ)²) hours each
+    (M/M/c; c the largest staff, ρ the day-average load), at most MAX_WARM_DAYS.
+    At 240 agents that is minutes, at 3 agents and ρ = 0.9 three days.
+    Measured: long enough to see ``window_contacts`` contacts, at most MAX_DAYS.
+    A pool whose staff changes over the day is simulated in whole days (and at
+    least one warm-up day); a constant-staff pool, which starts from its steady
+    state (:func:`initial_contacts`), needs no whole days: its cost follows the
+    window size, not the contacts of a whole day.
     """
     rho = total_rate / pool.capacity_per_hour
-    cap = pool.max_staff * (1.0 / pool.handle_hours)
     if rho >= 1.0:
-        return 1  # no steady state to approach (the stage simulates loads below 1)
-    relax = 1.0 / (cap * (1.0 - math.sqrt(rho)) ** 2)
-    return int(min(MAX_WARM_DAYS, max(1, math.ceil(3.0 * relax / HOURS_PER_DAY))))
+        relax = HOURS_PER_DAY  # no steady state to approach (the stage stays below 1)
+    else:
+        relax = 1.0 / (pool.max_staff / pool.handle_hours * (1.0 - math.sqrt(rho)) ** 2)
+    warm = min(MAX_WARM_DAYS * HOURS_PER_DAY, 3.0 * relax)
+    measured = min(MAX_DAYS * HOURS_PER_DAY, window_contacts / total_rate)
+    if constant_staff(pool):
+        return warm, measured
+    days = lambda h: max(1, math.ceil(h / HOURS_PER_DAY - 1e-9))  # noqa: E731
+    return HOURS_PER_DAY * days(warm), HOURS_PER_DAY * days(measured)
 
 
 def initial_contacts(pool: PoolSpec, total_rate: float, rng: np.random.Generator) -> int:
@@ -153,9 +171,8 @@ def initial_contacts(pool: PoolSpec, total_rate: float, rng: np.random.Generator
     warm-up days. A window that starts empty near saturation would otherwise need
     a warm-up of many relaxation times (at 3 agents and ρ = 0.97, weeks).
     """
-    staff = {pool.staff_at(h) for h in shift_changes(pool)}
     c = pool.max_staff
-    if len(staff) != 1 or c <= 0:
+    if not constant_staff(pool):
         return 0
     a = total_rate * pool.handle_hours  # offered load, Erlangs
     rho = a / c
@@ -178,10 +195,9 @@ def draw_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed: int,
     """Window length and the window's arrivals, drawn from ``seed`` in a fixed order."""
     rng = np.random.default_rng(seed)
     total_rate = sum(rates_per_hour.values())
-    per_day = total_rate * HOURS_PER_DAY
-    days = int(min(MAX_DAYS, max(1, math.ceil(window_contacts / per_day))))
-    warm = HOURS_PER_DAY * warm_up_days(pool, total_rate)
-    horizon = warm + HOURS_PER_DAY * days
+    warm, measured = window_span(pool, total_rate, window_contacts)
+    horizon = warm + measured
+    days = math.ceil(measured / HOURS_PER_DAY - 1e-9)  # calendar days touched (information)
 
     # Arrivals: merged Poisson stream with class labels (drawn up front), after the
     # contacts already present at the start (steady state of a constant-staff pool).
@@ -230,7 +246,7 @@ def queue_simpy(pool: PoolSpec, classes, d: WindowDraws) -> tuple[np.ndarray, fl
     horizon, warm = d.horizon, d.warm
     times, labels, handle, n = d.times, d.labels, d.handle, d.times.size
     t_end = run_out_end(pool, d)
-    rota_days = int(round(t_end / HOURS_PER_DAY))
+    rota_days = math.ceil(t_end / HOURS_PER_DAY)
     waits = np.full(n, np.nan)
     env = simpy.Environment()
     res = simpy.PriorityResource(env, capacity=cap)
@@ -291,7 +307,7 @@ def queue_fast(pool: PoolSpec, classes, d: WindowDraws) -> tuple[np.ndarray, flo
     rank = np.searchsorted(-np.asarray(ranked, dtype=np.int64), -d.labels.astype(np.int64))
     want = np.array([cap - pool.staff_at(h) for h in changes], dtype=np.int64)
     t_end = run_out_end(pool, d)
-    rota_days = int(round(t_end / HOURS_PER_DAY))
+    rota_days = math.ceil(t_end / HOURS_PER_DAY)
     w, busy = run_queue(d.times.astype(np.float64), rank.astype(np.int64),
                         d.handle.astype(np.float64), len(ranked),
                         np.array(changes, dtype=np.float64), want, rota_days - 1, cap,
@@ -379,7 +395,7 @@ def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed:
             # No contact of this class arrived in the window (a tiny class): it
             # waits like the pool's contacts, or like a lone contact if none came.
             out[p] = pooled if pooled.size else lone_waits(pool)
-    paid = pool.agent_hours_per_day * d.days
+    paid = pool.agent_hours_per_day * (d.horizon - d.warm) / HOURS_PER_DAY
     util = min(1.0, busy / paid) if paid > 0 else 1.0
     seen = w_all[measured]
     lq = queue_length_mean(d.times, w_all, warm, d.horizon)
@@ -505,8 +521,14 @@ _PAIRING = np.random.default_rng(20261129).permutation(QUANTILES)
 
 
 def _quantiles(sample: np.ndarray) -> np.ndarray:
-    """The sample's quantile function on a fixed grid (sorted, QUANTILES values)."""
-    return np.quantile(sample, _U)
+    """The sample's quantile function on a fixed grid (sorted, QUANTILES values).
+
+    Linear interpolation between order statistics at position u·(n − 1), as
+    ``np.quantile``'s default, on the sorted sample (np.quantile partitions once
+    per quantile: 1024 partitions cost more than the window).
+    """
+    x = np.sort(sample)
+    return np.interp(_U * (x.size - 1), np.arange(x.size), x)
 
 
 def interpolate_waits(qa: np.ndarray, qb: np.ndarray, theta: float) -> np.ndarray:
