@@ -41,6 +41,11 @@ The events, as SimPy runs them:
   processed. The twin does the same.
 * ``env.run(until=T)`` puts an ``URGENT`` stop event at ``T`` (id 2), so only
   events strictly before ``T`` run.
+
+Cost does not grow with idle staff: a shift change that frees k slots makes k
+``Release`` events in SimPy; they are consecutive in the heap, so the twin
+pushes one event standing for k grant checks (stopping when nothing waits),
+and new off-duty requests are counted, not looped over.
 """
 
 from __future__ import annotations
@@ -158,7 +163,7 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
     busy = 0.0
     n_changes = change_hours.shape[0]
     # the event heap: key = priority << 62 | sequence
-    m0 = 64 + 4 * cap
+    m0 = 1024  # grows by doubling
     ht = np.empty(m0, np.float64)
     hk = np.empty(m0, np.int64)
     hkind = np.empty(m0, np.int64)
@@ -208,10 +213,10 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
                 busy += hi - lo
             users -= 1
             ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now, normal | seq,
-                                              _RELEASE, 0)
+                                              _RELEASE, 1)
             seq += 1
         elif kind == _RELEASE:
-            grant_check = True
+            grant_check = True  # pay = how many consecutive Release events this stands for
         elif kind == _SOURCE:
             if src_started:  # resumed after sleeping until times[src_i]
                 ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now,
@@ -245,27 +250,39 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
                         break
                 adjust = False
                 w = want[rota_k]
-                while off_held + off_wait > w:
-                    if off_wait > 0:  # the newest request is still waiting: cancel it
-                        off_wait -= 1
-                    else:  # it holds a slot: release it (Release event grants later)
-                        off_held -= 1
-                        users -= 1
+                excess = off_held + off_wait - w
+                if excess > 0:
+                    # SimPy pops the newest requests: the waiting ones are cancelled, then
+                    # held ones released, each release a Release event. Those k events are
+                    # consecutive in the heap (nothing processed between them schedules an
+                    # URGENT event), so one event standing for k of them is the same.
+                    cancel = excess if excess < off_wait else off_wait
+                    off_wait -= cancel
+                    k = excess - cancel
+                    if k > 0:
+                        off_held -= k
+                        users -= k
                         ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now,
-                                                          normal | seq, _RELEASE, 0)
+                                                          normal | seq, _RELEASE, k)
                         seq += 1
-                while off_held + off_wait < w:
-                    off_wait += 1  # a new request: _trigger_put grants the head if a slot is free
-                    if users < cap:
-                        off_wait -= 1
-                        off_held += 1
-                        users += 1
+                elif excess < 0:
+                    # new requests: each _trigger_put grants an off-duty request if a slot is free
+                    need = -excess
+                    free = cap - users
+                    g = need if need < free else (free if free > 0 else 0)
+                    off_held += g
+                    users += g
+                    off_wait += need - g
                 rota_k += 1
                 if rota_k == n_changes:
                     rota_k = 0
                     rota_day += 1
-        if grant_check and users < cap:
-            # _trigger_put: grant the head of the queue (one request at most)
+        checks = 0
+        if grant_check:
+            checks = pay if kind == _RELEASE else 1
+        while checks > 0 and users < cap:
+            # _trigger_put: grant the head of the queue (one request at most per check)
+            checks -= 1
             if off_wait > 0:
                 off_wait -= 1
                 off_held += 1
@@ -283,4 +300,6 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
                 ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now, normal | seq,
                                                   _GRANT, i)
                 seq += 1
+            else:
+                break  # nothing waits: the remaining checks grant nothing either
     return waits, busy

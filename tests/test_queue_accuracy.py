@@ -255,12 +255,12 @@ def test_idle_staff_costs_nothing():
                          {0: 1.0}, 0, 100)  # load the compiled twin
     t0 = time.perf_counter()
     simulate_pool_window(pool, {0: 50.0}, 1, 4000)
-    assert time.perf_counter() - t0 < 3.0
+    assert time.perf_counter() - t0 < 1.0  # cancel is checked between months
     d = _xinghe(staff=100_000)
     d["run"].update(horizon_months=1, agents=2000)
     t0 = time.perf_counter()
     run(from_dict(d), workers=1)
-    assert time.perf_counter() - t0 < 15.0
+    assert time.perf_counter() - t0 < 10.0
 
 
 def test_littles_law_per_pool_month():
