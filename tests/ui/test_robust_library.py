@@ -40,10 +40,16 @@ def test_main_window_starts_with_50_hostile_files_and_lists_the_good_ones(qtbot,
         listed = [p for _, p in win.library.entries()]
         assert all(p in listed for p in good)
         assert len([p for p in listed if p.parent == d]) == len(picked) + 3
-        # each hostile file opens to a message (or a recovered copy), never a crash
-        for p in sorted(d.glob("case_*.toml"))[:50:5]:
+        # each hostile file opens to its problems in the planner's words (or a recovered
+        # copy), never a crash and never a bare exception text
+        for p in sorted(d.glob("case_*.toml")) + [d / "pipe.toml"]:
+            n = len(prompter.asked)
             win.open_path(p)
-        assert not any("Traceback" in text for _, text in prompter.asked)
+            win.doc.undo_stack.setClean()
+            for kind, text in prompter.asked[n:]:
+                assert kind in ("error", "offer"), (p.name, kind)
+                assert "Traceback" not in text and "problem(s)" in text, text
+                assert "▸" in text or "File —" in text or "The scenario —" in text, text
     finally:
         win.doc.undo_stack.setClean()
         win.shutdown()
