@@ -444,6 +444,13 @@ def cli_optimize(args) -> int:
     console.print(f"Today {fv(v.today.mean)}  →  recommended {fv(v.recommended.mean)}; gain "
                   f"{fv(v.gain.mean)} (95 % CI {gain_ci}, {v.gain.n} paired replications)")
     console.print(f"[bold]{v.verdict}[/bold]")
+    changes = describe_changes(sc, alloc.apply(sc))
+    console.print(f"The recommended split, as the app's “Apply this split” writes it into a "
+                  f"copy of {path.name} (a run of that copy with --agents {h['agents']} "
+                  f"--replications {h['verify_replications']} --seed {h['seed']} "
+                  f"--months {h['horizon_months']} gives the recommended figure):", markup=False)
+    for c in changes or ["nothing changes (today's split)"]:
+        console.print(f"  • {c}", markup=False)
     if args.json:
         atomic_write_bytes(args.json, json.dumps(alloc.to_json(), indent=2, ensure_ascii=False)
                            .encode("utf-8"))
