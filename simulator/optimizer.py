@@ -905,9 +905,10 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
             try:
                 xf = allocate(model, lo, hi, Bf, constraint=constraint, pinned=pinned,
                               start=x0).x
-                simulated(xf)
-            except ValueError:
+            except ValueError:  # below the pinned levers' and minimums' spend
                 xf = None
+            else:
+                simulated(xf)
         plans.append((float(share), Bf, xf))
     sc_rec, res_r = verified(x_rec)
     # Under "at most" the budget can buy any split that spends less: a frontier split
