@@ -352,3 +352,4 @@ def test_wait_interval_covers_the_truth():
         st = Stat.of(res.kpis.service_wait_mean_hours.to_numpy())
         hits += st.ci95_low <= truth <= st.ci95_high
     assert 90 <= hits <= 99, hits
+
