@@ -676,16 +676,18 @@ class OptimiserPanel(QWidget):
         h = alloc.headline()
         v = alloc.verification
         self.today_pt.setData([h["today_spend_cny"]], [v.today.mean])
-        # The frontier is measured against today's counterfactual; so is this point.
+        # The frontier is each budget's best split against today's counterfactual; the
+        # recommendation is its point at this budget (under "at most" it may spend less:
+        # the table and the verdict give its spend).
         rec_y = h["recommended_vs_today_reference_mean"]
-        self.rec_pt.setData([h["recommended_spend_cny"]], [rec_y])
+        self.rec_pt.setData([alloc.budget_cny], [rec_y])
         self.budget_line.setValue(alloc.budget_cny)
         self.budget_line.label.setFormat(f"current budget {money(alloc.budget_cny)}")
         self.budget_line.show()
         self.frontier_plot.setTitle(f"Best {h['objective_label']} vs budget per month "
                                     "(simulated, vs today's counterfactual, 95 % band)",
                                     size="10pt")
-        xs = np.concatenate([x, [h["today_spend_cny"], h["recommended_spend_cny"]]])
+        xs = np.concatenate([x, [h["today_spend_cny"], alloc.budget_cny]])
         ys = np.concatenate([y[ok], fr["ci_low"].to_numpy(float)[ok],
                              fr["ci_high"].to_numpy(float)[ok],
                              [v.today.mean, rec_y]])

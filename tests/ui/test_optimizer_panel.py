@@ -100,6 +100,7 @@ def test_run_fills_table_verdict_and_charts(qtbot, window):
     # simulated the same way, against today's counterfactual
     at_budget = fr.set_index("budget_share").loc[1.0, "objective_mean"]
     assert panel.rec_pt.data["y"][0] == pytest.approx(at_budget, rel=1e-12)
+    assert panel.rec_pt.data["x"][0] == pytest.approx(alloc.budget_cny)
     assert panel.today_pt.data["y"][0] == pytest.approx(v.today.mean, rel=1e-12)
     # the headline's recommended figure is the applied scenario's own (its full run's)
     assert value_text(v.recommended.mean) in panel.headline.text()
