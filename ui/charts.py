@@ -74,6 +74,7 @@ class Band:
         """Update the data (NaN bands, e.g. one replication, are hidden)."""
         x = np.asarray(x, dtype=float)
         mean = np.asarray(mean, dtype=float)
+        self.fill.show()
         self.mean.setData(x, mean)
         ok = lo is not None and hi is not None and np.all(np.isfinite(lo)) and \
             np.all(np.isfinite(hi)) and len(x) > 0
@@ -88,6 +89,7 @@ class Band:
         """Remove the data (keep the items)."""
         for it in (self.mean, self.lo, self.hi):
             it.setData([], [])
+        self.fill.hide()  # its cached outline would otherwise stay drawn
 
     def set_band(self, frame) -> None:
         """Update from a band frame (month, mean, ci95_low, ci95_high)."""

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from simulator.metrics import interval, not_defined, value
+from simulator.metrics import delta, delta_interval, interval, not_defined, value
 from simulator.metrics import metric as metric_of
 
 STRIP = ["npv", "roi", "incremental_contribution", "ltv_per_customer", "churn_annual",
@@ -72,6 +72,12 @@ class KpiBox(QFrame):
             self.ci.setText(why)
             self.setToolTip(f"{self.label}: {why}.\n{self.definition}")
             return
+        if not _finite(stat.mean):  # e.g. payback in no replication: not "1 run"
+            self.value.setText("—")
+            self.ci.setText("not reached within the horizon" if self.metric_name ==
+                            "payback_month" else f"no value in {n} replication(s)")
+            self.setToolTip(f"{self.label}: {self.ci.text()}.\n{self.definition}")
+            return
         self.value.setText(value(stat.mean, self.kind))
         ci = interval(stat.ci95_low, stat.ci95_high, self.kind)
         self.ci.setText(f"95 % CI {ci}" if ci else ("1 run: no CI" if n <= 1 else "no CI"))
@@ -115,27 +121,18 @@ def _finite(x) -> bool:
         return False
 
 
-def _signed(v: float, kind: str) -> str:
-    if kind in ("share", "share_year", "ratio_pct"):
-        return f"{v * 100:+,.1f} pp"
-    if kind == "month":
-        return f"{v:+,.1f} months"
-    s = value(v, kind)
-    return s if s.startswith("-") else "+" + s
-
-
 def delta_text(stat, kind: str) -> tuple[str, bool]:
-    """('Δ +¥1.2 M (95 % CI 0.4 to 2.0 M)', within_noise) for a paired difference."""
-    head = f"Δ {_signed(stat.mean, kind)}"
+    """('Δ +¥1.2 M\n(+¥0.4 to +¥2.0 M)', within_noise) for a paired difference."""
     lo, hi = getattr(stat, "ci95_low", math.nan), getattr(stat, "ci95_high", math.nan)
-    if not (_finite(lo) and _finite(hi)):
-        return f"{head} (no interval yet)", True
     if stat.mean == 0 and lo == 0 and hi == 0:
         return "Δ none: this edit does not change it", True
-    ci = f"{_signed(lo, kind)} to {_signed(hi, kind)}"
+    head = f"Δ {delta(stat.mean, kind)}"
+    if not (_finite(lo) and _finite(hi)):
+        return f"{head} (no interval yet)", True
+    ci = delta_interval(lo, hi, kind)
     if lo <= 0 <= hi:
-        return f"{head}: within noise ({ci})", True
-    return f"{head} ({ci})", False
+        return f"{head}, within noise\n({ci})", True
+    return f"{head}\n({ci})", False
 
 
 class KpiStrip(QWidget):

@@ -22,9 +22,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import scenarios
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -156,10 +155,15 @@ class ResultsPanel(QWidget):
         self.chart_scroll = QScrollArea()
         self.chart_scroll.setWidgetResizable(True)
         self.chart_scroll.setWidget(self.charts)
-        self._fade = QGraphicsOpacityEffect(self.chart_scroll)
-        self._fade.setOpacity(0.35)
-        self._fade.setEnabled(False)
-        self.chart_scroll.setGraphicsEffect(self._fade)
+        # a translucent veil over the charts while they belong to an earlier version
+        # (an opacity effect on pyqtgraph views paints ghost copies of the plots)
+        self.veil = QLabel("Earlier version — run again", self.chart_scroll)
+        self.veil.setObjectName("stale_veil")
+        self.veil.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.veil.setStyleSheet("background: rgba(255, 255, 255, 185); color: #5c4400;"
+                                "font-size: 15pt; font-weight: bold;")
+        self.veil.hide()
+        self.chart_scroll.installEventFilter(self)
         lay.addWidget(self.chart_scroll, 1)
 
         self.preview_runner = TaskRunner("preview", latest_only=True, parent=self)
@@ -184,6 +188,12 @@ class ResultsPanel(QWidget):
         doc.settled.connect(self.flush_preview)
         self.schedule_preview()
 
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        """Keep the veil the size of the chart area."""
+        if obj is self.chart_scroll and event.type() == QEvent.Type.Resize:
+            self.veil.setGeometry(self.chart_scroll.rect())
+        return False
+
     # -- provenance --------------------------------------------------------------------
     def doc_hash(self) -> str:
         """Hash of the scenario on screen (what a result must have been run from)."""
@@ -205,7 +215,9 @@ class ResultsPanel(QWidget):
         """Grey out figures that no longer belong to the scenario on screen."""
         stale = self.result is not None and not self.is_current()
         self.kpis.set_stale(stale)
-        self._fade.setEnabled(stale)
+        self.veil.setGeometry(self.chart_scroll.rect())
+        self.veil.setVisible(stale)
+        self.veil.raise_()
         if stale:
             what = "full run" if self.shown_kind == "full" else "preview"
             self.stale_banner.setText(
@@ -375,12 +387,12 @@ class ResultsPanel(QWidget):
             self._edit_open = False
 
     def _preview_failed(self, message: str) -> None:
-        first = message.splitlines()[0]
+        first = _error_text(message)
         # nothing on screen may pretend to belong to a scenario whose run fails
         self.result = None
         self.result_hash = None
         self.deltas = None
-        self.kpis.clear("Preview failed: " + first)
+        self.kpis.clear("Preview failed: no figures for this scenario (the reason is above).")
         self.charts.clear()
         self._mark_stale()
         self.status.setText(first)
@@ -491,7 +503,7 @@ class ResultsPanel(QWidget):
     def _full_failed(self, message: str) -> None:
         self._full_end()
         self.progress.setFormat("failed")
-        self.status.setText("Full run failed: " + message.splitlines()[0])
+        self.status.setText("Full run failed: " + _error_text(message))
 
     def _full_cancelled(self) -> None:
         self._full_end()
@@ -516,6 +528,16 @@ class ResultsPanel(QWidget):
         self.timer.stop()
         self.preview_runner.shutdown()
         self.full_runner.shutdown()
+
+
+def _error_text(message: str) -> str:
+    """The failure as a planner reads it: the message with every problem listed, without
+    the exception's class name and the traceback that follows it."""
+    text = message.split("\n\n")[0].strip()
+    head, sep, rest = text.partition(": ")
+    if sep and head.isidentifier() and (head.endswith("Error") or head.endswith("Exception")):
+        text = rest
+    return text
 
 
 def _wrapping(label: QLabel) -> None:

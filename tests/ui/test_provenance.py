@@ -82,7 +82,7 @@ def test_failed_preview_clears_figures_and_error_wraps(qtbot, window, prompter):
     sc = win.doc.snapshot()
     sc.name = "Broken base"
     sc.run.counterfactual.mode = "base_scenario"
-    sc.run.counterfactual.base_scenario = "no_such_base_" + "x" * 300 + ".toml"
+    sc.run.counterfactual.base_scenario = "no_such_base_" + "x" * 150 + ".toml"
     path = scenarios.save_user(sc)
     with qtbot.waitSignal(panel.preview_runner.failed, timeout=30_000):
         assert win.open_path(path)
@@ -90,6 +90,10 @@ def test_failed_preview_clears_figures_and_error_wraps(qtbot, window, prompter):
     assert all(b.value.text() == "—" for b in panel.kpis.boxes.values())
     assert panel.charts.is_empty() and panel.result is None
     assert panel.kpis.caption.text().startswith("Preview failed")
+    # the status says why, with the field and value, not the exception's class name
+    assert "base_scenario" in panel.status.text() or "Base scenario" in panel.status.text()
+    assert "no_such_base_" in panel.status.text()
+    assert not panel.status.text().startswith("ScenarioError")
     assert panel.progress.format() == "preview failed"
     # the long message wraps: the window does not grow wider
     qtbot.wait(50)
