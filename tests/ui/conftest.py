@@ -106,13 +106,13 @@ def window(qtbot, prompter, small_path):
     from simulator.scenario_io import load
 
     win = MainWindow(load(small_path), small_path, prompter=prompter,
-                     preview=PreviewSize(agents=1500, horizon_months=12, debounce_ms=30,
-                                         refine=False),
+                     preview=PreviewSize(replications=3, agents=1000, horizon_months=12,
+                                         debounce_ms=30, refine=False),
                      compare_quick={"replications": 2, "agents": 800, "horizon_months": 12})
     qtbot.addWidget(win)
     win.resize(1400, 900)
     win.show()
-    with qtbot.waitSignal(win.results.preview_shown, timeout=30_000):
+    with qtbot.waitSignal(win.results.preview_shown, timeout=90_000):
         pass
     yield win
     win.doc.undo_stack.setClean()
