@@ -343,7 +343,7 @@ class Promotion(Model):
     cost_per_contact_cny: upto(10_000.0) = Field(
         0.5, description="CNY per send / message / click")
     reach_share: Share = Field(0.5, description="share of targeted customers contacted")
-    budget_cny: upto(MAX_CNY) | None = Field(
+    budget_cny: upto(1e12) | None = Field(
         None, description="channel budget per run of the campaign")
     redemption_share: Share = Field(0.2, description="share of reached customers who redeem")
     effect: Effect = Field(
