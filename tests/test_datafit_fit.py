@@ -1,0 +1,90 @@
+"""BG/NBD fit: published CDNOW parameters, recovery of known parameters, holdout check."""
+
+import importlib.metadata
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.datafit import bgnbd, holdout
+from simulator.datafit.importlog import Columns, read_log
+
+TRUE = (0.8, 6.0, 0.9, 2.5)
+
+
+def cdnow(name):
+    try:
+        dist = importlib.metadata.distribution("lifetimes")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail("the CDNOW data needs `pip install --no-deps Lifetimes==0.11.3` (./run setup)")
+    return dist.locate_file(f"lifetimes/datasets/{name}")
+
+
+def cdnow_sample():
+    return read_log(cdnow("CDNOW_sample.txt"),
+                    Columns(customer="1", date="3", amount="5", sep="whitespace", header=False))
+
+
+def synthetic_csv(tmp_path, params, n, seed):
+    """A log from known BG/NBD parameters: first purchases over 12 weeks, 78 weeks observed."""
+    rng = np.random.default_rng(seed)
+    birth = rng.uniform(0, 12, n)
+    cust, t = bgnbd.simulate(params, n, birth, 78.0, rng)
+    day = np.datetime64("2020-01-01") + np.floor(t * 7).astype(int)
+    p = tmp_path / "synthetic.csv"
+    pd.DataFrame({"customer_id": cust, "date": day.astype(str),
+                  "amount": rng.lognormal(3, 0.5, len(t)).round(2)}).to_csv(p, index=False)
+    return p
+
+
+def test_cdnow_sample_reproduces_the_published_parameters():
+    log = cdnow_sample()
+    days = holdout.daily(log)
+    c = holdout.rfm(days, int((np.datetime64("1997-09-30") - np.datetime64("1970-01-01"))
+                              .astype(int)))
+    f = bgnbd.fit(c.x, c.tx, c.T)
+    assert f.customers == 2357 and c.x.sum() == 2457
+    assert f.params == pytest.approx((0.243, 4.414, 0.793, 2.426), abs=6e-4)
+    assert f.loglik == pytest.approx(-9582.4, abs=0.1)  # Fader, Hardie & Lee (2005)
+
+
+def test_recovers_known_parameters_within_their_standard_errors(tmp_path):
+    log = read_log(synthetic_csv(tmp_path, TRUE, 6000, seed=7))
+    days = holdout.daily(log)
+    c = holdout.rfm(days, int(days["d"].max()))
+    f = bgnbd.fit(c.x, c.tx, c.T)
+    z = [(est - true) / se for est, true, se in zip(f.params, TRUE, f.se)]
+    assert all(abs(v) < 2.5 for v in z), (f.params, f.se, z)
+    assert all(se / est < 0.25 for est, se in zip(f.params, f.se))
+
+
+def test_expected_repeat_matches_simulation():
+    rng = np.random.default_rng(3)
+    n = 40_000
+    cust, t = bgnbd.simulate(TRUE, n, np.zeros(n), 52.0, rng)
+    assert (len(t) - n) / n == pytest.approx(float(bgnbd.expected_repeat(TRUE, 52.0)), rel=0.03)
+    dead = 1 - bgnbd.share_alive(TRUE, 52.0)
+    assert 0 < dead < 1
+
+
+def test_holdout_machinery_is_unbiased_on_a_synthetic_log(tmp_path):
+    log = read_log(synthetic_csv(tmp_path, TRUE, 8000, seed=11))
+    r = holdout.validate(log, "2020-09-30")  # 39 weeks after 2020-01-01
+    assert r["holdout_total"]["error"] == pytest.approx(0, abs=0.06)
+    assert r["cumulative_at_end"]["error"] == pytest.approx(0, abs=0.04)
+    for row in r["by_calibration_frequency"]:
+        if row["customers"] >= 200:
+            assert row["bgnbd"] == pytest.approx(row["actual"], rel=0.15, abs=0.05), row
+
+
+def test_cdnow_sample_holdout_39_39_weeks():
+    r = holdout.validate(cdnow_sample(), "1997-10-01")
+    assert r["calibration_weeks"] == 39 and r["holdout_weeks"] == 39
+    assert r["calibration_repeat_transactions"] == 2457
+    assert r["holdout_total"]["actual"] == 1882
+    # Issue target: cumulative within 5 % at week 78 - met (-4.0 %).
+    assert abs(r["cumulative_at_end"]["error"]) < 0.05
+    # Issue target: holdout total within 10 % - NOT met by BG/NBD on CDNOW (-11.6 %);
+    # the figure in docs/DATA_FIT.md is checked here so a change shows.
+    assert r["holdout_total"]["error"] == pytest.approx(-0.116, abs=0.002)
+    assert len(r["weekly"]["actual"]) == 78 and sum(r["weekly"]["actual"]) == 4339
