@@ -32,9 +32,16 @@ class Prompter:
             QMessageBox.StandardButton(r), "cancel")
 
     def text(self, parent: QWidget | None, title: str, label: str, default: str = "") -> str | None:
-        """A line of text, or None if cancelled."""
-        value, ok = QInputDialog.getText(parent, title, label, text=default)
-        return value if ok else None
+        """A line of text, or None if cancelled (wide enough for an 80-character name and
+        for its title)."""
+        dlg = QInputDialog(parent)
+        dlg.setWindowTitle(title)
+        dlg.setLabelText(label)
+        dlg.setTextValue(default)
+        dlg.setMinimumWidth(520)
+        dlg.resize(max(520, dlg.fontMetrics().horizontalAdvance(default) + 80), dlg.height())
+        ok = dlg.exec() == QInputDialog.DialogCode.Accepted
+        return dlg.textValue() if ok else None
 
     def error(self, parent: QWidget | None, title: str, text: str, details: str = "") -> None:
         """Report a problem (never raises)."""

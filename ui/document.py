@@ -19,6 +19,7 @@ import scenarios
 from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
+from simulator.labels import display_unit, number, where
 from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, ScenarioError, _issues_from_pydantic, check, save
 
@@ -52,11 +53,42 @@ def _assign(sc: Scenario, path: Path, value: Any) -> None:
     setattr(owner, attr, container)
 
 
+def field_words(sc: Scenario, path: Path) -> str:
+    """A field as the form names it, without its tab: "Pool 'General' ▸ Shift 1 ▸ Staff"."""
+    parts = where(path, sc).split(" ▸ ")
+    return " ▸ ".join(parts[1:] if len(parts) > 1 else parts)
+
+
+def value_words(path: Path, value: Any) -> str:
+    """A value in the form's units: '20 %', '27 agents', 'Yes', "'Gold'"."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (int, float)):
+        unit, scale, is_int = display_unit(Scenario, tuple(path))
+        shown = number(value * scale, is_int)
+        return f"{shown} {unit}".strip() if unit else shown
+    if value is None:
+        return "not set"
+    if isinstance(value, str):
+        v = value if len(value) <= 40 else value[:39] + "…"
+        return f"“{v}”"
+    if isinstance(value, (list, dict)):
+        return ", ".join(str(v) for v in value) or "none" if isinstance(value, list) else \
+            f"{len(value)} value(s)"
+    return str(value)
+
+
+def change_text(sc: Scenario, path: Path, value: Any) -> str:
+    """Undo-entry text that reads like an action: "Change Pool 'General' ▸ Shift 1 ▸ Staff
+    to 27 agents"."""
+    return f"Change {field_words(sc, path)} to {value_words(path, value)}"
+
+
 class SetValueCommand(QUndoCommand):
     """Set one field. Consecutive slider moves on the same field merge into one step."""
 
     def __init__(self, doc: ScenarioDocument, path: Path, old: Any, new: Any, merge: bool):
-        super().__init__(f"Set {path_str(path)}")
+        super().__init__(change_text(doc.scenario, path, new))
         self.doc, self.path, self.old, self.new, self.merge = doc, path, old, new, merge
 
     def id(self) -> int:  # noqa: D102
@@ -65,6 +97,7 @@ class SetValueCommand(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: D102, N802
         if isinstance(other, SetValueCommand) and other.merge and other.path == self.path:
             self.new = other.new
+            self.setText(other.text())
             return True
         return False
 
@@ -81,7 +114,15 @@ class ListCommand(QUndoCommand):
     def __init__(self, doc: ScenarioDocument, list_path: Path, op: str, index: int,
                  item: Any = None, to: int | None = None):
         names = {"insert": "Add", "remove": "Remove", "move": "Move"}
-        super().__init__(f"{names[op]} {path_str(list_path)}[{index}]")
+        if op == "insert":
+            what = field_words(doc.scenario, list_path)
+            nm = getattr(item, "name", None)
+            text = f"Add to {what}" + (f": “{nm}”" if nm else "")
+        else:
+            text = f"{names[op]} {field_words(doc.scenario, tuple(list_path) + (index,))}"
+            if op == "move" and to is not None:
+                text += " up" if to < index else " down"
+        super().__init__(text)
         self.doc, self.list_path, self.op, self.index, self.item, self.to = (
             doc, list_path, op, index, item, to)
 

@@ -96,7 +96,7 @@ class LibraryPanel(QWidget):
                     mark = " ●*" if self.current_modified else " ●"
                 it = QTreeWidgetItem([e.title + mark])
                 it.setData(0, PATH_ROLE, str(e.path))
-                tip = str(e.path)
+                tip = f"{e.title}\n{e.path}"  # the full name: long ones are cut in the list
                 if e.shipped:
                     it.setIcon(0, style.standardIcon(QStyle.StandardPixmap.SP_FileDialogInfoView))
                     tip += "\nShipped scenario: read-only (Save As to change it)"
@@ -211,13 +211,24 @@ class LibraryPanel(QWidget):
         self.changed.emit()
         return new
 
+    def _title_of(self, path: Path) -> str:
+        """The scenario's name as listed (its file stem if it cannot be read)."""
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                it = top.child(j)
+                if it.data(0, PATH_ROLE) and Path(it.data(0, PATH_ROLE)) == Path(path):
+                    return it.toolTip(0).split("\n")[0]
+        return Path(path).stem
+
     def delete_selected(self) -> bool:
         """Delete a user scenario after confirmation."""
         p = self.selected_path()
         if p is None or scenarios.is_shipped(p):
             return False
         if not self.prompter.confirm(self, "Delete scenario",
-                                     f"Delete “{p.stem}” ({p.name}) from your scenarios?\n"
+                                     f"Delete “{self._title_of(p)}” ({p.name}) from your "
+                                     "scenarios?\n"
                                      "This cannot be undone."):
             return False
         try:

@@ -283,3 +283,27 @@ def test_library_can_be_hidden_from_the_view_menu(window):
     assert not window.library_dock.isVisible()
     act.trigger()
     assert window.library_dock.isVisible()
+
+
+def test_undo_entries_read_like_actions(window):
+    win = window
+    staff = win.doc.get(STAFF)
+    win.editor.field(STAFF).set_display_value(staff + 2)
+    assert win.doc.undo_stack.undoText() == \
+        f"Change Pool 'General' ▸ Shift 1 ▸ Staff to {staff + 2} agents"
+    assert win.act_undo.text() == "&Undo"  # the toolbar does not shift with the text
+    assert win.act_undo.toolTip().startswith("Undo: Change Pool 'General'")
+    tiers = win.editor.list_editor(("tiers",))
+    tiers.select(1)
+    tiers.remove()
+    assert win.doc.undo_stack.undoText() == "Remove Tier '白银'"
+
+
+def test_library_names_the_scenario_in_tooltip_and_delete_prompt(window, prompter,
+                                                                 small_path):
+    lib = window.library
+    assert lib.select_path(small_path)
+    assert lib.tree.currentItem().toolTip(0).startswith("星河 small test\n")
+    prompter.answer("confirm", False)
+    assert not lib.delete_selected()
+    assert "Delete “星河 small test”" in prompter.asked[-1][1]
