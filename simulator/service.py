@@ -508,8 +508,30 @@ def _disk_save(key: tuple, res: WindowResult) -> None:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        _SAVES[0] += 1
+        if _SAVES[0] % 200 == 0:
+            _prune(d)
     except OSError:
         pass  # a read-only or full disk only costs speed
+
+
+DISK_MAX_FILES = 5000  # windows kept on disk (one set per replication: bound the folder)
+_SAVES = [0]
+
+
+def _prune(d: Path) -> None:
+    """Delete the least recently written window files beyond DISK_MAX_FILES."""
+    files = []
+    for f in d.glob("*.npz"):
+        try:
+            files.append((f.stat().st_mtime, f))
+        except OSError:
+            continue
+    if len(files) <= DISK_MAX_FILES:
+        return
+    files.sort()
+    for _, f in files[: len(files) - DISK_MAX_FILES * 4 // 5]:
+        f.unlink(missing_ok=True)
 
 
 QUANTILES = 1024  # resolution of interpolated wait distributions
@@ -638,7 +660,7 @@ class ServiceStage:
         mix = [(p, max(SHARE_STEP, round(sh / SHARE_STEP) * SHARE_STEP)) for p, sh in raw]
         norm = sum(sh for _, sh in mix)
         mix = tuple((p, round(sh / norm, 6)) for p, sh in mix)
-        rho = min(total / spec.capacity_per_hour, RHO_WINDOW_MAX)
+        rho = min(max(total / spec.capacity_per_hour, 1e-12), RHO_WINDOW_MAX)
         x = load_index(rho)
         lo = math.floor(x)
         theta = x - lo

@@ -353,3 +353,46 @@ def test_wait_interval_covers_the_truth():
         hits += st.ci95_low <= truth <= st.ci95_high
     assert 90 <= hits <= 99, hits
 
+
+
+def test_cancel_is_honoured_within_a_second_with_huge_staff():
+    """Issue 10.8: a run with 100,000 staff stops within a second of the cancel event."""
+    import threading
+
+    from simulator.runner import Cancelled
+
+    d = _xinghe(staff=100_000)
+    d["run"].update(horizon_months=36, agents=20_000, replications=6)
+    sc = from_dict(d)
+    cancel = threading.Event()
+    out: dict = {}
+
+    def work():
+        try:
+            run(sc, workers=1, cancel=cancel)
+            out["finished"] = time.perf_counter()
+        except Cancelled:
+            out["cancelled"] = time.perf_counter()
+
+    th = threading.Thread(target=work)
+    th.start()
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    cancel.set()
+    th.join(timeout=30)
+    assert "cancelled" in out, out
+    assert out["cancelled"] - t0 < 1.0
+
+
+def test_disk_cache_folder_is_bounded(tmp_path, monkeypatch):
+    """One window set per replication: the cache folder is pruned to DISK_MAX_FILES."""
+    monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path))
+    monkeypatch.setattr(service, "DISK_MAX_FILES", 10)
+    pool = PoolSpec("A", ((0.0, 24.0, 3),), 0.5, "exponential", 1.0)
+    service.clear_cache(disk=True)
+    for v in range(130):
+        ServiceStage({"A": pool}, 1, 200, variant=v).window("A", {0: 3.0})
+    n = len(list((tmp_path / "cache" / "windows").glob("*.npz")))
+    assert 0 < n <= 10 + 200, n
+    service._prune(tmp_path / "cache" / "windows")
+    assert len(list((tmp_path / "cache" / "windows").glob("*.npz"))) == 8
