@@ -120,9 +120,9 @@ def _unit(objective: str) -> str:
     return metrics.metric(OBJECTIVES[objective]).unit
 
 
-OBJECTIVE_LABEL = {"npv": "NPV", "roi": "ROI", "ltv": "LTV per customer"}
+OBJECTIVE_LABEL = {k: metrics.label_of(m) for k, m in OBJECTIVES.items()}
 # The run KPI a full run of a scenario reports for each objective (against its own counterfactual).
-OWN_KPI = {"npv": "npv", "roi": "roi", "ltv": "ltv_per_customer"}
+OWN_KPI = OBJECTIVES
 # Additive components recorded per replication (see module docstring).
 COMPONENTS = ("disc_net", "net", "cost", "ltv_sum", "ltv_n")
 FRONTIER_SHARES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
+from simulator.metrics import OBJECTIVES, interval, kind_of, label_of, money, value
 from simulator.optimizer import OPTIMISER_DEFAULTS
 from simulator.scenario import LeverBound, Scenario
 
@@ -64,8 +64,7 @@ from ui.charts import PALETTE, Band, color, make_plot
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
 
-OBJECTIVE_NAMES = {"npv": "NPV (incremental, discounted)", "roi": "ROI",
-                   "ltv": "LTV per customer"}
+OBJECTIVE_NAMES = {k: label_of(m) for k, m in OBJECTIVES.items()}  # the metric catalogue's
 CONSTRAINTS = {"at_most": "spend at most the budget", "equal": "spend exactly the budget"}
 LEVER_ROLE = Qt.ItemDataRole.UserRole
 
