@@ -327,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_args(k, months=False)
     k.add_argument("--json", help="write the report as JSON")
     k.set_defaults(func=_delegate("simulator.calibration", "cli_calibrate"))
+
+    from simulator.datafit.cli import register as register_datafit
+
+    register_datafit(sub)  # fit, validate-fit
     return p
 
 

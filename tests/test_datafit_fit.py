@@ -88,3 +88,15 @@ def test_cdnow_sample_holdout_39_39_weeks():
     # the figure in docs/DATA_FIT.md is checked here so a change shows.
     assert r["holdout_total"]["error"] == pytest.approx(-0.116, abs=0.002)
     assert len(r["weekly"]["actual"]) == 78 and sum(r["weekly"]["actual"]) == 4339
+
+
+def test_first_year_churn_two_ways():
+    from simulator.datafit import toscenario
+
+    lam, cv, churn = toscenario._band_figures(TRUE, 0.0, 1.0)
+    assert lam == pytest.approx(TRUE[0] / TRUE[1], rel=1e-6)
+    assert cv == pytest.approx(TRUE[0] ** -0.5, rel=1e-6)
+    assert churn == pytest.approx(1 - bgnbd.share_alive(TRUE, 365.25 / 7), abs=2e-3)
+    bands = [toscenario._band_figures(TRUE, i / 4, (i + 1) / 4) for i in range(4)]
+    assert sum(b[0] for b in bands) / 4 == pytest.approx(lam, rel=1e-6)
+    assert sum(b[2] for b in bands) / 4 == pytest.approx(churn, rel=1e-6)

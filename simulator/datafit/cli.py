@@ -1,0 +1,140 @@
+"""``benefit-sim fit`` and ``benefit-sim validate-fit`` (registered in simulator/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from simulator.datafit.importlog import Columns, Log, read_log
+
+
+def add_log_options(p: argparse.ArgumentParser) -> None:
+    """Column mapping and format options of both commands."""
+    p.add_argument("log", help="transaction log: .csv/.txt, .xlsx or .parquet")
+    g = p.add_argument_group("columns (a header name, or a 1-based position with --no-header)")
+    g.add_argument("--customer", default="customer_id", help="customer id column")
+    g.add_argument("--date", default="date", help="date or timestamp column")
+    g.add_argument("--amount", default="amount", help="order amount column")
+    g.add_argument("--segment", help="segment column (optional)")
+    g.add_argument("--order-id", help="order id column (optional; duplicates are set aside)")
+    g.add_argument("--date-format", help="e.g. %%d/%%m/%%Y (default: detected)")
+    g.add_argument("--sep", default=",", help="field separator, or 'whitespace'")
+    g.add_argument("--no-header", action="store_true", help="the file has no header line")
+    g.add_argument("--sheet", default=0, help="Excel sheet name (default: the first)")
+
+
+def register(sub) -> None:
+    """Add the two subcommands to the CLI's subparsers."""
+    f = sub.add_parser("fit", help="fit a scenario to a transaction log (BG/NBD)")
+    add_log_options(f)
+    f.add_argument("--out", required=True, help="scenario file to write (.toml)")
+    f.add_argument("--split", help="fit only on dates before this day (YYYY-MM-DD)")
+    f.add_argument("--segments", type=int, help="order-rate bands (latent classes), 1-10")
+    f.add_argument("--currency", default="CNY", help="currency of the amounts (default CNY)")
+    f.add_argument("--cny-per-unit", type=float, default=1.0,
+                   help="CNY per unit of that currency (default 1)")
+    f.add_argument("--json", help="also write the fit report")
+    f.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    f.set_defaults(func=cmd_fit)
+    v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
+    add_log_options(v)
+    v.add_argument("--split", required=True, help="first day of the holdout (YYYY-MM-DD)")
+    v.add_argument("--json", help="write the comparison (weekly tracking included)")
+    v.set_defaults(func=cmd_validate_fit)
+
+
+def _read(args, console) -> Log:
+    from simulator.cli import with_progress  # noqa: F401  (same console conventions)
+
+    cols = Columns(customer=args.customer, date=args.date, amount=args.amount,
+                   segment=args.segment, order_id=args.order_id, date_format=args.date_format,
+                   sep=args.sep, header=not args.no_header, sheet=args.sheet)
+    if console.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=console) as prog:
+            task = prog.add_task("reading the log", total=1.0)
+            log = read_log(args.log, cols,
+                           progress=lambda n, f: prog.update(
+                               task, completed=f, description=f"reading the log: {n:,} rows"))
+    else:
+        log = read_log(args.log, cols)
+    console.print(f"{log.source}: {log.rows_read:,} rows read, {len(log):,} valid, "
+                  f"{len(log.customer_ids):,} customers, {log.first_date} .. {log.last_date}",
+                  markup=False)
+    for line in log.bad.report():
+        console.print(f"  set aside: {line}", markup=False)
+    return log
+
+
+def cmd_fit(args) -> int:
+    """Write the fitted scenario (and the fit report)."""
+    from pathlib import Path
+
+    from simulator.cli import OutputError, _console, check_output_path, write_output
+    from simulator.datafit import toscenario
+
+    console = _console()
+    check_output_path(args.out, "--out")
+    if Path(args.out).exists() and not args.force:
+        raise OutputError(f"--out {args.out} exists; use --force to overwrite it")
+    log = _read(args, console)
+    sc, text = toscenario.build(log, args.split, args.segments, args.cny_per_unit,
+                                args.currency)
+    write_output(args.out, text.encode("utf-8"), "--out")
+    for s in sc.segments:
+        console.print(f"  {s.name}: share {s.share:.1%}, {s.orders_per_month:.4g} orders/month "
+                      f"(CV {s.order_rate_cv:.2f}), {s.spend_per_order_cny:,.2f} CNY/order "
+                      f"(CV {s.spend_cv:.2f}), churn {s.churn_annual:.1%} in the first year",
+                      markup=False)
+    console.print(f"wrote {args.out}", markup=False)
+    if args.json:
+        segs, facts = toscenario.fit_segments(log, args.split, args.segments)
+        rep = {"log": log.source, "bad_rows": log.bad.counts, **facts,
+               "segments": [{"name": s.name, "share": s.share, "customers": s.customers,
+                             "orders_per_month": s.orders_per_month,
+                             "order_rate_cv": s.order_rate_cv, "churn_annual": s.churn_annual,
+                             "spend_mean": s.spend_mean, "spend_cv": s.spend_cv,
+                             "bgnbd": s.fit.as_dict()} for s in segs]}
+        write_output(args.json, json.dumps(rep, indent=1).encode("utf-8"), "--json")
+    return 0
+
+
+def cmd_validate_fit(args) -> int:
+    """Print the holdout comparison."""
+    from rich.table import Table
+
+    from simulator.cli import _console, write_output
+    from simulator.datafit import holdout
+
+    console = _console()
+    log = _read(args, console)
+    r = holdout.validate(log, args.split)
+    f = r["fit"]
+    console.print(f"BG/NBD fit on {r['first_day']} .. day before {r['split']} "
+                  f"({r['calibration_weeks']:g} weeks, {r['customers']:,} customers, "
+                  f"{r['fit_seconds']:.2f} s): r {f['r']:.4g}, alpha {f['alpha']:.4g}, "
+                  f"a {f['a']:.4g}, b {f['b']:.4g}", markup=False)
+    t = Table(title=f"Holdout {r['split']} .. {r['last_day']} ({r['holdout_weeks']:g} weeks)",
+              title_justify="left")
+    for c in ("", "actual", "forecast", "error"):
+        t.add_column(c, justify="right" if c else "left")
+    h, c = r["holdout_total"], r["cumulative_at_end"]
+    err = (lambda e: "n/a" if e is None else f"{e:+.1%}")
+    t.add_row("repeat transactions in the holdout", f"{h['actual']:,.0f}",
+              f"{h['forecast']:,.1f}", err(h["error"]))
+    t.add_row(f"cumulative repeat transactions, week {c['week']}", f"{c['actual']:,.0f}",
+              f"{c['forecast']:,.1f}", err(c["error"]))
+    console.print(t)
+    t = Table(title="Holdout transactions per customer by calibration frequency",
+              title_justify="left")
+    for col in ("repeat purchases in calibration", "customers", "actual", "BG/NBD"):
+        t.add_column(col, justify="right")
+    for row in r["by_calibration_frequency"]:
+        t.add_row(row["x"], f"{row['customers']:,}", f"{row['actual']:.3f}",
+                  f"{row['bgnbd']:.3f}")
+    console.print(t)
+    console.print(f"mean absolute error by frequency: {r['conditional_mae']:.3f}", markup=False)
+    if args.json:
+        write_output(args.json, json.dumps(r, indent=1).encode("utf-8"), "--json")
+    return 0
