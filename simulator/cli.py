@@ -117,6 +117,8 @@ def cmd_run(args) -> int:
                   f"(1 agent = {m['customers_per_agent']:.1f} customers), {m['horizon_months']} "
                   f"months, seed {m['seed']}, counterfactual: {m['counterfactual']}, "
                   f"{m['elapsed_seconds']:.2f} s")
+    for warning in res.service_warnings():
+        console.print(f"[bold yellow]warning:[/bold yellow] {warning}", highlight=False)
     console.print(summary_table(res, "Summary over the horizon (CNY; 95 % CI across replications)"))
     console.print(group_table(res.by_segment, "By segment (means)"))
     if res.tiers_shared:

@@ -95,6 +95,7 @@ WIDTH = {"money": 17, "cny": 17, "share": 10, "ratio": 10, "hours": 10, "months"
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 NOTE = Font(italic=True, color="555555")
+WARN = Font(bold=True, color="B00020")
 HEAD_SIM = PatternFill("solid", fgColor="DDEBF7")  # simulated columns (values)
 HEAD_FORMULA = PatternFill("solid", fgColor="E2EFDA")  # derived columns (formulas)
 HEAD_PLAIN = PatternFill("solid", fgColor="D9D9D9")
@@ -423,7 +424,9 @@ class _Book:
         last_row = first_row + len(self.kpis) - 1
         _table(ws, "SummaryKPIs", head, last_row, 1, col - 1)
         r = last_row + 2
-        put(ws, r, 1, "Notes", font=BOLD)
+        # A queue that cannot keep up is said on the first page, not only in the waits.
+        warnings = [(f"{_label(i, self.results[i][0])}: " if multi else "") + w
+                    for i in order for w in self.results[i][2].service_warnings()]
         notes = [
             "Versus the base: NPV = Σ months of the base's discount factor × (scenario − base) "
             "net contribution; ROI = Δ net contribution / Δ total cost; payback month = first "
@@ -448,6 +451,12 @@ class _Book:
             page_ends.append(group_ends[-1])
         note_w = page_ends[0]
         note(ws, 2, text, note_w)
+        if warnings:
+            put(ws, r, 1, "Warnings", font=WARN)
+            for j, t in enumerate(warnings):
+                note(ws, r + 1 + j, t, note_w, font=WARN)
+            r += len(warnings) + 2
+        put(ws, r, 1, "Notes", font=BOLD)
         for j, t in enumerate(notes):
             note(ws, r + 1 + j, t, note_w)
         # Each figure's definition, from the metric catalogue (as the GUI's tooltips).

@@ -456,6 +456,45 @@ class RunResult:
         return pd.DataFrame({"month": np.arange(1, a.shape[1] + 1), "mean": mean,
                              "ci95_low": mean - half, "ci95_high": mean + half})
 
+    # --------------------------------------------------------------- warnings
+    def service_warnings(self) -> list[str]:
+        """Plain-language warnings for pools whose queue cannot keep up.
+
+        A pool-month counts as overloaded when it is flagged so in at least half of
+        the replications (offered load at or above capacity, or a backlog carried in
+        or out). Its waits and SLA then include the carried backlog, which is why
+        they can run to hundreds of hours: the figure is what the staffing implies,
+        not a simulation failure. One line per arm and pool, empty when none.
+        """
+        out: list[str] = []
+        ci_o = SERVICE_METRICS.index("overloaded")
+        ci_u = SERVICE_METRICS.index("unanswered_share")
+        ci_b = SERVICE_METRICS.index("backlog_contacts")
+        for arm in self.arms:
+            outs = self.scn if arm == "scenario" else (self.cf or [])
+            if not outs:
+                continue
+            names = outs[0].pool_names
+            svc = np.stack([o.service for o in outs])  # [R, H, P, K]
+            if svc.size == 0:
+                continue
+            H = svc.shape[1]
+            for p, name in enumerate(names):
+                flagged = (svc[:, :, p, ci_o] > 0.5).mean(axis=0) >= 0.5
+                n = int(flagged.sum())
+                if n == 0:
+                    continue
+                unans = float(np.nanmax(np.nanmean(svc[:, :, p, ci_u], axis=0)))
+                backlog = float(np.nanmax(np.nanmean(svc[:, :, p, ci_b], axis=0)))
+                who = "" if arm == "scenario" else " (counterfactual)"
+                out.append(
+                    f"Service ▸ Pool '{name}'{who}: the queue cannot keep up in {n} of {H} "
+                    f"months (up to {unans * 100:.0f} % of a month's contacts not answered within "
+                    f"the month; up to {backlog:,.0f} contacts carried into the next month). "
+                    "Waits and SLA include that backlog; add staff, shorten handling time "
+                    "or deflect more contacts.")
+        return out
+
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> dict:
         """The documented result file (docs/RESULTS.md)."""
@@ -468,6 +507,7 @@ class RunResult:
             "summary": block(self.summary),
             "by_segment": {s: block(v) for s, v in self.by_segment.items()},
             "by_tier": {t: block(v) for t, v in self.by_tier.items()},
+            "warnings": self.service_warnings(),
             "migration_matrix": {
                 f: {t: (None if not np.isfinite(v) else float(v)) for t, v in row.items()}
                 for f, row in self.migration_matrix().iterrows()},
