@@ -43,7 +43,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from simulator import __version__, metrics
 from simulator.compare import Kpi, compare_scenarios, flat_inputs, kpi_catalogue, union_paths
-from simulator.results import RunResult
+from simulator.results import COST_TOL, RunResult
 from simulator.scenario import Scenario
 from simulator.scenario_io import atomic_write_bytes, file_hash, scenario_hash
 
@@ -622,7 +622,11 @@ class _Book:
                   else f"={L['npv']}{r - 1}+{L['incr']}{r}*{L['df']}{r}", "cny")
                 w("inc_cost", f"={L['total_cost']}{r}-{L['cf_total_cost']}{r}", "cny")
                 ic, inc = L["inc_cost"], L["incr"]
-                w("roi", f"=IF(SUM({ic}${first}:{ic}{r})>0,"
+                # As results.roi_and_payback: a cost within a billionth of the cost scale
+                # (both arms' costs, the margin) is rounding residue: no ROI (blank).
+                scale = ",".join(f"ABS(SUM({L[c]}${first}:{L[c]}{r}))"
+                                 for c in ("total_cost", "cf_total_cost", "gross_margin"))
+                w("roi", f"=IF(SUM({ic}${first}:{ic}{r})>{COST_TOL:.0E}*MAX({scale}),"
                          f"SUM({inc}${first}:{inc}{r})/SUM({ic}${first}:{ic}{r}),\"\")", "ratio")
         _table(ws, f"Monthly{i + 1}", head, last, 1, j0 + len(derived) - 1)
         # Totals below the table (flows only), so an auditor can tie them to Summary.

@@ -31,6 +31,7 @@ from simulator.excel import (
 )
 from simulator.metrics import label_of
 from simulator.results import Stat
+from simulator.runner import run
 from simulator.scenario_io import file_hash, load, save, scenario_hash
 
 AGENTS, REPS, H = 2000, 3, 12
@@ -42,7 +43,7 @@ EVIL_NAME = '=HYPERLINK("http://x") 三小时响应'
 class Formula:
     """Evaluate the Excel formulas this workbook uses: + - * / ^, comparisons,
     unary minus, cell and range references (also on other sheets), SUM, IF, AND,
-    ISNUMBER, string literals. Referenced formula cells are evaluated recursively."""
+    ISNUMBER, MAX, ABS, string literals. Referenced formula cells are evaluated recursively."""
 
     TOKEN = re.compile(r"""\s*(?:
         (?P<num>\d+\.?\d*(?:[eE][-+]?\d+)?)|
@@ -202,6 +203,10 @@ class Formula:
                 return tot
             if name == "AND":
                 return all(self._run(a, sheet) for a in args)
+            if name == "MAX":
+                return max(self._num(self._run(a, sheet)) for a in args)
+            if name == "ABS":
+                return abs(self._num(self._run(args[0], sheet)))
             if name == "ISNUMBER":
                 v = self._run(args[0], sheet)
                 return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -666,3 +671,25 @@ def test_cli_export_writes_and_refuses_to_overwrite(small_scenario, tmp_path, ca
     assert "does not exist" in capsys.readouterr().err
     assert main(["export", str(small_scenario), "--excel", str(out), "--force", "-r", "1"]) == 0
     assert openpyxl.load_workbook(out)["Manifest"]
+
+
+def test_roi_to_date_is_blank_without_incremental_cost():
+    """A benefit with an effect and no cost: the incremental cost is rounding residue
+    (about 1e-9 CNY), so 'ROI to date' stays blank instead of dividing by it."""
+    from tests.test_results import _zero_cost
+
+    sc = _zero_cost({"order_rate": 0.1})
+    res = run(sc, workers=1, seed=1)  # a seed whose residue is positive (ROI was 1e14)
+    assert np.all(np.abs(res.kpis["incremental_cost"]) < 1e-3)
+    wb = excel.build_workbook([(sc, None, res)])
+    ev = Formula(wb)
+    ws = wb["Monthly"]  # one scenario: one monthly sheet
+    cols = header_cols(ws, 5)
+    months = sc.run.horizon_months
+    roi = [ev.cell("Monthly", ws.cell(6 + k, cols["ROI to date"]).coordinate)
+           for k in range(months)]
+    assert roi == [""] * months, roi
+    summary = wb["Summary"]
+    r = find_row(summary, 1, label_of("roi") + " vs own counterfactual", 7)
+    assert summary.cell(r, header_cols(summary, 6)["1 mean"]).value == \
+        "not defined (no incremental cost)"
