@@ -269,6 +269,17 @@ def _delegate(module: str, func: str):
     return handler
 
 
+def _share_arg(text: str) -> float:
+    """A share strictly between 0 and 1 (argparse type)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < v < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1, e.g. 0.8 for 80 %")
+    return v
+
+
 def _sample_args(p: argparse.ArgumentParser, months: bool = True) -> None:
     """The sample options every simulating command shares."""
     p.add_argument("--replications", "-r", type=int, help="replications (default: the file's)")
@@ -329,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_args(k, months=False)
     k.add_argument("--json", help="write the report as JSON")
     k.set_defaults(func=_delegate("simulator.calibration", "cli_calibrate"))
+
+    q = sub.add_parser("capacity", help="offered load vs staff per pool and period, and the "
+                       "staff Erlang C says the SLA needs (theory, instant)")
+    q.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    q.add_argument("--sla-target", type=_share_arg, default=0.8,
+                   help="share to answer within the SLA hours, 0-1 (default 0.8)")
+    q.add_argument("--json", help="write the check as JSON")
+    q.set_defaults(func=_delegate("simulator.capacity", "cli_capacity"))
 
     from simulator.datafit.cli import register as register_datafit
 
