@@ -89,6 +89,9 @@ FMT = {
     "int": "0",
     "num": "#,##0.00",
 }
+MONEY_FORMATS = {FMT["money"], FMT["cny"]}
+# Summary money at or above a million: CNY millions, one decimal (the cell keeps the full value).
+MONEY_M = '#,##0.0,,;[Red]-#,##0.0,,'
 WIDTH = {"money": 17, "cny": 17, "share": 10, "ratio": 10, "hours": 10, "months": 9, "month": 9,
          "count": 12, "score": 10, "factor": 11, "int": 8, "num": 12}
 
@@ -120,6 +123,10 @@ def put(ws, row: int, col: int, value: Any, fmt: str | None = None, font=None, f
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         value = None
+    if isinstance(value, bool):  # printed one way everywhere (Excel would show TRUE/FALSE)
+        value = "Yes" if value else "No"
+    elif isinstance(value, float) and fmt in MONEY_FORMATS and abs(value) < 0.005:
+        value = 0.0  # less than half a fen is averaging residue: never a red "-¥0"
     if isinstance(value, str):
         value = _clean(value)
         c.value = value
@@ -167,6 +174,33 @@ def _print_setup(ws, title_rows: str | None = None) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     if title_rows:
         ws.print_title_rows = title_rows
+
+
+def _print_sections(ws, title_col: int, ends: Sequence[int], title_rows: str,
+                    last_row: int) -> None:
+    """Print columns in page-wide sections (columns ..ends[0], ends[0]+1..ends[1], ...).
+
+    Columns 1..title_col repeat at the left of every section, the title rows on every
+    page. One scale for the sheet: the widest section fills at most the A4 landscape
+    width, and rows 1..last_row fit one page tall unless that needs less than 70 %.
+    (Fit-to-page would make LibreOffice ignore the manual column breaks.)
+    """
+    _print_setup(ws, title_rows)
+    ws.print_title_cols = f"A:{get_column_letter(title_col)}"
+    w = lambda c: ws.column_dimensions[get_column_letter(c)].width or 9  # noqa: E731
+    titles = sum(w(c) for c in range(1, title_col + 1))
+    starts = [title_col + 1] + [e + 1 for e in ends[:-1]]
+    widest = titles + max(sum(w(c) for c in range(a, b + 1)) for a, b in zip(starts, ends))
+    tall = sum(ws.row_dimensions[r].height or 15 for r in range(1, last_row + 1))
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    # A4 landscape less the margins: 27.7 cm x 500 pt. A width unit is one digit of the
+    # default font, 0.19 cm with Calibri and up to 0.27 cm with a wider substitute
+    # (LibreOffice without Calibri): sized for the wider, so every section fits both.
+    fit_w = 100 * 27.7 / (widest * 0.27 + 0.5)
+    fit_h = 100 * 500 / tall
+    ws.page_setup.scale = int(max(30, min(100, fit_w, max(fit_h, 70))))
+    for e in ends[:-1]:
+        ws.col_breaks.append(Break(id=e))
 
 
 def _table(ws, name: str, first_row: int, last_row: int, first_col: int, last_col: int):
@@ -333,10 +367,12 @@ class _Book:
             self.monthly(wb.create_sheet(title), i)
         self.breakdown(wb.create_sheet("Segments & tiers"))
         self.members(wb.create_sheet("Members by tier"))
+        ws_defs = wb.create_sheet("Definitions")
         if optimisation is not None:
             self.optimisation(wb.create_sheet("Optimisation"), optimisation)
         self.manifest(wb.create_sheet("Manifest"))
         self.summary(ws_sum)
+        self.definitions(ws_defs)
         self.charts(ws_charts)
         return wb
 
@@ -345,34 +381,45 @@ class _Book:
         res0 = self.results[self.base][2]
         R = res0.meta.get("replications", res0.replications)
         seed = res0.meta.get("seed")
+        multi = len(self.results) > 1
         put(ws, 1, 1, "Summary: KPIs over the horizon", font=TITLE)
         text = (f"Mean over {R} replications with its 95 % interval (Student t). "
-                f"Money in CNY over {res0.horizon} months; NPV and LTV discounted.")
-        if len(self.results) > 1:
+                f"Money in CNY over {res0.horizon} months (unit CNY M: millions); NPV and LTV "
+                "discounted. Each figure's definition: sheet Definitions.")
+        if multi:
             text += (" Δ = scenario − base: the Δ column is a live formula over the means "
-                     "beside "
-                     "it; its 95 % interval comes from the per-replication differences, because "
-                     f"all scenarios ran with seed {seed} (common random numbers).")
-        multi = len(self.results) > 1
+                     "beside it; its 95 % interval comes from the per-replication differences, "
+                     f"because all scenarios ran with seed {seed} (common random numbers).")
         put(ws, 3, 1, f"{'Base' if multi else 'Scenario'}: "
                       f"{_label(self.base, self.results[self.base][0])}", font=BOLD)
         table = compare_scenarios(self.results, self.base, self.kpis)
         head, grp = 6, 5
         put(ws, head, 1, "KPI", font=BOLD, fill=HEAD_PLAIN)
         put(ws, head, 2, "Unit", font=BOLD, fill=HEAD_PLAIN)
-        _width(ws, 1, 34)
+        _width(ws, 1, 42)
         _width(ws, 2, 10)
         col = 3
         first_row = head + 1
+        # Money rows of a million or more print in CNY millions, so that every scenario's
+        # columns fit one landscape page at a readable size.
+        big = set()
+        for kp in self.kpis:
+            if kp.kind != "money":
+                continue
+            vals = pd.to_numeric(table.loc[table["metric"] == kp.metric,
+                                           ["mean", "ci95_low", "ci95_high"]].stack(),
+                                 errors="coerce").abs()
+            if vals.max() >= 1e6:
+                big.add(kp.metric)
         for k, kp in enumerate(self.kpis):
             r = first_row + k
             self.summary_rows[kp.metric] = r
             put(ws, r, 1, kp.label.strip() if not kp.label.startswith("  ") else kp.label)
-            put(ws, r, 2, metrics.excel_unit(kp.metric))
+            unit = metrics.excel_unit(kp.metric)
+            put(ws, r, 2, f"{unit} M" if kp.metric in big else unit)
         base_mean_col = None
         order = [self.base] + [i for i in range(len(self.results)) if i != self.base]
         self.summary_mean_col = [0] * len(self.results)
-        group_ends: list[int] = []
         for i in order:
             sc = self.results[i][0]
             n = i + 1
@@ -383,7 +430,8 @@ class _Book:
             put(ws, grp, c0, _label(i, sc, self.base if multi else None), font=BOLD)
             ws.merge_cells(start_row=grp, start_column=c0, end_row=grp,
                            end_column=c0 + len(heads) - 1)
-            ws.cell(row=grp, column=c0).alignment = Alignment(horizontal="center")
+            ws.cell(row=grp, column=c0).alignment = Alignment(horizontal="center",
+                                                              wrap_text=True)
             for j, h in enumerate(heads):
                 put(ws, head, c0 + j, h, font=BOLD,
                     fill=HEAD_FORMULA if "Δ vs" in h else HEAD_PLAIN)
@@ -393,7 +441,7 @@ class _Book:
             rows = table[table["scenario_no"] == n].set_index("metric")
             for k, kp in enumerate(self.kpis):
                 r = first_row + k
-                f = FMT[kp.kind]
+                f = MONEY_M if kp.metric in big else FMT[kp.kind]
                 x = rows.loc[kp.metric]
                 put(ws, r, c0, metrics.not_defined(x) or x["mean"], f)
                 put(ws, r, c0 + 1, x["ci95_low"], f)
@@ -406,37 +454,37 @@ class _Book:
                     put(ws, r, c0 + 4, x["delta_ci95_low"], f)
                     put(ws, r, c0 + 5, x["delta_ci95_high"], f)
             for j in range(len(heads)):
-                _width(ws, c0 + j, 16)
+                _width(ws, c0 + j, 11)
             col = c0 + len(heads)
-            group_ends.append(col - 1)
         put(ws, head, col, "Measured against", font=BOLD, fill=HEAD_PLAIN)
-        base_name = _label(self.base, self.results[self.base][0], self.base if multi else None)
-        against = {"vs_base": f"the base, {base_name} (paired replications)",
-                   "absolute": "absolute figure" + ("; Δ = scenario − base, paired" if multi
-                                                    else ""),
-                   "own_counterfactual": "each scenario's own counterfactual (Manifest) — "
-                                         "not subtracted across scenarios"}
+        against = {"vs_base": "the base (paired)",
+                   "absolute": "absolute figure",
+                   "own_counterfactual": "own counterfactual"}
         for k, kp in enumerate(self.kpis):
-            put(ws, first_row + k, col, against[kp.section])
-        _width(ws, col, 44)
-        col += 1
-        group_ends[-1] = col - 1
+            put(ws, first_row + k, col, against[kp.section]).alignment = Alignment(indent=1)
+        _width(ws, col, 19)
+        last_col = col
         last_row = first_row + len(self.kpis) - 1
-        _table(ws, "SummaryKPIs", head, last_row, 1, col - 1)
+        _table(ws, "SummaryKPIs", head, last_row, 1, last_col)
+        base_name = _label(self.base, self.results[self.base][0], self.base if multi else None)
         r = last_row + 2
         # A queue that cannot keep up is said on the first page, not only in the waits.
         warnings = [(f"{_label(i, self.results[i][0])}: " if multi else "") + w
                     for i in order for w in self.results[i][2].service_warnings()]
         notes = [
+            "Measured against: 'absolute figure' is the scenario's own total"
+            + (f"; its Δ is scenario − base ({base_name}), paired by replication. 'the base "
+               "(paired)': figures of the difference to the base, computed per replication "
+               "pair" if multi else "") + ". 'own counterfactual': scenario − its own "
+            "counterfactual (Manifest) — different scenarios may have different "
+            "counterfactuals, so these are never subtracted across scenarios.",
             "Versus the base: NPV = Σ months of the base's discount factor × (scenario − base) "
             "net contribution; ROI = Δ net contribution / Δ total cost; payback month = first "
             "month from which the cumulative Δ net contribution stays ≥ 0 — all per "
-            "replication pair, then averaged.",
-            "\"vs own counterfactual\" figures: scenario − its own counterfactual (see "
-            "Manifest) in the same replication; ROI = incremental contribution / incremental "
-            "cost. Different scenarios may have different counterfactuals, so these are never "
-            "subtracted across scenarios. ROI to date on the Monthly sheets is the ratio of "
-            "the mean totals, so it can differ slightly from the mean ROI.",
+            "replication pair, then averaged." if multi else
+            "Versus the counterfactual: ROI = incremental contribution / incremental cost, per "
+            "replication, then averaged. ROI to date on the Monthly sheet is the ratio of the "
+            "mean totals, so it can differ slightly from the mean ROI.",
             "ROI reads 'not defined (no incremental cost)' when the scheme adds no cost (amounts "
             "within a billionth of the cost scale are rounding residue, not money); payback "
             "reads 'not reached within the horizon' if the cumulative cash flow ends below 0 "
@@ -444,23 +492,31 @@ class _Book:
             "Monthly sheets: blue headers are simulated values, green headers are formulas "
             "over them; their totals equal the means here (up to rounding).",
         ]
-        # Printed: base + one scenario on the first page, then two scenarios per page,
-        # the KPI names repeated on each (fitting 5 scenarios on one page is unreadable).
-        page_ends = group_ends[1::2] if len(group_ends) > 2 else [col - 1]
-        if group_ends[-1] not in page_ends:
-            page_ends.append(group_ends[-1])
-        note_w = page_ends[0]
-        note(ws, 2, text, note_w)
+        note(ws, 2, text, last_col)
         if warnings:
             put(ws, r, 1, "Warnings", font=WARN)
             for j, t in enumerate(warnings):
-                note(ws, r + 1 + j, t, note_w, font=WARN)
+                note(ws, r + 1 + j, t, last_col, font=WARN)
             r += len(warnings) + 2
         put(ws, r, 1, "Notes", font=BOLD)
         for j, t in enumerate(notes):
-            note(ws, r + 1 + j, t, note_w)
-        # Each figure's definition, from the metric catalogue (as the GUI's tooltips).
-        r += len(notes) + 2
+            note(ws, r + 1 + j, t, last_col)
+        ws.freeze_panes = ws.cell(row=head + 1, column=3)
+        ws.row_dimensions[head].height = 30
+        ws.row_dimensions[grp].height = 30
+        for c in range(1, col + 1):
+            ws.cell(row=head, column=c).alignment = WRAP_HEAD
+        # One landscape page: every scenario's columns side by side with the notes.
+        _print_setup(ws, f"{head}:{head}")
+        ws.page_setup.fitToHeight = 1
+        ws.print_area = f"A1:{get_column_letter(last_col)}{r + len(notes)}"
+
+    # -------------------------------------------------------------- Definitions
+    def definitions(self, ws) -> None:
+        """Each Summary figure's definition, from the metric catalogue (as the GUI's tooltips)."""
+        put(ws, 1, 1, "Definitions of the Summary's figures", font=TITLE)
+        _width(ws, 1, 150)
+        r = 3
         put(ws, r, 1, "Definitions", font=BOLD)
         seen: set[str] = set()
         for kp in self.kpis:
@@ -469,24 +525,8 @@ class _Book:
                 continue
             seen.add(kp.metric)
             r += 1
-            note(ws, r, f"{m.label}: {m.definition}.", note_w)
-        ws.freeze_panes = ws.cell(row=head + 1, column=3)
-        ws.row_dimensions[head].height = 30
-        for c in range(1, col):
-            ws.cell(row=head, column=c).alignment = WRAP_HEAD
-        _print_setup(ws, f"{head}:{head}")
-        if len(page_ends) > 1:
-            # Fit-to-pages makes LibreOffice ignore manual breaks: scale the widest page
-            # (title columns + two scenario groups) to the A4 landscape width instead.
-            ws.print_title_cols = "A:B"
-            starts = [3] + [e + 1 for e in page_ends[:-1]]
-            widest = max(sum(ws.column_dimensions[get_column_letter(c)].width for c in
-                             range(a, b + 1)) for a, b in zip(starts, page_ends))
-            widest += 44  # KPI and unit columns
-            ws.sheet_properties.pageSetUpPr.fitToPage = False
-            ws.page_setup.scale = max(30, min(100, int(100 * 27.0 / (widest * 0.25 + 0.5))))
-            for e in page_ends[:-1]:
-                ws.col_breaks.append(Break(id=e))
+            note(ws, r, f"{m.label}: {m.definition}.", 1)
+        _print_setup(ws)
 
     # -------------------------------------------------------------- Inputs
     def inputs(self, ws) -> None:
@@ -534,7 +574,7 @@ class _Book:
             if lines > 1:
                 ws.row_dimensions[r].height = 15 * lines
             if differs:
-                put(ws, r, 2 + n, "yes")
+                put(ws, r, 2 + n, "Yes")
             if path == "run.discount_rate_annual":
                 self.rate_cells = [ref("Inputs", 2 + i, r, absolute=True) for i in range(n)]
         _width(ws, 1, min(max_w[0] + 2, 60))
@@ -554,15 +594,17 @@ class _Book:
         has_cf = "cf_net_contribution" in df
         H = len(df)
         multi = len(self.results) > 1
-        put(ws, 1, 1, f"Monthly projection: {_label(i, sc, self.base if multi else None)}",
-            font=TITLE)
-        put(ws, 2, 1, f"Mean over {res.replications} replications of the monthly totals (real "
+        # Column A repeats on every printed section: the titles start in column B, so
+        # that no section page shows them cut off.
+        name = _label(i, sc, self.base if multi else None)
+        put(ws, 1, 2, f"Monthly projection: {name}", font=TITLE)
+        put(ws, 2, 2, f"Mean over {res.replications} replications of the monthly totals (real "
                       "customers, CNY). Blue headers: simulated values. Green headers: formulas "
                       "over them.", font=NOTE)
-        put(ws, 3, 1, "Annual discount rate", font=BOLD)
-        put(ws, 4, 1, "Counterfactual", font=BOLD)
+        put(ws, 3, 2, "Annual discount rate", font=BOLD)
+        put(ws, 4, 2, "Counterfactual", font=BOLD)
         for rr in (3, 4):
-            ws.merge_cells(start_row=rr, start_column=1, end_row=rr, end_column=3)
+            ws.merge_cells(start_row=rr, start_column=2, end_row=rr, end_column=3)
         rate = self.rate_cells[i] if self.rate_cells else None
         if rate:
             formula(ws, 3, 4, f"={rate}", "0.00%")
@@ -599,7 +641,7 @@ class _Book:
         for j, (key, h, kind) in enumerate(derived, start=j0):
             cols[key] = j
             put(ws, head, j, h, font=BOLD, fill=HEAD_FORMULA)
-            _width(ws, j, WIDTH[kind] + (1 if kind == "cny" else 0))
+            _width(ws, j, WIDTH[kind] - (1 if kind == "cny" else 0))
         L = {k: get_column_letter(c) for k, c in cols.items()}
         for k in range(H):
             r = first + k
@@ -646,49 +688,121 @@ class _Book:
         for c in range(1, j0 + len(derived)):
             ws.cell(row=head, column=c).alignment = WRAP_HEAD
         ws.freeze_panes = ws.cell(row=first, column=2)
-        _print_setup(ws, f"{head}:{head}")
+        # Printed in page-wide sections, the month column and the headers repeated:
+        # customers and revenue; costs (and the counterfactual's); cash flow; incremental.
+        ends = [cols["gross_margin"], len(spec), cols["dcf"]] + ([cols["roi"]] if has_cf else [])
+        captions = ["costs" + (" (and the counterfactual's)" if has_cf else ""),
+                    "cash flow (formulas)", "incremental, vs the counterfactual (formulas)"]
+        for e, cap in zip(ends[:-1], captions):  # each later section's own title
+            put(ws, 1, e + 1, f"{name}: {cap}", font=BOLD)
+        # The notes wrap within the first section.
+        for rr, c0 in ((2, 2), (3, 5), (4, 4)):
+            ws.merge_cells(start_row=rr, start_column=c0, end_row=rr, end_column=ends[0])
+            ws.cell(row=rr, column=c0).alignment = LEFT_WRAP
+        ws.row_dimensions[2].height = 30
+        ws.row_dimensions[3].height = 30
+        _print_sections(ws, 1, ends, f"{head}:{head}", tr)
         self.monthly_cols.append(cols)
 
     # -------------------------------------------------------------- breakdown
     def breakdown(self, ws) -> None:
-        put(ws, 1, 1, "Segments & tiers: monthly figures by segment and current tier", font=TITLE)
+        put(ws, 1, 1, "Segments & tiers: figures by segment and current tier", font=TITLE)
         put(ws, 2, 1, "Mean over replications (scenario arm). Total cost and net contribution "
-                      "are formulas over the simulated columns.", font=NOTE)
-        head = 4
-        spec = ([("no", "No", "int"), ("scenario", "Scenario", None), ("month", "Month", "int"),
+                      "are formulas over the simulated columns; the horizon totals are sums "
+                      "over the monthly detail below them.", font=NOTE)
+        spec = ([("no", "No", "int"), ("month", "Month", "int"),
                  ("segment", "Segment", None), ("tier", "Tier", None)]
                 + MONTHLY_SIM + [("members_end", "Members (end of month)", "count")])
         derived = [("total_cost", "Total cost", "cny"), ("net", "Net contribution", "cny")]
-        for j, (_, h, kind) in enumerate(spec + derived, start=1):
-            put(ws, head, j, h, font=BOLD,
-                fill=HEAD_FORMULA if (_, h, kind) in derived else HEAD_SIM)
-            _width(ws, j, WIDTH.get(kind, 14) if kind else 14)
-        col = {k: j for j, (k, _, _) in enumerate(spec + derived, start=1)}
+        heads = spec + derived
+        ncol = len(heads)
+        col = {k: j for j, (k, _, _) in enumerate(heads, start=1)}
         L = {k: get_column_letter(c) for k, c in col.items()}
-        r = head
-        name_w = 10.0
+        for j, (_, _, kind) in enumerate(heads, start=1):
+            _width(ws, j, WIDTH.get(kind, 14) if kind else 14)
+        _width(ws, col["no"], 6)
+        _width(ws, col["month"], 7)
+        sim_keys = [k for k, _, _ in MONTHLY_SIM] + ["members_end"]
+        kinds = {k: kind for k, _, kind in heads}
+        frames = []
         for i, (sc, _, res) in enumerate(self.results):
             df = breakdown_means(res)
-            label = _label(i, sc)
-            name_w = max(name_w, _text_width(label))
-            arrays = {k: df[k].to_numpy() for k, _, _ in spec[2:]}
+            df = df.sort_values(["segment", "tier", "month"], kind="stable", key=lambda s: (
+                s.map({v: n for n, v in enumerate(res.segments)}) if s.name == "segment" else
+                s.map({v: n for n, v in enumerate(res.tiers)}) if s.name == "tier" else s))
+            # A segment with nobody in a tier that month has nothing to show.
+            empty = (df[sim_keys].abs() < 0.005).all(axis=1)
+            frames.append((df[~empty].reset_index(drop=True), res.horizon))
+
+        def header(r, title_month: str):
+            for j, (_, h, kind) in enumerate(heads, start=1):
+                h = title_month if j == col["month"] else h
+                put(ws, r, j, h, font=BOLD,
+                    fill=HEAD_FORMULA if (_, h, kind) in derived else HEAD_SIM)
+                ws.cell(row=r, column=j).alignment = WRAP_HEAD
+            ws.row_dimensions[r].height = 45
+
+        # Scenario key: the detail names each scenario by its number only.
+        r = 4
+        put(ws, r, 1, "No", font=BOLD)
+        put(ws, r, 2, "Scenario", font=BOLD)
+        for i, (sc, _, _) in enumerate(self.results):
+            r += 1
+            put(ws, r, 1, i + 1, FMT["int"])
+            put(ws, r, 2, _label(i, sc, self.base if len(self.results) > 1 else None))
+        # Horizon totals (printed), then the monthly detail they sum (a filterable table).
+        r += 2
+        put(ws, r, 1, "Totals over the horizon", font=BOLD)
+        tot_head = r + 1
+        n_groups = sum(len(df.groupby(["segment", "tier"], sort=False)) for df, _ in frames)
+        det_title = tot_head + 1 + n_groups + 2
+        det_head = det_title + 1
+        header(tot_head, "Months")
+        header(det_head, "Month")
+        put(ws, det_title, 1, "Monthly detail (not in the print area: filter the table and "
+                              "print the selection)", font=BOLD)
+        rt, rd = tot_head, det_head
+        flows = [k for k in sim_keys if k not in ("active_customers", "members_end")]
+        for i, (df, H) in enumerate(frames):
+            arrays = {k: df[k].to_numpy() for k, _, _ in spec[1:]}
+            start = rd + 1
             for k in range(len(df)):
-                r += 1
-                put(ws, r, 1, i + 1)
-                put(ws, r, 2, label)
-                for key, _, kind in spec[2:]:
-                    put(ws, r, col[key], arrays[key][k], FMT[kind] if kind else None)
-                formula(ws, r, col["total_cost"],
-                        f"=SUM({L['benefit_cost']}{r}:{L['acquisition_cost']}{r})", FMT["cny"])
-                formula(ws, r, col["net"], f"={L['gross_margin']}{r}-{L['total_cost']}{r}",
+                rd += 1
+                put(ws, rd, col["no"], i + 1, FMT["int"])
+                for key, _, kind in spec[1:]:
+                    put(ws, rd, col[key], arrays[key][k], FMT[kind] if kind else None)
+                formula(ws, rd, col["total_cost"],
+                        f"=SUM({L['benefit_cost']}{rd}:{L['acquisition_cost']}{rd})",
                         FMT["cny"])
-        _width(ws, 2, min(name_w + 2, 40))
-        _table(ws, "SegmentsTiers", head, r, 1, len(spec) + len(derived))
-        ws.row_dimensions[head].height = 45
-        for c in range(1, len(spec) + len(derived) + 1):
-            ws.cell(row=head, column=c).alignment = WRAP_HEAD
-        ws.freeze_panes = ws.cell(row=head + 1, column=1)
-        _print_setup(ws, f"{head}:{head}")
+                formula(ws, rd, col["net"], f"={L['gross_margin']}{rd}-{L['total_cost']}{rd}",
+                        FMT["cny"])
+            # Rows of one segment and tier are consecutive: their totals are plain SUMs.
+            keys = list(zip(df["segment"], df["tier"]))
+            a = 0
+            while a < len(keys):
+                b = a
+                while b + 1 < len(keys) and keys[b + 1] == keys[a]:
+                    b += 1
+                rt += 1
+                r0, r1 = start + a, start + b
+                put(ws, rt, col["no"], i + 1, FMT["int"])
+                put(ws, rt, col["month"], f"1–{H}")
+                put(ws, rt, col["segment"], keys[a][0])
+                put(ws, rt, col["tier"], keys[a][1])
+                for key in flows + ["total_cost", "net"]:
+                    formula(ws, rt, col[key], f"=SUM({L[key]}{r0}:{L[key]}{r1})",
+                            FMT[kinds[key]])
+                months = df["month"].to_numpy()
+                if int(months[b]) == H:
+                    formula(ws, rt, col["members_end"], f"={L['members_end']}{r1}",
+                            FMT["count"])
+                else:
+                    put(ws, rt, col["members_end"], 0, FMT["count"])
+                a = b + 1
+        _table(ws, "SegmentsTiersTotals", tot_head, rt, 1, ncol)
+        _table(ws, "SegmentsTiers", det_head, rd, 1, ncol)
+        _print_setup(ws, f"{tot_head}:{tot_head}")
+        ws.print_area = f"A1:{get_column_letter(ncol)}{rt}"
 
     # -------------------------------------------------------------- members by tier
     def members(self, ws) -> None:
@@ -849,14 +963,18 @@ class _Book:
         W, Hh = 17.0, 8.5  # cm
         row = 3
 
+        slot = 0
+
         def place(chart):
-            nonlocal row
-            k = len(anchors)
+            nonlocal row, slot
+            k = slot
+            slot += 1
             col = "A" if k % 2 == 0 else "K"
-            chart.width, chart.height = W, Hh
-            anchor = f"{col}{row}"
-            ws.add_chart(chart, anchor)
-            anchors.append(anchor)
+            if chart is not None:
+                chart.width, chart.height = W, Hh
+                anchor = f"{col}{row}"
+                ws.add_chart(chart, anchor)
+                anchors.append(anchor)
             if k % 2 == 1:
                 row += 18
                 if k % 4 == 3:  # two rows of charts per printed page
@@ -904,9 +1022,11 @@ class _Book:
             self._axes(lc, money=True)
             place(lc)
 
-        # Per scenario: revenue / cost / contribution, and members by tier.
+        # Per scenario, on a row of its own: revenue / cost / contribution, members by tier.
         wsmem = self.wb["Members by tier"]
         for i, (sc, _, res) in enumerate(self.results):
+            if slot % 2 == 1:  # leave the right-hand place beside a lone comparison empty
+                place(None)
             wsm = self.wb[self.monthly_titles[i]]
             cols = self.monthly_cols[i]
             first = self.monthly_first

@@ -20,6 +20,7 @@ import pytest
 
 import scenarios
 from simulator import excel
+from simulator import metrics as metrics_mod
 from simulator.compare import kpi_table, run_scenarios
 from simulator.excel import (
     ExportError,
@@ -265,7 +266,8 @@ def find_row(ws, col, value, start=1):
 # ----------------------------------------------------------------- Summary
 def test_sheets_present(book):
     assert book["wb"].sheetnames == ["Summary", "Charts", "Inputs", "Monthly 1", "Monthly 2",
-                                     "Segments & tiers", "Members by tier", "Manifest"]
+                                     "Segments & tiers", "Members by tier", "Definitions",
+                                     "Manifest"]
 
 
 def test_summary_means_intervals_and_delta_formulas(book):
@@ -311,9 +313,14 @@ def test_summary_means_intervals_and_delta_formulas(book):
     want = Stat.of((d_net * r0.discount).sum(axis=1))
     assert ws.cell(r, cols["2 mean"]).value == pytest.approx(want.mean, rel=1e-9)
     assert "the base" in ws.cell(r, cols["Measured against"]).value
-    # Number formats: money in yuan with thousands separators, shares in percent.
-    assert "¥" in ws.cell(find_row(ws, 1, "Gross revenue", 7), cols["1 mean"]).number_format
-    assert "#,##0" in ws.cell(find_row(ws, 1, "Gross revenue", 7), cols["1 mean"]).number_format
+    # Number formats: money of a million or more shown in CNY millions (the cell keeps the
+    # full value), smaller money in yuan with thousands separators, shares in percent.
+    r = find_row(ws, 1, "Gross revenue", 7)
+    assert ws.cell(r, cols["1 mean"]).number_format == excel.MONEY_M
+    assert ws.cell(r, cols["Unit"]).value == "CNY M"
+    r = find_row(ws, 1, label_of("ltv_per_customer"), 7)
+    assert ws.cell(r, cols["1 mean"]).number_format.startswith('"¥"#,##0')
+    assert ws.cell(r, cols["Unit"]).value == "CNY"
     assert ws.cell(find_row(ws, 1, "Churn (annualised)", 7), cols["1 mean"]).number_format \
         == "0.0%"
 
@@ -393,14 +400,20 @@ def test_monthly_formulas_compute_engine_numbers(book):
 def test_segments_tiers_and_members_sheets(book):
     wb, ev = book["wb"], book["ev"]
     ws = wb["Segments & tiers"]
-    cols = header_cols(ws, 4)
-    n_rows = sum(H * len(r.segments) * len(r.tiers) for _, _, r in book["results"])
-    assert ws.max_row - 4 == n_rows
+    detail = ws.tables["SegmentsTiers"].ref  # the monthly detail, below the horizon totals
+    head = int(re.match(r"A(\d+):", detail).group(1))
+    cols = header_cols(ws, head)
+    assert "Scenario" not in cols  # named by its number; the key is at the top
+    # Every month x segment x tier with something in it; empty combinations are left out.
+    sim = [k for k in metrics_mod.MONTHLY] + ["members_end"]
+    n_rows = sum((~(excel.breakdown_means(r)[sim].abs() < 0.005).all(axis=1)).sum()
+                 for _, _, r in book["results"])
+    assert ws.max_row - head == n_rows
     _, _, r1 = book["results"][1]
     m = r1.monthly
-    want = m[(m.arm == "scenario") & (m.month == 7) & (m.segment == r1.segments[1])
-             & (m.tier == EVIL_TIER)][["gross_revenue", "net_contribution"]].mean()
-    for r in range(5, ws.max_row + 1):
+    sel = (m.arm == "scenario") & (m.segment == r1.segments[1]) & (m.tier == EVIL_TIER)
+    want = m[sel & (m.month == 7)][["gross_revenue", "net_contribution"]].mean()
+    for r in range(head + 1, ws.max_row + 1):
         if (ws.cell(r, cols["No"]).value == 2 and ws.cell(r, cols["Month"]).value == 7
                 and ws.cell(r, cols["Segment"]).value == r1.segments[1]
                 and ws.cell(r, cols["Tier"]).value == EVIL_TIER):
@@ -412,6 +425,24 @@ def test_segments_tiers_and_members_sheets(book):
             break
     else:
         raise AssertionError("row not found")
+    # The printed horizon totals are live sums over the detail.
+    tot = ws.tables["SegmentsTiersTotals"].ref
+    th = int(re.match(r"A(\d+):", tot).group(1))
+    tc = header_cols(ws, th)
+    end_col, end_row = re.match(r"([A-Z]+)(\d+)$", tot.split(":")[1]).groups()
+    assert ws.print_area == f"'Segments & tiers'!$A$1:${end_col}${end_row}"  # totals only
+    per_rep = m[sel].groupby("replication")[["gross_revenue", "net_contribution"]].sum().mean()
+    for r in range(th + 1, head):
+        if (ws.cell(r, tc["No"]).value == 2 and ws.cell(r, tc["Segment"]).value == r1.segments[1]
+                and ws.cell(r, tc["Tier"]).value == EVIL_TIER):
+            assert ws.cell(r, tc["Gross revenue"]).data_type == "f"
+            for key, h in (("gross_revenue", "Gross revenue"),
+                           ("net_contribution", "Net contribution")):
+                got = ev.cell("Segments & tiers", ws.cell(r, tc[h]).coordinate)
+                assert got == pytest.approx(per_rep[key], rel=1e-9), key
+            break
+    else:
+        raise AssertionError("totals row not found")
     wm = wb["Members by tier"]
     r = find_row(wm, 1, "Month", 1)
     band = book["results"][0][2].band_by("members_end", by="tier")
@@ -444,6 +475,11 @@ def test_names_starting_with_equals_stay_text(book):
 
 
 # ----------------------------------------------------------------- Inputs
+def _shown(v):
+    """How the workbook writes an input value: booleans as Yes/No."""
+    return ("Yes" if v else "No") if isinstance(v, bool) else v
+
+
 def test_inputs_every_parameter_and_differences_highlighted(book):
     from simulator.compare import flat_inputs
 
@@ -455,11 +491,11 @@ def test_inputs_every_parameter_and_differences_highlighted(book):
     differing = set()
     for path in set(fb) | set(fo):
         r = rows[path]
-        assert ws.cell(r, 2).value == fb.get(path)
-        assert ws.cell(r, 3).value == fo.get(path)
+        assert ws.cell(r, 2).value == _shown(fb.get(path))
+        assert ws.cell(r, 3).value == _shown(fo.get(path))
         marked = ws.cell(r, 3).fill.fgColor.rgb.endswith("FFEB9C")
         assert marked == (fb.get(path) != fo.get(path)), path
-        assert (ws.cell(r, 4).value == "yes") == marked
+        assert (ws.cell(r, 4).value == "Yes") == marked
         if marked:
             differing.add(path)
     assert {"name", "tiers[1].name", "run.discount_rate_annual",
@@ -477,8 +513,10 @@ def test_formats_tables_frozen_headers_print_setup_and_charts(book):
         assert ws.tables, name
         for t in ws.tables.values():
             assert t.autoFilter is not None
-    for ws in wb.worksheets:
+    for ws in wb.worksheets:  # (the Summary's and Monthly sheets' layout: test_workbook_print)
         assert ws.page_setup.orientation == "landscape", ws.title
+        if ws.title == "Summary" or ws.title.startswith("Monthly"):
+            continue
         assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
         assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert wb["Monthly 1"].freeze_panes == "B6"
@@ -581,7 +619,7 @@ def test_libreoffice_recalculates_the_same_numbers(book, tmp_path):
     assert n > 500
     # Text that looks like a formula is still text after LibreOffice has read it.
     lw = lo["Segments & tiers"]
-    assert EVIL_TIER in {lw.cell(r, 5).value for r in range(5, lw.max_row + 1)}
+    assert EVIL_TIER in {lw.cell(r, 4).value for r in range(5, lw.max_row + 1)}
     assert lo["Inputs"].cell(find_row(lo["Inputs"], 1, "name", 5), 3).value == EVIL_NAME
 
 

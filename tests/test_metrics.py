@@ -92,9 +92,9 @@ def test_not_defined_is_said():
 
 
 def test_workbook_notes_define_every_figure(result):
-    """The Summary sheet ends with each compared figure's definition from the catalogue."""
+    """The Definitions sheet gives each compared figure's definition from the catalogue."""
     wb = excel.build_workbook([(result.meta["_scenario"], None, result)])
-    ws = wb["Summary"]
+    ws = wb["Definitions"]
     texts = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
     start = texts.index("Definitions")
     defs = [t for t in texts[start + 1:] if isinstance(t, str)]
