@@ -88,3 +88,11 @@ def test_validate_fit_prints_and_writes_the_holdout_comparison(tmp_path, capsys)
     r = json.loads(rep.read_text())
     assert r["holdout_total"]["actual"] == 1882
     assert len(r["weekly"]["cumulative_forecast"]) == 78
+
+
+def test_fitted_scenario_is_a_baseline_without_scheme_and_runs(tmp_path):
+    out = tmp_path / "shop.toml"
+    assert main(["fit", str(cdnow("CDNOW_sample.txt")), *SAMPLE, "--out", str(out)]) == 0
+    sc = load(out)
+    assert not sc.tier_rules.enabled and sc.promotions == []
+    assert main(["run", str(out), "-r", "2", "-n", "500", "--months", "6", "--workers", "1"]) == 0

@@ -72,12 +72,12 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
 
     best = None
     for s in (start, (0.5, 5.0, 0.8, 2.5)):
-        res = optimize.minimize(nll, np.log(s), method="L-BFGS-B",
-                                bounds=[(-12, 12)] * 4, options={"maxiter": 2000})
-        res = optimize.minimize(nll, res.x, method="Nelder-Mead",
-                                options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 8000})
-        if best is None or res.fun < best.fun:
+        res = optimize.minimize(nll, np.log(s), method="L-BFGS-B", bounds=[(-12, 12)] * 4,
+                                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
+        if best is None or res.fun < best.fun - 1e-12:
             best = res
+        if res.success:
+            break  # a second start only when the first did not converge
     theta = best.x
     p = np.exp(theta)
     # Observed information in the natural parameters by central differences.

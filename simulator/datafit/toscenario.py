@@ -155,8 +155,9 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
     d["description"] = (
         f"Baseline fitted to the transaction log {log.source} ({facts['rows']:,} valid rows, "
         f"{facts['customers']:,} customers, fit period {facts['first_day']} to "
-        f"{facts['fit_end']}) with a BG/NBD model; tiers, service and run settings are the "
-        f"default scenario's ({base.name}). Made by benefit-sim fit on "
+        f"{facts['fit_end']}) with a BG/NBD model. No scheme: the tier scheme (switched off), "
+        f"service and run settings are the default scenario's ({base.name}); no campaigns. "
+        f"Made by benefit-sim fit on "
         f"{_dt.date.today().isoformat()}.")
     d["population"]["customers"] = max(1, facts["customers"])
     d["population"]["acquisition"] = {
@@ -173,12 +174,15 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
                    spend_cv=round(min(s.spend_cv, 5.0), 6),
                    churn_annual=round(min(s.churn_annual, 0.999), 6))
         d["segments"].append(seg)
-    # Names of the default scenario's segments no longer exist.
+    # The baseline is what the log shows: no scheme acts on top of it. The default's
+    # tiers stay in the file (switched off) as a starting point; its campaigns go.
+    d["tier_rules"]["enabled"] = False
+    if isinstance(d["tier_rules"].get("points"), dict):
+        d["tier_rules"]["points"]["enabled"] = False
     for t in d.get("tiers", []):
         for bnf in t.get("benefits", []):
-            bnf["segment_value"] = {}
-    for p in d.get("promotions", []):
-        p["target_segments"] = []
+            bnf["segment_value"] = {}  # the default's segment names no longer exist
+    d["promotions"] = []
     sc = from_dict(d, "fitted scenario")
     return sc, _commented(sc, segs, facts, log, split, cny_per_unit, currency, base.name)
 
@@ -212,7 +216,8 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         "# Not expressible in this schema: churn heterogeneity (BG/NBD's beta-distributed",
         "# dropout; churn_annual is the first-year share lost, later years lose less) and",
         "# the link between buying and dropping out. Fields marked 'assumption' are the",
-        f"# default scenario's ({base_name}); the log does not tell them.",
+        f"# default scenario's ({base_name}); the log does not tell them. The tier scheme",
+        "# is switched off and there are no campaigns: this is the baseline to add a scheme to.",
         "",
     ]
     notes = {}
