@@ -349,6 +349,25 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", help="write the check as JSON")
     q.set_defaults(func=_delegate("simulator.capacity", "cli_capacity"))
 
+    a = sub.add_parser("attribute", help="split the scheme's result across its parts (Shapley)")
+    a.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    a.add_argument("--by", choices=["benefit", "group"], default="benefit",
+                   help="parts: each benefit, or lever groups (default: benefit)")
+    a.add_argument("--permutations", type=int, help="sampled permutations above 8 parts")
+    a.add_argument("--json", help="write the attribution as JSON")
+    _sample_args(a)
+    a.set_defaults(func=_delegate("simulator.attribution", "cli_attribute"))
+
+    x = sub.add_parser("explain", help="why OTHER differs from BASE: a waterfall over the "
+                       "groups of changed inputs")
+    x.add_argument("base", help="the base scenario")
+    x.add_argument("other", help="the scenario to explain")
+    x.add_argument("--kpi", default="npv", help="metric key (default: npv)")
+    x.add_argument("--permutations", type=int, help="sampled permutations above 8 groups")
+    x.add_argument("--json", help="write the waterfall as JSON")
+    _sample_args(x)
+    x.set_defaults(func=_delegate("simulator.attribution", "cli_explain"))
+
     from simulator.datafit.cli import register as register_datafit
 
     register_datafit(sub)  # fit, validate-fit
