@@ -96,3 +96,27 @@ def test_fitted_scenario_is_a_baseline_without_scheme_and_runs(tmp_path):
     sc = load(out)
     assert not sc.tier_rules.enabled and sc.promotions == []
     assert main(["run", str(out), "-r", "2", "-n", "500", "--months", "6", "--workers", "1"]) == 0
+
+
+def test_validate_fit_workbook_has_the_figures_charts_and_text_stays_text(tmp_path):
+    import shutil
+
+    import openpyxl
+
+    log = tmp_path / "=cmd.txt"  # a file name that would be a formula
+    shutil.copy(cdnow("CDNOW_sample.txt"), log)
+    book, rep = tmp_path / "holdout.xlsx", tmp_path / "h.json"
+    assert main(["validate-fit", str(log), *SAMPLE, "--split", "1997-10-01",
+                 "--excel", str(book), "--json", str(rep)]) == 0
+    r = json.loads(rep.read_text())
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Holdout"]
+    assert ws["B1"].value == "=cmd.txt" and ws["B1"].data_type == "s"
+    cells = {ws.cell(i, 1).value: [ws.cell(i, j).value for j in (2, 3, 4)]
+             for i in range(1, ws.max_row + 1)}
+    assert cells["Repeat transactions in the holdout"] == [
+        1882, pytest.approx(r["holdout_total"]["forecast"]), pytest.approx(-0.1158, abs=1e-3)]
+    wk = wb["Weekly"]
+    assert [wk.cell(79, j).value for j in (1, 4)] == [78, 4339]
+    assert len(wk._charts) == 2
+    assert not list(tmp_path.glob("*.tmp*"))

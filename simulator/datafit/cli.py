@@ -40,12 +40,11 @@ def register(sub) -> None:
     add_log_options(v)
     v.add_argument("--split", required=True, help="first day of the holdout (YYYY-MM-DD)")
     v.add_argument("--json", help="write the comparison (weekly tracking included)")
+    v.add_argument("--excel", help="write the comparison workbook with the tracking charts")
     v.set_defaults(func=cmd_validate_fit)
 
 
 def _read(args, console) -> Log:
-    from simulator.cli import with_progress  # noqa: F401  (same console conventions)
-
     cols = Columns(customer=args.customer, date=args.date, amount=args.amount,
                    segment=args.segment, order_id=args.order_id, date_format=args.date_format,
                    sep=args.sep, header=not args.no_header, sheet=args.sheet)
@@ -104,10 +103,12 @@ def cmd_validate_fit(args) -> int:
     """Print the holdout comparison."""
     from rich.table import Table
 
-    from simulator.cli import _console, write_output
-    from simulator.datafit import holdout
+    from simulator.cli import _console, check_output_path, write_output
+    from simulator.datafit import holdout, report
 
     console = _console()
+    if args.excel:
+        check_output_path(args.excel, "--excel")
     log = _read(args, console)
     r = holdout.validate(log, args.split)
     f = r["fit"]
@@ -137,4 +138,6 @@ def cmd_validate_fit(args) -> int:
     console.print(f"mean absolute error by frequency: {r['conditional_mae']:.3f}", markup=False)
     if args.json:
         write_output(args.json, json.dumps(r, indent=1).encode("utf-8"), "--json")
+    if args.excel:
+        write_output(args.excel, report.holdout_workbook(r), "--excel")
     return 0
