@@ -89,6 +89,7 @@ FMT = {
     "int": "0",
     "num": "#,##0.00",
 }
+PER_PAGE = 3  # scenarios side by side on one printed Summary page
 MONEY_FORMATS = {FMT["money"], FMT["cny"]}
 # Summary money at or above a million: CNY millions, one decimal (the cell keeps the full value).
 MONEY_M = '#,##0.0,,;[Red]-#,##0.0,,'
@@ -104,6 +105,8 @@ HEAD_FORMULA = PatternFill("solid", fgColor="E2EFDA")  # derived columns (formul
 HEAD_PLAIN = PatternFill("solid", fgColor="D9D9D9")
 DIFF = PatternFill("solid", fgColor="FFEB9C")
 WRAP_HEAD = Alignment(wrap_text=True, vertical="top")
+WRAP_HEAD_RIGHT = Alignment(wrap_text=True, vertical="top", horizontal="right")
+CENTER = Alignment(horizontal="center")
 LEFT = Alignment(horizontal="left", vertical="top")
 RIGHT = Alignment(horizontal="right")
 LEFT_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
@@ -396,8 +399,8 @@ class _Book:
         head, grp = 6, 5
         put(ws, head, 1, "KPI", font=BOLD, fill=HEAD_PLAIN)
         put(ws, head, 2, "Unit", font=BOLD, fill=HEAD_PLAIN)
-        _width(ws, 1, 42)
-        _width(ws, 2, 10)
+        _width(ws, 1, 40)
+        _width(ws, 2, 9)
         col = 3
         first_row = head + 1
         # Money rows of a million or more print in CNY millions, so that every scenario's
@@ -420,6 +423,7 @@ class _Book:
         base_mean_col = None
         order = [self.base] + [i for i in range(len(self.results)) if i != self.base]
         self.summary_mean_col = [0] * len(self.results)
+        group_ends: list[int] = []
         for i in order:
             sc = self.results[i][0]
             n = i + 1
@@ -454,14 +458,16 @@ class _Book:
                     put(ws, r, c0 + 4, x["delta_ci95_low"], f)
                     put(ws, r, c0 + 5, x["delta_ci95_high"], f)
             for j in range(len(heads)):
-                _width(ws, c0 + j, 11)
+                _width(ws, c0 + j, 10)
             col = c0 + len(heads)
+            group_ends.append(col - 1)
         put(ws, head, col, "Measured against", font=BOLD, fill=HEAD_PLAIN)
         against = {"vs_base": "the base (paired)",
                    "absolute": "absolute figure",
                    "own_counterfactual": "own counterfactual"}
         for k, kp in enumerate(self.kpis):
-            put(ws, first_row + k, col, against[kp.section]).alignment = Alignment(indent=1)
+            put(ws, first_row + k, col, against[kp.section]).alignment = Alignment(
+                horizontal="left", indent=1)
         _width(ws, col, 19)
         last_col = col
         last_row = first_row + len(self.kpis) - 1
@@ -492,24 +498,33 @@ class _Book:
             "Monthly sheets: blue headers are simulated values, green headers are formulas "
             "over them; their totals equal the means here (up to rounding).",
         ]
-        note(ws, 2, text, last_col)
+        # Notes as wide as the first printed page.
+        note_w = last_col if len(group_ends) <= PER_PAGE else group_ends[PER_PAGE - 1]
+        note(ws, 2, text, note_w)
         if warnings:
             put(ws, r, 1, "Warnings", font=WARN)
             for j, t in enumerate(warnings):
-                note(ws, r + 1 + j, t, last_col, font=WARN)
+                note(ws, r + 1 + j, t, note_w, font=WARN)
             r += len(warnings) + 2
         put(ws, r, 1, "Notes", font=BOLD)
         for j, t in enumerate(notes):
-            note(ws, r + 1 + j, t, last_col)
+            note(ws, r + 1 + j, t, note_w)
         ws.freeze_panes = ws.cell(row=head + 1, column=3)
         ws.row_dimensions[head].height = 30
         ws.row_dimensions[grp].height = 30
         for c in range(1, col + 1):
             ws.cell(row=head, column=c).alignment = WRAP_HEAD
-        # One landscape page: every scenario's columns side by side with the notes.
-        _print_setup(ws, f"{head}:{head}")
-        ws.page_setup.fitToHeight = 1
         ws.print_area = f"A1:{get_column_letter(last_col)}{r + len(notes)}"
+        if len(group_ends) <= PER_PAGE:
+            # One landscape page: every scenario's columns side by side with the notes.
+            _print_setup(ws, f"{head}:{head}")
+            ws.page_setup.fitToHeight = 1
+        else:
+            # More would be unreadable on one page: three scenarios a page, as wide as the
+            # 3-scenario page, the KPI names repeated on each.
+            ends = group_ends[PER_PAGE - 1::PER_PAGE]
+            ends = [e for e in ends if e != group_ends[-1]] + [last_col]
+            _print_sections(ws, 2, ends, f"{head}:{head}", r + len(notes))
 
     # -------------------------------------------------------------- Definitions
     def definitions(self, ws) -> None:
@@ -735,11 +750,13 @@ class _Book:
             frames.append((df[~empty].reset_index(drop=True), res.horizon))
 
         def header(r, title_month: str):
-            for j, (_, h, kind) in enumerate(heads, start=1):
+            for j, (key, h, kind) in enumerate(heads, start=1):
                 h = title_month if j == col["month"] else h
                 put(ws, r, j, h, font=BOLD,
-                    fill=HEAD_FORMULA if (_, h, kind) in derived else HEAD_SIM)
-                ws.cell(row=r, column=j).alignment = WRAP_HEAD
+                    fill=HEAD_FORMULA if (key, h, kind) in derived else HEAD_SIM)
+                # Figures' headers right-aligned, over their numbers.
+                ws.cell(row=r, column=j).alignment = (
+                    WRAP_HEAD if kind is None or key in ("no", "month") else WRAP_HEAD_RIGHT)
             ws.row_dimensions[r].height = 45
 
         # Scenario key: the detail names each scenario by its number only.
@@ -748,7 +765,7 @@ class _Book:
         put(ws, r, 2, "Scenario", font=BOLD)
         for i, (sc, _, _) in enumerate(self.results):
             r += 1
-            put(ws, r, 1, i + 1, FMT["int"])
+            put(ws, r, 1, i + 1, FMT["int"]).alignment = CENTER
             put(ws, r, 2, _label(i, sc, self.base if len(self.results) > 1 else None))
         # Horizon totals (printed), then the monthly detail they sum (a filterable table).
         r += 2
@@ -768,7 +785,7 @@ class _Book:
             start = rd + 1
             for k in range(len(df)):
                 rd += 1
-                put(ws, rd, col["no"], i + 1, FMT["int"])
+                put(ws, rd, col["no"], i + 1, FMT["int"]).alignment = CENTER
                 for key, _, kind in spec[1:]:
                     put(ws, rd, col[key], arrays[key][k], FMT[kind] if kind else None)
                 formula(ws, rd, col["total_cost"],
@@ -785,8 +802,8 @@ class _Book:
                     b += 1
                 rt += 1
                 r0, r1 = start + a, start + b
-                put(ws, rt, col["no"], i + 1, FMT["int"])
-                put(ws, rt, col["month"], f"1–{H}")
+                put(ws, rt, col["no"], i + 1, FMT["int"]).alignment = CENTER
+                put(ws, rt, col["month"], f"1–{H}").alignment = CENTER
                 put(ws, rt, col["segment"], keys[a][0])
                 put(ws, rt, col["tier"], keys[a][1])
                 for key in flows + ["total_cost", "net"]:

@@ -61,6 +61,18 @@ def test_summary_is_set_to_print_on_one_landscape_page(cmp):
     assert "Definitions" in cmp["wb"]["Definitions"]["A3"].value
 
 
+def test_more_than_three_scenarios_print_three_a_page(cmp):
+    """Five scenarios on one page would be ~4 pt: base + 2, then the next ones, KPIs repeated."""
+    res = cmp["results"]
+    wb = excel.build_workbook(res + res[1:3])
+    ws = wb["Summary"]
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_cols == "$A:$B"
+    heads = {c.value: c.column for c in ws[6] if c.value}
+    assert [b.id for b in ws.col_breaks.brk] == [heads["3 Δ 95% high"]]
+    assert ws.page_setup.scale >= 40
+
+
 def test_monthly_sheets_print_in_readable_sections_with_live_formulas(cmp):
     for i in range(len(KEYS)):
         ws = cmp["wb"][f"Monthly {i + 1}"]
