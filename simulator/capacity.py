@@ -44,8 +44,10 @@ MAX_STAFF_SEARCH = 1_000_000
 
 def erlang_c_staff(arrival_per_hour: float, handle_hours: float, sla_hours: float,
                    target: float) -> int:
-    """Smallest number of agents whose M/M/c queue answers ``target`` of contacts within
-    ``sla_hours`` (0 when nothing arrives)."""
+    """Return the least agents whose M/M/c queue answers ``target`` within ``sla_hours``.
+
+    0 when nothing arrives.
+    """
     if not 0.0 < target < 1.0:
         raise ValueError(f"SLA target: {target} must be between 0 and 1 (exclusive)")
     if handle_hours <= 0 or sla_hours < 0:

@@ -368,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_args(x)
     x.set_defaults(func=_delegate("simulator.attribution", "cli_explain"))
 
+    from simulator.sensitivity import register as register_sensitivity
+
+    register_sensitivity(sub, _sample_args)  # sensitivity, goalseek, breakeven
+
     from simulator.datafit.cli import register as register_datafit
 
     register_datafit(sub)  # fit, validate-fit

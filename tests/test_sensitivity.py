@@ -1,13 +1,22 @@
 """Issue 14: live capacity check, tornado, goal seek and break-even."""
 
-import copy
 import json
 
 import pytest
 
 from simulator.capacity import capacity_check, erlang_c_staff, sla_share
 from simulator.scenario_io import from_dict
+from simulator.sensitivity import (
+    Unreachable,
+    break_even,
+    get_value,
+    goal_seek,
+    scale_effects,
+    tornado,
+    with_value,
+)
 from simulator.service import DAYS_PER_MONTH
+from simulator.theory import monthly_rate
 from tests.conftest import simple_dict
 
 
@@ -90,3 +99,130 @@ def test_capacity_cli(tmp_path):
     with pytest.raises(SystemExit) as e:
         main(["capacity", "xinghe_today", "--sla-target", "1.5"])
     assert e.value.code == 2
+
+
+# ---------------------------------------------------------------- tornado, goal seek, break-even
+
+
+def _benefit_scenario(cost=2.0, order_effect=0.1, agents=4000):
+    d = simple_dict()
+    d["segments"][0].update(churn_annual=0.0)
+    d["tiers"] = [{"name": "Member", "threshold_cny": 0.0, "benefits": [{
+        "name": "Club fee", "kind": "other", "cost_model": "per_member_month",
+        "cost_cny": cost, "effect": {"order_rate": order_effect}}]}]
+    d["run"].update(agents=agents, replications=4)
+    return from_dict(d)
+
+
+def _disc_sum(sc):
+    i = monthly_rate(sc.run.discount_rate_annual)
+    return sum((1 + i) ** -m for m in range(1, sc.run.horizon_months + 1))
+
+
+def test_paths_read_and_write():
+    sc = _benefit_scenario()
+    assert get_value(sc, "tiers[Member].benefits[0].cost_cny") == 2.0
+    assert get_value(sc, "service.pools[CS].shifts[0].staff") == 5
+    sc2 = with_value(sc, "service.pools[0].shifts[0].staff", 7.6)
+    assert sc2.service.pools[0].shifts[0].staff == 8  # whole number: rounded
+    with pytest.raises(ValueError, match="no item named 'Gold'"):
+        get_value(sc, "tiers[Gold].threshold_cny")
+    with pytest.raises(ValueError, match="not a field"):
+        get_value(sc, "segments[0].churn")
+    from simulator.scenario_io import ScenarioError
+
+    with pytest.raises(ScenarioError, match="churn_annual|Churn"):
+        with_value(sc, "segments[0].churn_annual", 1.5)  # outside its range: named
+
+
+def test_tornado_linear_cost_gives_slope_times_range():
+    """NPV is linear in a per-member-month cost that changes no behaviour: the bar is
+    slope × range exactly (common random numbers: same customers in every run)."""
+    sc = _benefit_scenario(order_effect=0.0)
+    path = "tiers[0].benefits[0].cost_cny"
+    seen = []
+    t = tornado(sc, "npv", [path, "segments[0].gross_margin"], swing=0.2,
+                progress=lambda d, n: seen.append((d, n)))
+    bar = next(b for b in t.bars if b.input == path)
+    assert (bar.low, bar.high) == pytest.approx((1.6, 2.4))
+    slope = -sc.population.customers * _disc_sum(sc)  # NPV per CNY of monthly fee
+    assert bar.swing.mean == pytest.approx(slope * 0.8, rel=1e-6)
+    assert bar.swing.ci95_high - bar.swing.ci95_low == pytest.approx(0.0, abs=1e-3 * abs(slope))
+    assert bar.delta_low.mean == pytest.approx(-slope * 0.4, rel=1e-6)
+    # ranked by |swing|; progress counts replications over all 5 runs
+    assert abs(t.bars[0].swing.mean) >= abs(t.bars[1].swing.mean)
+    assert seen[-1] == (5 * 4, 5 * 4)
+
+
+def test_tornado_levers_default_and_cancel():
+    import threading
+
+    from simulator.runner import Cancelled
+
+    sc = _benefit_scenario()
+    t = tornado(sc, "npv", replications=2, agents=1000)
+    # every lever: the tier's benefits swing; acquisition (no spend today) is skipped
+    assert "benefits:Member" in {b.input for b in t.bars}
+    assert any(s.startswith("acquisition") for s in t.skipped)
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(Cancelled):
+        tornado(sc, "npv", cancel=ev, replications=2, agents=1000)
+
+
+def test_break_even_equals_closed_form():
+    """Fee c per member-month, order-rate effect e: extra margin per member-month is
+    k·e·orders·spend·margin, so NPV(k) = 0 at k* = c / (e·orders·spend·margin) = 2/3."""
+    sc = _benefit_scenario(cost=2.0, order_effect=0.1, agents=20000)
+    k_star = 2.0 / (0.1 * 0.5 * 200.0 * 0.3)
+    s = break_even(sc)
+    lo, hi = s.interval
+    assert lo <= k_star <= hi, (s.value, s.interval)
+    assert s.value == pytest.approx(k_star, rel=0.05)
+    assert abs(s.kpi_at_value.mean) < 0.01 * 2.0 * sc.population.customers * _disc_sum(sc)
+    # scale_effects scales every effect; an effect that would need k* = 66.7 > 10: unreachable
+    assert scale_effects(sc, 0.5).tiers[0].benefits[0].effect.order_rate == pytest.approx(0.05)
+    with pytest.raises(Unreachable, match="not reached between k = 0 and k = 10"):
+        break_even(_benefit_scenario(cost=2.0, order_effect=0.001), replications=2, agents=1000)
+
+
+def _queue_scenario(staff=4):
+    d = simple_dict()
+    d["segments"][0].update(churn_annual=0.0, contacts_per_order=1.0, complaints_per_order=0.0,
+                            sensitivity={"service": 0.0})
+    d["service"] = {"pools": [{"name": "CS", "handle_minutes": 60.0, "cost_per_agent_hour_cny": 0,
+                               "shifts": [{"start_hour": 0, "end_hour": 24, "staff": staff}]}],
+                    "sla_hours": 0.25, "churn_per_satisfaction_point": 0.0}
+    d["run"].update(horizon_months=3, replications=4)
+    return from_dict(d)
+
+
+def test_goal_seek_staffing_reproduces_erlang_c():
+    """Behaviour off (no churn, no reaction to waits): the staff goal seek finds for 85 %
+    within 15 min equals Erlang C's (10 agents: 9 answer 79.6 %, 10 answer 91.0 %)."""
+    sc = _queue_scenario()
+    (pool,) = capacity_check(sc)
+    need = erlang_c_staff(pool.contacts_per_hour, 1.0, 0.25, 0.85)
+    assert need == 10
+    s = goal_seek(sc, "service.pools[0].shifts[0].staff", "sla", 0.85, low=7, high=16)
+    assert s.whole_number and s.value == need
+    assert s.kpi_at_value.mean >= 0.85
+    with pytest.raises(Unreachable, match="not reached between 1 and 5"):
+        goal_seek(sc, "service.pools[0].shifts[0].staff", "sla", 0.85, low=1, high=5,
+                  replications=2)
+
+
+def test_sensitivity_cli(tmp_path):
+    from simulator.cli import main
+    from simulator.scenario_io import save
+
+    f = tmp_path / "s.toml"
+    save(_benefit_scenario(order_effect=0.0), f)
+    out = tmp_path / "t.json"
+    assert main(["sensitivity", str(f), "--inputs", "tiers[0].benefits[0].cost_cny",
+                 "-r", "2", "-n", "1000", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["bars"][0]["input"] == "tiers[0].benefits[0].cost_cny" and d["kpi"] == "npv"
+    assert main(["breakeven", str(f), "-r", "2", "-n", "1000", "--json", str(out)]) == 1
+    assert json.loads(out.read_text())["reachable"] is False
+    assert main(["goalseek", str(f), "--input", "nope.x", "--kpi", "npv", "--target", "0"]) == 2
