@@ -182,8 +182,6 @@ def _kpi_key(kpi: str) -> str:
 
 
 def _values(res: RunResult, key: str) -> np.ndarray:
-    import numpy as np
-
     return res.kpis[key].to_numpy(dtype=float)
 
 
@@ -211,8 +209,9 @@ class Bar:
 
     def to_json(self) -> dict:
         """Plain data."""
-        d = {k: v for k, v in asdict(self).items() if not isinstance(getattr(self, k), Stat)}
-        for k in ("kpi_low", "kpi_high", "delta_low", "delta_high", "swing"):
+        stats = ("kpi_low", "kpi_high", "delta_low", "delta_high", "swing")
+        d = {k: v for k, v in asdict(self).items() if k not in stats}
+        for k in stats:
             d[k] = _stat_json(getattr(self, k))
         return d
 
@@ -411,6 +410,8 @@ def _bracket_solve(f, lo: float, hi: float, target: float, integer: bool, tol: f
 
 def _interval(x: float, st: Stat, evals, target: float) -> tuple[float, float]:
     """Carry the KPI's 95 % CI at x to the input through the secant slope."""
+    import numpy as np
+
     pts = sorted(set(evals))
     if len(pts) < 2 or not math.isfinite(st.half_width):
         return (math.nan, math.nan)
