@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from simulator.metrics import delta, delta_interval, interval, not_defined, value
@@ -35,14 +35,14 @@ class KpiBox(QFrame):
         lay.setContentsMargins(6, 3, 6, 3)
         lay.setSpacing(0)
         self.title = QLabel(self.label)
-        self.title.setStyleSheet("color: #555;")
+        _muted(self.title)
         self.value = QLabel("—")
         f = QFont(self.value.font())
         f.setPointSizeF(f.pointSizeF() * 1.35)
         f.setBold(True)
         self.value.setFont(f)
         self.ci = QLabel("")
-        self.ci.setStyleSheet("color: #555;")
+        _muted(self.ci)
         for w in (self.title, self.value, self.ci):
             w.setAlignment(Qt.AlignmentFlag.AlignLeft)
             lay.addWidget(w)
@@ -95,8 +95,12 @@ class KpiBox(QFrame):
             return
         text, noise = delta_text(stat, self.kind)
         self.delta_label.setText(text)
-        self.delta_label.setStyleSheet("color: #666;" if noise else
-                                       "color: #1a7f37;" if stat.mean > 0 else "color: #b00020;")
+        if noise:
+            self.delta_label.setStyleSheet("")
+            _muted(self.delta_label)
+        else:
+            self.delta_label.setStyleSheet("color: #2da44e;" if stat.mean > 0 else
+                                           "color: #d1242f;")
         self.delta_label.setToolTip(
             "Change from the state before your last edit, simulated with the same seed and "
             "the same customers (common random numbers); the 95 % interval is over the "
@@ -112,6 +116,12 @@ class KpiBox(QFrame):
     def text(self) -> str:
         """'NPV ¥12.3 M (95 % CI 10.1–14.2 M)' as shown."""
         return f"{self.label} {self.value.text()} ({self.ci.text()})"
+
+
+def _muted(label: QLabel) -> None:
+    """Secondary text in the system palette's muted colour (readable in light and dark
+    palettes; a fixed grey was grey on grey in a dark one)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 def _finite(x) -> bool:

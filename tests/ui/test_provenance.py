@@ -307,3 +307,24 @@ def test_library_names_the_scenario_in_tooltip_and_delete_prompt(window, prompte
     prompter.answer("confirm", False)
     assert not lib.delete_selected()
     assert "Delete “星河 small test”" in prompter.asked[-1][1]
+
+
+def test_kpi_captions_are_readable_in_a_dark_palette(qtbot, window):
+    from PySide6.QtGui import QColor, QPalette
+
+    dark = QPalette()
+    for role, col in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base, "#202124"),
+                      (QPalette.ColorRole.WindowText, "#e8eaed"),
+                      (QPalette.ColorRole.Text, "#e8eaed"),
+                      (QPalette.ColorRole.PlaceholderText, "#9aa0a6")):
+        dark.setColor(role, QColor(col))
+    box = window.results.kpis.boxes["npv"]
+    box.setPalette(dark)
+    box.setAutoFillBackground(True)
+    qtbot.wait(20)
+    img = box.grab().toImage()
+    g = box.title.geometry()
+    lum = [QColor(img.pixel(x, y)).lightness() for x in range(g.left(), g.right())
+           for y in range(g.top(), g.bottom())]
+    assert min(lum) < 45  # the dark background is painted
+    assert max(lum) - min(lum) > 90  # the caption stands out from it
