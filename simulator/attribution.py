@@ -366,6 +366,9 @@ def attribute(sc: Scenario, *, by: str = "benefit", seed: int | None = None,
 
 
 # ------------------------------------------------------------------ waterfall
+# KPIs measured against each scenario's own counterfactual
+RELATIVE_KPIS = ("npv", "incremental_contribution", "incremental_cost", "incremental_margin",
+                 "roi", "payback_month", "ltv_uplift")
 RUN_SAMPLE_KEYS = ("seed", "replications", "agents")  # common to every mix, not a group
 
 
@@ -429,6 +432,45 @@ def change_groups(base: Scenario, other: Scenario) -> dict[str, list[str]]:
         if not out["tiers"]:
             del out["tiers"]
     return out
+
+
+def _valid(bd: dict, xd: dict, on: set[str]) -> bool:
+    try:
+        from_dict(_mix(bd, xd, on))
+    except ScenarioError:
+        return False
+    return True
+
+
+def coupled_groups(base: Scenario, other: Scenario) -> dict[str, tuple[list[str], list[str]]]:
+    """Groups of changed inputs, those that cannot change alone merged: label -> (parts, paths).
+
+    A group whose change alone (or whose removal alone) does not give a valid scenario
+    (e.g. X's tiers name a service pool only X's staffing has) is merged with the
+    group that makes it valid; the label joins both with " + ".
+    """
+    found = change_groups(base, other)
+    bd, xd = to_dict(base), to_dict(other)
+    groups: list[list[str]] = [[g] for g in found]
+    changed = True
+    while changed and len(groups) > 1:
+        changed = False
+        every = {g for grp in groups for g in grp}
+        for i, grp in enumerate(groups):
+            for test in (lambda on: set(on), lambda on: every - set(on)):
+                if _valid(bd, xd, test(grp)):
+                    continue
+                for j, other_grp in enumerate(groups):
+                    if j != i and _valid(bd, xd, test(grp + other_grp)):
+                        groups[i] = grp + other_grp
+                        del groups[j]
+                        changed = True
+                        break
+                if changed:
+                    break
+            if changed:
+                break
+    return {" + ".join(g): (g, [p for x in g for p in found[x]]) for g in groups}
 
 
 def _benefit_map(d: dict, name: str) -> dict[str, dict]:
@@ -545,7 +587,7 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
     if kpi not in metrics.METRICS:
         raise ValueError(f"--kpi: {kpi!r} is not a metric; allowed: "
                          f"{', '.join(sorted(metrics.METRICS))}")
-    found = change_groups(base, other)
+    found = coupled_groups(base, other)
     if groups is None:
         groups = list(found)
     elif sorted(groups) != sorted(found):
@@ -563,7 +605,7 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
             from simulator.runner import Cancelled
 
             raise Cancelled()
-        on = {g for i, g in enumerate(groups) if mask >> i & 1}
+        on = {x for i, g in enumerate(groups) if mask >> i & 1 for x in found[g][0]}
         if mask == 0:
             s, b = base, base_of_base
         elif mask == full:
@@ -605,7 +647,7 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
     for i, g in enumerate(groups):
         st = Stat.of(phi[i], unit)
         noise = not (math.isfinite(st.ci95_low) and (st.ci95_low > 0 or st.ci95_high < 0))
-        bars.append(Bar(g, st, noise, found[g], ses[i]))
+        bars.append(Bar(g, st, noise, found[g][1], ses[i]))
     return Waterfall(base.name, other.name, kpi, Stat.of(cache[0], unit),
                      Stat.of(cache[full], unit), Stat.of(cache[full] - cache[0], unit), bars,
                      phi, method, len(cache), smp, time.perf_counter() - t0)
@@ -719,6 +761,13 @@ def cli_explain(args) -> int:
                   "the groups (order does not matter), all mixes with the same seed and sample "
                   "(common random numbers); the bars add up to the paired difference. "
                   f"{wf.elapsed_seconds:.1f} s.")
+    if (lb.scenario.run.counterfactual != lx.scenario.run.counterfactual
+            and args.kpi in RELATIVE_KPIS):
+        console.print(f"Note: the two scenarios are measured against different counterfactuals "
+                      f"({lb.scenario.run.counterfactual.mode} vs "
+                      f"{lx.scenario.run.counterfactual.mode}); the 'run settings' bar includes "
+                      f"that change of yardstick. For the change in money itself use "
+                      f"--kpi npv_net_contribution.")
     if args.json:
         _write_json(args.json, wf.to_json())
         console.print(f"wrote {args.json}")

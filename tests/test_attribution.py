@@ -175,3 +175,19 @@ def test_cli_explain_and_attribute(pair, tmp_path):
     assert main(["attribute", str(tmp_path / "b.toml"), "-r", "2", "-n", "300",
                  "--json", str(out2)]) == 0
     assert [p["part"] for p in json.loads(out2.read_text())["parts"]] == ["Rate", "Gift"]
+
+
+def test_groups_that_cannot_change_alone_are_merged(pair):
+    base, _ = pair
+    d = scheme([benefit("Rate", 1.0, order_rate=0.2), benefit("Gift", 3.0, churn=-0.3)])
+    d["service"]["pools"].append({"name": "VIP", "cost_per_agent_hour_cny": 50.0,
+                                  "shifts": [{"start_hour": 0, "end_hour": 24, "staff": 1}]})
+    d["tiers"][0]["pool"] = "VIP"
+    d["run"]["discount_rate_annual"] = 0.2
+    other = from_dict(d)
+    assert set(change_groups(base, other)) == {"tiers", "service staffing", "run settings"}
+    wf = explain(base, other, **SAMPLE)
+    assert sorted(b.group for b in wf.bars) == ["run settings", "tiers + service staffing"]
+    staff = next(b for b in wf.bars if b.group == "tiers + service staffing")
+    assert staff.value.mean < 0  # the VIP pool's staff cost
+    assert sum(b.value.mean for b in wf.bars) == pytest.approx(wf.delta.mean, rel=1e-9)

@@ -1,0 +1,64 @@
+"""Attribution and waterfall timings (issue 15): 8 parts = 256 sets, a 6-group waterfall.
+
+Prints figures; asserts nothing. ``python benchmarks/bench_attribution.py
+[--replications R] [--agents N] [--waterfall]``; without options the scenario's
+standard sample (slow: every one of the 256 sets is a full run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simulator.attribution import attribute, explain, parts_of  # noqa: E402
+from simulator.loader import load_scenario  # noqa: E402
+from simulator.runner import run  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--replications", "-r", type=int)
+    ap.add_argument("--agents", "-n", type=int)
+    ap.add_argument("--waterfall", action="store_true")
+    ap.add_argument("--other", default="xinghe_yinhe_6tier", help="waterfall: scenario key")
+    a = ap.parse_args()
+    ld = load_scenario("xinghe_yinhe_6tier")
+    sc = ld.scenario
+    kw = dict(replications=a.replications, agents=a.agents)
+    R = a.replications or sc.run.replications
+    N = a.agents or sc.run.agents
+    if a.waterfall:
+        base = load_scenario("xinghe_today").scenario
+        lo = load_scenario(a.other)
+        sc = lo.scenario
+        t = time.perf_counter()
+        wf = explain(base, sc, base_of_other=lo.base_scenario, **kw)
+        print(f"waterfall xinghe_today -> {sc.name}: {len(wf.bars)} groups, {wf.sets_run} sets, "
+              f"{R} x {N:,}: {time.perf_counter() - t:.1f} s")
+        for b in wf.bars:
+            print(f"  {b.group:28} {b.value.mean:16,.0f} +- {b.value.half_width:14,.0f}"
+                  f"{'  (within noise)' if b.within_noise else ''}")
+        return
+    parts = parts_of(sc)
+    t = time.perf_counter()
+    run(sc, base=ld.base_scenario, **kw)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    att = attribute(sc, **kw)
+    el = time.perf_counter() - t
+    print(f"{sc.name}: {len(parts)} parts, {att.sets_run} sets in {att.runs} runs, "
+          f"{R} replications x {N:,} agents x {sc.run.horizon_months} months: {el:.1f} s "
+          f"(one paired run {one:.1f} s)")
+    for p in att.parts:
+        print(f"  {p.label:30} NPV {p.npv.mean:16,.0f} +- {p.npv.half_width:14,.0f}  "
+              f"alone {p.npv_alone.mean:16,.0f}  leave-one-out {p.npv_last.mean:16,.0f}")
+    print(f"  {'whole':30} NPV {att.whole['npv'].mean:16,.0f}")
+
+
+if __name__ == "__main__":
+    main()
