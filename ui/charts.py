@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from simulator.metrics import money
 
-pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+pg.setConfigOptions(antialias=True, background="w", foreground="#333")  # before a palette applies
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
@@ -102,6 +102,72 @@ class Band:
         return np.asarray(y if y is not None else [], dtype=float)
 
 
+def chart_colors(pal: QPalette) -> dict[str, QColor]:
+    """Chart colours from the application palette: background (Base), text and axes
+    (WindowText), secondary lines (PlaceholderText, as the KPI strip's captions)."""
+    return {"background": QColor(pal.color(QPalette.ColorRole.Base)),
+            "foreground": QColor(pal.color(QPalette.ColorRole.WindowText)),
+            "muted": QColor(pal.color(QPalette.ColorRole.PlaceholderText))}
+
+
+class ThemedPlot(pg.PlotWidget):
+    """A PlotWidget whose background, axes, tick labels, grid, title and legend text follow
+    the widget's palette (light or dark), re-applied whenever the palette changes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._title_size = "10pt"
+        self.apply_palette()
+
+    def setTitle(self, title=None, **args):  # noqa: N802 - pyqtgraph's name
+        """Set the title in the palette's text colour."""
+        self._title_size = args.pop("size", self._title_size)
+        fg = chart_colors(self.palette())["foreground"].name()
+        self.getPlotItem().setTitle(title, size=self._title_size, color=fg, **args)
+
+    def apply_palette(self) -> None:
+        """Paint the chart in the current palette's colours."""
+        pi = getattr(self, "plotItem", None)
+        if pi is None:  # GraphicsView.__init__ changes the palette role before the plot exists
+            return
+        c = chart_colors(self.palette())
+        fg = c["foreground"]
+        self.setBackground(c["background"])
+        for name in ("left", "bottom", "right", "top"):
+            ax = pi.getAxis(name)
+            ax.setPen(pg.mkPen(fg))
+            ax.setTextPen(pg.mkPen(fg))
+        title = pi.titleLabel
+        title.setAttr("color", fg.name())
+        title.setText(title.text)
+        if getattr(pi, "legend", None) is not None:
+            pi.legend.setLabelTextColor(fg)
+        for item in pi.items:
+            if isinstance(item, pg.ErrorBarItem):
+                item.setData(pen=pg.mkPen(fg))
+            elif isinstance(item, pg.InfiniteLine) and getattr(item, "neutral", False):
+                item.setPen(pg.mkPen(c["muted"], width=1))
+
+    def changeEvent(self, ev):  # noqa: N802 - Qt's name
+        """Follow a palette change (application palette switched to dark, or back)."""
+        super().changeEvent(ev)
+        if ev.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+
+def _foreground(plot: pg.PlotItem) -> QColor:
+    """The text colour of the palette of the widget showing ``plot``."""
+    views = plot.scene().views() if plot.scene() is not None else []
+    return chart_colors(views[0].palette())["foreground"] if views else QColor("#333")
+
+
+def neutral_line(**kwargs) -> pg.InfiniteLine:
+    """A thin reference line (zero) in the palette's muted colour."""
+    line = pg.InfiniteLine(pen=pg.mkPen("#999", width=1), **kwargs)
+    line.neutral = True
+    return line
+
+
 def make_plot(title: str, y_label: str, money_axis: bool = False,
               legend: bool = True, *, x_label: str = "month", money_x: bool = False,
               min_size: tuple[int, int] = (240, 180), left_width: int = 62,
@@ -110,7 +176,7 @@ def make_plot(title: str, y_label: str, money_axis: bool = False,
     axis = {"left": MoneyAxis("left")} if money_axis else {}
     if money_x:
         axis["bottom"] = MoneyAxis("bottom")
-    w = pg.PlotWidget(axisItems=axis)
+    w = ThemedPlot(axisItems=axis)
     w.setTitle(title, size="10pt")
     if not money_axis and y_label:  # money axes carry ¥ in every tick label (and in the title)
         w.setLabel("left", y_label)
@@ -129,6 +195,7 @@ def make_plot(title: str, y_label: str, money_axis: bool = False,
         pi.layout.addItem(lg, 4, 1)
         pi.layout.setRowSpacing(3, 0)
         pi.legend = lg
+    w.apply_palette()
     return w
 
 
@@ -199,7 +266,7 @@ class Bars:
                 bar = pg.BarGraphItem(x=x, height=mean, width=width * 0.9,
                                       brush=color(i, 200), pen=pg.mkPen(color(i)))
                 err = pg.ErrorBarItem(x=x, y=mean, top=0, bottom=0, beam=width * 0.3,
-                                      pen=pg.mkPen("#333"))
+                                      pen=pg.mkPen(_foreground(self.plot)))
                 self.plot.addItem(bar)
                 self.plot.addItem(err)
                 if self.legend is not None:
@@ -301,7 +368,7 @@ class ResultCharts(QWidget):
 
         p = self._plot("cash", "Cumulative incremental cash flow (¥)", "¥", money_axis=True)
         self.cash = Band(p.getPlotItem(), "vs counterfactual", color(4))
-        self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#999", width=1))
+        self.zero = neutral_line(pos=0, angle=0)
         p.addItem(self.zero)
         self.payback = pg.InfiniteLine(angle=90, pen=pg.mkPen(color(1), width=2,
                                                               style=Qt.PenStyle.DashLine),
