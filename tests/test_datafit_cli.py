@@ -47,8 +47,9 @@ def test_fit_segments_are_equal_share_bands_that_keep_the_mean_rate(tmp_path):
 
 
 def test_segment_column_gets_one_fit_per_segment(tmp_path):
-    from tests.test_datafit_fit import TRUE, synthetic_csv
     import pandas as pd
+
+    from tests.test_datafit_fit import TRUE, synthetic_csv
 
     p = synthetic_csv(tmp_path, TRUE, 1500, seed=5)
     df = pd.read_csv(p)

@@ -30,9 +30,11 @@ class BGNBD:
 
     @property
     def params(self) -> tuple[float, float, float, float]:
+        """(r, alpha, a, b)."""
         return self.r, self.alpha, self.a, self.b
 
     def as_dict(self) -> dict:
+        """Parameters, standard errors and log-likelihood for a JSON report."""
         return {**dict(zip(NAMES, self.params)),
                 "se": dict(zip(NAMES, self.se)), "loglik": self.loglik,
                 "customers": self.customers}
@@ -91,7 +93,8 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
         for j in range(i, 4):
             ei, ej = np.eye(4)[i] * h[i], np.eye(4)[j] * h[j]
             H[i, j] = H[j, i] = (total_nll(p + ei + ej) - total_nll(p + ei - ej)
-                                 - total_nll(p - ei + ej) + total_nll(p - ei - ej)) / (4 * h[i] * h[j])
+                                 - total_nll(p - ei + ej) + total_nll(p - ei - ej)
+                                 ) / (4 * h[i] * h[j])
     try:
         cov = np.linalg.inv(H)
         se = tuple(float(np.sqrt(v)) if v > 0 else float("nan") for v in np.diag(cov))

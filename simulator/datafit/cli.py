@@ -121,7 +121,8 @@ def cmd_validate_fit(args) -> int:
     for c in ("", "actual", "forecast", "error"):
         t.add_column(c, justify="right" if c else "left")
     h, c = r["holdout_total"], r["cumulative_at_end"]
-    err = (lambda e: "n/a" if e is None else f"{e:+.1%}")
+    def err(e):
+        return "n/a" if e is None else f"{e:+.1%}"
     t.add_row("repeat transactions in the holdout", f"{h['actual']:,.0f}",
               f"{h['forecast']:,.1f}", err(h["error"]))
     t.add_row(f"cumulative repeat transactions, week {c['week']}", f"{c['actual']:,.0f}",

@@ -105,10 +105,12 @@ class Log:
 
     @property
     def first_date(self) -> np.datetime64:
+        """The earliest valid date."""
         return EPOCH + int(self.day.min())
 
     @property
     def last_date(self) -> np.datetime64:
+        """The latest valid date."""
         return EPOCH + int(self.day.max())
 
 

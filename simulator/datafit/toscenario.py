@@ -141,9 +141,9 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
 
 def build(log: Log, split: str | None = None, segments: int | None = None,
           cny_per_unit: float = 1.0, currency: str = "CNY") -> tuple[Scenario, str]:
-    """The fitted scenario and its TOML text with comments."""
+    """Build the fitted scenario; return it and its TOML text with comments."""
     from simulator import library
-    from simulator.scenario_io import dumps, from_dict, to_dict
+    from simulator.scenario_io import from_dict, to_dict
 
     if not (cny_per_unit > 0 and np.isfinite(cny_per_unit)):
         raise LogError(f"--cny-per-unit {cny_per_unit}: must be a positive number")
