@@ -38,7 +38,7 @@ UNITS_BY_NAME: dict[str, tuple[str, float, int]] = {
     "service_priority": ("rank", 1, 0),
     "cost_cny": ("¥", 1, 2),
     "uses_per_member_month": ("uses/member-month", 1, 3),
-    "intensity": ("×", 1, 2),
+    "intensity": ("%", 100, 1),  # funding level: 100 % = as specified
     "points_per_cny": ("points/¥", 1, 2),
     "point_value_cny": ("¥/point", 1, 4),
     "expiry_months": ("months", 1, 0),
@@ -100,8 +100,14 @@ def unit_for(model: type[BaseModel] | None, name: str, lo: float | None, hi: flo
     return "", 1, 0 if is_int else 3
 
 
+# Fields whose name is not the planner's word for them.
+LABELS = {"intensity": "Funding"}
+
+
 def label(name: str) -> str:
     """The form's label of a field name: ``cost_per_agent_hour_cny`` -> ``Cost per agent hour``."""
+    if name in LABELS:
+        return LABELS[name]
     words = name.replace("_cny", "").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 

@@ -188,7 +188,8 @@ class Benefit(Model):
         False, description="a price concession: reduces net revenue, valued by price sensitivity"
     )
     intensity: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
-        1.0, description="funding level: cost scales linearly, effect with diminishing returns"
+        1.0, description="funding level (100 % = as specified; the budget optimiser sets it): "
+        "cost scales linearly, the effect with diminishing returns (square root)"
     )
     effect: Effect = Field(default_factory=Effect)
     segment_value: dict[Name, Sens] = Field(

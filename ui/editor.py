@@ -54,7 +54,7 @@ from ui.fieldspec import FieldSpec, Path, path_str, spec_for, specs_for
 COLUMNS: dict[type, list[str]] = {
     Segment: ["name", "share", "orders_per_month", "spend_per_order_cny", "churn_annual"],
     Tier: ["name", "threshold_cny", "benefits", "service_priority"],
-    Benefit: ["name", "kind", "cost_model", "cost_cny", "cost_share"],
+    Benefit: ["name", "kind", "cost_model", "cost_cny", "cost_share", "intensity"],
     Pool: ["name", "shifts", "handle_minutes", "cost_per_agent_hour_cny"],
     Shift: ["start_hour", "end_hour", "staff"],
     Promotion: ["name", "kind", "start_month", "repeat_every_months", "channel"],

@@ -186,3 +186,25 @@ def test_every_field_has_a_widget(window):
 
     walk(Scenario, ())
     assert missing == []
+
+
+def test_benefit_funding_level_is_shown_and_editable_in_percent(qtbot, window):
+    """A benefit's funding level (intensity, written by the optimiser) is a column of the
+    benefit table in % and an editable field; 1.37 reads 137 %."""
+    win = window
+    doc = win.doc
+    t, b = next((i, j) for i, tier in enumerate(doc.scenario.tiers)
+                for j, ben in enumerate(tier.benefits) if ben.kind != "discount")
+    path = ("tiers", t, "benefits", b, "intensity")
+    doc.set_value(path, 1.37)
+    table = win.editor.list_editor(("tiers", t, "benefits"))
+    headers = [table.table.horizontalHeaderItem(c).text() for c in range(table.table.columnCount())]
+    col = headers.index("Funding (%)")
+    assert table.table.item(b, col).text() == "137.0 %"
+    field = win.editor.field(path)
+    assert field.unit.text() == "%"
+    assert field.spin.value() == pytest.approx(137.0)
+    field.spin.setValue(50.0)
+    field.spin.editingFinished.emit()
+    assert doc.get(path) == pytest.approx(0.5)
+    assert table.table.item(b, col).text() == "50.0 %"
