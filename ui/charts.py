@@ -50,7 +50,33 @@ class MoneyAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802, D102
-        return [money(v * scale) for v in values]
+        return money_ticks([v * scale for v in values], spacing * scale)
+
+
+def money_ticks(values, spacing: float) -> list[str]:
+    """Tick labels in one unit (k/M/B of the largest tick) with as many decimals as the tick
+    spacing needs, so neighbouring ticks never read the same ('¥1.1 B, ¥1.1 B')."""
+    if not len(values):
+        return []
+    big = max(abs(float(v)) for v in values)
+    if big >= 1e9:
+        div, suf = 1e9, " B"
+    elif big >= 1e6:
+        div, suf = 1e6, " M"
+    elif big >= 1e4:
+        div, suf = 1e3, " k"
+    else:
+        div, suf = 1.0, ""
+    step = abs(spacing) / div if spacing else 0.0
+    dec = 0 if step <= 0 or step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
+    if step and dec < 6 and abs(round(step, dec) - step) > step * 1e-6:
+        dec += 1  # 0.25 steps need two decimals, not one
+    out = []
+    for v in values:
+        x = float(v) / div
+        sign = "−" if x < 0 and round(abs(x), dec) != 0 else ""
+        out.append(f"{sign}¥{abs(x):,.{dec}f}{suf}")
+    return out
 
 
 class Band:
@@ -120,10 +146,48 @@ class ThemedPlot(pg.PlotWidget):
         self.apply_palette()
 
     def setTitle(self, title=None, **args):  # noqa: N802 - pyqtgraph's name
-        """Set the title in the palette's text colour."""
+        """Set the title in the palette's text colour (wrapped to the chart's width)."""
         self._title_size = args.pop("size", self._title_size)
         fg = chart_colors(self.palette())["foreground"].name()
         self.getPlotItem().setTitle(title, size=self._title_size, color=fg, **args)
+        self._fit()
+
+    def resizeEvent(self, ev):  # noqa: N802 - Qt's name
+        """Wrap the title and re-flow the legend to the new width (a long title or a
+        three-column legend wider than the chart pushed the plot past its right edge)."""
+        self._fit()
+        super().resizeEvent(ev)
+
+    def _fit(self) -> None:
+        pi = getattr(self, "plotItem", None)
+        if pi is None:
+            return
+        # title and legend sit in the view box's column, right of the left axis
+        axis_w = getattr(self, "axis_width", 0) or pi.getAxis("left").width()
+        avail = max(self.width() - axis_w - 28, 60)
+        title = pi.titleLabel
+        title.item.setTextWidth(-1)
+        if title.item.boundingRect().width() > avail:
+            title.item.setTextWidth(avail)
+        title.updateMin()
+        lg = getattr(pi, "legend", None)
+        if lg is not None and lg.items:
+            widest = max(sample.boundingRect().width() + label.itemRect().width() + 12
+                         for sample, label in lg.items)
+            cols = int(max(1, min(3, avail // max(widest, 1))))
+            if cols != lg.columnCount:
+                lg.setColumnCount(cols)
+
+    def set_empty(self, empty: bool) -> None:
+        """Without figures show no axes, grid or legend (no dummy 0–1 axes)."""
+        pi = self.getPlotItem()
+        for name in ("left", "bottom"):
+            pi.showAxis(name, not empty)
+        lg = getattr(pi, "legend", None)
+        if lg is not None:
+            lg.setVisible(not empty)
+        self.empty = empty
+        self._fit()
 
     def apply_palette(self) -> None:
         """Paint the chart in the current palette's colours."""
@@ -188,6 +252,7 @@ def make_plot(title: str, y_label: str, money_axis: bool = False,
     w.setMouseEnabled(x=pan_x, y=False)
     pi = w.getPlotItem()
     pi.getAxis("left").setWidth(left_width)
+    w.axis_width = left_width  # the axis reports 0 while hidden (empty chart)
     if legend:
         # The legend sits in its own row under the plot, never over the curves; series
         # added with a name (plot(name=...)) register with it as with addLegend().
@@ -382,7 +447,7 @@ class ResultCharts(QWidget):
         self.wait_p90 = p.plot(pen=pg.mkPen(color(3), width=1.5), name="P90 wait")
         self.sla = pg.InfiniteLine(angle=0, pen=pg.mkPen(color(1), width=2,
                                                          style=Qt.PenStyle.DashLine),
-                                   label="SLA", labelOpts={"position": 0.05,
+                                   label="SLA", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)],
                                                            "color": PALETTE[1]})
         p.addItem(self.sla)
         self.sla_legend = pg.PlotDataItem(pen=pg.mkPen(color(1), width=2,
@@ -409,6 +474,8 @@ class ResultCharts(QWidget):
         self.migration.setMinimumWidth(240)
         self.placeholder = QLabel("No results yet.")
         self.result = None
+        for p in self.plots.values():
+            p.set_empty(True)
 
     def _plot(self, key: str, title: str, y: str, money_axis: bool = False) -> pg.PlotWidget:
         p = make_plot(title, y, money_axis=money_axis)
@@ -424,6 +491,8 @@ class ResultCharts(QWidget):
     def show_result(self, res, sla_hours: float | None = None) -> None:
         """Update every chart from a RunResult (setData on the existing items)."""
         self.result = res
+        for p in self.plots.values():
+            p.set_empty(False)
         has_cf = "counterfactual" in getattr(res, "arms", ["scenario"])
         self.revenue.set_band(res.band("net_revenue"))
         if has_cf:
@@ -481,6 +550,8 @@ class ResultCharts(QWidget):
         self.ltv.set([], {})
         self.migration.setRowCount(0)
         self.migration.setColumnCount(0)
+        for p in self.plots.values():
+            p.set_empty(True)
 
     def is_empty(self) -> bool:
         """True if no figures are drawn (tests)."""

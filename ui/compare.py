@@ -125,6 +125,7 @@ class OverlayCharts(QWidget):
             p = make_plot(title, "¥" if money_axis else
                           ("hours" if key == "wait" else "customers"), money_axis=money_axis)
             p.setMinimumHeight(170)
+            p.set_empty(True)  # no dummy axes before the first comparison
             self.plots[key] = p
             self.bands[key] = []
             grid.addWidget(p, i // 2, i % 2)
@@ -144,6 +145,8 @@ class OverlayCharts(QWidget):
     def show_comparison(self, cmp: Comparison) -> None:
         """Draw every scenario of a comparison."""
         n = len(cmp.results)
+        for p in self.plots.values():
+            p.set_empty(False)
         for key in self.bands:
             for b in self.bands[key][n:]:
                 b.clear()

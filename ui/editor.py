@@ -440,9 +440,15 @@ class Editor(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         split = QSplitter(Qt.Orientation.Vertical)
+        # Sections as a list on the left (as in a settings window): eight tab titles do not
+        # fit the editor column ("Run setti ◂▸" even at 1920). The tab widget stays as the
+        # page container (its tab bar hidden); the list and it select each other.
         self.tabs = QTabWidget()
-        self.tabs.setUsesScrollButtons(True)
         self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().hide()
+        self.nav = QListWidget()
+        self.nav.setObjectName("editor_sections")
+        self.nav.setSpacing(3)
         self.pages: dict[str, QWidget] = {}
         self.lists: dict[Path, ListEditor] = {}
         for title, key in TABS:
@@ -452,8 +458,21 @@ class Editor(QWidget):
             scroll.setWidget(page)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
             self.tabs.addTab(scroll, title)
+            self.nav.addItem(title.replace("&&", "&"))
             self.pages[key] = page
-        split.addWidget(self.tabs)
+        self.nav.setCurrentRow(0)
+        self.nav.currentRowChanged.connect(
+            lambda r: self.tabs.setCurrentIndex(r) if r >= 0 else None)
+        self.tabs.currentChanged.connect(self.nav.setCurrentRow)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 12)
+        top = QWidget()
+        row = QHBoxLayout(top)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.nav)
+        row.addWidget(self.tabs, 1)
+        split.addWidget(top)
         self.issues = IssuesPanel(doc)
         self.issues.go_to.connect(self.reveal)
         split.addWidget(self.issues)

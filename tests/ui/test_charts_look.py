@@ -72,3 +72,33 @@ def test_ltv_error_bars_drawn_in_the_palette_text_colour(qtbot):
         assert charts.ltv.items["t"][1].opts["pen"].color().lightness() > 180
     finally:
         app.setPalette(light)
+
+
+def test_money_ticks_never_repeat_and_share_one_unit():
+    from ui.charts import money_ticks
+
+    labels = money_ticks([1.05e9, 1.10e9, 1.15e9], 0.05e9)
+    assert labels == ["¥1.05 B", "¥1.10 B", "¥1.15 B"]
+    assert len(set(money_ticks([0, 2.5e5, 5e5, 7.5e5, 1e6], 2.5e5))) == 5
+    assert money_ticks([-2e6, 0, 2e6], 2e6) == ["−¥2 M", "¥0 M", "¥2 M"]
+
+
+def test_right_column_titles_and_legends_fit_and_empty_charts_have_no_axes(qtbot):
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    charts.resize(620, 1400)  # the chart column at 1366x768
+    charts.show()
+    qtbot.wait(50)
+    for p in charts.plots.values():
+        assert not p.getPlotItem().getAxis("left").isVisible()  # empty: no dummy axes
+        p.set_empty(False)  # as when a result is shown
+    qtbot.wait(50)
+    for key, p in charts.plots.items():
+        pi = p.getPlotItem()
+        # nothing inside the chart is laid out wider than the widget shows
+        room = p.width() - pi.getAxis("left").width()
+        assert pi.titleLabel.minimumWidth() <= room, key
+        assert pi.layout.minimumWidth() <= p.width() + 1, key
+    assert charts.plots["costs"].getPlotItem().legend.columnCount <= 2

@@ -208,3 +208,22 @@ def test_benefit_funding_level_is_shown_and_editable_in_percent(qtbot, window):
     field.spin.editingFinished.emit()
     assert doc.get(path) == pytest.approx(0.5)
     assert table.table.item(b, col).text() == "50.0 %"
+
+
+def test_every_editor_section_title_is_fully_visible(window):
+    """The editor's sections are all reachable by a visible, unclipped title (8 tabs in the
+    editor column overflowed into scroll arrows: 'Run setti ◂▸')."""
+    win = window
+    ed = win.editor
+    nav = ed.nav
+    assert nav.count() == ed.tabs.count() == 8
+    fm = nav.fontMetrics()
+    for i in range(nav.count()):
+        text = nav.item(i).text()
+        rect = nav.visualItemRect(nav.item(i))
+        assert fm.horizontalAdvance(text) <= rect.width(), text
+        assert nav.viewport().rect().contains(rect), text
+    nav.setCurrentRow(7)
+    assert ed.tabs.currentIndex() == 7
+    ed.reveal(("service", "sla_hours"))
+    assert nav.item(nav.currentRow()).text() == "Service"
