@@ -172,11 +172,11 @@ class ThemedPlot(pg.PlotWidget):
         title.updateMin()
         lg = getattr(pi, "legend", None)
         if lg is not None and lg.items:
-            widest = max(sample.boundingRect().width() + label.itemRect().width() + 12
-                         for sample, label in lg.items)
-            cols = int(max(1, min(3, avail // max(widest, 1))))
-            if cols != lg.columnCount:
-                lg.setColumnCount(cols)
+            for cols in range(min(3, len(lg.items)), 0, -1):  # the most columns that fit
+                if cols != lg.columnCount:
+                    lg.setColumnCount(cols)
+                if lg.layout.minimumWidth() <= avail + 20:
+                    break
 
     def set_empty(self, empty: bool) -> None:
         """Without figures show no axes, grid or legend (no dummy 0–1 axes)."""
