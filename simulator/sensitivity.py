@@ -280,7 +280,7 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
             lv = levers[n]
             cur = lv.current_cny
             lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
-            if cur <= 0 or lv.kind in ("benefits", "service") and cur <= 0:
+            if cur <= 0:
                 skipped.append(f"{n}: no spend today, nothing to swing")
                 runner.total_runs -= 2
                 continue
