@@ -431,6 +431,48 @@ TABS = [
 ]
 
 
+class SectionList(QListWidget):
+    """The editor's sections as a strip of titles that wraps onto a second row when the
+    column is narrow: every title stays whole and the forms keep the column's full width
+    (eight tabs overflowed into scroll arrows, 'Run setti ◂▸', even at 1920)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setSpacing(2)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setSizePolicy(self.sizePolicy().horizontalPolicy(),
+                           self.sizePolicy().Policy.Fixed)
+
+    def _fit_height(self) -> None:
+        if self.count() == 0:
+            return
+        self.doItemsLayout()
+        bottom = max(self.visualItemRect(self.item(i)).bottom() for i in range(self.count()))
+        h = bottom + 2 * self.frameWidth() + 6 + self.verticalOffset()
+        if h != self.height():
+            self.setFixedHeight(h)
+
+    def resizeEvent(self, ev):  # noqa: N802 - Qt's name
+        """Re-wrap and take exactly the rows the titles need."""
+        super().resizeEvent(ev)
+        self._fit_height()
+
+    def showEvent(self, ev):  # noqa: N802 - Qt's name
+        super().showEvent(ev)
+        self._fit_height()
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        """As narrow as the widest title (the rest wraps)."""
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.sizeHintForColumn(0) + 8)
+        return hint
+
+
 class Editor(QWidget):
     """All lever groups of a scenario in tabs, plus the list of problems."""
 
@@ -446,9 +488,8 @@ class Editor(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().hide()
-        self.nav = QListWidget()
+        self.nav = SectionList()
         self.nav.setObjectName("editor_sections")
-        self.nav.setSpacing(3)
         self.pages: dict[str, QWidget] = {}
         self.lists: dict[Path, ListEditor] = {}
         for title, key in TABS:
@@ -464,12 +505,10 @@ class Editor(QWidget):
         self.nav.currentRowChanged.connect(
             lambda r: self.tabs.setCurrentIndex(r) if r >= 0 else None)
         self.tabs.currentChanged.connect(self.nav.setCurrentRow)
-        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 12)
         top = QWidget()
-        row = QHBoxLayout(top)
+        row = QVBoxLayout(top)
         row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        row.setSpacing(2)
         row.addWidget(self.nav)
         row.addWidget(self.tabs, 1)
         split.addWidget(top)

@@ -223,6 +223,14 @@ def test_every_editor_section_title_is_fully_visible(window):
         rect = nav.visualItemRect(nav.item(i))
         assert fm.horizontalAdvance(text) <= rect.width(), text
         assert nav.viewport().rect().contains(rect), text
+    # at a narrow column the titles wrap onto more rows, still whole and inside the strip
+    ed.resize(360, ed.height())
+    nav.resize(360, nav.height())
+    nav._fit_height()
+    for i in range(nav.count()):
+        rect = nav.visualItemRect(nav.item(i))
+        assert fm.horizontalAdvance(nav.item(i).text()) <= rect.width()
+        assert nav.viewport().rect().contains(rect), nav.item(i).text()
     nav.setCurrentRow(7)
     assert ed.tabs.currentIndex() == 7
     ed.reveal(("service", "sla_hours"))
