@@ -150,15 +150,16 @@ class ThemedPlot(pg.PlotWidget):
         self._title_size = args.pop("size", self._title_size)
         fg = chart_colors(self.palette())["foreground"].name()
         self.getPlotItem().setTitle(title, size=self._title_size, color=fg, **args)
-        self._fit()
+        self.fit()
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt's name
         """Wrap the title and re-flow the legend to the new width (a long title or a
         three-column legend wider than the chart pushed the plot past its right edge)."""
-        self._fit()
+        self.fit()
         super().resizeEvent(ev)
 
-    def _fit(self) -> None:
+    def fit(self) -> None:
+        """Wrap the title and set the legend columns to the current width and entries."""
         pi = getattr(self, "plotItem", None)
         if pi is None:
             return
@@ -187,7 +188,7 @@ class ThemedPlot(pg.PlotWidget):
         if lg is not None:
             lg.setVisible(not empty)
         self.empty = empty
-        self._fit()
+        self.fit()
 
     def apply_palette(self) -> None:
         """Paint the chart in the current palette's colours."""
@@ -537,6 +538,8 @@ class ResultCharts(QWidget):
 
         self._show_ltv(res)
         self.migration.set_matrix(res.migration_matrix())
+        for p in self.plots.values():
+            p.fit()  # legends gained entries (tiers, segments)
 
     def clear(self) -> None:
         """Remove every figure (another scenario was opened, or its run failed)."""

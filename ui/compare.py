@@ -163,6 +163,8 @@ class OverlayCharts(QWidget):
                 else:
                     frame = res.band(key)
                 b.set_band(frame)
+        for p in self.plots.values():
+            p.fit()  # one legend entry per scenario: re-flow to the chart's width
 
 
 class CompareView(QWidget):

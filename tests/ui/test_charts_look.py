@@ -102,3 +102,21 @@ def test_right_column_titles_and_legends_fit_and_empty_charts_have_no_axes(qtbot
         assert pi.titleLabel.minimumWidth() <= room, key
         assert pi.layout.minimumWidth() <= p.width() + 1, key
     assert charts.plots["costs"].getPlotItem().legend.columnCount <= 2
+
+
+def test_compare_legends_reflow_when_scenarios_are_added(qtbot):
+    from ui.charts import Band, color
+    from ui.compare import OverlayCharts
+
+    charts = OverlayCharts()
+    qtbot.addWidget(charts)
+    charts.resize(740, 900)
+    charts.show()
+    qtbot.wait(50)
+    p = charts.plots["net_revenue"]
+    p.set_empty(False)
+    for i, name in enumerate(["base: 星河 today (中文等级)", "星河 discount 5 %",
+                              "星河 + staff, 3 h SLA"]):
+        charts._band("net_revenue", i, name)
+    p.fit()
+    assert p.getPlotItem().layout.minimumWidth() <= p.width() + 1
