@@ -191,3 +191,19 @@ def test_groups_that_cannot_change_alone_are_merged(pair):
     staff = next(b for b in wf.bars if b.group == "tiers + service staffing")
     assert staff.value.mean < 0  # the VIP pool's staff cost
     assert sum(b.value.mean for b in wf.bars) == pytest.approx(wf.delta.mean, rel=1e-9)
+
+
+def test_sampled_permutations_add_up_and_state_their_error(monkeypatch):
+    import simulator.attribution as A
+
+    monkeypatch.setattr(A, "EXACT_MAX", 2)  # 3 parts: sampled instead of exact
+    sc = from_dict(scheme([benefit("Rate", 2.0, order_rate=0.3),
+                           benefit("Nothing", 5.0),
+                           benefit("Spend", 1.0, spend_per_order=0.2)]))
+    att = attribute(sc, permutations=3, **SAMPLE)
+    assert att.method == "sampled permutations (3)"
+    assert np.allclose(att.per_replication.sum(axis=0), att.whole_per_replication,
+                       rtol=1e-12, atol=1e-6)
+    assert all(np.isfinite(p.sampling_se["npv"]) for p in att.parts)
+    # the zero-effect benefit costs the same in every order: no sampling error
+    assert att.parts[1].sampling_se["incremental_cost"] == pytest.approx(0.0, abs=1e-6)
