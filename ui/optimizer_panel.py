@@ -607,9 +607,11 @@ class OptimiserPanel(QWidget):
             f"{h['seed']}; {label} against the counterfactual: {h['counterfactual']}. A full "
             f"run of the applied split at these settings shows the recommended figure."
             f"</span>")
-        style = "background:#fff4e0; padding:4px;" if v.within_noise else \
-            ("background:#e8f4ea; padding:4px;" if v.gain.ci95_low > 0 else
-             "background:#fdecea; padding:4px;")
+        # a light tint with dark text, readable in a dark palette too (the palette's light
+        # text on the tint was unreadable)
+        style = "color:#1a1a1a; padding:4px; " + (
+            "background:#fff4e0;" if v.within_noise else
+            ("background:#e8f4ea;" if v.gain.ci95_low > 0 else "background:#fdecea;"))
         self.verdict.setStyleSheet(style)
 
         now, rec, unit = self.marginal_values(alloc)
@@ -859,8 +861,7 @@ def _key_label(entries) -> QLabel:
             ("━━" if sym == "line" else sym) + "</span>"
         parts.append(f"{mark}&nbsp;{text.replace(' ', '&nbsp;')}")  # wrap between entries
     lab = QLabel("&nbsp;&nbsp;&nbsp;".join(parts))
-    lab.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    lab.setStyleSheet("color: #333;")
+    lab.setAlignment(Qt.AlignmentFlag.AlignHCenter)  # text in the palette's colour
     lab.setWordWrap(True)  # never force the chart column wider than its share
     return lab
 
