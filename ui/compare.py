@@ -105,6 +105,17 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
     return task
 
 
+def good_bad_color(good: bool, pal) -> "QColor":
+    """Green/red for a better/worse delta, light enough on a dark palette's base (dark red
+    on dark grey was unreadable)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    dark = pal.color(QPalette.ColorRole.Base).lightness() < 128
+    if dark:
+        return QColor("#7ddc8a") if good else QColor("#ff8a80")
+    return QColor("#006400") if good else QColor("#8b0000")
+
+
 class OverlayCharts(QWidget):
     """The same charts for several results, one colour per scenario (base first)."""
 
@@ -433,8 +444,7 @@ class CompareView(QWidget):
                     better = metric(m).higher_is_better
                     if better is not None:
                         good = (row["delta_mean"] > 0) == better
-                        it.setForeground(Qt.GlobalColor.darkGreen if good
-                                         else Qt.GlobalColor.darkRed)
+                        it.setForeground(good_bad_color(good, t.palette()))
                 t.setItem(r, col + 1, it)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setStretchLastSection(True)
@@ -467,6 +477,7 @@ class CompareView(QWidget):
                 it = QTableWidgetItem(_short(v))
                 if c > 0 and v != vals[0]:
                     it.setBackground(Qt.GlobalColor.yellow)
+                    it.setForeground(Qt.GlobalColor.black)  # readable in a dark palette
                 t.setItem(r, c + 1, it)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setStretchLastSection(True)

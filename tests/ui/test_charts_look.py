@@ -120,3 +120,12 @@ def test_compare_legends_reflow_when_scenarios_are_added(qtbot):
         charts._band("net_revenue", i, name)
     p.fit()
     assert p.getPlotItem().layout.minimumWidth() <= p.width() + 1
+
+
+def test_compare_delta_colours_readable_in_both_palettes():
+    from ui.compare import good_bad_color
+
+    dark = _dark()
+    for good in (True, False):
+        assert good_bad_color(good, dark).lightness() > 150
+        assert good_bad_color(good, QPalette(QColor("#f0f0f0"))).lightness() < 110
