@@ -185,6 +185,12 @@ class ListEditor(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         self.table = QTableWidget(0, len(self.columns))
         self.table.setHorizontalHeaderLabels([self._header(c) for c in self.columns])
+        # a narrow column: headers end in '…' (whole in the tooltip) instead of losing both ends
+        self.table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.horizontalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for c, col in enumerate(self.columns):
+            self.table.horizontalHeaderItem(c).setToolTip(self._header(col))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -200,6 +200,8 @@ def test_benefit_funding_level_is_shown_and_editable_in_percent(qtbot, window):
     table = win.editor.list_editor(("tiers", t, "benefits"))
     headers = [table.table.horizontalHeaderItem(c).text() for c in range(table.table.columnCount())]
     col = headers.index("Funding (%)")
+    assert table.table.horizontalHeaderItem(col).toolTip() == "Funding (%)"
+    assert table.table.horizontalHeader().textElideMode() == Qt.TextElideMode.ElideRight
     assert table.table.item(b, col).text() == "137.0 %"
     field = win.editor.field(path)
     assert field.unit.text() == "%"
