@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--compare", nargs="+", metavar="SCENARIO",
                     help="scenarios to compare (first is the base); opens the Compare tab")
     ap.add_argument("--size", default="1600x1000", help="window size for screenshots")
+    ap.add_argument("--palette", choices=["system", "light", "dark"], default="system",
+                    help="colour palette (dark: a Fusion dark palette, e.g. for screenshots)")
     ap.add_argument("--full", action="store_true", help="do a full run before the screenshot")
     ap.add_argument("--optimize", nargs="?", type=int, const=0, metavar="AGENTS",
                     help="open the Budget optimiser tab and run it (optionally with AGENTS "
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("benefit-sim")
     app.setOrganizationName("benefit-sim")
+    if args.palette != "system":
+        apply_palette(app, args.palette)
 
     import scenarios
     from simulator.scenario_io import ScenarioError
@@ -95,6 +99,29 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def apply_palette(app, which: str) -> None:
+    """Fusion style with a light or a dark palette (the charts and KPI strip follow it)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    app.setStyle("Fusion")
+    if which == "light":
+        app.setPalette(app.style().standardPalette())
+        return
+    pal = QPalette()
+    role = QPalette.ColorRole
+    for r, c in ((role.Window, "#2b2b2b"), (role.WindowText, "#e8e8e8"), (role.Base, "#1e1e1e"),
+                 (role.AlternateBase, "#2f2f2f"), (role.ToolTipBase, "#3a3a3a"),
+                 (role.ToolTipText, "#e8e8e8"), (role.Text, "#e8e8e8"), (role.Button, "#353535"),
+                 (role.ButtonText, "#e8e8e8"), (role.BrightText, "#ff6b6b"),
+                 (role.Highlight, "#2f65ca"), (role.HighlightedText, "#ffffff"),
+                 (role.Link, "#6ea8fe"), (role.PlaceholderText, "#9a9a9a"),
+                 (role.Mid, "#3c3c3c"), (role.Dark, "#1a1a1a"), (role.Light, "#4a4a4a")):
+        pal.setColor(r, QColor(c))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, r, QColor("#7a7a7a"))
+    app.setPalette(pal)
+
+
 def _screenshot(app, win, args) -> int:
     """Wait for the preview (or full run / comparison), grab, save, quit."""
     import time
@@ -127,7 +154,7 @@ def _screenshot(app, win, args) -> int:
               "compare": win.compare, "optimizer": win.optimiser}[args.view]
     out = Path(args.screenshot)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ok = target.grab().save(str(out))
+    ok = target.grab().toImage().save(str(out), "PNG", 0)  # 0: smallest file
     print(f"{'wrote' if ok else 'FAILED to write'} {out}")
     win.doc.undo_stack.setClean()
     win.shutdown()
