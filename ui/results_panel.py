@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import scenarios
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -121,6 +122,7 @@ class ResultsPanel(QWidget):
         self._settled_hash: str | None = None  # state of the last finished preview
         self._baseline_hash: str | None = None  # changes are measured from this state
         self._edit_open = False
+        self._warnings: list[str] = []  # service warnings of the shown result
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -151,6 +153,14 @@ class ResultsPanel(QWidget):
         _wrapping(self.stale_banner)
         self.stale_banner.hide()
         lay.addWidget(self.stale_banner)
+        # a queue that cannot keep up: its waits include the carried backlog (issue 20)
+        self.service_banner = QLabel("")
+        self.service_banner.setObjectName("service_warnings")
+        self.service_banner.setTextFormat(Qt.TextFormat.PlainText)
+        _wrapping(self.service_banner)
+        _warning_style(self.service_banner)
+        self.service_banner.hide()
+        lay.addWidget(self.service_banner)
         self.kpis = KpiStrip()
         _wrapping(self.kpis.caption)
         lay.addWidget(self.kpis)
@@ -242,6 +252,7 @@ class ResultsPanel(QWidget):
         self._hash = None
         self.kpis.clear("No results yet: the preview is on its way.")
         self.charts.clear()
+        self._show_warnings(None)
         self.status.setText("")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -397,6 +408,7 @@ class ResultsPanel(QWidget):
         self.deltas = None
         self.kpis.clear("Preview failed: no figures for this scenario (the reason is above).")
         self.charts.clear()
+        self._show_warnings(None)
         self._mark_stale()
         self.status.setText(first)
         self.progress.setRange(0, 1)
@@ -523,8 +535,19 @@ class ResultsPanel(QWidget):
         self.kpis.show_summary(res.summary, caption,
                                deltas=self.deltas if kind == "preview" else None)
         self.charts.show_result(res, sla_hours=self.doc.scenario.service.sla_hours)
+        self._show_warnings(res)
         self._mark_stale()
         self.state_changed.emit()
+
+    def service_warnings(self) -> list[str]:
+        """The service warnings shown above the KPIs (empty when none apply)."""
+        return list(self._warnings)
+
+    def _show_warnings(self, res) -> None:
+        """Show the result's overloaded-queue warnings above the KPIs, or hide the banner."""
+        self._warnings = res.service_warnings() if res is not None else []
+        self.service_banner.setText("\n".join("⚠ " + w for w in self._warnings))
+        self.service_banner.setVisible(bool(self._warnings))
 
     def shutdown(self) -> None:
         """Stop both worker threads (window closing)."""
@@ -541,6 +564,16 @@ def _error_text(message: str) -> str:
     if sep and head.isidentifier() and (head.endswith("Error") or head.endswith("Exception")):
         text = rest
     return text
+
+
+def _warning_style(label: QLabel) -> None:
+    """A warning banner in the palette's warning colours: amber on the light palette,
+    a dark amber with light text on a dark one (readable in both)."""
+    dark = label.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    bg, fg, border = ("#4a3b00", "#ffe08a", "#a08000") if dark else \
+        ("#fff4ce", "#5c4400", "#e0c060")
+    label.setStyleSheet(f"background: {bg}; color: {fg}; padding: 3px; "
+                        f"border: 1px solid {border};")
 
 
 def _wrapping(label: QLabel) -> None:
