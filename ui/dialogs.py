@@ -31,6 +31,18 @@ class Prompter:
                 QMessageBox.StandardButton.Discard: "discard"}.get(
             QMessageBox.StandardButton(r), "cancel")
 
+    def changed_on_disk(self, parent: QWidget | None, text: str) -> str:
+        """The file changed on disk since it was opened: 'reload', 'overwrite', 'save_as'
+        or 'cancel'."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "File changed on disk", text, parent=parent)
+        buttons = {box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): "reload",
+                   box.addButton("Overwrite", QMessageBox.ButtonRole.AcceptRole): "overwrite",
+                   box.addButton("Save As…", QMessageBox.ButtonRole.ActionRole): "save_as"}
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return buttons.get(box.clickedButton(), "cancel")
+
     def text(self, parent: QWidget | None, title: str, label: str, default: str = "") -> str | None:
         """A line of text, or None if cancelled (wide enough for an 80-character name and
         for its title)."""

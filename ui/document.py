@@ -21,7 +21,16 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from simulator.labels import display_unit, number, where
 from simulator.scenario import Scenario
-from simulator.scenario_io import Issue, ScenarioError, _issues_from_pydantic, check, save
+from simulator.scenario_io import (
+    Issue,
+    ScenarioError,
+    Stamp,
+    _issues_from_pydantic,
+    check,
+    load_with_stamp,
+    save,
+    stamp_of,
+)
 
 from ui.fieldspec import Path, get_at, path_str
 
@@ -169,6 +178,9 @@ class ScenarioDocument(QObject):
         super().__init__(parent)
         self._sc = scenario
         self._path = FsPath(path) if path is not None else None
+        # what the file was when opened or last saved: a save over a file changed on
+        # disk since (another window or program) is refused, not silently overwritten
+        self._stamp: Stamp | None = stamp_of(self._path) if self._path is not None else None
         self.notes: list[str] = []  # e.g. "migrated from schema version 1 to 2"
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(lambda clean: self._modified_changed())
@@ -261,10 +273,14 @@ class ScenarioDocument(QObject):
 
     # -- files ---------------------------------------------------------------
     def replace(self, scenario: Scenario, path: str | FsPath | None,
-                notes: list[str] | None = None, modified: bool = False) -> None:
-        """Open another scenario (clears the undo history)."""
+                notes: list[str] | None = None, modified: bool = False,
+                stamp: Stamp | None = None) -> None:
+        """Open another scenario (clears the undo history); ``stamp``: the file as it was
+        read (:func:`~simulator.scenario_io.load_with_stamp`), else its stamp now."""
         self._sc = scenario
         self._path = FsPath(path) if path is not None else None
+        self._stamp = stamp if stamp is not None or self._path is None else \
+            stamp_of(self._path)
         self.notes = list(notes or [])
         self.undo_stack.clear()
         if modified:
@@ -275,20 +291,50 @@ class ScenarioDocument(QObject):
         self.edited.emit()
         self._modified_changed()
 
-    def save(self) -> FsPath:
-        """Save to the current file (user scenarios only). Raises PermissionError/ScenarioError."""
+    @property
+    def stamp(self) -> Stamp | None:
+        """The file as it was opened or last saved (None: no file)."""
+        return self._stamp
+
+    def changed_on_disk(self) -> bool:
+        """True if the file changed (or vanished) since it was opened or saved here."""
+        return self._path is not None and stamp_of(self._path) != self._stamp
+
+    def save(self, overwrite: bool = False) -> FsPath:
+        """Save to the current file (user scenarios only).
+
+        Raises PermissionError/ScenarioError, and FileChangedError if the file changed on
+        disk since it was opened or saved here (unless ``overwrite``: the user chose to
+        replace the other version).
+        """
         if self._path is None or self.read_only:
             raise PermissionError("this scenario has no user file yet: use Save As")
-        save(self._sc, self._path)
+        expect = stamp_of(self._path) if overwrite else self._stamp
+        self._stamp = save(self._sc, self._path, expect=expect)
         self._mark_saved()
         return self._path
 
-    def save_as(self, path: str | FsPath | None = None) -> FsPath:
-        """Save into the user folder (a new file unless ``path`` is given)."""
-        target = scenarios.save_user(self._sc, path)
-        self._path = FsPath(target)
+    def save_as(self, path: str | FsPath | None = None, *, exclusive: bool = False,
+                expect: Stamp | None = None) -> FsPath:
+        """Save into the user folder (a new file unless ``path`` is given).
+
+        ``exclusive``: ``path`` must not exist (FileTakenError, even if another process
+        took it a moment ago); ``expect``: the stamp of the existing file the user agreed
+        to replace (FileChangedError if it changed since).
+        """
+        target = FsPath(scenarios.save_user(self._sc, path, exclusive=exclusive,
+                                            expect=expect))
+        self._path = target
+        self._stamp = stamp_of(target)
         self._mark_saved()
         return self._path
+
+    def reload(self) -> None:
+        """Replace the scenario by its file's current content (discarding the edits here)."""
+        if self._path is None:
+            raise PermissionError("this scenario has no file to reload")
+        sc, stamp = load_with_stamp(self._path)
+        self.replace(sc, self._path, stamp=stamp)
 
     def _mark_saved(self) -> None:
         self.undo_stack.setClean()
@@ -297,6 +343,7 @@ class ScenarioDocument(QObject):
     def set_path(self, path: str | FsPath | None) -> None:
         """The file moved (renamed in the library) or vanished (deleted)."""
         self._path = FsPath(path) if path is not None else None
+        self._stamp = stamp_of(self._path) if self._path is not None else None
         if path is None:
             self.undo_stack.resetClean()
         self._modified_changed()
@@ -326,17 +373,18 @@ class ScenarioDocument(QObject):
         self.title_changed.emit(self.title())
 
 
-def open_file(path: str | FsPath) -> tuple[Scenario, list[str]]:
-    """Load a scenario file; returns (scenario, notes such as migrations). Raises ScenarioError."""
+def open_file(path: str | FsPath) -> tuple[Scenario, list[str], Stamp]:
+    """Load a scenario file; returns (scenario, notes such as migrations, the file's stamp
+    as read). Raises ScenarioError."""
     import tomllib
 
-    from simulator.scenario_io import load, migrate
+    from simulator.scenario_io import migrate
 
-    sc = load(path)
+    sc, stamp = load_with_stamp(path)
     notes: list[str] = []
     try:
         data = tomllib.loads(FsPath(path).read_text(encoding="utf-8"))
         _, notes = migrate(data)
     except (tomllib.TOMLDecodeError, OSError, ScenarioError, UnicodeDecodeError):
         pass
-    return sc, notes
+    return sc, notes, stamp

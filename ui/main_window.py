@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from simulator.scenario import Scenario
-from simulator.scenario_io import ScenarioError
+from simulator.scenario_io import FileChangedError, FileTakenError, ScenarioError, stamp_of
 
 from ui.compare import CompareView
 from ui.dialogs import Prompter
@@ -283,13 +283,13 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         try:
-            sc, notes = open_file(path)
+            sc, notes, stamp = open_file(path)
         except ScenarioError as exc:
             return self._open_bad(path, exc)
         except Exception as exc:  # noqa: BLE001 - never crash on a file
             self.prompter.error(self, "Cannot open scenario", f"{path.name}: {exc}")
             return False
-        self.doc.replace(sc, path, notes)
+        self.doc.replace(sc, path, notes, stamp=stamp)
         self.statusBar().showMessage(f"Opened {path.name}" + (f" ({'; '.join(notes)})"
                                                                if notes else ""), 5000)
         return True
@@ -323,22 +323,67 @@ class MainWindow(QMainWindow):
         return self.open_path(p) if p else False
 
     def save(self) -> bool:
-        """Save (Ctrl+S); shipped or never-saved scenarios go to Save As."""
+        """Save (Ctrl+S); shipped or never-saved scenarios go to Save As.
+
+        A file changed on disk since it was opened here (another window or program saved
+        it) is never overwritten silently: the user chooses Reload, Overwrite or Save As.
+        """
         self.commit_pending_edit()
         if self.doc.read_only or self.doc.path is None or scenarios.is_shipped(self.doc.path):
             return self.save_as()
         try:
             self.doc.save()
+        except FileChangedError:
+            return self._save_changed_on_disk()
         except (ScenarioError, OSError, PermissionError, ValueError) as exc:
             self.prompter.error(self, "Cannot save", "The scenario was not saved.", str(exc))
             return False
+        return self._saved(f"Saved {self.doc.path.name}")
+
+    def _saved(self, message: str) -> bool:
         self.library.refresh()
         self.compare.refresh_library()
-        self.statusBar().showMessage(f"Saved {self.doc.path.name}", 4000)
+        self._update_title()
+        self.statusBar().showMessage(message, 4000)
         return True
 
+    def _save_changed_on_disk(self) -> bool:
+        """The file changed on disk since it was opened: ask, never discard silently."""
+        name = self.doc.path.name
+        gone = stamp_of(self.doc.path) is None
+        answer = self.prompter.changed_on_disk(
+            self, f"“{name}” has {'been deleted' if gone else 'changed on disk'} since you "
+                  "opened it (another window or program saved it). Saving now would "
+                  "discard that version.\n\nReload its current content (your edits here "
+                  "are lost), overwrite it with your version, or save yours under another "
+                  "name?")
+        if answer == "reload" and not gone:
+            try:
+                self.doc.reload()
+            except (ScenarioError, OSError) as exc:
+                self.prompter.error(self, "Cannot reload", f"{name} cannot be read.", str(exc))
+                return False
+            self.statusBar().showMessage(f"Reloaded {name} from disk", 4000)
+            return False  # nothing of this window's edits was saved
+        if answer == "overwrite":
+            try:
+                self.doc.save(overwrite=True)
+            except (ScenarioError, OSError, PermissionError, ValueError) as exc:
+                self.prompter.error(self, "Cannot save", "The scenario was not saved.",
+                                    str(exc))
+                return False
+            return self._saved(f"Saved {name} (replaced the version on disk)")
+        if answer == "save_as":
+            return self.save_as()
+        return False
+
     def save_as(self) -> bool:
-        """Save a copy under a new name into the user's scenarios (Ctrl+Shift+S)."""
+        """Save a copy under a new name into the user's scenarios (Ctrl+Shift+S).
+
+        The file is named after the scenario. A name whose file exists is only replaced
+        after the user confirms (and not if it changes meanwhile); a name another process
+        takes between the question and the save is never overwritten (exclusive create).
+        """
         self.commit_pending_edit()
         name = self.doc.scenario.name
         default = name if not self.doc.read_only else f"{name} (my copy)"
@@ -351,28 +396,44 @@ class MainWindow(QMainWindow):
             if refused:
                 self.prompter.error(self, "Cannot save", "\n".join(str(i) for i in refused))
                 return False
-        try:
-            path = self.doc.save_as()
-        except (ScenarioError, OSError, PermissionError, ValueError) as exc:
-            self.prompter.error(self, "Cannot save", "The scenario was not saved.", str(exc))
-            return False
-        self.library.refresh()
-        self.compare.refresh_library()
-        self._update_title()
-        self.statusBar().showMessage(f"Saved as {path.name}", 4000)
-        return True
+        target = scenarios.user_dir() / f"{scenarios.slug(title)}.toml"
+        if self.doc.path is not None and not self.doc.read_only and \
+                target.resolve() == self.doc.path.resolve():
+            return self.save()  # its own file: a plain save (checks for changes on disk)
+        for _ in range(3):
+            existing = stamp_of(target)
+            try:
+                if existing is None:
+                    path = self.doc.save_as(target, exclusive=True)
+                elif self.prompter.confirm(
+                        self, "Replace scenario?",
+                        f"“{target.name}” already exists in your scenarios. Replace it with "
+                        f"“{title}”?"):
+                    path = self.doc.save_as(target, expect=existing)
+                else:
+                    return False
+            except (FileTakenError, FileChangedError):
+                continue  # another process took or changed the name meanwhile: ask again
+            except (ScenarioError, OSError, PermissionError, ValueError) as exc:
+                self.prompter.error(self, "Cannot save", "The scenario was not saved.",
+                                    str(exc))
+                return False
+            return self._saved(f"Saved as {path.name}")
+        self.prompter.error(self, "Cannot save", f"“{target.name}” keeps changing on disk "
+                            "(another program is writing it); the scenario was not saved.")
+        return False
 
     def _library_renamed(self, old: Path, new: Path) -> None:
         if self.doc.path is not None and Path(old).resolve() == self.doc.path.resolve():
             try:
-                sc, _ = open_file(new)
+                sc, _, stamp = open_file(new)
             except ScenarioError:
                 return
             if self.doc.modified:
                 self.doc.set_path(new)
                 self.doc.set_value(("name",), sc.name)
             else:
-                self.doc.replace(sc, new)
+                self.doc.replace(sc, new, stamp=stamp)
         self.compare.refresh_library()
 
     def _library_deleted(self, path: Path) -> None:

@@ -45,6 +45,10 @@ class ScriptedPrompter(Prompter):
         self.asked.append(("save_discard_cancel", text))
         return self._next("save_discard_cancel", "discard")
 
+    def changed_on_disk(self, parent, text):
+        self.asked.append(("changed_on_disk", text))
+        return self._next("changed_on_disk", "cancel")
+
     def text(self, parent, title, label, default=""):
         self.asked.append(("text", label))
         return self._next("text", default)
