@@ -39,6 +39,7 @@ BASE_FIELD = "run.counterfactual.base_scenario"
 BASE_LABEL = "Run settings ▸ Counterfactual ▸ Base scenario"
 MAX_DEPTH = 8  # bases of bases; deeper chains are refused (no real plan needs them)
 SUFFIXES = (".toml", ".json")
+NAME_MAX = 255  # bytes of one file name on common file systems
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,17 @@ def resolve_base_path(name: str, naming: Path | None) -> Path:
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError([_issue(name, "must name a scenario file when the counterfactual "
                                           "is a base scenario")], src)
+    try:
+        return _resolve(name, naming, src)
+    except (OSError, ValueError) as exc:  # e.g. "File name too long", an embedded NUL
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError([_issue(name, f"cannot be used as a file name ({why}); allowed: "
+                                          f"a name of at most {NAME_MAX} characters, "
+                                          + _allowed_text(naming)[len("allowed: "):])],
+                            src) from None
+
+
+def _resolve(name: str, naming: Path | None, src: str | None) -> Path:
     roots = _roots(naming)
     p = Path(name)
     cands: list[Path] = []

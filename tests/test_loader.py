@@ -135,3 +135,12 @@ def test_runner_refuses_a_segment_incompatible_base():
     with pytest.raises(ValueError, match="same segments"):
         run(sc, base=load(SHIPPED / "global_shop_today.toml"), replications=1, agents=200,
             horizon_months=1, workers=1)
+
+
+@pytest.mark.parametrize("value", ["x" * 300 + ".toml", "x" * 300, "sub/" + "y" * 400 + ".toml",
+                                   "a\x00b.toml"])
+def test_unusable_base_file_name_is_named(tmp_path, value):
+    """A name the file system refuses (over 255 bytes: 'File name too long') is a
+    ScenarioError naming the field, not a raw OSError."""
+    msg = _refused(_variant(tmp_path, value))
+    assert "file name" in msg

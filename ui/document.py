@@ -326,6 +326,7 @@ class ScenarioDocument(QObject):
                                             expect=expect))
         self._path = target
         self._stamp = stamp_of(target)
+        self._refresh_issues()
         self._mark_saved()
         return self._path
 
@@ -344,6 +345,7 @@ class ScenarioDocument(QObject):
         """The file moved (renamed in the library) or vanished (deleted)."""
         self._path = FsPath(path) if path is not None else None
         self._stamp = stamp_of(self._path) if self._path is not None else None
+        self._refresh_issues()
         if path is None:
             self.undo_stack.resetClean()
         self._modified_changed()
@@ -364,6 +366,15 @@ class ScenarioDocument(QObject):
 
     def _refresh_issues(self) -> None:
         new = check(self._sc)  # cross-field rules, list items named as in validate
+        if not new and self._sc.run.counterfactual.mode == "base_scenario":
+            # the base scenario is resolved as a run resolves it (the one loader, relative
+            # to this document's file): a missing, cyclic or incompatible base is a problem
+            from simulator.loader import loaded_from
+
+            try:
+                loaded_from(self._sc, self._path)
+            except ScenarioError as exc:
+                new = list(exc.issues)
         if new != self._issues:
             self._issues = new
             self.issues_changed.emit(new)
