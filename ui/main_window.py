@@ -538,16 +538,33 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_layout()
-        self.shutdown()
+        self.shutdown(quitting=True)
         event.accept()
 
-    def shutdown(self) -> None:
-        """Stop all worker threads (also called by tests); fields ignore late focus-outs."""
+    def _runners(self) -> list:
+        return [self.results.preview_runner, self.results.full_runner, self.compare.runner,
+                self.optimiser.runner]
+
+    def shutdown(self, quitting: bool = False) -> None:
+        """Stop all worker threads (also called by tests); fields ignore late focus-outs.
+
+        ``quitting`` (the window closes): a run still going is cancelled and the engine's
+        worker processes are terminated at once. Waiting for their running replications
+        (whose results nobody will see) kept the app alive for 10-25 s after the window
+        closed; the next run in this process starts a new pool of the same size.
+        """
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._shortcut_filter)
         for f in self.findChildren(FieldWidget):
             f.dispose()
+        busy = [r for r in self._runners() if r.busy]
+        for r in busy:
+            r.cancel()
+        if quitting and busy:
+            from simulator import runner
+
+            runner.kill_pool()
         self.results.shutdown()
         self.compare.shutdown()
         self.optimiser.shutdown()
