@@ -183,7 +183,9 @@ class ScenarioDocument(QObject):
         self._stamp: Stamp | None = stamp_of(self._path) if self._path is not None else None
         self.notes: list[str] = []  # e.g. "migrated from schema version 1 to 2"
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self._modified_changed())
+        # a bound method, not a lambda: Qt drops the connection when the document is
+        # deleted (a lambda outlived it: 'Signal source has been deleted' at teardown)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._issues: list[Issue] = []
         self._refresh_issues()
 
@@ -378,6 +380,9 @@ class ScenarioDocument(QObject):
         if new != self._issues:
             self._issues = new
             self.issues_changed.emit(new)
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self._modified_changed()
 
     def _modified_changed(self) -> None:
         self.modified_changed.emit()

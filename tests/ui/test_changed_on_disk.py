@@ -118,3 +118,17 @@ def test_save_as_name_taken_meanwhile_is_not_overwritten(window, prompter, small
     assert load(target).name == "Race" and _staff(target) == _staff(small_path) != 44
     assert prompter.kinds()[-1] == "confirm"  # asked, not overwritten silently
     assert target.read_bytes() == their_bytes
+
+
+def test_deleted_document_leaves_no_dangling_slot(qtbot, private_home, capfd):
+    """A second document (as above) deleted after an edit: no 'Signal source has been
+    deleted' traceback from a slot that outlived it."""
+    import gc
+
+    path = scenarios.shipped_path("xinghe_today")
+    for _ in range(3):
+        doc = ScenarioDocument(load(path), path)
+        doc.set_value(("name",), "x")
+        del doc
+        gc.collect()
+    assert "Signal source has been deleted" not in capfd.readouterr().err
