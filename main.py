@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import scenarios
     from simulator.scenario_io import ScenarioError
-
     from ui.main_window import MainWindow
 
     win = MainWindow()

@@ -185,7 +185,8 @@ def main(quick: bool = False) -> None:
         single = time.perf_counter() - t
         print(f"full run    100,000 agents x 36 months x 30 replications + counterfactual: "
               f"{full:.1f} s on 2 processes ({single:.1f} s on 1), NPV "
-              f"¥{res.summary['npv'].mean / 1e6:,.1f} M ± {res.summary['npv'].half_width / 1e6:,.1f} M")
+              f"¥{res.summary['npv'].mean / 1e6:,.1f} M "
+              f"± {res.summary['npv'].half_width / 1e6:,.1f} M")
     _ = st  # streams imported for completeness of the engine surface
 
 

@@ -1,7 +1,7 @@
 """Benchmark: a 10-lever budget optimisation at 100k agents on this machine (target < 2 min).
 
-Study B's shop at 1.25 M customers (a tenth of B's 12.5 M; tests/test_optimizer.py: three segment campaigns
-on email / SMS / social ads, a push campaign, three tiers with benefits, a
+Study B's shop at 1.25 M customers (a tenth of B's 12.5 M; tests/test_optimizer.py: three
+segment campaigns on email / SMS / social ads, a push campaign, three tiers with benefits, a
 general and a VIP service pool, paid acquisition). Settings: 3 spend levels per
 lever, 2 replications per point under common random numbers, a simulated local
 check (one probe per lever), verification with 4 paired replications, both

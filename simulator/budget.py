@@ -86,7 +86,7 @@ class Lever:
 
     @property
     def free(self) -> bool:
-        """Can the optimiser move it?"""
+        """Whether the optimiser can move it."""
         return not self.pinned and self.max_cny - self.min_cny > 1e-9 * max(1.0, self.max_cny)
 
 
@@ -372,8 +372,8 @@ def cli_optimize(args) -> int:
     from rich.table import Table
 
     from simulator.cli import _console
-    from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
     from simulator.loader import load_scenario
+    from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
     from simulator.optimizer import OPTIMISER_DEFAULTS, optimise
     from simulator.scenario_io import atomic_write_bytes
 

@@ -6,10 +6,9 @@ tables. Exit codes: 0 ok, 1 run failed or target missed, 2 bad input.
 
 from __future__ import annotations
 
-import os
-
 import argparse
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -239,8 +238,9 @@ def cmd_validate(args) -> int:
 
 def cmd_list(args) -> int:
     """``benefit-sim list``: shipped and user scenarios."""
-    from simulator import library as scenarios
     from rich.table import Table
+
+    from simulator import library as scenarios
 
     t = Table(title="Scenarios")
     for c in ("key", "name", "where", "status"):

@@ -158,7 +158,8 @@ class Simulation:
         self.tiers_on = sc.tier_rules.enabled
         self.thresholds = np.array([t.threshold_cny for t in sc.tiers], dtype=np.float64)
         self.min_orders = np.array([t.min_orders for t in sc.tiers], dtype=np.int64)
-        self.review_at = set(review_months(sc.tier_rules.review, self.H)) if self.tiers_on else set()
+        self.review_at = (set(review_months(sc.tier_rules.review, self.H)) if self.tiers_on
+                          else set())
 
         # Service routing: (pool, priority) classes.
         svc = sc.service
@@ -361,8 +362,11 @@ class Simulation:
 
     # ------------------------------------------------------------- the month
     def _month_tables(self, m: int, reach: dict[int, float]) -> tuple[np.ndarray, tuple]:
-        """The month's draw keys, and the kernel arguments both passes share (customer
-        tables, keep-your-tier task, the campaigns running this month)."""
+        """The month's draw keys, and the kernel arguments both passes share.
+
+        The arguments are the customer tables, the keep-your-tier task and the campaigns
+        running this month.
+        """
         K = self.K
         rs = self.rs
         purposes = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT,
@@ -590,7 +594,7 @@ class Simulation:
 
     def _store_members(self, m: int) -> None:
         """Members per tier at the end of month m (after churn, upgrades and reviews)."""
-        n, S, T = self.n, self.S, self.T
+        S, T = self.S, self.T
         acc = self._acc
         self._last_census = self._census()
         acc[MI["members_end"]] = self._last_census[0] * self.weight

@@ -304,8 +304,10 @@ def delta_interval(lo: float, hi: float, kind: str) -> str:
 
 
 def not_defined(stat: Any) -> str:
-    """Why a Stat has no value, as shown: 'not defined (no incremental cost)', 'not reached
-    within the horizon'; '' when it has one."""
+    """Why a Stat has no value, as shown; '' when it has one.
+
+    For example 'not defined (no incremental cost)' or 'not reached within the horizon'.
+    """
     reason = getattr(stat, "not_defined", None)
     if not isinstance(reason, str) or not reason:  # None, or NaN in a table column
         return ""

@@ -107,7 +107,6 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 from scipy import optimize as sopt
-from scipy import stats
 
 from simulator import metrics
 from simulator.results import RunResult, Stat
@@ -213,7 +212,8 @@ def fit_curve(x, y, families: Sequence[str] = CURVE_FAMILIES, prefer_linear: flo
                     warnings.simplefilter("ignore")
                     p, _ = sopt.curve_fit(
                         lambda uu, c, a, b: fn(uu, c, a, b) / yscale, u, y / yscale,
-                        p0=[icpt, a0, b0], bounds=([-np.inf, -np.inf, lo_b], [np.inf, np.inf, 20.0]),
+                        p0=[icpt, a0, b0],
+                        bounds=([-np.inf, -np.inf, lo_b], [np.inf, np.inf, 20.0]),
                         maxfev=4000)
             except (RuntimeError, ValueError, sopt.OptimizeWarning):
                 continue
@@ -403,7 +403,7 @@ def _snap(x, lo, hi):
 
 def marginal_returns(objective: Callable[[np.ndarray], float], x, lower, upper,
                      rel_step: float = 1e-3) -> np.ndarray:
-    """d objective / d x_i by finite differences (one-sided at a bound; 0 if fixed)."""
+    """D objective / d x_i by finite differences (one-sided at a bound; 0 if fixed)."""
     x = np.asarray(x, dtype=float)
     lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     out = np.zeros_like(x)
@@ -561,6 +561,7 @@ class ResponseModel:
         return np.array([self.value(x, r) for r in range(self.comp0.shape[0])])
 
     def __call__(self, x) -> float:
+        """The modelled value at spend x (as :meth:`value`)."""
         return self.value(x)
 
 

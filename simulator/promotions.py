@@ -43,7 +43,7 @@ class CompiledPromotion:
     channel: int
 
     def runs_in(self, month: int) -> bool:
-        """Is the campaign on in this month (1-based)?"""
+        """Whether the campaign is on in this month (1-based)."""
         p = self.promo
         if month < p.start_month:
             return False
@@ -66,7 +66,7 @@ def compile_promotions(sc: Scenario, enabled: bool) -> list[CompiledPromotion]:
     """Campaigns of the calendar (none when ``enabled`` is False)."""
     if not enabled:
         return []
-    T, S = len(sc.tiers), len(sc.segments)
+    S = len(sc.segments)
     seg_names = [s.name for s in sc.segments]
     tier_names = [t.name for t in sc.tiers]
     out = []

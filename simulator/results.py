@@ -183,7 +183,7 @@ class RunResult:
 
     @property
     def monthly(self) -> pd.DataFrame:
-        """arm × replication × month × segment × tier rows, one column per metric."""
+        """Arm × replication × month × segment × tier rows, one column per metric."""
         def build():
             frames = []
             for arm in self.arms:
@@ -198,7 +198,7 @@ class RunResult:
 
     @property
     def service(self) -> pd.DataFrame:
-        """arm × replication × month × pool rows."""
+        """Arm × replication × month × pool rows."""
         def build():
             rows = []
             for arm in self.arms:
@@ -217,7 +217,7 @@ class RunResult:
 
     @property
     def migration(self) -> pd.DataFrame:
-        """replication × from_tier × to_tier customers (today's customers, start → end)."""
+        """Replication × from_tier × to_tier customers (today's customers, start → end)."""
         def build():
             to = self.tiers + ["(churned)"]
             rows = [(r, self.tiers[i], to[j], float(o.migration[i, j]))
@@ -234,7 +234,7 @@ class RunResult:
 
     @property
     def cohorts(self) -> pd.DataFrame:
-        """arm × replication × cohort × age rows with the share still active."""
+        """Arm × replication × cohort × age rows with the share still active."""
         def build():
             rows = []
             for arm in self.arms:
@@ -254,7 +254,7 @@ class RunResult:
 
     @property
     def ltv(self) -> pd.DataFrame:
-        """arm × replication × segment × tier (at start) discounted LTV per customer."""
+        """Arm × replication × segment × tier (at start) discounted LTV per customer."""
         def build():
             rows = []
             for arm in self.arms:

@@ -56,8 +56,9 @@ def test_roi_reads_the_same_everywhere(result, capsys):
     """ROI 1.5 is '150.0 %' in the console, on screen (same formatter) and in the workbook."""
     assert value(1.5, METRICS["roi"].kind) == "150.0 %"
     assert excel.FMT[METRICS["roi"].kind] == "0.0%"  # Excel shows 1.5 as 150.0%
-    from simulator.cli import summary_table
     from rich.console import Console
+
+    from simulator.cli import summary_table
 
     console = Console(width=200, record=True)
     console.print(summary_table(result, "t"))

@@ -96,8 +96,8 @@ def study_b_dict(customers: int = 200_000, *, extra_levers: bool = False,
     if extra_levers:
         d["tiers"] = [
             {"name": "Member", "threshold_cny": 0.0, "benefits": [
-                {"name": "Member price", "kind": "member_price", "cost_model": "share_of_order_value",
-                 "cost_share": 0.02, "price_benefit": True,
+                {"name": "Member price", "kind": "member_price",
+                 "cost_model": "share_of_order_value", "cost_share": 0.02, "price_benefit": True,
                  "effect": {"order_rate": 0.03, "churn": -0.03}}]},
             {"name": "Gold", "threshold_cny": 2000.0, "benefits": [
                 {"name": "Free shipping", "kind": "free_shipping", "cost_model": "per_order",

@@ -16,7 +16,6 @@ Issue 11 (accuracy) and issue 20 (overload, damaged caches):
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time

@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from simulator import metrics
-from simulator.results import (NO_CHANGE, NO_COUNTERFACTUAL, NO_INCREMENTAL_COST, NO_PAYBACK,
-                               _annual, _payback)
+from simulator.results import (
+    NO_CHANGE,
+    NO_COUNTERFACTUAL,
+    NO_INCREMENTAL_COST,
+    NO_PAYBACK,
+    _annual,
+    _payback,
+)
 from simulator.runner import run
 from simulator.scenario_io import from_dict
 from tests.conftest import simple_dict

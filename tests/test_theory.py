@@ -1,6 +1,5 @@
 """The engine against closed forms (MODEL.md, 'Checks against theory')."""
 
-import copy
 
 import numpy as np
 import pytest
@@ -8,8 +7,15 @@ import pytest
 from simulator.runner import run
 from simulator.scenario_io import from_dict
 from simulator.service import DAYS_PER_MONTH, PoolSpec, simulate_pool_window
-from simulator.theory import (erlang_c, geometric_ltv, geometric_survivors, mmc_mean_wait_hours,
-                              mmc_wait_exceeds, monthly_hazard, monthly_rate)
+from simulator.theory import (
+    erlang_c,
+    geometric_ltv,
+    geometric_survivors,
+    mmc_mean_wait_hours,
+    mmc_wait_exceeds,
+    monthly_hazard,
+    monthly_rate,
+)
 from tests.conftest import simple_dict
 
 

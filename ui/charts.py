@@ -27,8 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simulator.metrics import money
-
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")  # before a palette applies
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
@@ -55,7 +53,8 @@ class MoneyAxis(pg.AxisItem):
 
 def money_ticks(values, spacing: float) -> list[str]:
     """Tick labels in one unit (k/M/B of the largest tick) with as many decimals as the tick
-    spacing needs, so neighbouring ticks never read the same ('¥1.1 B, ¥1.1 B')."""
+    spacing needs, so neighbouring ticks never read the same ('¥1.1 B, ¥1.1 B').
+    """
     if not len(values):
         return []
     big = max(abs(float(v)) for v in values)
@@ -130,7 +129,8 @@ class Band:
 
 def chart_colors(pal: QPalette) -> dict[str, QColor]:
     """Chart colours from the application palette: background (Base), text and axes
-    (WindowText), secondary lines (PlaceholderText, as the KPI strip's captions)."""
+    (WindowText), secondary lines (PlaceholderText, as the KPI strip's captions).
+    """
     return {"background": QColor(pal.color(QPalette.ColorRole.Base)),
             "foreground": QColor(pal.color(QPalette.ColorRole.WindowText)),
             "muted": QColor(pal.color(QPalette.ColorRole.PlaceholderText))}
@@ -138,7 +138,8 @@ def chart_colors(pal: QPalette) -> dict[str, QColor]:
 
 class ThemedPlot(pg.PlotWidget):
     """A PlotWidget whose background, axes, tick labels, grid, title and legend text follow
-    the widget's palette (light or dark), re-applied whenever the palette changes."""
+    the widget's palette (light or dark), re-applied whenever the palette changes.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +155,8 @@ class ThemedPlot(pg.PlotWidget):
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt's name
         """Wrap the title and re-flow the legend to the new width (a long title or a
-        three-column legend wider than the chart pushed the plot past its right edge)."""
+        three-column legend wider than the chart pushed the plot past its right edge).
+        """
         self.fit()
         super().resizeEvent(ev)
 

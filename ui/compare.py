@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import scenarios
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,8 +27,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QScrollArea,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -37,15 +36,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+import scenarios
 from simulator.metrics import delta, delta_interval, interval, metric, not_defined, value
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
-
 from ui.charts import Band, color, make_plot
 from ui.dialogs import Prompter
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
-
 
 
 @dataclass
@@ -107,7 +106,8 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
 
 def good_bad_color(good: bool, pal) -> "QColor":
     """Green/red for a better/worse delta, light enough on a dark palette's base (dark red
-    on dark grey was unreadable)."""
+    on dark grey was unreadable).
+    """
     from PySide6.QtGui import QColor, QPalette
 
     dark = pal.color(QPalette.ColorRole.Base).lightness() < 128

@@ -33,7 +33,8 @@ class Prompter:
 
     def changed_on_disk(self, parent: QWidget | None, text: str) -> str:
         """The file changed on disk since it was opened: 'reload', 'overwrite', 'save_as'
-        or 'cancel'."""
+        or 'cancel'.
+        """
         box = QMessageBox(QMessageBox.Icon.Warning, "File changed on disk", text, parent=parent)
         buttons = {box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): "reload",
                    box.addButton("Overwrite", QMessageBox.ButtonRole.AcceptRole): "overwrite",
@@ -44,8 +45,10 @@ class Prompter:
         return buttons.get(box.clickedButton(), "cancel")
 
     def text(self, parent: QWidget | None, title: str, label: str, default: str = "") -> str | None:
-        """A line of text, or None if cancelled (wide enough for an 80-character name and
-        for its title)."""
+        """A line of text, or None if cancelled.
+
+        The dialog is wide enough for an 80-character name and for its title.
+        """
         dlg = QInputDialog(parent)
         dlg.setWindowTitle(title)
         dlg.setLabelText(label)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from simulator.scenario import (
     Benefit,
     LeverBound,
@@ -45,10 +46,9 @@ from simulator.scenario import (
     Tier,
 )
 from simulator.scenario_io import Issue
-
 from ui.document import ScenarioDocument
 from ui.fields import FieldWidget, make_field
-from ui.fieldspec import FieldSpec, Path, path_str, spec_for, specs_for
+from ui.fieldspec import FieldSpec, Path, path_str, spec_for
 
 # Summary columns of list tables, per item model.
 COLUMNS: dict[type, list[str]] = {
@@ -440,7 +440,8 @@ TABS = [
 class SectionList(QListWidget):
     """The editor's sections as a strip of titles that wraps onto a second row when the
     column is narrow: every title stays whole and the forms keep the column's full width
-    (eight tabs overflowed into scroll arrows, 'Run setti ◂▸', even at 1920)."""
+    (eight tabs overflowed into scroll arrows, 'Run setti ◂▸', even at 1920).
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from simulator.scenario_io import Issue
 
+from simulator.scenario_io import Issue
 from ui.document import ScenarioDocument
 from ui.fieldspec import FieldSpec, Path, issue_matches
 
@@ -146,8 +146,11 @@ class FieldWidget(QWidget):
 
 
 class NumberField(FieldWidget):
-    """Slider + spin box with the unit. The spin box accepts any number so the validator
-    (not the widget) says what is allowed; the slider spans the valid range."""
+    """Slider + spin box with the unit.
+
+    The spin box accepts any number so the validator (not the widget) says what is
+    allowed; the slider spans the valid range.
+    """
 
     def __init__(self, doc, path, spec, parent=None):
         super().__init__(doc, path, spec, parent)

@@ -120,7 +120,8 @@ class KpiBox(QFrame):
 
 def _muted(label: QLabel) -> None:
     """Secondary text in the system palette's muted colour (readable in light and dark
-    palettes; a fixed grey was grey on grey in a dark one)."""
+    palettes; a fixed grey was grey on grey in a dark one).
+    """
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
@@ -132,7 +133,7 @@ def _finite(x) -> bool:
 
 
 def delta_text(stat, kind: str) -> tuple[str, bool]:
-    """('Δ +¥1.2 M\n(+¥0.4 to +¥2.0 M)', within_noise) for a paired difference."""
+    r"""('Δ +¥1.2 M\n(+¥0.4 to +¥2.0 M)', within_noise) for a paired difference."""
     lo, hi = getattr(stat, "ci95_low", math.nan), getattr(stat, "ci95_high", math.nan)
     if stat.mean == 0 and lo == 0 and hi == 0:
         return "Δ none: this edit does not change it", True

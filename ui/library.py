@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import scenarios
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -22,8 +21,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from simulator.scenario_io import ScenarioError, load
 
+import scenarios
+from simulator.scenario_io import ScenarioError, load
 from ui.dialogs import Prompter
 from ui.editor import unique_copy_name
 

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-import scenarios
 from pydantic import BaseModel
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -48,7 +47,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -56,10 +54,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+import scenarios
 from simulator.metrics import OBJECTIVES, interval, kind_of, label_of, money, value
 from simulator.optimizer import OPTIMISER_DEFAULTS
 from simulator.scenario import LeverBound, Scenario
-
 from ui.charts import PALETTE, Band, color, make_plot
 from ui.results_panel import base_for
 from ui.workers import TaskRunner

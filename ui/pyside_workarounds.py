@@ -22,7 +22,7 @@ RESERVE = 1 << 40  # ~10^12 emits before the reserve is used up
 
 
 def emit_steals_true() -> bool:
-    """Probe: does ``Signal.emit`` drop a reference to True? (No Qt app needed.)"""
+    """Probe whether ``Signal.emit`` drops a reference to True (no Qt app needed)."""
     from PySide6.QtCore import QObject, Signal
 
     class _Probe(QObject):

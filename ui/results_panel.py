@@ -21,7 +21,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import scenarios
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -34,11 +33,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 import simulator.runner  # noqa: F401 - import the engine once, up front, not in the first preview
 from simulator.compare import paired_delta
 from simulator.scenario import Scenario
 from simulator.scenario_io import scenario_hash
-
 from ui.charts import ResultCharts
 from ui.document import ScenarioDocument
 from ui.kpis import KpiStrip
@@ -84,8 +83,10 @@ def base_for(sc: Scenario, path=None) -> Scenario | None:
 
 
 def run_task(sc: Scenario, path=None, **kwargs):
-    """A TaskRunner task running the engine on ``sc`` (a private copy); ``path`` is the
-    scenario's file, against which a base scenario's name is resolved."""
+    """A TaskRunner task running the engine on ``sc`` (a private copy).
+
+    ``path`` is the scenario's file, against which a base scenario's name is resolved.
+    """
     def task(progress, cancel):
         from simulator.runner import run
 
@@ -557,8 +558,11 @@ class ResultsPanel(QWidget):
 
 
 def _error_text(message: str) -> str:
-    """The failure as a planner reads it: the message with every problem listed, without
-    the exception's class name and the traceback that follows it."""
+    """The failure as a planner reads it.
+
+    The message with every problem listed, without the exception's class name and the
+    traceback that follows it.
+    """
     text = message.split("\n\n")[0].strip()
     head, sep, rest = text.partition(": ")
     if sep and head.isidentifier() and (head.endswith("Error") or head.endswith("Exception")):
@@ -568,7 +572,8 @@ def _error_text(message: str) -> str:
 
 def _warning_style(label: QLabel) -> None:
     """A warning banner in the palette's warning colours: amber on the light palette,
-    a dark amber with light text on a dark one (readable in both)."""
+    a dark amber with light text on a dark one (readable in both).
+    """
     dark = label.palette().color(QPalette.ColorRole.Window).lightness() < 128
     bg, fg, border = ("#4a3b00", "#ffe08a", "#a08000") if dark else \
         ("#fff4ce", "#5c4400", "#e0c060")

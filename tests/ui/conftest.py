@@ -104,10 +104,9 @@ def small_path(private_home):
 @pytest.fixture
 def window(qtbot, prompter, small_path):
     """The main window on the small scenario, with a tiny, fast preview."""
+    from simulator.scenario_io import load
     from ui.main_window import MainWindow
     from ui.results_panel import PreviewSize
-
-    from simulator.scenario_io import load
 
     win = MainWindow(load(small_path), small_path, prompter=prompter,
                      preview=PreviewSize(replications=3, agents=1000, horizon_months=12,

@@ -1,8 +1,8 @@
 """The problems panel resolves the base scenario as a run does (the one loader)."""
 
 import pytest
-import scenarios
 
+import scenarios
 from simulator.loader import BASE_LABEL
 from simulator.scenario_io import load, save
 from ui.document import ScenarioDocument

@@ -1,8 +1,8 @@
 """Issue 20 item 4 in the GUI: two documents on one file; Save As never overwrites silently."""
 
 import pytest
-import scenarios
 
+import scenarios
 from simulator.scenario_io import FileChangedError, load
 from ui.document import ScenarioDocument
 

@@ -105,7 +105,6 @@ def test_right_column_titles_and_legends_fit_and_empty_charts_have_no_axes(qtbot
 
 
 def test_compare_legends_reflow_when_scenarios_are_added(qtbot):
-    from ui.charts import Band, color
     from ui.compare import OverlayCharts
 
     charts = OverlayCharts()

@@ -143,7 +143,8 @@ def test_add_reorder_remove_tiers_and_benefits_with_undo(window):
     tiers.select(4)
     tiers.move(-1)
     assert doc.scenario.tiers[3].name == "Tier 5"
-    assert any(i.path.endswith("threshold_cny") and "Threshold" in str(i) for i in doc.issues())  # 1,000,000 before 钻石
+    # 1,000,000 before 钻石
+    assert any(i.path.endswith("threshold_cny") and "Threshold" in str(i) for i in doc.issues())
     benefits = win.editor.list_editor(("tiers", 3, "benefits"))
     benefits.add()
     assert doc.scenario.tiers[3].benefits[0].kind == "other"
@@ -158,10 +159,9 @@ def test_add_reorder_remove_tiers_and_benefits_with_undo(window):
 
 def test_every_field_has_a_widget(window):
     """The generated editor covers every leaf field of the schema (one list item each)."""
+    from simulator.scenario import Scenario
     from ui.fields import FieldWidget
     from ui.fieldspec import spec_for
-
-    from simulator.scenario import Scenario
 
     missing = []
 

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-import scenarios
 from PySide6.QtCore import QSettings
 
+import scenarios
 from simulator.metrics import label_of
 from simulator.scenario_io import load
 

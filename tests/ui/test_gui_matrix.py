@@ -12,8 +12,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import scenarios
 
+import scenarios
 from simulator.compare import compare_scenarios
 from simulator.loader import load_scenario
 from simulator.runner import run

@@ -1,12 +1,12 @@
 """Budget optimiser tab: background run with progress, cancel, result table, apply, export."""
 
 import pytest
+
 import scenarios
 from simulator.budget import lever_ids, service_spend_cny
 from simulator.metrics import OBJECTIVES, kind_of, value
-from simulator.service import DAYS_PER_MONTH
 from simulator.scenario_io import load
-
+from simulator.service import DAYS_PER_MONTH
 from ui.optimizer_panel import TABLE_COLUMNS, scenario_diff
 
 pytestmark = pytest.mark.gui

@@ -9,9 +9,9 @@ import math
 import time
 
 import pytest
-import scenarios
 from PySide6.QtCore import Qt
 
+import scenarios
 from simulator.scenario_io import ScenarioError, load, scenario_hash
 
 pytestmark = pytest.mark.gui

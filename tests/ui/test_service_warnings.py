@@ -1,6 +1,7 @@
 """Issue 20 item 1 in the GUI: an overloaded queue shows its warning above the KPIs."""
 
 import pytest
+
 import scenarios
 
 pytestmark = pytest.mark.gui
@@ -11,10 +12,9 @@ CUSTOMERS = ("population", "customers")
 @pytest.fixture
 def grown(qtbot, prompter, private_home):
     """Xinghe today grown to 300,000 customers on today's staff (a short run)."""
+    from simulator.scenario_io import load
     from ui.main_window import MainWindow
     from ui.results_panel import PreviewSize
-
-    from simulator.scenario_io import load
 
     sc = load(scenarios.shipped_path("xinghe_today"))
     sc.population.customers = 300_000
