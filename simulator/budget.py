@@ -137,9 +137,10 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
         levers.append(Lever(f"benefits:{t.name}", "benefits", f"{t.name} tier benefits", cur,
                             0.0, phys, note=note))
 
-    for p in sc.service.pools:
-        cur = service_spend_cny(p)
-        levers.append(Lever(f"service:{p.name}", "service", f"Service staff, {p.name} pool", cur,
+    for pool in sc.service.pools:
+        cur = service_spend_cny(pool)
+        levers.append(Lever(f"service:{pool.name}", "service",
+                            f"Service staff, {pool.name} pool", cur,
                             DEFAULT_SERVICE_MIN_FACTOR * cur, math.inf,
                             note="" if cur > 0 else "no staff today: not movable"))
 
@@ -386,6 +387,7 @@ def cli_optimize(args) -> int:
         check_output(args.excel, overwrite=bool(args.force))  # fail before the long run
     ld = load_scenario(args.scenario)
     sc, path, base = ld.scenario, ld.path, ld.base_scenario
+    assert path is not None  # load_scenario always reads a file
     progress = None
     if console.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

@@ -34,7 +34,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -294,7 +294,7 @@ def evaluate(t: Target, res, sc: Scenario, base_res=None, base_sc: Scenario | No
     v = target_values(t, res, sc)
     base_stat = None
     if t.mode != "level":
-        if base_res is None:
+        if base_res is None or base_sc is None:
             raise ValueError(f"target {t.label()!r} compares with a base run: none given")
         b = target_values(t, base_res, base_sc)
         base_stat = Stat.of(b)
@@ -335,11 +335,11 @@ def calibrate(key: str, sc: Scenario, path: Path | None = None, base: Scenario |
     if needs_base and base is None:
         raise ValueError(f"{key}: intervention targets need run.counterfactual.mode = "
                          f"'base_scenario' with a base_scenario file")
-    kw = dict(replications=replications, agents=agents, seed=seed,
-              horizon_months=horizon_months, workers=workers)
+    kw: dict[str, Any] = dict(replications=replications, agents=agents, seed=seed,
+                              horizon_months=horizon_months, workers=workers)
     res = run(sc, base=base, **kw)
     base_res = None
-    if needs_base:
+    if base is not None and needs_base:
         # Same seed -> same random streams: the base run equals the counterfactual arm.
         base_res = run(base.model_copy(update={"run": base.run.model_copy(update={
             "counterfactual": base.run.counterfactual.model_copy(update={"mode": "none"})})}),
@@ -420,6 +420,7 @@ def cli_calibrate(args) -> int:
     console = _console()
     ld = load_scenario(args.scenario)
     sc, path = ld.scenario, ld.path
+    assert path is not None  # load_scenario always reads a file
     key = path.stem
     if key not in TARGETS:
         console.print(f"{key}: no calibration targets (known: {', '.join(sorted(TARGETS))})")

@@ -106,6 +106,7 @@ def cmd_run(args) -> int:
     console = _console()
     ld = load_scenario(args.scenario)
     sc, path = ld.scenario, ld.path
+    assert path is not None  # load_scenario always reads a file
     res = run_with_progress(sc, console, replications=args.replications, agents=args.agents,
                             seed=args.seed, horizon_months=args.months, workers=args.workers,
                             base=ld.base_scenario)
@@ -225,7 +226,8 @@ def cmd_validate(args) -> int:
     for f in args.files:
         try:
             ld = loaded_from(load(f), f)  # the scenario and its base, as a run loads them
-            base = f" (base: {ld.base.path.name})" if ld.base is not None else ""
+            base = (f" (base: {ld.base.path.name})"
+                    if ld.base is not None and ld.base.path is not None else "")
             console.print("[green]ok[/green] " + escape(f"{f}: {ld.scenario.name}{base}"))
         except ScenarioError as exc:
             bad += 1

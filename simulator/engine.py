@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import simpy
@@ -57,7 +58,8 @@ SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainm
                    # contacts still waiting at the month's end (carried), 1 if overloaded
                    "queue_length_mean", "unanswered_share", "backlog_contacts", "overloaded")
 SAT_RELAX = 0.3  # share of the gap to the satisfaction target closed each month
-_STATIC_CACHE: dict = {}  # static customer draws of recent arms (read-only arrays)
+# Static customer draws of recent arms (read-only arrays).
+_STATIC_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
 @dataclass
@@ -117,7 +119,8 @@ class Simulation:
                              p.handle_minutes / 60.0, p.handle_distribution, p.handle_cv)
             for p in sc.service.pools if p.name in self.pool_names
         }
-        self.stage = ServiceStage(pools, int(root.entropy) % (2**63), sc.service.window_contacts,
+        entropy = int(cast(int, root.entropy))  # an int: the scenario's seed
+        self.stage = ServiceStage(pools, entropy % (2**63), sc.service.window_contacts,
                                   variant=replication)  # independent queue noise per replication
         self._init_population()
 
@@ -260,11 +263,11 @@ class Simulation:
             # One value per order, as in the months (kernel.compound_value).
             self.spend_hist[k, :n0] = kernel.compound_values(
                 self.rs.key(st.HISTORY_SPEND, k), o, self.spend_mu[seg], self.spend_sigma[seg])
-            if self.track_orders:
+            if self.order_hist is not None:  # kept when self.track_orders
                 self.order_hist[k, :n0] = o
         self.rolling = self.spend_hist.sum(0, dtype=np.float64)  # rolling spend, CNY
-        self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32) if self.track_orders
-                               else None)
+        self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32)
+                               if self.order_hist is not None else None)
         if self.tiers_on:
             self.tier[:n0] = self._qualified(slice(0, n0))
         self.tier_start[:n0] = self.tier[:n0]
@@ -272,7 +275,7 @@ class Simulation:
 
     def _qualified(self, sl) -> np.ndarray:
         spend = self.rolling[sl]
-        orders = self.rolling_orders[sl] if self.track_orders else None
+        orders = self.rolling_orders[sl] if self.rolling_orders is not None else None
         if orders is None:
             orders = self._no_orders
         return kernel.qualified(np.ascontiguousarray(spend), np.ascontiguousarray(orders),
@@ -413,7 +416,7 @@ class Simulation:
 
     def _promo_reach(self, m: int) -> dict[int, float]:
         """Share of each active campaign's targets it reaches (budget caps included)."""
-        out = {}
+        out: dict[int, float] = {}
         if not self.active_promos:
             return out
         for cp in self.promos:
@@ -446,7 +449,8 @@ class Simulation:
         self.join[idx] = m
         self.new_idx = idx
         self.out.cohort_size[m] = k * self.weight
-        np.add.at(self.out.ltv_n, (self.s_seg[idx], 0), self.weight)
+        # numpy's stubs do not accept a tuple index in ufunc.at
+        np.add.at(self.out.ltv_n, (self.s_seg[idx], 0), self.weight)  # type: ignore[arg-type]
 
     def _month(self, m: int) -> None:
         self._acquire(m)

@@ -578,7 +578,7 @@ class _Book:
                 c = put(ws, r, 2 + i, v)
                 multi = isinstance(v, str) and ("\n" in v or _text_width(v) > 48)
                 c.alignment = LEFT_WRAP if multi else LEFT
-                if multi:
+                if multi and isinstance(v, str):
                     lines = max(lines, min(20, sum(max(1, math.ceil(_text_width(x) / 44))
                                                    for x in v.split("\n"))))
                 if v is not None:
@@ -725,10 +725,12 @@ class _Book:
         put(ws, 2, 1, "Mean over replications (scenario arm). Total cost and net contribution "
                       "are formulas over the simulated columns; the horizon totals are sums "
                       "over the monthly detail below them.", font=NOTE)
-        spec = ([("no", "No", "int"), ("month", "Month", "int"),
+        spec: list[tuple[str, str, str | None]] = (
+                [("no", "No", "int"), ("month", "Month", "int"),
                  ("segment", "Segment", None), ("tier", "Tier", None)]
                 + MONTHLY_SIM + [("members_end", "Members (end of month)", "count")])
-        derived = [("total_cost", "Total cost", "cny"), ("net", "Net contribution", "cny")]
+        derived: list[tuple[str, str, str | None]] = [
+            ("total_cost", "Total cost", "cny"), ("net", "Net contribution", "cny")]
         heads = spec + derived
         ncol = len(heads)
         col = {k: j for j, (k, _, _) in enumerate(heads, start=1)}
@@ -870,10 +872,10 @@ class _Book:
         for j, name in enumerate(df.columns, start=1):
             put(ws, head, j, str(name), font=BOLD, fill=HEAD_PLAIN)
             _width(ws, j, max(14, min(_text_width(str(name)) + 2, 30)))
-        for k in range(len(df)):
+        for row in range(len(df)):
             for j, name in enumerate(df.columns, start=1):
-                v = df.iat[k, j - 1]
-                c = put(ws, head + 1 + k, j, v)
+                v = df.iat[row, j - 1]
+                c = put(ws, head + 1 + row, j, v)
                 if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
                     c.number_format = _fmt_for_name(str(name))
         if len(df.columns):
@@ -976,7 +978,7 @@ class _Book:
     # -------------------------------------------------------------- charts
     def charts(self, ws) -> None:
         put(ws, 1, 1, "Charts (native Excel charts over the workbook's cells)", font=TITLE)
-        anchors = []
+        anchors: list[str] = []
         W, Hh = 17.0, 8.5  # cm
         row = 3
 

@@ -150,16 +150,17 @@ def unwrap(tp: Any) -> tuple[Any, list]:
                 meta.extend(getattr(a, "metadata", [a]))
             continue
         if typing.get_origin(tp) in (Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) == 1:
-                tp = args[0]
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) == 1:
+                tp = members[0]
                 continue
         return tp, meta
 
 
 def bounds(meta: list) -> tuple[float | None, float | None, bool, bool]:
     """(lo, hi, lo_open, hi_open) from annotated-types constraints."""
-    lo = hi = None
+    lo: Any = None
+    hi: Any = None
     lo_open = hi_open = False
     for m in meta:
         if isinstance(m, at.Ge):
@@ -181,7 +182,10 @@ def field_at(root: type[BaseModel], path: tuple) -> tuple[type[BaseModel] | None
     if the path does not name a field of the schema.
     """
     cls: Any = root
-    owner, name, tp, meta = None, None, None, []
+    owner: type[BaseModel] | None = None
+    name: str | None = None
+    tp: Any = None
+    meta: list = []
     for part in path:
         if isinstance(part, str) and part != "*" and isinstance(cls, type) \
                 and issubclass(cls, BaseModel) and part in cls.model_fields:

@@ -148,6 +148,7 @@ def _with_base(sc: Scenario, path: Path | None, chain: tuple[Path, ...]) -> Load
     base: Loaded | None = None
     if cf.mode == "base_scenario":
         src = str(path) if path is not None else None
+        assert cf.base_scenario is not None  # cross_check requires it in this mode
         bp = resolve_base_path(cf.base_scenario, path)
         if bp in chain or (path is not None and bp == path.resolve()):
             names = " → ".join(p.name for p in (*chain, bp))

@@ -287,7 +287,7 @@ def _safe(f, x) -> float:
 
 
 def allocate(objective: Callable[[np.ndarray], float], lower, upper, budget: float, *,
-             constraint: str = "equal", pinned: Sequence[bool] | None = None,
+             constraint: str = "equal", pinned: Sequence[bool] | np.ndarray | None = None,
              start=None, steps: int = 400) -> Solution:
     """Maximise ``objective(x)`` subject to lower <= x <= upper and sum(x) = / <= budget.
 
@@ -328,7 +328,7 @@ def allocate(objective: Callable[[np.ndarray], float], lower, upper, budget: flo
                 if not math.isfinite(fy):
                     rate = -math.inf
                 if best_i < 0 or rate > best_gain:
-                    best_i, best_gain, best_amt, best_f = i, rate, amt, fy
+                    best_i, best_gain, best_amt, best_f = int(i), rate, amt, fy
             if best_i < 0:
                 break
             if constraint == "at_most" and not best_gain > 0:
@@ -536,7 +536,7 @@ class ResponseModel:
         self.shift = np.asarray(shift, dtype=float)
         self.fits = fits
         self.rep_fits = rep_fits
-        self._base = {}
+        self._base: dict = {}
 
     def _delta(self, fits: list[CurveFit], i: int, xi: float) -> np.ndarray:
         x0 = self.x0[i]
@@ -616,7 +616,7 @@ class Allocation:
     verification: Verification
     meta: dict
     lever_objs: list = field(default_factory=list, repr=False)
-    recommended_x: np.ndarray = field(default=None, repr=False)
+    recommended_x: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     runs: dict = field(default_factory=dict, repr=False)  # verification RunResults by arm
 
     @property
@@ -808,13 +808,13 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
     fits, rep_fits, points = {}, {}, []
     for i in free_idx:
         lv = levers[i]
-        xs, cs = [x0[i]], [comp0]
+        spends, comps = [x0[i]], [comp0]
         for level in np.linspace(lo[i], hi[i], levels):
             scn = apply_allocation(sc, levers, {lv.id: float(level)})
-            xs.append(spend_after(lv, scn, float(level)))
-            cs.append(components_of(simulate(scn, R)))
-        xs = np.array(xs)
-        cs = np.stack(cs)  # [P, R, K]
+            spends.append(spend_after(lv, scn, float(level)))
+            comps.append(components_of(simulate(scn, R)))
+        xs = np.array(spends)
+        cs = np.stack(comps)  # [P, R, K]
         y = cs + shift[None, None, :] * xs[:, None, None]
         fits[i] = [fit_curve(xs, y[:, :, k].mean(axis=1)) for k in range(len(COMPONENTS))]
         rep_fits[i] = [[refit_like(fits[i][k], xs, y[:, r, k]) for k in range(len(COMPONENTS))]
@@ -829,7 +829,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
     method = f"fitted curves + {sol.method}"
 
     # 4. Local check with the simulator around the optimum.
-    probes = []
+    probes: list = []
     if local_check:
         sc_rec = apply_allocation(sc, levers, dict(zip([lv.id for lv in levers], x_rec)))
         base_obj = objective_from(components_of(simulate(sc_rec, R)), ref, obj)

@@ -31,10 +31,10 @@ class Provenance:
     scenario_hash: str
     base_scenario: str | None
     base_hash: str | None
-    seed: int
-    agents: int
-    horizon_months: int
-    replications: int
+    seed: int | None  # None: a result whose meta does not record it
+    agents: int | None
+    horizon_months: int | None
+    replications: int | None
     counterfactual: str
 
     @classmethod

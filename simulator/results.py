@@ -328,8 +328,8 @@ class RunResult:
         ltv_n = np.array([o.ltv_n[sel_s, sel_t].sum() for o in outs])
         k["ltv_per_customer"] = _safe_div(ltv_s, ltv_n)
         if c is not None:
-            cl = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in self.cf])
-            cn = np.array([o.ltv_n[sel_s, sel_t].sum() for o in self.cf])
+            cl = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in self.cf or []])
+            cn = np.array([o.ltv_n[sel_s, sel_t].sum() for o in self.cf or []])
             k["ltv_uplift"] = k["ltv_per_customer"] - _safe_div(cl, cn)
         else:
             k["ltv_uplift"] = np.full(R, np.nan)
@@ -434,7 +434,7 @@ class RunResult:
     def service_band(self, column: str = "wait_mean_hours", pool: str | None = None,
                      arm: str = "scenario") -> pd.DataFrame:
         """A service metric per month (contact-weighted over pools unless one is named)."""
-        outs = self.scn if arm == "scenario" else self.cf
+        outs = self.scn if arm == "scenario" else self.cf or []
         ci = SERVICE_METRICS.index(column)
         rows = []
         for o in outs:

@@ -97,7 +97,8 @@ def _new_pool() -> ProcessPoolExecutor:
         try:
             ex = ProcessPoolExecutor(max_workers=pool_size(), mp_context=mp.get_context("spawn"),
                                      initializer=worker_init, initargs=(os.getpid(),))
-            ex._launch_processes()  # all workers now, from this thread (none later)
+            # all workers now, from this thread (none later); a private method of CPython's
+            ex._launch_processes()  # type: ignore[attr-defined]
             box.append(ex)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
             box.append(exc)

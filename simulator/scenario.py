@@ -12,11 +12,11 @@ unless the name says otherwise, shares are fractions in [0, 1].
 from __future__ import annotations
 
 import os
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Final = 2
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
@@ -42,7 +42,7 @@ MAX_POOLS = 20
 MAX_SHIFTS = 48  # per pool
 MAX_PROMOTIONS = 200
 MAX_NAMES = 100  # names in a target list, keys in a mix or segment_value table
-Sens = upto(10.0)
+Sens = Annotated[float, Field(ge=0.0, le=10.0)]  # as upto(10.0), spelt for mypy
 
 
 class Model(BaseModel):
@@ -380,16 +380,21 @@ class Budget(Model):
     bounds: list[LeverBound] = Field(default_factory=list, max_length=500)
 
 
+SchemeLayer = Literal["benefits", "points", "promotions", "priority_service"]
+
+
+def _all_layers() -> list[SchemeLayer]:
+    """Every layer of the scheme, the default set a 'scheme off' counterfactual removes."""
+    return ["benefits", "points", "promotions", "priority_service"]
+
+
 class Counterfactual(Model):
     """What the scenario is compared with, under common random numbers."""
 
     mode: Literal["scheme_off", "base_scenario", "none"] = "scheme_off"
     base_scenario: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
         None, description="file of the base (mode base_scenario)")
-    switch_off: list[Literal["benefits", "points", "promotions", "priority_service"]] = Field(
-        max_length=8,
-        default_factory=lambda: ["benefits", "points", "promotions", "priority_service"]
-    )
+    switch_off: list[SchemeLayer] = Field(max_length=8, default_factory=_all_layers)
 
 
 class Convergence(Model):

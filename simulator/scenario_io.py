@@ -16,12 +16,13 @@ import re
 import stat
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from simulator import labels
 from simulator.scenario import SCHEMA_VERSION, Scenario, cross_check
@@ -83,10 +84,10 @@ _KIND = {"int": "a whole number", "float": "a number", "bool": "true or false",
          "string": "text", "list": "a list", "dict": "a table", "model": "a table"}
 
 
-def _message(err: dict, root: type | None = None) -> str:
+def _message(err: Mapping[str, Any], root: type | None = None) -> str:
     """Turn a pydantic error into 'must ...' wording, with the field's range in the form's units."""
     t = err["type"]
-    ctx = err.get("ctx") or {}
+    ctx: dict[str, Any] = err.get("ctx") or {}
     loc = tuple(err.get("loc", ()))
     value = err.get("input")
     rng = labels.field_range(root, loc) if root is not None else ""
@@ -96,7 +97,7 @@ def _message(err: dict, root: type | None = None) -> str:
         key = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le",
                "less_than": "lt"}[t]
         op = {"ge": "or more", "gt": "", "le": "or less", "lt": ""}[key]
-        bound = labels.number(ctx.get(key))
+        bound = labels.number(ctx[key])  # pydantic always gives the bound
         return (f"must be {bound} {op}".strip() if op else
                 f"must be {'more' if key == 'gt' else 'less'} than {bound}")
     if t in ("finite_number", "float_parsing") or (t == "float_type" and isinstance(value, float)):
@@ -131,7 +132,7 @@ def _message(err: dict, root: type | None = None) -> str:
     return err["msg"]
 
 
-def _model_named(title: str) -> type | None:
+def _model_named(title: str) -> type[BaseModel] | None:
     """The schema class a pydantic error's title names (assignment errors name the owner)."""
     from simulator import scenario as schema
 
@@ -161,7 +162,7 @@ def _issues_from_pydantic(exc: ValidationError, data: object = None,
 # the shape of what it moves (a section of the wrong type is a validation problem).
 
 
-def _shape(d: dict, path: str, kind: type, issues: list[Issue]) -> object:
+def _shape(d: dict, path: str, kind: type, issues: list[Issue]) -> Any:
     """The value at a dotted path of ``d`` if present and of ``kind``; records an issue if not."""
     node: object = d
     for part in path.split("."):
@@ -636,8 +637,9 @@ def check_run_options(**options: object) -> list[Issue]:
             continue
         model_name, name = RUN_OPTIONS[opt]
         model = _model_named(model_name)
+        assert model is not None, model_name  # RUN_OPTIONS names schema classes only
         info = model.model_fields[name]
-        tp = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        tp: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         adapter = TypeAdapter(tp,
                               config={"strict": True, "allow_inf_nan": False})
         try:

@@ -43,6 +43,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import simpy
@@ -498,7 +499,8 @@ def _disk_save(key: tuple, res: WindowResult) -> None:
         return
     try:
         d.mkdir(parents=True, exist_ok=True)
-        arrays = {f"w{p}": np.asarray(w, dtype=np.float64) for p, w in res.waits.items()}
+        arrays: dict[str, Any] = {f"w{p}": np.asarray(w, dtype=np.float64)
+                                  for p, w in res.waits.items()}
         arrays["priorities"] = np.array(sorted(res.waits), dtype=np.int64)
         arrays["meta"] = np.array([res.utilisation, res.contacts_per_hour, res.busy_fraction,
                                    res.days, res.simulated_contacts, res.queue_length],
@@ -661,9 +663,9 @@ class ServiceStage:
             return simulate_pool_window(spec, live, 0, self.window_contacts)
         raw = sorted((p, r / total) for p, r in live.items())
         # Round the mix to SHARE_STEP, keeping every class present and the sum at 1.
-        mix = [(p, max(SHARE_STEP, round(sh / SHARE_STEP) * SHARE_STEP)) for p, sh in raw]
-        norm = sum(sh for _, sh in mix)
-        mix = tuple((p, round(sh / norm, 6)) for p, sh in mix)
+        rounded = [(p, max(SHARE_STEP, round(sh / SHARE_STEP) * SHARE_STEP)) for p, sh in raw]
+        norm = sum(sh for _, sh in rounded)
+        mix = tuple((p, round(sh / norm, 6)) for p, sh in rounded)
         rho = min(max(total / spec.capacity_per_hour, 1e-12), RHO_WINDOW_MAX)
         x = load_index(rho)
         lo = math.floor(x)

@@ -9,6 +9,7 @@ distinct triples allow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special
@@ -72,7 +73,7 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
         v = -np.dot(w, loglik_terms(np.exp(theta), gx, gtx, gT)) / n
         return v if np.isfinite(v) else 1e10
 
-    best = None
+    best: Any = None  # scipy's OptimizeResult of the better start
     for s in (start, (0.5, 5.0, 0.8, 2.5)):
         res = optimize.minimize(nll, np.log(s), method="L-BFGS-B", bounds=[(-12, 12)] * 4,
                                 options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
@@ -97,10 +98,12 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
                                  ) / (4 * h[i] * h[j])
     try:
         cov = np.linalg.inv(H)
-        se = tuple(float(np.sqrt(v)) if v > 0 else float("nan") for v in np.diag(cov))
+        d = [float(np.sqrt(v)) if v > 0 else float("nan") for v in np.diag(cov)]
+        se = (d[0], d[1], d[2], d[3])
     except np.linalg.LinAlgError:
         se = (float("nan"),) * 4
-    return BGNBD(*map(float, p), se=se, loglik=float(-best.fun * n), customers=int(n))
+    r, alpha, a, b = (float(v) for v in p)
+    return BGNBD(r, alpha, a, b, se=se, loglik=float(-best.fun * n), customers=int(n))
 
 
 def expected_repeat(params, t) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,8 @@ def rfm(days: pd.DataFrame, end_day: int) -> RFM:
 
 def _day(s: str) -> int:
     try:
-        return int((np.datetime64(pd.Timestamp(s).date(), "D") - EPOCH).astype(int))
+        day = np.datetime64(pd.Timestamp(s).date(), "D") - EPOCH  # numpy's stubs: a timedelta
+        return int(day.astype(int))  # type: ignore[attr-defined]
     except (ValueError, TypeError):
         raise LogError(f"split date {s!r} is not a date (use YYYY-MM-DD)") from None
 
@@ -98,7 +100,7 @@ def validate(log: Log, split: str, *, end: str | None = None) -> dict:
                   .reindex(np.unique(days.loc[days["d"] <= cal_end, "c"]), fill_value=0)
                   .to_numpy())
     bucket = np.minimum(cal.x, 7).astype(int)
-    by_freq = []
+    by_freq: list[dict[str, Any]] = []
     for k in range(8):
         m = bucket == k
         if m.any():

@@ -145,7 +145,7 @@ def _choose_format(s: pd.Series) -> str:
             continue
         if ok > best_ok:
             best, best_ok = fmt, ok
-    if not best_ok:
+    if best is None or not best_ok:  # none parsed (or every format raised)
         sample = s.dropna().astype(str).head(3).tolist()
         raise LogError(f"date column: no value reads as a date in the formats tried "
                        f"({', '.join(DATE_FORMATS)}), e.g. {sample}; give the format with "
