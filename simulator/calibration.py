@@ -30,7 +30,6 @@ few derived here from the monthly table (see :data:`DERIVED`).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simulator.engine import MI, SERVICE_METRICS
+from simulator.outputs import MI, SERVICE_METRICS
 from simulator.results import Stat
 from simulator.scenario import Scenario
 
@@ -409,33 +408,3 @@ def report_text(rep: CalibrationReport) -> str:
         lines.append(f"  {ok:4s} {label}: observed {obs}, simulated {sim} [{ci}] "
                      f"{'base ' + base + ' ' if base else ''}tol {tol} -- {r.target.source}")
     return "\n".join(lines)
-
-
-def cli_calibrate(args) -> int:
-    """``benefit-sim calibrate SCENARIO``: exit 1 if any target is missed."""
-    from simulator.cli import _console
-    from simulator.loader import load_scenario
-    from simulator.scenario_io import atomic_write_bytes
-
-    console = _console()
-    ld = load_scenario(args.scenario)
-    sc, path = ld.scenario, ld.path
-    assert path is not None  # load_scenario always reads a file
-    key = path.stem
-    if key not in TARGETS:
-        console.print(f"{key}: no calibration targets (known: {', '.join(sorted(TARGETS))})")
-        return 0
-    rep = calibrate(key, sc, path, base=ld.base_scenario,
-                    replications=args.replications or DEFAULT_REPLICATIONS,
-                    agents=args.agents or DEFAULT_AGENTS, seed=args.seed)
-    console.print(report_table(rep))
-    for i, r in enumerate(rep.results, 1):
-        console.print(f"  {i}. {r.target.source}", markup=False)
-    n_bad = len(rep.failures())
-    console.print(f"{len(rep.results) - n_bad}/{len(rep.results)} targets met"
-                  + ("" if not n_bad else f"; [red]{n_bad} missed[/red]"))
-    if args.json:
-        atomic_write_bytes(args.json, json.dumps(rep.to_json(), indent=2, ensure_ascii=False)
-                           .encode("utf-8"))
-        console.print(f"wrote {args.json}")
-    return 0 if rep.passed else 1

@@ -21,7 +21,6 @@ Timing convention (per month m = 1..H):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -30,7 +29,8 @@ from scipy.special import gammaincinv
 
 from simulator import kernel
 from simulator import streams as st
-from simulator.promotions import CHANNELS, compile_promotions
+from simulator.outputs import METRICS, MI, PROMO_CHANNELS, SERVICE_METRICS, ArmOutput, Cancelled
+from simulator.promotions import compile_promotions
 from simulator.scenario import Scenario
 from simulator.service import DAYS_PER_MONTH, PoolSpec, ServiceStage
 from simulator.theory import monthly_hazard, monthly_rate
@@ -38,44 +38,9 @@ from simulator.tiers import BENEFIT_KINDS, compile_benefits, review_months
 
 SWITCHES = ("benefits", "points", "promotions", "priority_service")
 
-# Monthly table: metric columns, in order.
-PROMO_CHANNELS = CHANNELS[:-1]
-METRICS = (
-    ["active_customers", "new_customers", "churned_customers", "orders", "gross_revenue",
-     "price_concessions", "net_revenue", "gross_margin", "benefit_cost"]
-    + [f"benefit_cost_{k}" for k in BENEFIT_KINDS]
-    + ["promotion_discount_cost", "promotion_channel_cost"]
-    + [f"promotion_cost_{c}" for c in PROMO_CHANNELS]
-    + ["promotion_cost", "service_cost", "acquisition_cost", "total_cost", "net_contribution",
-       "contacts", "complaints", "wait_hours_sum", "waited_customers", "satisfaction_sum",
-       "members_end"]
-)
-MI = {m: i for i, m in enumerate(METRICS)}
-SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainment",
-                   "utilisation", "staff_cost", "resolution_mean_hours",
-                   # time-average contacts waiting (Little: = contacts/hour x mean wait),
-                   # share of the month's contacts not answered within the month,
-                   # contacts still waiting at the month's end (carried), 1 if overloaded
-                   "queue_length_mean", "unanswered_share", "backlog_contacts", "overloaded")
 SAT_RELAX = 0.3  # share of the gap to the satisfaction target closed each month
 # Static customer draws of recent arms (read-only arrays).
 _STATIC_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-
-@dataclass
-class ArmOutput:
-    """Everything one arm of one replication produces (plain arrays)."""
-
-    monthly: np.ndarray  # [H, S, T, len(METRICS)], real customers and CNY
-    service: np.ndarray  # [H, P, len(SERVICE_METRICS)]
-    pool_names: list[str]
-    ltv_sum: np.ndarray  # [S, T] discounted contribution, CNY (tier = tier at start)
-    ltv_n: np.ndarray  # [S, T] customers
-    cohort_alive: np.ndarray  # [H+1, H] customers alive at start of month by join cohort
-    cohort_size: np.ndarray  # [H+1]
-    migration: np.ndarray  # [T, T+1] start tier -> end tier (last column: churned)
-    y1: dict[str, np.ndarray] = field(default_factory=dict)  # year-1 statistics [S, T]
-    windows: int = 0
 
 
 def _pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, float, float]:
@@ -353,7 +318,6 @@ class Simulation:
         for m in range(1, self.H + 1):
             yield env.timeout((m - 1) + 0.5 - env.now)
             if self.cancel is not None and self.cancel.is_set():
-                from simulator.runner import Cancelled
 
                 raise Cancelled()
             self._month(m)

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.engine import METRICS, MI, SERVICE_METRICS, ArmOutput
 from simulator.metrics import metric
+from simulator.outputs import METRICS, MI, SERVICE_METRICS, ArmOutput
 
 # ROI and payback divide by, or wait for, an incremental amount. Amounts within
 # COST_TOL of the scenario's cost scale (its and its counterfactual's total cost

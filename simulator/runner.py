@@ -21,15 +21,12 @@ import numpy as np
 from simulator import __version__
 from simulator.engine import SWITCHES, ArmOutput, Simulation
 from simulator.loader import segment_mismatch
+from simulator.outputs import Cancelled
 from simulator.results import RunResult
 from simulator.scenario import Scenario, size_problems
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
 from simulator.theory import monthly_rate
 from simulator.worker_guard import worker_init
-
-
-class Cancelled(Exception):
-    """The run was cancelled by the caller."""
 
 
 def counterfactual_of(sc: Scenario, base: Scenario | None = None

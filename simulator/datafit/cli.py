@@ -1,4 +1,4 @@
-"""``benefit-sim fit`` and ``benefit-sim validate-fit`` (registered in simulator/cli.py)."""
+"""``benefit-sim fit`` and ``benefit-sim validate-fit`` (registered in simulator/cli)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def cmd_fit(args) -> int:
     """Write the fitted scenario (and the fit report)."""
     from pathlib import Path
 
-    from simulator.cli import OutputError, _console, check_output_path, write_output
+    from simulator.console import OutputError, _console, check_output_path, write_output
     from simulator.datafit import toscenario
 
     console = _console()
@@ -103,7 +103,7 @@ def cmd_validate_fit(args) -> int:
     """Print the holdout comparison."""
     from rich.table import Table
 
-    from simulator.cli import _console, check_output_path, write_output
+    from simulator.console import _console, check_output_path, write_output
     from simulator.datafit import holdout, report
 
     console = _console()

@@ -1,35 +1,34 @@
 """Command-line interface: ``benefit-sim run|validate|list|export|compare|optimize|calibrate``.
 
 Every command drives the same engine as the GUI and reads the same result
-tables. Exit codes: 0 ok, 1 run failed or target missed, 2 bad input.
+tables. Exit codes: 0 ok, 1 run failed or target missed, 2 bad input. This
+module holds the parser, run, validate and list; the other commands have a
+module each in this package (``fit``/``validate-fit``: :mod:`simulator.datafit.cli`).
+Domain modules never import the CLI; the console conventions are in
+:mod:`simulator.console`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 from pathlib import Path
 
 from simulator import metrics
+from simulator.console import (
+    OutputError,
+    _console,
+    _why,
+    check_output_path,
+    run_with_progress,
+    write_output,
+)
 from simulator.loader import load_scenario, loaded_from
-from simulator.scenario import Scenario
-from simulator.scenario_io import ScenarioError, atomic_write_bytes, load
+from simulator.scenario_io import ScenarioError, load
 
 SCENARIO_HELP = "scenario file, or the key of a shipped/user scenario (default: Xinghe today)"
-
-
-def _console(stderr: bool = False):
-    """A rich console; when output is piped, lines are 140 wide (not 80) so tables stay whole."""
-    import sys
-
-    from rich.console import Console
-
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() or os.environ.get("COLUMNS") else 140
-    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def summary_table(res, title: str):
@@ -65,40 +64,6 @@ def group_table(groups: dict, title: str, keys=metrics.CLI_GROUP):
     for name, d in groups.items():
         t.add_row(name, *[metrics.stat_value(d[m], metrics.kind_of(m)) for m in keys])
     return t
-
-
-def with_progress(console, work, total: int | None = None, label: str = "replications"):
-    """Call ``work(progress=cb, cancel=event)`` with a progress bar on a terminal.
-
-    Off a terminal ``work`` is called with neither. Ctrl+C sets the cancel event
-    so worker processes stop, then propagates.
-    """
-    if not console.is_terminal:
-        return work()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    cancel = threading.Event()
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as prog:
-        task = prog.add_task(label, total=total)
-
-        def cb(done, tot):
-            prog.update(task, completed=done, total=tot)
-
-        try:
-            return work(progress=cb, cancel=cancel)
-        except KeyboardInterrupt:
-            cancel.set()
-            raise
-
-
-def run_with_progress(sc: Scenario, console, **kw):
-    """Run the engine with a progress bar on a terminal; Ctrl+C cancels cleanly."""
-    from simulator.runner import run
-
-    return with_progress(console, lambda **pc: run(sc, **kw, **pc),
-                         kw.get("replications") or sc.run.replications)
 
 
 def cmd_run(args) -> int:
@@ -149,49 +114,6 @@ def cmd_run(args) -> int:
             write_output(d / f"{name}.csv", csv_bytes(getattr(res, name)), "--csv")
         console.print(f"wrote CSV tables to {d}/")
     return 0
-
-
-class OutputError(Exception):
-    """An output path that cannot be written; the message is one line for the user."""
-
-
-def _why(exc: OSError) -> str:
-    import errno
-
-    if exc.errno == errno.ENOSPC:
-        return "the disk is full"
-    if exc.errno == errno.EDQUOT:
-        return "the disk quota is exceeded"
-    return exc.strerror or str(exc)
-
-
-def check_output_path(path: str | os.PathLike, option: str, folder: bool = False) -> None:
-    """Refuse, before any work, an output path that cannot be written (one-line OutputError)."""
-    p = Path(path)
-    if folder:
-        if p.exists() and not p.is_dir():
-            raise OutputError(f"{option} {p}: is a file; {option} takes a folder for the tables")
-        parent = p if p.exists() else next((q for q in p.parents if q.exists()), Path("."))
-    else:
-        if p.is_dir():
-            raise OutputError(f"{option} {p}: is a folder; give a file name, e.g. {p / 'out.json'}")
-        if p.exists() and not p.is_file():
-            raise OutputError(f"{option} {p}: is not a regular file (a device or a pipe)")
-        parent = p.parent if str(p.parent) else Path(".")
-        if not parent.is_dir():
-            raise OutputError(f"{option} {p}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{option} {p}: folder {parent} is not writable")
-
-
-def write_output(path: str | os.PathLike, data: bytes, option: str) -> None:
-    """Write an output file atomically; any failure is a one-line OutputError."""
-    check_output_path(path, option)
-    try:
-        atomic_write_bytes(path, data)
-    except OSError as exc:
-        raise OutputError(f"{option} {path}: cannot write it ({_why(exc)}); nothing was "
-                          "written") from None
 
 
 def check_options(args) -> None:
@@ -316,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--excel", required=True, help="output .xlsx")
     _sample_args(e)
     e.add_argument("--force", action="store_true", help="overwrite an existing file")
-    e.set_defaults(func=_delegate("simulator.excel", "cli_export"))
+    e.set_defaults(func=_delegate("simulator.cli.export", "cli_export"))
 
     c = sub.add_parser("compare", help="compare scenarios with a base; print KPI deltas")
     c.add_argument("base", help="the base scenario")
@@ -325,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", help="also write the comparison file (docs/RESULTS.md)")
     _sample_args(c)
     c.add_argument("--force", action="store_true", help="overwrite an existing file")
-    c.set_defaults(func=_delegate("simulator.compare", "cli_compare"))
+    c.set_defaults(func=_delegate("simulator.cli.compare", "cli_compare"))
 
     o = sub.add_parser("optimize", help="split a budget across levers to maximise an objective")
     o.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
@@ -335,13 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--excel", help="write the allocation workbook")
     _sample_args(o, months=False)
     o.add_argument("--force", action="store_true", help="overwrite an existing file")
-    o.set_defaults(func=_delegate("simulator.budget", "cli_optimize"))
+    o.set_defaults(func=_delegate("simulator.cli.optimize", "cli_optimize"))
 
     k = sub.add_parser("calibrate", help="compare a scenario with the studies' observed figures")
     k.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     _sample_args(k, months=False)
     k.add_argument("--json", help="write the report as JSON")
-    k.set_defaults(func=_delegate("simulator.calibration", "cli_calibrate"))
+    k.set_defaults(func=_delegate("simulator.cli.calibrate", "cli_calibrate"))
 
     q = sub.add_parser("capacity", help="offered load vs staff per pool and period, and the "
                        "staff Erlang C says the SLA needs (theory, instant)")
