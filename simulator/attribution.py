@@ -38,7 +38,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 from math import factorial
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -85,9 +85,9 @@ def shapley_exact(v: dict[int, np.ndarray], n: int) -> np.ndarray:
 def permutation_marginals(value: Callable[[int], np.ndarray], n: int, perms: list[list[int]]
                           ) -> np.ndarray:
     """Marginal contributions along each permutation: [P, n, *shape] (a telescoping sum)."""
-    out = []
+    out: list[np.ndarray] = []
     for order in perms:
-        rows = [None] * n
+        rows: list[Any] = [None] * n
         mask = 0
         prev = value(0)
         for i in order:
@@ -331,7 +331,7 @@ def attribute(sc: Scenario, *, by: str = "benefit", seed: int | None = None,
     full = (1 << n) - 1
     if perms is None:
         phi = shapley_exact(v, n)  # [n, R, Q]
-        se = [{} for _ in range(n)]
+        se: list[dict[str, float]] = [{} for _ in range(n)]
         method = "exact"
     else:
         marg = permutation_marginals(lambda m: v[m], n, perms)  # [P, n, R, Q]
@@ -352,8 +352,10 @@ def attribute(sc: Scenario, *, by: str = "benefit", seed: int | None = None,
             roi = np.where(ok, f[:, 0] / np.where(ok, cost, 1.0), np.nan)
         alone = v.get(1 << i)
         last = v.get(full & ~(1 << i))
+        contribution, cost_stat, margin, npv = (Stat.of(f[:, j], metrics.metric(q).unit)
+                                                 for j, q in enumerate(QUANTITIES))
         out.append(PartResult(
-            p.label, *(Stat.of(f[:, j], metrics.metric(q).unit) for j, q in enumerate(QUANTITIES)),
+            p.label, contribution, cost_stat, margin, npv,
             Stat.of(roi, "ratio", None if ok.any() else "no incremental cost"),
             Stat.of(alone[:, 3] if alone is not None else [math.nan], "CNY", "not run"),
             Stat.of(whole[:, 3] - last[:, 3] if last is not None else [math.nan], "CNY",
@@ -723,7 +725,7 @@ def _write_json(path: str, data: dict) -> None:
 
 def cli_attribute(args) -> int:
     """``benefit-sim attribute SCENARIO [--by benefit|group] [--json OUT]``."""
-    from simulator.cli import _console, with_progress
+    from simulator.console import _console, with_progress
     from simulator.loader import load_scenario
 
     console = _console()
@@ -746,7 +748,7 @@ def cli_attribute(args) -> int:
 
 def cli_explain(args) -> int:
     """``benefit-sim explain BASE OTHER [--kpi npv] [--json OUT]``."""
-    from simulator.cli import _console, with_progress
+    from simulator.console import _console, with_progress
     from simulator.loader import load_scenario
 
     console = _console()

@@ -235,7 +235,7 @@ def cli_capacity(args) -> int:
     """``benefit-sim capacity``: the table, and exit 1 when a pool cannot keep up."""
     from rich.table import Table
 
-    from simulator.cli import _console, write_output
+    from simulator.console import _console, write_output
     from simulator.loader import load_scenario
 
     console = _console()

@@ -740,7 +740,7 @@ class _Book:
         _width(ws, col["no"], 6)
         _width(ws, col["month"], 7)
         sim_keys = [k for k, _, _ in MONTHLY_SIM] + ["members_end"]
-        kinds = {k: kind for k, _, kind in heads}
+        kinds: dict[str, Any] = {k: kind for k, _, kind in heads}
         frames = []
         for i, (sc, _, res) in enumerate(self.results):
             df = breakdown_means(res)

@@ -71,9 +71,8 @@ def holdout_workbook(r: dict) -> bytes:
     for col, width in zip("ABCDE", (8, 10, 12, 20, 20)):
         wk.column_dimensions[col].width = width
     weeks = Reference(wk, min_col=1, min_row=2, max_row=n + 1)
-    for k, (title, c0, anchor) in enumerate(
-            (("Repeat transactions per week", 2, "G2"),
-             ("Cumulative repeat transactions", 4, "G20"))):
+    for title, c0, anchor in (("Repeat transactions per week", 2, "G2"),
+                              ("Cumulative repeat transactions", 4, "G20")):
         ch = LineChart()
         ch.title = title
         ch.x_axis.title = f"week (holdout from week {r['calibration_weeks'] + 1:g})"
