@@ -18,13 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
 
 
 def main() -> int:
-    from test_optimizer import study_b_scenario
-
     from simulator.optimizer import optimise
+    from tests.support.studies import study_b_scenario
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--agents", type=int, default=100_000)

@@ -1,7 +1,6 @@
 """Budget levers: today's spend per lever, default and scenario bounds, applying a split."""
 
 import pytest
-from test_optimizer import study_b_dict  # tests/ is on sys.path under pytest
 
 from simulator.budget import (
     DEFAULT_MAX_FACTOR,
@@ -14,6 +13,7 @@ from simulator.budget import (
 from simulator.runner import run
 from simulator.scenario_io import from_dict
 from simulator.service import DAYS_PER_MONTH
+from tests.support.studies import study_b_dict
 
 
 @pytest.fixture(scope="module")
