@@ -3,7 +3,3 @@
 Views subscribe to :class:`ui.document.ScenarioDocument`; all numbers come from
 the engine (:mod:`simulator.runner`). Nothing in ``simulator/`` imports this.
 """
-
-from ui import pyside_workarounds as _pyside_workarounds
-
-_pyside_workarounds.apply()
