@@ -16,6 +16,7 @@ from pathlib import Path
 from simulator.scenario import Scenario
 from simulator.scenario_io import atomic_write_bytes
 
+SCENARIO_HELP = "scenario file, or the key of a shipped/user scenario (default: Xinghe today)"
 
 def _console(stderr: bool = False):
     """A rich console; when output is piped, lines are 140 wide (not 80) so tables stay whole."""

@@ -581,7 +581,7 @@ def _load(args):
 
 
 def _progress_work(console, fn, label):
-    from simulator.cli import with_progress
+    from simulator.console import with_progress
 
     return with_progress(console, fn, None, label)
 
@@ -600,7 +600,7 @@ def cli_sensitivity(args) -> int:
     """``benefit-sim sensitivity``: the tornado table, ranked."""
     from rich.table import Table
 
-    from simulator.cli import _console, write_output
+    from simulator.console import _console, write_output
 
     console = _console()
     ld, sample = _load(args)
@@ -647,7 +647,7 @@ def _print_solution(console, s: Solution, what: str) -> None:
 
 
 def _solve_cli(args, work, what) -> int:
-    from simulator.cli import _console, write_output
+    from simulator.console import _console, write_output
 
     console = _console()
     try:
@@ -684,7 +684,7 @@ def cli_breakeven(args) -> int:
 
 def register(sub, sample_args) -> None:
     """Add ``sensitivity``, ``goalseek`` and ``breakeven`` to the CLI's subparsers."""
-    from simulator.cli import SCENARIO_HELP
+    from simulator.console import SCENARIO_HELP
 
     s = sub.add_parser("sensitivity", help="tornado: swing each lever or input and rank its "
                        "effect on a KPI (common random numbers)")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from simulator import metrics
 from simulator.console import (
+    SCENARIO_HELP,
     OutputError,
     _console,
     _why,
@@ -27,8 +28,6 @@ from simulator.console import (
 )
 from simulator.loader import load_scenario, loaded_from
 from simulator.scenario_io import ScenarioError, load
-
-SCENARIO_HELP = "scenario file, or the key of a shipped/user scenario (default: Xinghe today)"
 
 
 def summary_table(res, title: str):
