@@ -52,8 +52,10 @@ class MoneyAxis(pg.AxisItem):
 
 
 def money_ticks(values, spacing: float) -> list[str]:
-    """Tick labels in one unit (k/M/B of the largest tick) with as many decimals as the tick
-    spacing needs, so neighbouring ticks never read the same ('¥1.1 B, ¥1.1 B').
+    """Tick labels in one unit (k/M/B of the largest tick).
+
+    As many decimals as the tick spacing needs, so neighbouring ticks never read the
+    same ('¥1.1 B, ¥1.1 B').
     """
     if not len(values):
         return []
@@ -128,8 +130,10 @@ class Band:
 
 
 def chart_colors(pal: QPalette) -> dict[str, QColor]:
-    """Chart colours from the application palette: background (Base), text and axes
-    (WindowText), secondary lines (PlaceholderText, as the KPI strip's captions).
+    """Chart colours from the application palette.
+
+    Background (Base), text and axes (WindowText), secondary lines (PlaceholderText,
+    as the KPI strip's captions).
     """
     return {"background": QColor(pal.color(QPalette.ColorRole.Base)),
             "foreground": QColor(pal.color(QPalette.ColorRole.WindowText)),
@@ -137,8 +141,10 @@ def chart_colors(pal: QPalette) -> dict[str, QColor]:
 
 
 class ThemedPlot(pg.PlotWidget):
-    """A PlotWidget whose background, axes, tick labels, grid, title and legend text follow
-    the widget's palette (light or dark), re-applied whenever the palette changes.
+    """A PlotWidget that follows the widget's palette (light or dark).
+
+    Background, axes, tick labels, grid, title and legend text; re-applied whenever
+    the palette changes.
     """
 
     def __init__(self, *args, **kwargs):
@@ -154,8 +160,10 @@ class ThemedPlot(pg.PlotWidget):
         self.fit()
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt's name
-        """Wrap the title and re-flow the legend to the new width (a long title or a
-        three-column legend wider than the chart pushed the plot past its right edge).
+        """Wrap the title and re-flow the legend to the new width.
+
+        A long title or a three-column legend wider than the chart pushed the plot past
+        its right edge.
         """
         self.fit()
         super().resizeEvent(ev)
@@ -450,8 +458,9 @@ class ResultCharts(QWidget):
         self.wait_p90 = p.plot(pen=pg.mkPen(color(3), width=1.5), name="P90 wait")
         self.sla = pg.InfiniteLine(angle=0, pen=pg.mkPen(color(1), width=2,
                                                          style=Qt.PenStyle.DashLine),
-                                   label="SLA", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)],
-                                                           "color": PALETTE[1]})
+                                   label="SLA",
+                                   labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)],
+                                              "color": PALETTE[1]})
         p.addItem(self.sla)
         self.sla_legend = pg.PlotDataItem(pen=pg.mkPen(color(1), width=2,
                                                        style=Qt.PenStyle.DashLine))

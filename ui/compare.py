@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -105,8 +106,9 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
 
 
 def good_bad_color(good: bool, pal) -> "QColor":
-    """Green/red for a better/worse delta, light enough on a dark palette's base (dark red
-    on dark grey was unreadable).
+    """Green/red for a better/worse delta, readable on the palette's base.
+
+    Light enough on a dark palette's base (dark red on dark grey was unreadable).
     """
     from PySide6.QtGui import QColor, QPalette
 

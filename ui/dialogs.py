@@ -32,8 +32,9 @@ class Prompter:
             QMessageBox.StandardButton(r), "cancel")
 
     def changed_on_disk(self, parent: QWidget | None, text: str) -> str:
-        """The file changed on disk since it was opened: 'reload', 'overwrite', 'save_as'
-        or 'cancel'.
+        """The file changed on disk since it was opened: what to do.
+
+        One of 'reload', 'overwrite', 'save_as' or 'cancel'.
         """
         box = QMessageBox(QMessageBox.Icon.Warning, "File changed on disk", text, parent=parent)
         buttons = {box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): "reload",

@@ -15,10 +15,11 @@ import copy
 from pathlib import Path as FsPath
 from typing import Any
 
-import scenarios
 from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
+
+import scenarios
 from simulator.labels import display_unit, number, where
 from simulator.scenario import Scenario
 from simulator.scenario_io import (
@@ -31,7 +32,6 @@ from simulator.scenario_io import (
     save,
     stamp_of,
 )
-
 from ui.fieldspec import Path, get_at, path_str
 
 _SET_ID = 1001
@@ -88,8 +88,10 @@ def value_words(path: Path, value: Any) -> str:
 
 
 def change_text(sc: Scenario, path: Path, value: Any) -> str:
-    """Undo-entry text that reads like an action: "Change Pool 'General' ▸ Shift 1 ▸ Staff
-    to 27 agents"."""
+    """Undo-entry text that reads like an action.
+
+    For example "Change Pool 'General' ▸ Shift 1 ▸ Staff to 27 agents".
+    """
     return f"Change {field_words(sc, path)} to {value_words(path, value)}"
 
 
@@ -269,16 +271,21 @@ class ScenarioDocument(QObject):
         self.undo_stack.push(ListCommand(self, tuple(list_path), "move", index, to=to))
 
     def settle(self) -> None:
-        """The edit gesture is over (slider released, value entered): previews may start now
-        instead of waiting out their debounce for further edits."""
+        """The edit gesture is over (slider released, value entered).
+
+        Previews may start now instead of waiting out their debounce for further edits.
+        """
         self.settled.emit()
 
     # -- files ---------------------------------------------------------------
     def replace(self, scenario: Scenario, path: str | FsPath | None,
                 notes: list[str] | None = None, modified: bool = False,
                 stamp: Stamp | None = None) -> None:
-        """Open another scenario (clears the undo history); ``stamp``: the file as it was
-        read (:func:`~simulator.scenario_io.load_with_stamp`), else its stamp now."""
+        """Open another scenario (clears the undo history).
+
+        ``stamp``: the file as it was read (:func:`~simulator.scenario_io.load_with_stamp`),
+        else its stamp now.
+        """
         self._sc = scenario
         self._path = FsPath(path) if path is not None else None
         self._stamp = stamp if stamp is not None or self._path is None else \
@@ -390,8 +397,10 @@ class ScenarioDocument(QObject):
 
 
 def open_file(path: str | FsPath) -> tuple[Scenario, list[str], Stamp]:
-    """Load a scenario file; returns (scenario, notes such as migrations, the file's stamp
-    as read). Raises ScenarioError."""
+    """Load a scenario file. Raises ScenarioError.
+
+    Returns (scenario, notes such as migrations, the file's stamp as read).
+    """
     import tomllib
 
     from simulator.scenario_io import migrate

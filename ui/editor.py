@@ -438,9 +438,11 @@ TABS = [
 
 
 class SectionList(QListWidget):
-    """The editor's sections as a strip of titles that wraps onto a second row when the
-    column is narrow: every title stays whole and the forms keep the column's full width
-    (eight tabs overflowed into scroll arrows, 'Run setti ◂▸', even at 1920).
+    """The editor's sections as a strip of titles that wraps onto a second row.
+
+    It wraps when the column is narrow: every title stays whole and the forms keep the
+    column's full width (eight tabs overflowed into scroll arrows, 'Run setti ◂▸', even
+    at 1920).
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -470,6 +472,7 @@ class SectionList(QListWidget):
         self._fit_height()
 
     def showEvent(self, ev):  # noqa: N802 - Qt's name
+        """Fit the strip's height once shown (its width is known then)."""
         super().showEvent(ev)
         self._fit_height()
 

@@ -119,8 +119,9 @@ class KpiBox(QFrame):
 
 
 def _muted(label: QLabel) -> None:
-    """Secondary text in the system palette's muted colour (readable in light and dark
-    palettes; a fixed grey was grey on grey in a dark one).
+    """Secondary text in the system palette's muted colour.
+
+    Readable in light and dark palettes; a fixed grey was grey on grey in a dark one.
     """
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import scenarios
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from shiboken6 import isValid
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -24,9 +22,11 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QWidget,
 )
+from shiboken6 import isValid
+
+import scenarios
 from simulator.scenario import Scenario
 from simulator.scenario_io import FileChangedError, FileTakenError, ScenarioError, stamp_of
-
 from ui.compare import CompareView
 from ui.dialogs import Prompter
 from ui.document import ScenarioDocument, open_file
@@ -117,8 +117,10 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self._shortcut_filter)
 
     def _fit_to_screen(self, width: int, height: int) -> None:
-        """Open at ``width`` × ``height``, or smaller so that the window lies inside the
-        available screen (1366 × 768 laptops), centred on it."""
+        """Open at ``width`` × ``height``, or smaller, centred on the available screen.
+
+        Smaller so that the window lies inside the screen (1366 × 768 laptops).
+        """
         screen = self.screen() or QApplication.primaryScreen()
         if screen is None:
             self.resize(width, height)
@@ -243,8 +245,11 @@ class MainWindow(QMainWindow):
 
     # -- edits ---------------------------------------------------------------------------
     def commit_pending_edit(self) -> None:
-        """A value typed into a field but not yet entered (no Enter, focus still there) is
-        committed, as leaving the field would: before save, close, open, undo, runs."""
+        """Commit a value typed into a field but not yet entered, as leaving it would.
+
+        Not yet entered: no Enter, focus still there. Called before save, close, open,
+        undo and runs.
+        """
         w = QApplication.focusWidget()
         while w is not None and not isinstance(w, FieldWidget):
             w = w.parentWidget()
@@ -532,8 +537,10 @@ class MainWindow(QMainWindow):
         self.design.setSizes([left, w - left])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Ask about unsaved changes (a value still being typed counts), remember the
-        layout, stop worker threads."""
+        """Ask about unsaved changes, remember the layout, stop worker threads.
+
+        A value still being typed counts as an unsaved change.
+        """
         if not self.maybe_save():
             event.ignore()
             return

@@ -571,8 +571,9 @@ def _error_text(message: str) -> str:
 
 
 def _warning_style(label: QLabel) -> None:
-    """A warning banner in the palette's warning colours: amber on the light palette,
-    a dark amber with light text on a dark one (readable in both).
+    """A warning banner in the palette's warning colours (readable in both).
+
+    Amber on the light palette, a dark amber with light text on a dark one.
     """
     dark = label.palette().color(QPalette.ColorRole.Window).lightness() < 128
     bg, fg, border = ("#4a3b00", "#ffe08a", "#a08000") if dark else \

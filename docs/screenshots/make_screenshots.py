@@ -1,4 +1,6 @@
-"""Regenerate the screenshots in this folder: .venv/bin/python docs/screenshots/make_screenshots.py
+"""Regenerate the screenshots in this folder.
+
+Run: .venv/bin/python docs/screenshots/make_screenshots.py
 
 Runs the app under Xvfb (``xvfb-run``; offscreen if it is missing) at 1366×768 and
 1920×1080, in a light and a dark palette, and saves the main window, every editor
@@ -34,6 +36,7 @@ SECTIONS = ["General", "Segments", "Tiers", "Service", "Promotions", "Acquisitio
 
 
 def prepare() -> tuple[Path, Path, Path]:
+    """Save the three scenarios pictured (default with Chinese tier names, +staff, 5 % off)."""
     sc = scenarios.load_default()
     for t, zh in zip(sc.tiers, ["青铜", "白银", "黄金", "钻石"]):
         t.name = zh
@@ -58,6 +61,7 @@ def prepare() -> tuple[Path, Path, Path]:
 
 
 def shots(base, variant, third, only: str | None):
+    """Take the pictures at every size (``only``: one picture's name)."""
     for size in SIZES:
         for pal in PALETTES:
             if only and only not in (size.split("x")[0], pal):
@@ -79,6 +83,7 @@ def shots(base, variant, third, only: str | None):
 
 
 def main() -> None:
+    """Entry point."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="a size (1366, 1920) or a palette (light, dark)")
     args = ap.parse_args()
