@@ -342,6 +342,3 @@ def main(argv: list[str] | None = None) -> int:
         print("cancelled", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())
