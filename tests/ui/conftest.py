@@ -105,19 +105,13 @@ def small_path(private_home):
 def window(qtbot, prompter, small_path):
     """The main window on the small scenario, with a tiny, fast preview."""
     from simulator.scenario_io import load
-    from ui.main_window import MainWindow
+    from tests.support.gui import close_window, open_window
     from ui.results_panel import PreviewSize
 
-    win = MainWindow(load(small_path), small_path, prompter=prompter,
-                     preview=PreviewSize(replications=3, agents=1000, horizon_months=12,
-                                         debounce_ms=30, refine=False),
-                     compare_quick={"replications": 2, "agents": 800, "horizon_months": 12})
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    with qtbot.waitSignal(win.results.preview_shown, timeout=90_000):
-        pass
+    win = open_window(qtbot, load(small_path), small_path, prompter,
+                      PreviewSize(replications=3, agents=1000, horizon_months=12,
+                                  debounce_ms=30, refine=False),
+                      compare_quick={"replications": 2, "agents": 800, "horizon_months": 12})
     yield win
-    win.doc.undo_stack.setClean()
-    win.shutdown()
+    close_window(win)
 

@@ -13,24 +13,18 @@ CUSTOMERS = ("population", "customers")
 def grown(qtbot, prompter, private_home):
     """Xinghe today grown to 300,000 customers on today's staff (a short run)."""
     from simulator.scenario_io import load
-    from ui.main_window import MainWindow
+    from tests.support.gui import close_window, open_window
     from ui.results_panel import PreviewSize
 
     sc = load(scenarios.shipped_path("xinghe_today"))
     sc.population.customers = 300_000
     sc.run.replications, sc.run.agents, sc.run.horizon_months = 2, 500, 2
-    win = MainWindow(sc, None, prompter=prompter,
-                     preview=PreviewSize(replications=1, agents=500, horizon_months=2,
-                                         debounce_ms=30, refine=False,
-                                         window_contacts=300))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    with qtbot.waitSignal(win.results.preview_shown, timeout=90_000):
-        pass
+    win = open_window(qtbot, sc, None, prompter,
+                      PreviewSize(replications=1, agents=500, horizon_months=2,
+                                  debounce_ms=30, refine=False, window_contacts=300),
+                      size=(1200, 800))
     yield win
-    win.doc.undo_stack.setClean()
-    win.shutdown()
+    close_window(win)
 
 
 def _banner_lines(panel):
