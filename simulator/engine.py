@@ -33,7 +33,7 @@ from simulator.outputs import METRICS, MI, PROMO_CHANNELS, SERVICE_METRICS, ArmO
 from simulator.promotions import compile_promotions
 from simulator.scenario import Scenario
 from simulator.service import DAYS_PER_MONTH, PoolSpec, ServiceStage
-from simulator.theory import monthly_hazard, monthly_rate
+from simulator.theory import discount_factors, monthly_hazard
 from simulator.tiers import BENEFIT_KINDS, compile_benefits, review_months
 
 SWITCHES = ("benefits", "points", "promotions", "priority_service")
@@ -157,7 +157,7 @@ class Simulation:
         self.paid_new = paid / acq.cac_cny / (1.0 + paid / acq.saturation_cny_per_month)
         self.new_per_month = acq.organic_per_month + self.paid_new
         self.acq_spend = paid
-        self.disc = (1.0 + monthly_rate(sc.run.discount_rate_annual)) ** -np.arange(1, self.H + 1)
+        self.disc = discount_factors(sc.run.discount_rate_annual, self.H)
 
     def _static(self, cap: int) -> None:
         """Per-customer draws that never change (prefix-stable in ``cap``).

@@ -736,7 +736,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
     """
     from simulator.budget import apply_allocation, extract_levers, spend_after
     from simulator.runner import run
-    from simulator.theory import monthly_rate
+    from simulator.theory import discount_factors
 
     t0 = time.perf_counter()
     obj = objective or sc.budget.objective
@@ -803,7 +803,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
                      + max(0, len(frontier_shares) - 1) * V)
 
     # 2. Response curves: one lever at a time, others at today's spend.
-    disc = (1.0 + monthly_rate(sc.run.discount_rate_annual)) ** -np.arange(1, H + 1)
+    disc = discount_factors(sc.run.discount_rate_annual, H)
     shift = np.array([disc.sum(), H, -H, disc.sum(), 0.0])
     fits, rep_fits, points = {}, {}, []
     for i in free_idx:

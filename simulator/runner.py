@@ -25,7 +25,7 @@ from simulator.outputs import Cancelled
 from simulator.results import RunResult
 from simulator.scenario import Scenario, size_problems
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
-from simulator.theory import monthly_rate
+from simulator.theory import discount_factors
 from simulator.worker_guard import worker_init
 
 
@@ -276,7 +276,7 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
 
 def _assemble(sc, cf_sc, results, H, meta) -> RunResult:
     order = sorted(results)
-    disc = (1.0 + monthly_rate(sc.run.discount_rate_annual)) ** -np.arange(1, H + 1)
+    disc = discount_factors(sc.run.discount_rate_annual, H)
     scn = [results[r][0] for r in order]
     cf = [results[r][1] for r in order] if cf_sc is not None else None
     return RunResult([s.name for s in sc.segments], [t.name for t in sc.tiers],

@@ -452,7 +452,7 @@ STALE_SECONDS = 300
 
 
 def temp_path_for(target: Path) -> tuple[int, str]:
-    """A new temp file beside ``target``, named ``.<name>.XXXXXXXX.tmp`` (our naming)."""
+    """A new temp file beside ``target``: ``.<name>.<8 random characters>.tmp`` (our naming)."""
     return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
 
 
@@ -482,7 +482,7 @@ def clean_stale_temps(folder: str | os.PathLike, name: str | None = None,
                       older_than: float = STALE_SECONDS) -> list[Path]:
     """Delete temp files of our naming left by a killed writer; returns those deleted.
 
-    Only ``.<name>.XXXXXXXX.tmp`` files older than ``older_than`` seconds are
+    Only ``.<name>.<8 random characters>.tmp`` files older than ``older_than`` seconds are
     candidates, and a file whose writer is alive is kept: writers hold an
     exclusive lock on their temp file while they write (released by the kernel
     when they die), so a lock that cannot be taken means a live writer.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def erlang_c(servers: int, arrival_per_hour: float, service_per_hour: float) -> float:
     """Probability that an arriving contact waits (M/M/c, Erlang C).
@@ -62,6 +64,11 @@ def geometric_survivors(start: float, retention: float, month: int) -> float:
 def monthly_rate(annual_rate: float) -> float:
     """Monthly compounding rate equivalent to an annual rate."""
     return (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
+
+
+def discount_factors(annual_rate: float, months: int) -> np.ndarray:
+    """Discount factor of months 1..``months``: (1 + i)^−m, i the monthly rate."""
+    return (1.0 + monthly_rate(annual_rate)) ** -np.arange(1, months + 1)
 
 
 def monthly_hazard(annual_churn: float) -> float:
