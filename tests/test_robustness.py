@@ -76,13 +76,13 @@ def test_saving_keeps_a_shared_files_mode(tmp_path):
 def test_excel_export_follows_the_umask_and_keeps_a_mode(tmp_path):
     from openpyxl import Workbook
 
-    from simulator.excel import _save_atomic
+    from simulator.excel.output import save_atomic
 
     with _with_umask(0o002):
-        _save_atomic(Workbook(), tmp_path / "x.xlsx")
+        save_atomic(Workbook(), tmp_path / "x.xlsx")
     assert _mode(tmp_path / "x.xlsx") == 0o664
     os.chmod(tmp_path / "x.xlsx", 0o640)
-    _save_atomic(Workbook(), tmp_path / "x.xlsx")
+    save_atomic(Workbook(), tmp_path / "x.xlsx")
     assert _mode(tmp_path / "x.xlsx") == 0o640
 
 
@@ -193,9 +193,9 @@ def test_kill_9_while_writing_leaves_no_litter_after_the_next_start(tmp_path, wh
         target.parent.mkdir()
         code = _SLOW_WRITE.format(ready=str(ready)) + textwrap.dedent(f"""
             from openpyxl import Workbook
-            from simulator.excel import _save_atomic
+            from simulator.excel.output import save_atomic
             import pathlib
-            _save_atomic(Workbook(), pathlib.Path({str(target)!r}))
+            save_atomic(Workbook(), pathlib.Path({str(target)!r}))
         """)
     _kill_during(code, ready)
     folder = target.parent
@@ -219,9 +219,9 @@ def test_kill_9_while_writing_leaves_no_litter_after_the_next_start(tmp_path, wh
     else:
         from openpyxl import Workbook
 
-        from simulator.excel import _save_atomic
+        from simulator.excel.output import save_atomic
 
-        _save_atomic(Workbook(), target)
+        save_atomic(Workbook(), target)
     assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
 
 
