@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.optimize is not None or args.view == "optimizer":
         win.tabs.setCurrentIndex(win.optimiser_tab)
         if args.optimize:
-            win.optimiser.agents.setValue(args.optimize)
+            win.optimiser.controls.agents.setValue(args.optimize)
     if args.tab:
         for i in range(win.editor.tabs.count()):
             if win.editor.tabs.tabText(i).replace("&&", "&").lower().startswith(

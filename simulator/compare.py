@@ -328,14 +328,26 @@ def union_paths(flats: Sequence[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def input_diff(base: Scenario, other: Scenario) -> pd.DataFrame:
-    """Inputs that differ: columns ``path, base, other`` (None where a path is absent).
+def differing_inputs(scs: Sequence[Scenario]) -> list[tuple[str, list]]:
+    """``(path, [value per scenario])`` of every input where a scenario differs from the first.
 
-    The scenario ``name`` and ``description`` are included when they differ.
+    The one input diff (compare tables, the CLI, attribution's change groups, the
+    optimiser's "apply"): paths and values as :func:`flat_inputs` gives them, None
+    where a scenario lacks the path (a tier only one of them has). The scenario
+    ``name`` and ``description`` are included when they differ.
     """
-    fb, fo = flat_inputs(base), flat_inputs(other)
-    rows = [(p, fb.get(p), fo.get(p)) for p in union_paths([fb, fo])
-            if p not in fb or p not in fo or not _same(fb[p], fo[p])]
+    flats = [flat_inputs(sc) for sc in scs]
+    out = []
+    for p in union_paths(flats):
+        vals = [f.get(p) for f in flats]
+        if any(p not in f for f in flats) or any(not _same(v, vals[0]) for v in vals[1:]):
+            out.append((p, vals))
+    return out
+
+
+def input_diff(base: Scenario, other: Scenario) -> pd.DataFrame:
+    """Inputs that differ: columns ``path, base, other`` (None where a path is absent)."""
+    rows = [(p, *vals) for p, vals in differing_inputs([base, other])]
     return pd.DataFrame(rows, columns=["path", "base", "other"])
 
 

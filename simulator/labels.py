@@ -265,6 +265,16 @@ def where(path: str | tuple, data: Any = None) -> str:
     return " ▸ ".join(out)
 
 
+def value_at(data: Any, path: str | tuple) -> Any:
+    """The value at ``path`` in a scenario (model or dict); None where there is none."""
+    node = data
+    for part in parse_path(path) if isinstance(path, str) else path:
+        node = _step(node, part)
+        if node is None:
+            return None
+    return node
+
+
 def _step(node: Any, part: Any) -> Any:
     try:
         if isinstance(part, int):

@@ -4,10 +4,12 @@ import pytest
 
 import scenarios
 from simulator.budget import lever_ids, service_spend_cny
+from simulator.compare import differing_inputs
 from simulator.metrics import OBJECTIVES, kind_of, value
 from simulator.scenario_io import load
 from simulator.service import DAYS_PER_MONTH
-from ui.optimizer_panel import TABLE_COLUMNS, scenario_diff
+from ui.optimizer_controls import scenario_for_run
+from ui.optimizer_panel import TABLE_COLUMNS
 
 pytestmark = pytest.mark.gui
 
@@ -16,13 +18,13 @@ FREE = {"acquisition", "service:General"}
 
 def small_settings(panel, free=FREE):
     """A tiny optimisation: two free levers, few customers, short horizon."""
-    panel.set_pinned(set(panel.lever_items()) - set(free))
-    panel.agents.setValue(400)
-    panel.months.setValue(6)
-    panel.reps.setValue(2)
-    panel.verify_reps.setValue(2)
-    panel.levels.setValue(2)
-    panel.local_check.setChecked(False)
+    panel.controls.set_pinned(set(panel.controls.lever_items()) - set(free))
+    panel.controls.agents.setValue(400)
+    panel.controls.months.setValue(6)
+    panel.controls.reps.setValue(2)
+    panel.controls.verify_reps.setValue(2)
+    panel.controls.levels.setValue(2)
+    panel.controls.local_check.setChecked(False)
 
 
 def value_text(v, objective="npv"):
@@ -45,12 +47,12 @@ def test_optimiser_tab_defaults_follow_the_scenario(window):
     panel = win.optimiser
     assert win.tabs.tabText(win.optimiser_tab) == "Budget optimiser"
     sc = win.doc.scenario
-    assert set(panel.lever_items()) == set(lever_ids(sc))
-    assert panel.budget_auto.isChecked() == (sc.budget.total_cny_per_month is None)
-    assert panel.objective.currentData() == sc.budget.objective
-    assert panel.constraint.currentData() == sc.budget.constraint
-    s = panel.settings()
-    run_sc = panel.scenario_for_run(sc, dict(s, pinned=["acquisition"], objective="ltv",
+    assert set(panel.controls.lever_items()) == set(lever_ids(sc))
+    assert panel.controls.budget_auto.isChecked() == (sc.budget.total_cny_per_month is None)
+    assert panel.controls.objective.currentData() == sc.budget.objective
+    assert panel.controls.constraint.currentData() == sc.budget.constraint
+    s = panel.controls.settings()
+    run_sc = scenario_for_run(sc, dict(s, pinned=["acquisition"], objective="ltv",
                                              constraint="equal", budget=1e6))
     assert run_sc.budget.objective == "ltv" and run_sc.budget.constraint == "equal"
     assert run_sc.budget.total_cny_per_month == 1e6
@@ -68,7 +70,7 @@ def test_run_fills_table_verdict_and_charts(qtbot, window):
     assert seen and seen[-1][0] == seen[-1][1]
     assert panel.progress.value() == panel.progress.maximum()
     # table: one row per lever, recommended ¥ as in the allocation
-    t = panel.table
+    t = panel.view.table
     assert t.columnCount() == len(TABLE_COLUMNS)
     assert t.rowCount() == len(alloc.levers)
     rows = {t.item(r, 0).data(0x0100): r for r in range(t.rowCount())}
@@ -81,29 +83,29 @@ def test_run_fills_table_verdict_and_charts(qtbot, window):
             assert lv.recommended_cny == pytest.approx(lv.current_cny)
     # verification: gain with its interval, and a plain statement when within noise
     v = alloc.verification
-    assert "gain" in panel.headline.text()
+    assert "gain" in panel.view.headline.text()
     if v.within_noise:
-        assert "within noise" in panel.verdict.text()
-    assert v.verdict.split(":")[0] in panel.verdict.text()
+        assert "within noise" in panel.view.verdict.text()
+    assert v.verdict.split(":")[0] in panel.view.verdict.text()
     # frontier: 50..200 % of the budget, current budget marked; marginal bars per lever
     fr = alloc.frontier
     assert fr["budget_share"].min() == 0.5 and fr["budget_share"].max() == 2.0
     feasible = fr[fr["feasible"].astype(bool)]
-    x = panel.frontier_band.mean.xData
+    x = panel.view.charts.frontier_band.mean.xData
     assert list(x) == pytest.approx(list(feasible["budget_cny"]))
     if len(feasible) < len(fr):  # budgets below the pinned/minimum spend are named
-        assert "infeasible" in panel.frontier_note.toPlainText()
-    assert panel.budget_line.isVisible() and panel.budget_line.value() == \
+        assert "infeasible" in panel.view.charts.frontier_note.toPlainText()
+    assert panel.view.charts.budget_line.isVisible() and panel.view.charts.budget_line.value() == \
         pytest.approx(alloc.budget_cny)
-    assert len(panel.bars_rec.opts["width"]) == len(alloc.levers)
+    assert len(panel.view.charts.bars_rec.opts["width"]) == len(alloc.levers)
     # the recommended point (star) sits on the frontier at 100 % of the budget: both are
     # simulated the same way, against today's counterfactual
     at_budget = fr.set_index("budget_share").loc[1.0, "objective_mean"]
-    assert panel.rec_pt.data["y"][0] == pytest.approx(at_budget, rel=1e-12)
-    assert panel.rec_pt.data["x"][0] == pytest.approx(alloc.budget_cny)
-    assert panel.today_pt.data["y"][0] == pytest.approx(v.today.mean, rel=1e-12)
+    assert panel.view.charts.rec_pt.data["y"][0] == pytest.approx(at_budget, rel=1e-12)
+    assert panel.view.charts.rec_pt.data["x"][0] == pytest.approx(alloc.budget_cny)
+    assert panel.view.charts.today_pt.data["y"][0] == pytest.approx(v.today.mean, rel=1e-12)
     # the headline's recommended figure is the applied scenario's own (its full run's)
-    assert value_text(v.recommended.mean) in panel.headline.text()
+    assert value_text(v.recommended.mean) in panel.view.headline.text()
     assert panel.btn_apply.isEnabled() and panel.btn_export.isEnabled()
     assert panel.btn_run.isEnabled() and not panel.btn_cancel.isEnabled()
 
@@ -111,9 +113,9 @@ def test_run_fills_table_verdict_and_charts(qtbot, window):
 def test_cancel_stops_the_run_and_window_stays_responsive(qtbot, window):
     win = window
     panel = win.optimiser
-    small_settings(panel, free=set(panel.lever_items()))  # all free: a longer run
-    panel.agents.setValue(3000)
-    panel.months.setValue(12)
+    small_settings(panel, free=set(panel.controls.lever_items()))  # all free: a longer run
+    panel.controls.agents.setValue(3000)
+    panel.controls.months.setValue(12)
     with qtbot.waitSignal(panel.runner.progress, timeout=60_000):
         assert panel.start()
     # the GUI thread is free: an edit goes through while the optimiser runs
@@ -143,8 +145,8 @@ def test_apply_creates_scenario_with_the_recommended_split(qtbot, window, prompt
     expected = alloc.apply(before)
     # the file and the open document hold exactly the scenario the optimiser verified
     # (same values and, with the dialog's default name, the same name)
-    assert scenario_diff(expected, saved) == []
-    assert scenario_diff(expected, win.doc.scenario) == []
+    assert differing_inputs([expected, saved]) == []
+    assert differing_inputs([expected, win.doc.scenario]) == []
     rec = alloc.split()
     assert saved.population.acquisition.paid_spend_cny_per_month == \
         pytest.approx(rec["acquisition"])
@@ -160,7 +162,7 @@ def test_apply_creates_scenario_with_the_recommended_split(qtbot, window, prompt
     assert win.doc.undo_stack.count() == 1
     win.doc.undo_stack.undo()
     assert win.doc.modified
-    assert [p for p, _ in scenario_diff(before, win.doc.scenario)] == [("name",)]
+    assert [p for p, _ in differing_inputs([before, win.doc.scenario])] == ["name"]
     win.doc.undo_stack.redo()
     assert not win.doc.modified
     assert not any(k == "error" for k in prompter.kinds())
@@ -175,7 +177,7 @@ def test_apply_asks_for_a_name_lists_the_changes_and_can_be_cancelled(qtbot, win
     prompter.answer("text", None)  # Cancel
     assert panel.apply_split() is None
     assert len(scenarios.list_user()) == n_user and win.doc.path == before_path
-    assert scenario_diff(before, win.doc.scenario) == []
+    assert differing_inputs([before, win.doc.scenario]) == []
     kind, label = prompter.asked[-1]
     assert kind == "text" and "What changes" in label
     # the dialog names the fields as the editor shows them (staff per shift, acquisition)
@@ -210,16 +212,42 @@ def test_errors_are_reported_not_raised(qtbot, window, prompter):
     assert panel.apply_split() is None and not panel.export_excel("x.xlsx")
     assert prompter.kinds().count("error") == 2
     # every lever pinned: refused with a message
-    panel.set_pinned(panel.lever_items())
+    panel.controls.set_pinned(panel.controls.lever_items())
     assert not panel.start()
     assert "pinned" in panel.status.text()
     # an impossible budget (below the pinned levers' spend) fails in the worker, reported
     small_settings(panel)
-    panel.constraint.setCurrentIndex(panel.constraint.findData("equal"))
-    panel.budget_auto.setChecked(False)
-    panel.budget.setValue(1.0)
+    panel.controls.constraint.setCurrentIndex(panel.controls.constraint.findData("equal"))
+    panel.controls.budget_auto.setChecked(False)
+    panel.controls.budget.setValue(1.0)
     with qtbot.waitSignal(panel.runner.failed, timeout=120_000):
         assert panel.start()
     assert "failed" in panel.status.text() and "budget" in panel.status.text()
     assert prompter.kinds()[-1] == "error"
     assert panel.btn_run.isEnabled() and panel.alloc is None
+
+
+@pytest.mark.parametrize("size", [(1366 - 16, 768 - 40 - 30), (1000, 640)])
+def test_optimiser_tab_never_scrolls_sideways(qtbot, window, size):
+    """At 1366 × 768 maximised (and narrower, as at 1.5× scaling) nothing is cut off sideways.
+
+    The Export button and the marginal chart were right of the visible area (the chart
+    keys could not wrap, so the chart row was 880 px wide).
+    """
+    from PySide6.QtWidgets import QScrollArea
+
+    win = window
+    panel, _ = run_small(qtbot, win)
+    win.resize(*size)
+    win.tabs.setCurrentIndex(win.optimiser_tab)
+    qtbot.wait(100)
+    scroll = win.tabs.currentWidget()
+    assert isinstance(scroll, QScrollArea)
+    assert scroll.horizontalScrollBar().maximum() == 0
+    vp = scroll.viewport()
+    for w in (panel.btn_export, panel.btn_apply, panel.view.charts.marginal_plot,
+              panel.view.charts.frontier_plot, panel.view.table, panel.btn_cancel):
+        assert w.isVisible()
+        left = w.mapTo(vp, w.rect().topLeft()).x()
+        right = w.mapTo(vp, w.rect().bottomRight()).x()
+        assert 0 <= left and right < vp.width(), (w, left, right, vp.width())
