@@ -72,37 +72,38 @@ def naive(sc, agents: int, months: int = 36) -> float:
     import simpy
 
     sim = Simulation(sc, np.random.SeedSequence(1), 0, agents, months)  # compiled tables
+    cs, pop = sim.cs, sim.population
     rng = np.random.default_rng(1)
     env = simpy.Environment()
-    S = sim.S
+    n_seg = cs.n_segments
     window = {}
+    share_t, order_t, month_t, year_t = cs.costs.totals()
 
     def customer(env, i):
-        s = int(sim.s_seg[i])
-        tier = int(sim.tier[i])
-        sat = float(sim.sat0[s])
-        hist = list(sim.spend_hist[:, i])
+        s = int(pop.segment[i])
+        tier = int(pop.tier[i])
+        sat = float(cs.sat_start[s])
+        hist = list(pop.spend_hist[:, i])
         for m in range(1, months + 1):
             yield env.timeout(1)
-            g = tier * S + s
-            lam = sim.base_rate[s] * sim.s_frailty[i] * sim.eff.order.flat[g]
+            g = tier * n_seg + s
+            lam = cs.base_rate[s] * pop.frailty[i] * cs.effects.order.flat[g]
             o = rng.poisson(lam)
-            gross = sum(rng.lognormal(sim.spend_mu[s], sim.spend_sigma[s]) for _ in range(o)) \
-                * sim.eff.spend.flat[g]
-            c = rng.poisson(o * (sim.cpo[s] + sim.cmp[s]))
+            gross = sum(rng.lognormal(cs.spend_mu[s], cs.spend_sigma[s]) for _ in range(o)) \
+                * cs.effects.spend.flat[g]
+            c = rng.poisson(o * (cs.contacts_per_order[s] + cs.complaints_per_order[s]))
             if c:
                 key = m
                 if key not in window:
-                    window[key] = sim.stage.window(sim.pool_names[0], {0: 10.0}).waits[0]
+                    window[key] = sim.stage.window(cs.service.pool_names[0], {0: 10.0}).waits[0]
                 w = window[key][rng.integers(window[key].size)]
-                sat -= max(0.0, w - sim.tol[s]) * 0.01
-            sat += 0.3 * (sim.sat0[s] - sat)
-            share_t, order_t, month_t, year_t = sim.cost.totals()
+                sat -= max(0.0, w - cs.wait_tolerance[s]) * 0.01
+            sat += 0.3 * (cs.sat_start[s] - sat)
             _cost = share_t[tier] * gross + order_t[tier] * o + month_t[tier]
             hist = hist[1:] + [gross]
             if m % 3 == 0:
-                tier = int(np.searchsorted(sim.thresholds, sum(hist), side="right") - 1)
-            h = sim.hazard[s] * sim.eff.churn.flat[g] * math.exp(3 * (sim.sat0[s] - sat))
+                tier = int(np.searchsorted(cs.thresholds, sum(hist), side="right") - 1)
+            h = cs.hazard[s] * cs.effects.churn.flat[g] * math.exp(3 * (cs.sat_start[s] - sat))
             if rng.random() < h:
                 return
 
@@ -124,13 +125,14 @@ from simulator.engine import Simulation
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sim = Simulation(all_features(), np.random.SeedSequence(1), 0, {agents}, 36)
 sim.run()
-state = sum(getattr(sim, a).nbytes for a in ('alive', 'tier', 'sat', 'spend_hist',
-    'complaints_window', 'below', 'join', 'debt', 'y1_orders', 'tier_start', 's_seg', 'rolling',
-    's_frailty', 's_anniv', 'y1_gross'))
-state += sim.points.nbytes if sim.points is not None else 0
-state += sim.order_hist.nbytes if sim.order_hist is not None else 0
+pop = sim.population
+state = sum(getattr(pop, a).nbytes for a in ('alive', 'tier', 'satisfaction', 'spend_hist',
+    'complaints_window', 'grace_count', 'join_month', 'pull_forward_debt', 'y1_orders',
+    'tier_start', 'segment', 'rolling_spend', 'frailty', 'anniversary_month', 'y1_gross'))
+state += pop.points.nbytes if pop.points is not None else 0
+state += pop.order_hist.nbytes if pop.order_hist is not None else 0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"state_bytes_per_agent": state / sim.cap, "capacity": sim.cap,
+print(json.dumps({{"state_bytes_per_agent": state / pop.capacity, "capacity": pop.capacity,
                   "peak_rss_mb": peak / 1024, "baseline_rss_mb": before / 1024}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -23,13 +23,16 @@ on every machine.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-# Columns of the kernel's group accumulator (see engine._month).
-A_PRICE, A_MARGIN, A_PROMO_DISC, A_SERVICE, A_CONTACTS, A_COMPLAINTS, A_WAIT, A_WAITED, \
-    A_SAT, A_CHURNED, A_GROSS, A_ORDERS, A_MEMBERS, A_ANNIV, A_POINTS = range(15)
+# Rows of the kernel's group accumulator (read by simulator.accounting).
+# A_CONTACT_WAIT: hours waited summed over queued contacts; A_WAITED: customers who
+# queued at least one contact.
+A_PRICE, A_MARGIN, A_PROMO_DISC, A_SERVICE, A_CONTACTS, A_COMPLAINTS, A_CONTACT_WAIT, \
+    A_WAITED, A_SAT, A_CHURNED, A_GROSS, A_ORDERS, A_MEMBERS, A_ANNIV, A_POINTS = range(15)
 N_ACC = 15
 
 # Month draw purposes: columns of the ``keys`` array the engine passes in.
@@ -243,48 +246,155 @@ def qualified(spend, orders, thresholds, min_orders, track_orders):
     return out
 
 
+@njit(cache=True, inline="always")
+def benefit_cost(share, per_order, per_month, per_year, gross, orders, members, anniversaries):
+    """Cost of benefits (or price concessions) from their coefficients and drivers.
+
+    The one formula of benefit cost: ``share × order value + per_order × orders +
+    per_month × member-months + per_year × anniversaries``. The kernel applies it per
+    customer with the per-tier totals; :mod:`simulator.accounting` applies it per
+    benefit kind to the month's group sums (numpy arrays), with the same order of
+    operations, so the kinds add up to what the customers were charged.
+    """
+    return share * gross + per_order * orders + per_month * members + per_year * anniversaries
+
+
+class Customers(NamedTuple):
+    """Customers' state, arrays indexed by customer (updated in place by pass 2)."""
+
+    n: int  # customers that exist (alive or not)
+    n0: int  # today's customers (indices below n0)
+    segment: np.ndarray  # int8
+    tier: np.ndarray  # int8
+    alive: np.ndarray  # bool
+    tier_start: np.ndarray  # int8, tier at start (or entry)
+    anniversary_month: np.ndarray  # int8, 0..11
+    frailty: np.ndarray  # float32, rate multiplier
+    satisfaction: np.ndarray  # float32
+    points: np.ndarray  # float32 balance (a 1-element stand-in without points)
+    pull_forward_debt: np.ndarray  # float32, orders taken from this month by last's campaigns
+    complaints_window: np.ndarray  # int16, complaints since the last yearly reset
+    rolling_spend: np.ndarray  # float64, spend in the qualification window
+    rolling_orders: np.ndarray  # int32 (stand-in unless tracked)
+    spend_hist: np.ndarray  # [window_months, cap] float32 ring buffer
+    order_hist: np.ndarray  # [window_months, cap] int16 ring buffer (stand-in unless tracked)
+    y1_orders: np.ndarray  # int16, orders in the first year
+    y1_gross: np.ndarray  # float64 [n0], today's customers' first-year spend
+
+
+class Tables(NamedTuple):
+    """The arm's constant tables (from :class:`simulator.compiled.CompiledScenario`)."""
+
+    segment: np.ndarray  # [N_SEG, S] rows SG_*
+    group: np.ndarray  # [N_GRP, T*S] rows GR_*
+    thresholds: np.ndarray  # [T] spend in the window
+    min_orders: np.ndarray  # [T]
+    track_orders: bool
+    class_of_tier: np.ndarray  # [T]
+    escalate_after: int  # 0: no escalation
+    escalation_class: int
+    deflect: float  # share of questions the bot answers
+    wait_sat_per_hour: float
+    slow_hours: float
+    slow_penalty: float
+    churn_per_sat_point: float
+    sat_relax: float
+
+
+class Costs(NamedTuple):
+    """Cost coefficients: benefits and price concessions per tier, service this month."""
+
+    share: np.ndarray  # [T] benefit cost per CNY of order value (all kinds)
+    per_order: np.ndarray  # [T]
+    per_month: np.ndarray  # [T]
+    per_year: np.ndarray  # [T]
+    price_share: np.ndarray  # [T] price concessions, same drivers
+    price_per_order: np.ndarray  # [T]
+    price_per_year: np.ndarray  # [T]
+    per_contact: float  # service staff cost per expected contact (this month)
+    bot_per_question: float  # bot cost per question asked
+    per_member: float  # staff cost per member when nobody contacts
+
+
+class Points(NamedTuple):
+    """The points programme."""
+
+    on: bool
+    per_cny: float
+    redeem_rate: float  # share of the balance redeemed per month
+    value: float  # CNY per point
+
+
+class Campaigns(NamedTuple):
+    """Campaigns running this month (columns/rows: campaigns)."""
+
+    figures: np.ndarray  # [N_PROMO, P] rows PR_*
+    channel: np.ndarray  # [P] channel cost column
+    target: np.ndarray  # [P, T*S] bool
+    redeem: np.ndarray  # [P, S] redemption probability
+    above: np.ndarray  # [P, S] share of order value above the threshold
+    keys: np.ndarray  # [P, 2] uint64 draw keys: reach, redemption
+
+
+class Month(NamedTuple):
+    """Facts of this month."""
+
+    keys: np.ndarray  # [steps, N_DRAWS] uint64 draw keys
+    slot: int  # ring-buffer row overwritten by this month
+    month_of_year: int  # 0..11 (anniversaries)
+    first_year: bool
+    reset_complaints: bool
+    upgrade_now: bool
+    expire_points: bool
+    task_on: bool  # a keep-your-tier task runs
+    task_key: np.uint64
+    task_completion: float
+    task_uplift: float
+
+
+class Windows(NamedTuple):
+    """The month's queue windows: concatenated wait samples per service class."""
+
+    samples: np.ndarray  # hours
+    start: np.ndarray  # [classes]
+    size: np.ndarray  # [classes]
+    resolution_hours: np.ndarray  # [classes] handling + follow-up
+
+
+class Outputs(NamedTuple):
+    """What a pass writes: contact load (pass 1), group sums (pass 2)."""
+
+    class_load: np.ndarray  # [classes] expected contacts (pass 1)
+    acc: np.ndarray  # [N_ACC, T*S] rows A_*
+    ltv: np.ndarray  # [T*S] by tier at start
+    channel_cost: np.ndarray  # [channels, T*S]
+
+
 @njit(cache=True, error_model="numpy")
-def month_step(
-    # pass 1 (True): only sum the expected service contacts per class into class_q
-    load_only, class_q,
-    # customers and their state (updated in place)
-    n, n0, seg, tier, alive, tier_start, anniv_month, frailty, sat, points, debt, cw,
-    rolling, rolling_orders, spend_hist, order_hist, slot, y1_orders, y1_gross,
-    # tables
-    seg_f, grp_f, class_of_tier, esc_n, esc_class, deflect,
-    task_on, task_key, task_completion, task_uplift, thresholds, min_orders, track_orders,
-    promo_f, promo_chan, promo_target, promo_redeem, promo_above, promo_keys,
-    # month draw keys [K, N_DRAWS]
-    keys,
-    # queue windows: concatenated wait samples per class
-    samples, sample_start, sample_size, follow_cls,
-    # service and satisfaction parameters
-    wait_sat_per_hour, slow_hours, slow_penalty, churn_beta, sat_relax,
-    cost_per_q, bot_per_question, cost_per_member,
-    # benefit costs per tier
-    share_t, order_t, month_t, year_t, price_share, price_order, price_year,
-    # points: on, per CNY, redemption rate per month, value, expire now
-    points_on, points_per_cny, redeem_rate, point_value, expire_now,
-    # month facts
-    month_index, first_year, reset_complaints, upgrade_now,
-    # outputs
-    acc, ltv, chan_cost,
-):
+def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
     """One month of every customer's life: books the month and carries state.
 
     Pass 1 (``load_only``) computes each customer's rates exactly as pass 2 will
-    and only adds the expected service contacts per class to ``class_q`` (the
-    queue windows depend on them); it changes nothing else. Pass 2 then lives
-    the month with the windows for that load.
+    and only adds the expected service contacts per class to ``out.class_load``
+    (the queue windows depend on them); it changes nothing else. Pass 2 then
+    lives the month with the windows ``wi`` for that load. Bundles: ``cu``
+    :class:`Customers`, ``tb`` :class:`Tables`, ``co`` :class:`Costs`, ``pt``
+    :class:`Points`, ``cp`` :class:`Campaigns`, ``mo`` :class:`Month`, ``wi``
+    :class:`Windows`, ``out`` :class:`Outputs`.
     """
+    seg_f = tb.segment
+    grp_f = tb.group
+    keys = mo.keys
     K = keys.shape[0]
     n_seg = seg_f.shape[1]
-    for i in range(n):
-        if not alive[i]:
+    n_promo = cp.figures.shape[1]
+    acc = out.acc
+    for i in range(cu.n):
+        if not cu.alive[i]:
             # Gone before this month: nothing happens, nothing is booked.
             continue
-        s = seg[i]
-        t = tier[i]
+        s = cu.segment[i]
+        t = cu.tier[i]
         # The month's rates and multipliers: tier effects, task, campaigns, pull-forward.
         grp = t * n_seg + s
         spend_mult = grp_f[GR_SPEND, grp]
@@ -292,44 +402,45 @@ def month_step(
         compl_mult = grp_f[GR_COMPL, grp]
         sat_target = seg_f[SG_SAT0, s] + grp_f[GR_SAT, grp]
         margin = seg_f[SG_MARGIN, s]
-        if task_on:
-            q = _qualified_one(rolling[i], rolling_orders[i] if track_orders else 0,
-                               thresholds, min_orders, track_orders)
-            if q < t and uniform_at(task_key, i) < task_completion:
-                spend_mult *= 1.0 + task_uplift
-        base_lam = seg_f[SG_RATE, s] * frailty[i] * grp_f[GR_ORDER, grp]
+        if mo.task_on:
+            q = _qualified_one(cu.rolling_spend[i],
+                               cu.rolling_orders[i] if tb.track_orders else 0,
+                               tb.thresholds, tb.min_orders, tb.track_orders)
+            if q < t and uniform_at(mo.task_key, i) < mo.task_completion:
+                spend_mult *= 1.0 + mo.task_uplift
+        base_lam = seg_f[SG_RATE, s] * cu.frailty[i] * grp_f[GR_ORDER, grp]
         extra = 0.0
         disc_share = 0.0
         reached_cost = 0.0
         pull = 0.0
-        for p in range(promo_f.shape[1]):
-            if not promo_target[p, grp]:
+        for p in range(n_promo):
+            if not cp.target[p, grp]:
                 continue
-            if uniform_at(promo_keys[p, 0], i) >= promo_f[PR_REACH, p]:
+            if uniform_at(cp.keys[p, 0], i) >= cp.figures[PR_REACH, p]:
                 continue
-            pc = promo_f[PR_COST, p]
+            pc = cp.figures[PR_COST, p]
             if pc > 0.0:
                 reached_cost += pc
                 if not load_only:
-                    chan_cost[promo_chan[p], grp] += pc
-            if uniform_at(promo_keys[p, 1], i) >= promo_redeem[p, s]:
+                    out.channel_cost[cp.channel[p], grp] += pc
+            if uniform_at(cp.keys[p, 1], i) >= cp.redeem[p, s]:
                 continue
-            f = promo_f[PR_F, p]
-            extra += base_lam * promo_f[PR_ORDER, p] * f
-            spend_mult *= 1.0 + promo_f[PR_SPEND, p] * f
-            churn_mult *= promo_f[PR_CHURN, p]
-            disc_share += promo_f[PR_DISC, p] * promo_above[p, s]
-            margin += promo_f[PR_MARGIN, p]
-            sat_target += promo_f[PR_SAT, p]
-            if promo_f[PR_PULL, p] > pull:
-                pull = promo_f[PR_PULL, p]
-        lam = max(0.0, base_lam + extra - debt[i])
-        c = class_of_tier[t]
-        if esc_n > 0 and cw[i] >= esc_n - 1:
-            c = esc_class
-        q_rate = lam * (seg_f[SG_CPO, s] * (1.0 - deflect) + seg_f[SG_CMP, s] * compl_mult)
+            f = cp.figures[PR_F, p]
+            extra += base_lam * cp.figures[PR_ORDER, p] * f
+            spend_mult *= 1.0 + cp.figures[PR_SPEND, p] * f
+            churn_mult *= cp.figures[PR_CHURN, p]
+            disc_share += cp.figures[PR_DISC, p] * cp.above[p, s]
+            margin += cp.figures[PR_MARGIN, p]
+            sat_target += cp.figures[PR_SAT, p]
+            if cp.figures[PR_PULL, p] > pull:
+                pull = cp.figures[PR_PULL, p]
+        lam = max(0.0, base_lam + extra - cu.pull_forward_debt[i])
+        c = tb.class_of_tier[t]
+        if tb.escalate_after > 0 and cu.complaints_window[i] >= tb.escalate_after - 1:
+            c = tb.escalation_class
+        q_rate = lam * (seg_f[SG_CPO, s] * (1.0 - tb.deflect) + seg_f[SG_CMP, s] * compl_mult)
         if load_only:
-            class_q[c] += q_rate
+            out.class_load[c] += q_rate
             continue
 
         # The month, in K steps: orders, contacts and waits, satisfaction, churn.
@@ -339,7 +450,7 @@ def month_step(
         queued = 0
         wait_sum = 0.0
         churned = False
-        sat_i = np.float64(sat[i])
+        sat_i = np.float64(cu.satisfaction[i])
         lam_step = lam / K
         cpo = seg_f[SG_CPO, s]
         for k in range(K):
@@ -356,53 +467,53 @@ def month_step(
                 qn = _poisson(uniform_at(keys[k, D_QUESTIONS], i), o * cpo)
                 cn = _poisson(uniform_at(keys[k, D_COMPLAINTS], i),
                               o * seg_f[SG_CMP, s] * compl_mult)
-            q_queued = qn > 0 and uniform_at(keys[k, D_BOT], i) >= deflect
+            q_queued = qn > 0 and uniform_at(keys[k, D_BOT], i) >= tb.deflect
             w = 0.0
             if q_queued or cn > 0:
-                size = sample_size[c]
+                size = wi.size[c]
                 if size > 0:
                     j = int(uniform_at(keys[k, D_WAIT], i) * size)
                     if j >= size:
                         j = size - 1
-                    w = samples[sample_start[c] + j]
+                    w = wi.samples[wi.start[c] + j]
             complaints += cn
             if q_queued:
                 queued += qn
                 wait_sum += w * qn  # every queued contact of the step waits w
             queued += cn
             wait_sum += w * cn
-            pen = max(0.0, w - seg_f[SG_TOL, s]) * wait_sat_per_hour
-            if cn > 0 and w + follow_cls[c] > slow_hours:
-                pen += slow_penalty
-            new_sat = sat_i + (sat_relax / K) * (sat_target - sat_i) - pen * seg_f[SG_SENS, s]
+            pen = max(0.0, w - seg_f[SG_TOL, s]) * tb.wait_sat_per_hour
+            if cn > 0 and w + wi.resolution_hours[c] > tb.slow_hours:
+                pen += tb.slow_penalty
+            new_sat = (sat_i + (tb.sat_relax / K) * (sat_target - sat_i)
+                       - pen * seg_f[SG_SENS, s])
             if new_sat < 0.0:
                 new_sat = 0.0
             elif new_sat > 1.0:
                 new_sat = 1.0
             sat_i = new_sat
-            hz = seg_f[SG_HAZ, s] * churn_mult * math.exp(churn_beta * (seg_f[SG_SAT0, s]
-                                                                        - sat_i))
+            hz = seg_f[SG_HAZ, s] * churn_mult * math.exp(tb.churn_per_sat_point
+                                                          * (seg_f[SG_SAT0, s] - sat_i))
             if uniform_at(keys[k, D_CHURN], i) < hz:
                 churned = True
         sat32 = np.float32(sat_i)
-        sat[i] = sat32
-        anniv = anniv_month[i] == month_index
-        benefit = share_t[t] * gross + order_t[t] * orders + month_t[t]
-        price = price_share[t] * gross + price_order[t] * orders
-        if anniv:
-            benefit += year_t[t]
-            price += price_year[t]
+        cu.satisfaction[i] = sat32
+        anniv = 1.0 if cu.anniversary_month[i] == mo.month_of_year else 0.0
+        benefit = benefit_cost(co.share[t], co.per_order[t], co.per_month[t], co.per_year[t],
+                               gross, orders, 1.0, anniv)
+        price = benefit_cost(co.price_share[t], co.price_per_order[t], 0.0,
+                             co.price_per_year[t], gross, orders, 0.0, anniv)
         pcost = 0.0
-        if points_on:
-            bal = points[i] + gross * points_per_cny
-            red = bal * redeem_rate
-            pcost = red * point_value
+        if pt.on:
+            bal = cu.points[i] + gross * pt.per_cny
+            red = bal * pt.redeem_rate
+            pcost = red * pt.value
             bal -= red
-            if expire_now:
+            if mo.expire_points:
                 bal = 0.0
-            points[i] = np.float32(bal)
+            cu.points[i] = np.float32(bal)
             benefit += pcost
-        service = q_rate * cost_per_q + lam * cpo * bot_per_question + cost_per_member
+        service = q_rate * co.per_contact + lam * cpo * co.bot_per_question + co.per_member
         promo_disc = disc_share * gross
         gm = gross * margin
         contrib = gm - benefit - promo_disc - reached_cost - service
@@ -412,7 +523,7 @@ def month_step(
         acc[A_SERVICE, grp] += service
         acc[A_CONTACTS, grp] += queued
         acc[A_COMPLAINTS, grp] += complaints
-        acc[A_WAIT, grp] += wait_sum
+        acc[A_CONTACT_WAIT, grp] += wait_sum
         if queued > 0:
             acc[A_WAITED, grp] += 1.0
         acc[A_SAT, grp] += sat32
@@ -421,31 +532,33 @@ def month_step(
             acc[A_CHURNED, grp] += 1.0
         acc[A_GROSS, grp] += gross
         acc[A_ORDERS, grp] += orders
-        if anniv:
-            acc[A_ANNIV, grp] += 1.0
+        acc[A_ANNIV, grp] += anniv
         acc[A_POINTS, grp] += pcost
-        ltv[tier_start[i] * n_seg + s] += contrib
+        out.ltv[cu.tier_start[i] * n_seg + s] += contrib
 
         # State carried to next month.
-        debt[i] = np.float32(extra * pull)
-        if first_year:
-            y1_orders[i] += min(orders, 1000)
-            if i < n0:
-                y1_gross[i] += gross
+        cu.pull_forward_debt[i] = np.float32(extra * pull)
+        if mo.first_year:
+            cu.y1_orders[i] += min(orders, 1000)
+            if i < cu.n0:
+                cu.y1_gross[i] += gross
         g32 = np.float32(gross)
-        rolling[i] += np.float64(g32) - np.float64(spend_hist[slot, i])
-        spend_hist[slot, i] = g32
-        if track_orders:
+        slot = mo.slot
+        cu.rolling_spend[i] += np.float64(g32) - np.float64(cu.spend_hist[slot, i])
+        cu.spend_hist[slot, i] = g32
+        if tb.track_orders:
             o16 = min(orders, 30000)
-            rolling_orders[i] += o16 - order_hist[slot, i]
-            order_hist[slot, i] = o16
-        cw[i] = 0 if reset_complaints else cw[i] + min(complaints, 1000)
+            cu.rolling_orders[i] += o16 - cu.order_hist[slot, i]
+            cu.order_hist[slot, i] = o16
+        cw = cu.complaints_window
+        cw[i] = 0 if mo.reset_complaints else cw[i] + min(complaints, 1000)
         if churned:
-            alive[i] = False
-            if points_on:
-                points[i] = 0.0
-        elif upgrade_now:
-            q = _qualified_one(rolling[i], rolling_orders[i] if track_orders else 0,
-                               thresholds, min_orders, track_orders)
+            cu.alive[i] = False
+            if pt.on:
+                cu.points[i] = 0.0
+        elif mo.upgrade_now:
+            q = _qualified_one(cu.rolling_spend[i],
+                               cu.rolling_orders[i] if tb.track_orders else 0,
+                               tb.thresholds, tb.min_orders, tb.track_orders)
             if q > t:
-                tier[i] = q
+                cu.tier[i] = q

@@ -75,9 +75,9 @@ def test_months_in_the_kernel_are_compound_sums(steps, reference):
     sc, gold = _scenario(steps)
     sim = Simulation(sc, np.random.SeedSequence(3), 0, agents=40_000, horizon=12)
     sim.run()
-    n = sim.n0
-    spend = sim.spend_hist[:, :n].astype(np.float64)  # the 12 simulated months
-    share = float((sim.rolling[:n] >= gold).mean())
+    n = sim.population.n0
+    spend = sim.population.spend_hist[:, :n].astype(np.float64)  # the 12 simulated months
+    share = float((sim.population.rolling_spend[:n] >= gold).mean())
     _check(spend.ravel(), share, reference)
 
 
@@ -85,9 +85,9 @@ def test_warm_start_history_is_compound_sums(reference):
     """The 12 months of history that set the starting tiers."""
     sc, _ = _scenario(1)
     sim = Simulation(sc, np.random.SeedSequence(4), 0, agents=40_000, horizon=12)
-    n = sim.n0
-    share = float((sim.tier[:n] == 1).mean())  # the engine's own qualification
-    _check(sim.spend_hist[:, :n].astype(np.float64).ravel(), share, reference)
+    n = sim.population.n0
+    share = float((sim.population.tier[:n] == 1).mean())  # the engine's own qualification
+    _check(sim.population.spend_hist[:, :n].astype(np.float64).ravel(), share, reference)
 
 
 def test_order_values_are_addressed_by_order():

@@ -1,0 +1,147 @@
+"""The books of one arm: the kernel's group sums turned into the monthly table.
+
+The kernel adds up per (tier, segment) group what customers did and cost
+(:data:`simulator.kernel.A_PRICE` …); this module turns those sums into the
+month's metric columns (:data:`simulator.outputs.METRICS`, real customers and
+CNY), splits benefit cost by kind with the one cost formula
+(:func:`simulator.kernel.benefit_cost`), summarises a pool's waits, and books
+year-1 statistics and the tier migration matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator import kernel
+from simulator.compiled import CompiledScenario
+from simulator.outputs import METRICS, MI, PROMO_CHANNELS
+from simulator.tiers import BENEFIT_KINDS
+
+# Metric columns copied from a kernel accumulator row.
+_FROM_KERNEL = (("price_concessions", kernel.A_PRICE), ("gross_margin", kernel.A_MARGIN),
+                ("promotion_discount_cost", kernel.A_PROMO_DISC),
+                ("service_cost", kernel.A_SERVICE), ("contacts", kernel.A_CONTACTS),
+                ("complaints", kernel.A_COMPLAINTS),
+                ("wait_hours_sum", kernel.A_CONTACT_WAIT),
+                ("waited_customers", kernel.A_WAITED),
+                ("satisfaction_sum", kernel.A_SAT),
+                ("churned_customers", kernel.A_CHURNED),
+                ("active_customers", kernel.A_MEMBERS), ("orders", kernel.A_ORDERS),
+                ("gross_revenue", kernel.A_GROSS))
+
+
+def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, float, float]:
+    """Mean, P90 and SLA attainment of a pool's waits, classes weighted by arrivals."""
+    total = sum(r for p, r in rates.items() if p in waits and r > 0)
+    if total <= 0:
+        return 0.0, 0.0, 1.0
+    vals, wts = [], []
+    for p, r in rates.items():
+        if r > 0 and p in waits and waits[p].size:
+            vals.append(waits[p])
+            wts.append(np.full(waits[p].size, r / total / waits[p].size))
+    v = np.concatenate(vals)
+    w = np.concatenate(wts)
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cw = np.cumsum(w)
+    p90 = float(v[min(np.searchsorted(cw, 0.9 * cw[-1]), v.size - 1)])
+    return float((v * w).sum() / cw[-1]), p90, float(w[v <= sla_hours].sum() / cw[-1])
+
+
+def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
+    """Benefit cost per kind and group [kind, T*S] from the kernel's group sums.
+
+    Points' redemptions (``A_POINTS``) are the points kind's cost on top of its
+    coefficients.
+    """
+    t_of_g = np.repeat(np.arange(cs.n_tiers), cs.n_segments)
+    c = cs.costs
+    out = np.empty((len(BENEFIT_KINDS), t_of_g.size))
+    for k, kind in enumerate(BENEFIT_KINDS):
+        out[k] = kernel.benefit_cost(
+            np.ascontiguousarray(c.share[k][t_of_g]), np.ascontiguousarray(c.per_order[k][t_of_g]),
+            np.ascontiguousarray(c.per_month[k][t_of_g]),
+            np.ascontiguousarray(c.per_year[k][t_of_g]), sums[kernel.A_GROSS],
+            sums[kernel.A_ORDERS], sums[kernel.A_MEMBERS], sums[kernel.A_ANNIV])
+        if kind == "points":
+            out[k] = out[k] + sums[kernel.A_POINTS]
+    return out
+
+
+def month_table(cs: CompiledScenario, sums: np.ndarray, channel_cost: np.ndarray,
+                new_segments: np.ndarray, weight: float) -> np.ndarray:
+    """The month's metric columns [len(METRICS), T*S] (``members_end`` left 0).
+
+    ``sums`` is the kernel's accumulator, ``channel_cost`` its campaign channel
+    costs, ``new_segments`` the segments of the month's new customers, ``weight``
+    real customers per agent.
+    """
+    n_seg = cs.n_segments
+    acc = np.zeros((len(METRICS), sums.shape[1]))
+    for metric, row in _FROM_KERNEL:
+        acc[MI[metric]] = sums[row]
+    by_kind = benefit_cost_by_kind(cs, sums)
+    for k, kind in enumerate(BENEFIT_KINDS):
+        acc[MI[f"benefit_cost_{kind}"]] = by_kind[k]
+    acc[MI["benefit_cost"]] = acc[[MI[f"benefit_cost_{k}"] for k in BENEFIT_KINDS]].sum(0)
+    for ci, ch in enumerate(PROMO_CHANNELS):
+        acc[MI[f"promotion_cost_{ch}"]] = channel_cost[ci]
+    acc[MI["promotion_channel_cost"]] = channel_cost.sum(0)
+    if new_segments.size:
+        # new customers enter tier 0
+        acc[MI["new_customers"], :n_seg] = np.bincount(new_segments.astype(np.intp),
+                                                       minlength=n_seg)
+    acc *= weight
+    if cs.acquisition_spend > 0:
+        acc[MI["acquisition_cost"], :n_seg] += cs.acquisition_spend * cs.new_mix  # entry tier
+    acc[MI["net_revenue"]] = acc[MI["gross_revenue"]] - acc[MI["price_concessions"]]
+    acc[MI["promotion_cost"]] = (acc[MI["promotion_discount_cost"]]
+                                 + acc[MI["promotion_channel_cost"]])
+    acc[MI["total_cost"]] = (acc[MI["benefit_cost"]] + acc[MI["promotion_cost"]]
+                             + acc[MI["service_cost"]] + acc[MI["acquisition_cost"]])
+    acc[MI["net_contribution"]] = acc[MI["gross_margin"]] - acc[MI["total_cost"]]
+    return acc
+
+
+def to_monthly(acc: np.ndarray, n_tiers: int, n_segments: int) -> np.ndarray:
+    """[metric, T*S] (tier-major groups) -> the arm's monthly layout [S, T, metric]."""
+    return acc.reshape(len(METRICS), n_tiers, n_segments).transpose(2, 1, 0)
+
+
+def by_start_group(values: np.ndarray, n_tiers: int, n_segments: int) -> np.ndarray:
+    """[T*S] tier-major -> [S, T]."""
+    return values.reshape(n_tiers, n_segments).T
+
+
+def year_one(segment: np.ndarray, tier_start: np.ndarray, alive: np.ndarray,
+             y1_orders: np.ndarray, y1_gross: np.ndarray, n_tiers: int, n_segments: int,
+             weight: float) -> dict[str, np.ndarray]:
+    """Retention, repurchase and high-frequency share among today's customers [S, T]."""
+    key = tier_start.astype(np.int64) * n_segments + segment.astype(np.int64)
+    n_groups = n_segments * n_tiers
+
+    def by(x):
+        return by_start_group(np.bincount(key, weights=x, minlength=n_groups) * weight,
+                              n_tiers, n_segments)
+
+    o = y1_orders
+    hf = o >= 36  # >= 3 orders a month (study B's high-frequency buyers)
+    return {
+        "customers": by(np.ones(key.size)),
+        "retained": by(alive.astype(np.float64)),
+        "repurchasers": by((o >= 2).astype(np.float64)),
+        "buyers": by((o >= 1).astype(np.float64)),
+        "gross": by(y1_gross),
+        "gross_high_freq": by(np.where(hf, y1_gross, 0.0)),
+        "high_freq_customers": by(hf.astype(np.float64)),
+    }
+
+
+def migration(tier_start: np.ndarray, tier_end: np.ndarray, alive: np.ndarray, n_tiers: int,
+              weight: float) -> np.ndarray:
+    """Today's customers from start tier to end tier [T, T+1] (last column: churned)."""
+    ts = tier_start.astype(np.int64)
+    end = np.where(alive, tier_end.astype(np.int64), n_tiers)
+    counts = np.bincount(ts * (n_tiers + 1) + end, minlength=n_tiers * (n_tiers + 1))
+    return counts.reshape(n_tiers, n_tiers + 1) * weight

@@ -1,0 +1,209 @@
+"""The customers of one arm: their state as numpy arrays, creation, growth and census.
+
+Static draws (segment, rate frailty, anniversary month) are prefix-stable in the
+capacity, so the scenario and its counterfactual draw the same customers; the
+warm start gives today's customers ``window_months`` months of baseline buying
+(their rolling spend and starting tiers). About 90 bytes per customer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import gammaincinv
+
+from simulator import kernel
+from simulator import streams as st
+from simulator.compiled import CompiledScenario
+
+# Static customer draws of recent arms (read-only arrays).
+_STATIC_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+# Per-customer arrays that grow with the capacity (last axis).
+_GROWING = ("alive", "tier", "satisfaction", "complaints_window", "grace_count", "join_month",
+            "pull_forward_debt", "y1_orders", "tier_start", "spend_hist", "rolling_spend")
+
+
+class Population:
+    """Customers' state (arrays indexed by customer; today's are 0..n0-1)."""
+
+    def __init__(self, cs: CompiledScenario, rs: st.Streams, agents: int, weight: float):
+        self.cs = cs
+        self.rs = rs
+        self.weight = weight  # real customers per agent
+        self.n0 = agents
+        self.n = agents
+        cap = int(agents + cs.new_per_month / weight * cs.horizon * 1.25 + 64)
+        self.capacity = cap
+        self._static(cap)
+        W = cs.window_months
+        self.alive = np.zeros(cap, dtype=bool)
+        self.alive[:agents] = True
+        self.tier = np.zeros(cap, dtype=np.int8)
+        self.satisfaction = np.zeros(cap, dtype=np.float32)
+        self.spend_hist = np.zeros((W, cap), dtype=np.float32)
+        self.track_orders = cs.track_orders
+        self.order_hist = np.zeros((W, cap), dtype=np.int16) if self.track_orders else None
+        self.complaints_window = np.zeros(cap, dtype=np.int16)
+        self.grace_count = np.zeros(cap, dtype=np.int8)  # reviews spent below the tier
+        self.points = np.zeros(cap, dtype=np.float32) if cs.points_on else None
+        self.join_month = np.zeros(cap, dtype=np.int16)
+        self.pull_forward_debt = np.zeros(cap, dtype=np.float32)
+        self.y1_orders = np.zeros(cap, dtype=np.int16)
+        self.tier_start = np.zeros(cap, dtype=np.int8)
+        self.y1_gross = np.zeros(agents)
+        self.new_idx = np.zeros(0, dtype=np.int64)  # customers who joined this month
+        # Stand-ins for arrays not kept (the kernel's types stay the same).
+        self._no_orders = np.zeros(1, dtype=np.int32)
+        self._no_order_hist = np.zeros((1, 1), dtype=np.int16)
+        self._no_points = np.zeros(1, dtype=np.float32)
+        self._warm_start()
+
+    # ----------------------------------------------------------------- draws
+    def _static(self, cap: int) -> None:
+        """Per-customer draws that never change (prefix-stable in ``cap``).
+
+        Both arms of a replication draw the same static customers, so the last
+        few results are kept (read-only) and the second arm reuses them.
+        """
+        cs = self.cs
+        key = (self.rs.entropy, self.rs.replication, cap, self.n0, cs.shares.tobytes(),
+               cs.new_mix.tobytes(), cs.gamma_shape.tobytes())
+        hit = _STATIC_CACHE.get(key)
+        if hit is None:
+            hit = self._draw_static(cap)
+            for a in hit:
+                a.setflags(write=False)
+            if len(_STATIC_CACHE) >= 4:
+                _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
+            _STATIC_CACHE[key] = hit
+        self.segment, self.frailty, self.anniversary_month = hit
+
+    def _draw_static(self, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cs = self.cs
+        n_seg = cs.n_segments
+        u_seg = self.rs.uniform(cap, st.STATIC_SEGMENT)
+        seg = np.empty(cap, dtype=np.int8)
+        n0 = min(self.n0, cap)
+        seg[:n0] = np.searchsorted(np.cumsum(cs.shares), u_seg[:n0], side="right").clip(
+            0, n_seg - 1)
+        seg[n0:] = np.searchsorted(np.cumsum(cs.new_mix), u_seg[n0:], side="right").clip(
+            0, n_seg - 1)
+        u_f = np.clip(self.rs.uniform(cap, st.STATIC_FRAILTY), 1e-12, 1 - 1e-12)
+        shape = cs.gamma_shape[seg]
+        frailty = (gammaincinv(shape, u_f) / shape).astype(np.float32)
+        anniv = (self.rs.uniform(cap, st.STATIC_ANNIVERSARY) * 12).astype(np.int8)
+        return seg, frailty, anniv
+
+    def _warm_start(self) -> None:
+        """Today's customers: starting satisfaction, window of baseline buying, tiers."""
+        cs = self.cs
+        n0 = self.n0
+        seg = self.segment[:n0]
+        self.satisfaction[:n0] = cs.sat_start[seg]
+        lam = cs.base_rate[seg] * self.frailty[:n0]
+        for k in range(cs.window_months):
+            u = self.rs.uniform(n0, st.HISTORY_ORDERS, k)
+            o = st.poisson_inverse(u, lam)
+            # One value per order, as in the months (kernel.compound_value).
+            self.spend_hist[k, :n0] = kernel.compound_values(
+                self.rs.key(st.HISTORY_SPEND, k), o, cs.spend_mu[seg], cs.spend_sigma[seg])
+            if self.order_hist is not None:
+                self.order_hist[k, :n0] = o
+        self.rolling_spend = self.spend_hist.sum(0, dtype=np.float64)  # CNY in the window
+        self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32)
+                               if self.order_hist is not None else None)
+        if cs.tiers_on:
+            self.tier[:n0] = self.qualified(n0)
+        self.tier_start[:n0] = self.tier[:n0]
+        self.hist_pos = cs.window_months - 1  # row of the latest month; next overwrites row 0
+
+    # ----------------------------------------------------------------- state
+    def qualified(self, n: int) -> np.ndarray:
+        """The tier customers 0..n-1 qualify for by their rolling window."""
+        cs = self.cs
+        orders = self.rolling_orders[:n] if self.rolling_orders is not None else self._no_orders
+        return kernel.qualified(np.ascontiguousarray(self.rolling_spend[:n]),
+                                np.ascontiguousarray(orders), cs.thresholds, cs.min_orders,
+                                self.track_orders)
+
+    def _grow(self, need: int) -> None:
+        new_cap = int(max(need, self.capacity * 1.5))
+        old = self.capacity
+        self._static(new_cap)
+
+        def ext(a):
+            pad = [(0, 0)] * a.ndim
+            pad[-1] = (0, new_cap - old)
+            return np.pad(a, pad)
+
+        for name in _GROWING:
+            setattr(self, name, ext(getattr(self, name)))
+        if self.order_hist is not None:
+            self.order_hist = ext(self.order_hist)
+            self.rolling_orders = ext(self.rolling_orders)
+        if self.points is not None:
+            self.points = ext(self.points)
+        self.capacity = new_cap
+
+    def acquire(self, m: int) -> np.ndarray:
+        """New customers of month m (tier 0, starting satisfaction); their indices."""
+        cs = self.cs
+        x = cs.new_per_month / self.weight
+        u = self.rs.uniform(1, st.ACQUISITION, m)[0]
+        k = int(math.floor(x)) + (1 if u < x - math.floor(x) else 0)
+        if k <= 0:
+            self.new_idx = np.zeros(0, dtype=np.int64)
+            return self.new_idx
+        if self.n + k > self.capacity:
+            self._grow(self.n + k)
+        idx = np.arange(self.n, self.n + k)
+        self.n += k
+        self.alive[idx] = True
+        self.satisfaction[idx] = cs.sat_start[self.segment[idx]]
+        self.join_month[idx] = m
+        self.new_idx = idx
+        return idx
+
+    def census(self) -> tuple[np.ndarray, np.ndarray]:
+        """Alive customers per group [T*S] (tier-major) and per join cohort [H+1]."""
+        cs = self.cs
+        return kernel.census(self.n, self.segment, self.tier, self.alive, self.join_month,
+                             cs.n_segments, cs.n_segments * cs.n_tiers, cs.horizon + 1)
+
+    def bundle(self) -> kernel.Customers:
+        """The kernel's view of the customers (same arrays, no copies)."""
+        return kernel.Customers(
+            self.n, self.n0, self.segment, self.tier, self.alive, self.tier_start,
+            self.anniversary_month, self.frailty, self.satisfaction,
+            self.points if self.points is not None else self._no_points,
+            self.pull_forward_debt, self.complaints_window, self.rolling_spend,
+            self.rolling_orders if self.rolling_orders is not None else self._no_orders,
+            self.spend_hist,
+            self.order_hist if self.order_hist is not None else self._no_order_hist,
+            self.y1_orders, self.y1_gross)
+
+    def review(self, m: int) -> None:
+        """Tier review at the end of month m (the downgrade rule of the scheme)."""
+        cs = self.cs
+        n = self.n
+        alive = self.alive[:n]
+        cur = self.tier[:n]
+        q = self.qualified(n)
+        if cs.downgrade == "immediate":
+            new = q
+        elif cs.downgrade == "never":
+            new = np.maximum(cur, q)
+        elif cs.downgrade == "grace":
+            below = q < cur
+            self.grace_count[:n] = np.where(below, self.grace_count[:n] + 1, 0)
+            drop = below & (self.grace_count[:n] > cs.grace_reviews)
+            new = np.where(drop, q, np.maximum(cur, q))
+            self.grace_count[:n] = np.where(drop, 0, self.grace_count[:n])
+        else:  # keep_task
+            at_risk = q < cur
+            u = kernel.uniforms(self.rs.key(st.TASK, m), n)  # as the month's task take-up
+            done = at_risk & (u < cs.task_completion)
+            new = np.where(done, cur, q) if cs.benefits_on else q
+        self.tier[:n] = np.where(alive, new, cur).astype(np.int8)
