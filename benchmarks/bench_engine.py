@@ -27,7 +27,7 @@ from simulator import streams as st  # noqa: E402
 from simulator.engine import Simulation  # noqa: E402
 from simulator.runner import run  # noqa: E402
 from simulator.scenario_io import from_dict, to_dict  # noqa: E402
-from simulator.service import clear_cache  # noqa: E402
+from simulator.window_cache import clear_cache  # noqa: E402
 
 
 def all_features():

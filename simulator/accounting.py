@@ -22,7 +22,7 @@ _FROM_KERNEL = (("price_concessions", kernel.A_PRICE), ("gross_margin", kernel.A
                 ("promotion_discount_cost", kernel.A_PROMO_DISC),
                 ("service_cost", kernel.A_SERVICE), ("contacts", kernel.A_CONTACTS),
                 ("complaints", kernel.A_COMPLAINTS),
-                ("wait_hours_sum", kernel.A_CONTACT_WAIT),
+                ("contact_wait_hours", kernel.A_CONTACT_WAIT),
                 ("waited_customers", kernel.A_WAITED),
                 ("satisfaction_sum", kernel.A_SAT),
                 ("churned_customers", kernel.A_CHURNED),

@@ -25,7 +25,7 @@ METRICS = (
     + ["promotion_discount_cost", "promotion_channel_cost"]
     + [f"promotion_cost_{c}" for c in PROMO_CHANNELS]
     + ["promotion_cost", "service_cost", "acquisition_cost", "total_cost", "net_contribution",
-       "contacts", "complaints", "wait_hours_sum", "waited_customers", "satisfaction_sum",
+       "contacts", "complaints", "contact_wait_hours", "waited_customers", "satisfaction_sum",
        "members_end"]
 )
 MI = {m: i for i, m in enumerate(METRICS)}

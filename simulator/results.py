@@ -322,7 +322,7 @@ class RunResult:
         k["members_end"] = members_end
         k["satisfaction_end"] = _safe_div(tot[:, -1, MI["satisfaction_sum"]], active[:, -1])
         # Contact-weighted, as the shop-level figure below (any steps per month).
-        k["service_wait_mean_hours"] = _safe_div(total("wait_hours_sum"), total("contacts"))
+        k["service_wait_mean_hours"] = _safe_div(total("contact_wait_hours"), total("contacts"))
         # LTV and year-1 figures are by tier at the start.
         ltv_s = np.array([o.ltv_sum[sel_s, sel_t].sum() for o in outs])
         ltv_n = np.array([o.ltv_n[sel_s, sel_t].sum() for o in outs])

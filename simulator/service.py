@@ -37,16 +37,14 @@ Design (see docs/MODEL_NOTES.md, "Service queue"):
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import simpy
+
+from simulator import window_cache
+from simulator.window_cache import WindowResult
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_MONTH = 365.25 / 12.0
@@ -86,24 +84,6 @@ class PoolSpec:
     def capacity_per_hour(self) -> float:
         """Contacts the pool can answer per hour, averaged over the day."""
         return self.agent_hours_per_day / (HOURS_PER_DAY * self.handle_hours)
-
-
-@dataclass
-class WindowResult:
-    """What one simulated window says about a pool's classes."""
-
-    waits: dict[int, np.ndarray]  # priority -> sorted wait sample, hours
-    utilisation: float
-    contacts_per_hour: float = 0.0
-    busy_fraction: float = 0.0  # share of contacts that waited at all
-    days: int = 0
-    simulated_contacts: int = 0
-    queue_length: float = 0.0  # time-average contacts waiting in the measured days
-
-    def mean_wait(self) -> float:
-        """Mean wait over all classes in the window (hours)."""
-        allw = np.concatenate(list(self.waits.values())) if self.waits else np.zeros(0)
-        return float(allw.mean()) if allw.size else 0.0
 
 
 def load_index(rho: float) -> float:
@@ -409,137 +389,6 @@ def simulate_pool_window(pool: PoolSpec, rates_per_hour: dict[int, float], seed:
                         int(seen.size), lq)
 
 
-_CACHE: dict = {}  # process-wide: the key holds everything the window depends on
-_CACHE_MAX = 2000
-log = logging.getLogger(__name__)
-
-
-def clear_cache(disk: bool = False) -> None:
-    """Forget every simulated window in this process (and on disk with ``disk=True``)."""
-    _CACHE.clear()
-    if disk:
-        d = _disk_dir()
-        if d is not None and d.is_dir():
-            for f in d.glob("*.npz"):
-                f.unlink(missing_ok=True)
-
-
-# Windows are also kept on disk (the user's cache folder), so the workers of the
-# process pool, later runs and the app share them. The file name hashes the key
-# and the queue's source (this module and queue_fast.py), so a change to the queue
-# model never reads an old file. Each file carries a checksum of its key and its
-# content: an empty, truncated, foreign or edited file is discarded (with a log
-# line) and the window simulated again.
-_SOURCE_DIGEST = hashlib.sha256(
-    Path(__file__).read_bytes() + (Path(__file__).parent / "queue_fast.py").read_bytes()
-).hexdigest()[:16]
-
-
-def _disk_dir() -> Path | None:
-    """The window cache folder, or None when disabled (``BENEFIT_SIM_WINDOW_CACHE=0``)."""
-    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
-        return None
-    home = os.environ.get("BENEFIT_SIM_HOME")
-    if home:
-        return Path(home) / "cache" / "windows"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / "windows"
-
-
-def _disk_key(key: tuple) -> bytes:
-    return repr((_SOURCE_DIGEST, key)).encode()
-
-
-def _disk_name(key: tuple) -> str:
-    return hashlib.sha256(_disk_key(key)).hexdigest()[:32] + ".npz"
-
-
-def _checksum(key: tuple, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """SHA-256 of the key and every array (name, dtype, shape, bytes), as 32 uint8."""
-    h = hashlib.sha256(_disk_key(key))
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}|{a.dtype.str}|{a.shape}".encode())
-        h.update(a.tobytes())
-    return np.frombuffer(h.digest(), dtype=np.uint8)
-
-
-def _disk_load(key: tuple) -> WindowResult | None:
-    d = _disk_dir()
-    if d is None:
-        return None
-    f = d / _disk_name(key)
-    if not f.exists():
-        return None
-    try:
-        with np.load(f, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files if name != "checksum"}
-            stored = z["checksum"]
-        if not np.array_equal(stored, _checksum(key, arrays)):
-            raise ValueError("checksum does not match the key and content")
-        prios = arrays["priorities"]
-        waits = {int(p): arrays[f"w{int(p)}"] for p in prios}
-        m = arrays["meta"]
-        return WindowResult(waits, float(m[0]), float(m[1]), float(m[2]), int(m[3]), int(m[4]),
-                            float(m[5]))
-    except Exception as exc:  # noqa: BLE001 - any damage: never fatal, never trusted
-        log.warning("queue window cache: discarding %s (%s: %s); simulating it again",
-                    f, type(exc).__name__, exc)
-        try:
-            f.unlink(missing_ok=True)
-        except OSError:
-            pass
-        return None
-
-
-def _disk_save(key: tuple, res: WindowResult) -> None:
-    d = _disk_dir()
-    if d is None:
-        return
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, Any] = {f"w{p}": np.asarray(w, dtype=np.float64)
-                                  for p, w in res.waits.items()}
-        arrays["priorities"] = np.array(sorted(res.waits), dtype=np.int64)
-        arrays["meta"] = np.array([res.utilisation, res.contacts_per_hour, res.busy_fraction,
-                                   res.days, res.simulated_contacts, res.queue_length],
-                                  dtype=np.float64)
-        arrays["checksum"] = _checksum(key, arrays)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, d / _disk_name(key))  # atomic: readers never see half a file
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        _SAVES[0] += 1
-        if _SAVES[0] % 200 == 0:
-            _prune(d)
-    except OSError:
-        pass  # a read-only or full disk only costs speed
-
-
-DISK_MAX_FILES = 5000  # windows kept on disk (one set per replication: bound the folder)
-_SAVES = [0]
-
-
-def _prune(d: Path) -> None:
-    """Delete the least recently written window files beyond DISK_MAX_FILES."""
-    files = []
-    for f in d.glob("*.npz"):
-        try:
-            files.append((f.stat().st_mtime, f))
-        except OSError:
-            continue
-    if len(files) <= DISK_MAX_FILES:
-        return
-    files.sort()
-    for _, f in files[: len(files) - DISK_MAX_FILES * 4 // 5]:
-        f.unlink(missing_ok=True)
-
-
 QUANTILES = 1024  # resolution of interpolated wait distributions
 SHARE_STEP = 0.05  # class mix is rounded to this step for the cache key
 _U = (np.arange(QUANTILES) + 0.5) / QUANTILES
@@ -624,11 +473,7 @@ class ServiceStage:
 
     def _simulate(self, spec: PoolSpec, q: int, mix: tuple) -> WindowResult:
         key = (spec, q, mix, self.window_contacts, self.seed, self.variant)
-        hit = _CACHE.get(key)
-        if hit is None:
-            hit = _disk_load(key)
-            if hit is not None:
-                self._remember(key, hit)
+        hit = window_cache.lookup(key)
         if hit is not None:
             return hit
         total = load_at(q) * spec.capacity_per_hour
@@ -637,16 +482,9 @@ class ServiceStage:
         seed = int.from_bytes(digest[:8], "little")
         res = simulate_pool_window(spec, rates, seed, self.window_contacts)
         res.waits = {p: _quantiles(w) for p, w in res.waits.items()}
-        self._remember(key, res)
-        _disk_save(key, res)
+        window_cache.store(key, res)
         self.simulated_windows += 1
         return res
-
-    @staticmethod
-    def _remember(key: tuple, res: WindowResult) -> None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = res
 
     def window(self, pool: str, rates_per_hour: dict[int, float]) -> WindowResult:
         """Wait distributions per class of the pool's queue at these rates (no backlog).

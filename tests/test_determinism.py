@@ -78,21 +78,21 @@ def test_convergence_adds_replications_until_narrow():
 
 def test_queue_windows_from_the_disk_cache_give_identical_results(tmp_path, monkeypatch):
     """A window read back from disk is the window simulated: same numbers, none re-simulated."""
-    from simulator import service
+    from simulator import window_cache
     from simulator.engine import Simulation
 
     monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path))
     sc = _small()
-    service.clear_cache()
+    window_cache.clear_cache()
     first = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 12)
     out1 = first.run()
     assert first.stage.simulated_windows > 0
     assert list((tmp_path / "cache" / "windows").glob("*.npz"))
-    service.clear_cache()  # memory only: the files stay
+    window_cache.clear_cache()  # memory only: the files stay
     second = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 12)
     out2 = second.run()
     assert second.stage.simulated_windows == 0
     np.testing.assert_array_equal(out1.monthly, out2.monthly)
     np.testing.assert_array_equal(out1.service, out2.service)
-    service.clear_cache(disk=True)
+    window_cache.clear_cache(disk=True)
     assert not list((tmp_path / "cache" / "windows").glob("*.npz"))

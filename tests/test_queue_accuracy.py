@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pytest
 
-from simulator import service
+from simulator import service, window_cache
 from simulator.engine import SERVICE_METRICS, Simulation
 from simulator.results import Stat
 from simulator.runner import run
@@ -290,7 +290,7 @@ def test_damaged_cache_entry_is_recomputed(damage, tmp_path, monkeypatch, caplog
     """Issue 20: a damaged window file is discarded (with a log line) and simulated again."""
     monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path))
     sc = _small()
-    service.clear_cache(disk=True)
+    window_cache.clear_cache(disk=True)
     cold = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 6).run()
     files = sorted((tmp_path / "cache" / "windows").glob("*.npz"))
     assert len(files) >= 2
@@ -311,15 +311,15 @@ def test_damaged_cache_entry_is_recomputed(damage, tmp_path, monkeypatch, caplog
         arrays[wkey] = arrays[wkey] * 27.0
         with open(victim, "wb") as fh:
             np.savez(fh, **arrays)
-    service.clear_cache()  # memory only
-    with caplog.at_level(logging.WARNING, logger="simulator.service"):
+    window_cache.clear_cache()  # memory only
+    with caplog.at_level(logging.WARNING, logger="simulator.window_cache"):
         sim = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 6)
         warm = sim.run()
     assert sim.stage.simulated_windows >= 1
     assert any("discarding" in r.getMessage() for r in caplog.records)
     np.testing.assert_array_equal(cold.monthly, warm.monthly)
     np.testing.assert_array_equal(cold.service, warm.service)
-    service.clear_cache()  # the rewritten file is good again: nothing re-simulated
+    window_cache.clear_cache()  # the rewritten file is good again: nothing re-simulated
     again = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 6)
     np.testing.assert_array_equal(cold.service, again.run().service)
     assert again.stage.simulated_windows == 0
@@ -386,14 +386,14 @@ def test_cancel_is_honoured_within_a_second_with_huge_staff():
 def test_disk_cache_folder_is_bounded(tmp_path, monkeypatch):
     """One window set per replication: the cache folder is pruned to DISK_MAX_FILES."""
     monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path))
-    monkeypatch.setattr(service, "DISK_MAX_FILES", 10)
+    monkeypatch.setattr(window_cache, "DISK_MAX_FILES", 10)
     pool = PoolSpec("A", ((0.0, 24.0, 3),), 0.5, "exponential", 1.0)
-    service.clear_cache(disk=True)
+    window_cache.clear_cache(disk=True)
     for v in range(130):
         ServiceStage({"A": pool}, 1, 200, variant=v).window("A", {0: 3.0})
     n = len(list((tmp_path / "cache" / "windows").glob("*.npz")))
     assert 0 < n <= 10 + 200, n
-    service._prune(tmp_path / "cache" / "windows")
+    window_cache._prune(tmp_path / "cache" / "windows")
     assert len(list((tmp_path / "cache" / "windows").glob("*.npz"))) == 8
 
 

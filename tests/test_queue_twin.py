@@ -43,7 +43,7 @@ def _assert_same(a, b, classes):
     for p in classes:
         np.testing.assert_array_equal(a.waits[p], b.waits[p])
     assert a.utilisation == b.utilisation
-    assert a.busy_fraction == b.busy_fraction
+    assert a.waited_share == b.waited_share
     assert a.days == b.days and a.simulated_contacts == b.simulated_contacts
     assert a.queue_length == b.queue_length
 
