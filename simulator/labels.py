@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 import types
 import typing
 from typing import Any, Union
@@ -273,6 +274,33 @@ def value_at(data: Any, path: str | tuple) -> Any:
         if node is None:
             return None
     return node
+
+
+TIP_WIDTH = 72  # characters per tooltip line: a tooltip stays far inside a 1366-px screen
+
+
+def plain(text: str) -> str:
+    """A schema description in plain words: no markdown, no code names.
+
+    ``(cost_share / this) ** 0.5`` reads ``(cost share / this)^0.5``; backticks and
+    ``**`` emphasis go; ``snake_case`` names read as the form's words.
+    """
+    s = re.sub(r"\s*\*\*\s*(-?[0-9.]+)", r"^\1", text)
+    s = s.replace("`", "").replace("**", "").replace("__", "")
+    s = re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
+               lambda m: label(m.group(0)).lower(), s)
+    return re.sub(r"[ \t]+", " ", s).strip()
+
+
+def wrap(text: str, width: int = TIP_WIDTH) -> str:
+    """Text wrapped to lines of at most ``width`` characters (its line breaks kept)."""
+    return "\n".join(textwrap.fill(p, width, break_on_hyphens=False) if p.strip() else ""
+                     for p in text.split("\n"))
+
+
+def tip(text: str, width: int = TIP_WIDTH) -> str:
+    """A description as a tooltip: plain words (:func:`plain`), wrapped (:func:`wrap`)."""
+    return wrap(plain(text), width)
 
 
 def _step(node: Any, part: Any) -> Any:

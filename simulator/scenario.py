@@ -180,8 +180,9 @@ class Benefit(Model):
     )
     cost_share: Share = Field(0.0, description="share of order value (share_of_order_value)")
     effect_at_share: Share = Field(
-        0.0, description="share_of_order_value: the depth (cost_share) at which `effect` holds; "
-        "other depths scale the effect by (cost_share / this) ** 0.5 (0 = depth does not matter)"
+        0.0, description="with cost model 'share of order value': the depth at which the "
+        "effect holds as entered; another depth scales it by the square root of "
+        "(depth / this) (0 = the depth does not matter)"
     )
     uses_per_member_month: upto(1000.0) = Field(0.0, description="expected uses (per_use)")
     price_benefit: bool = Field(

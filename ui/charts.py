@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator.labels import wrap
+
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")  # before a palette applies
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
@@ -478,8 +480,8 @@ class ResultCharts(QWidget):
             grid.addWidget(self.plots[k], i // 2, i % 2)
         self.migration_box = titled("Tier migration: start → end tier (share)",
                                     self.migration)
-        self.migration_box.setToolTip("Share of each start tier's customers in each tier at "
-                                      "the horizon's end, or churned")
+        self.migration_box.setToolTip(wrap("Share of each start tier's customers in each tier at "
+                                      "the horizon's end, or churned"))
         grid.addWidget(self.migration_box, len(keys) // 2, len(keys) % 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)

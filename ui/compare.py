@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 import scenarios
+from simulator.labels import wrap
 from simulator.metrics import delta, delta_interval, interval, metric, not_defined, value
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
@@ -299,7 +300,7 @@ class CompareView(QWidget):
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             if e.error:
                 it.setFlags(it.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-                it.setToolTip(e.error)
+                it.setToolTip(wrap(e.error))
             it.setCheckState(Qt.CheckState.Checked if e.path in ticked else
                              Qt.CheckState.Unchecked)
             self.list.addItem(it)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator.labels import tip
 from simulator.scenario import (
     Benefit,
     LeverBound,
@@ -163,7 +164,7 @@ class ModelForm(QWidget):
             else:
                 w = make_field(doc, fpath, spec)
                 label = QLabel(spec.label)
-                label.setToolTip(spec.description)
+                label.setToolTip(tip(spec.description))
                 form.addRow(label, w)
                 self.fields[name] = w
 

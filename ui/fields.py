@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator.labels import plain, tip
 from simulator.scenario_io import Issue
 from ui.document import ScenarioDocument
 from ui.fieldspec import FieldSpec, Path, issue_matches
@@ -72,7 +73,7 @@ class FieldWidget(QWidget):
         self.error_label.hide()
         outer.addWidget(self.error_label)
         if spec.description:
-            self.setToolTip(spec.description)
+            self.setToolTip(tip(spec.description))
         doc.value_changed.connect(self._on_value_changed)
         doc.replaced.connect(self.refresh)
         doc.structure_changed.connect(self._on_structure)
@@ -289,11 +290,11 @@ class BoolField(FieldWidget):
         super().__init__(doc, path, spec, parent)
         # The description goes in a wrapping label, so a long one never widens the form.
         self.box = QCheckBox()
-        self.box.setToolTip(spec.description or "")
+        self.box.setToolTip(tip(spec.description or ""))
         self.box.toggled.connect(lambda on: self.commit(bool(on)))
         self.row.addWidget(self.box)
         if spec.description:
-            text = QLabel(spec.description)
+            text = QLabel(plain(spec.description))
             text.setWordWrap(True)
             text.setMinimumWidth(60)
             sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -555,7 +556,7 @@ class NameDictField(FieldWidget):
             box.blockSignals(False)
             spin.blockSignals(False)
         if not value:
-            self.setToolTip((self.spec.description or "") + "\n(nothing ticked: default)")
+            self.setToolTip(tip((self.spec.description or "") + "\n(nothing ticked: default)"))
 
     def flush(self):  # noqa: D102
         if not self._disposed:

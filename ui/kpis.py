@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from simulator.labels import tip, wrap
 from simulator.metrics import delta, delta_interval, interval, not_defined, value
 from simulator.metrics import metric as metric_of
 
@@ -63,28 +64,28 @@ class KpiBox(QFrame):
         if stat is None:
             self.value.setText("—")
             self.ci.setText("")
-            self.setToolTip(self.definition)
+            self.setToolTip(tip(self.definition))
             return
         n = getattr(stat, "n", 0)
         why = not_defined(stat)
         if why:
             self.value.setText("—")
             self.ci.setText(why)
-            self.setToolTip(f"{self.label}: {why}.\n{self.definition}")
+            self.setToolTip(wrap(f"{self.label}: {why}.") + "\n" + tip(self.definition))
             return
         if not _finite(stat.mean):  # e.g. payback in no replication: not "1 run"
             self.value.setText("—")
             self.ci.setText("not reached within the horizon" if self.metric_name ==
                             "payback_month" else f"no value in {n} replication(s)")
-            self.setToolTip(f"{self.label}: {self.ci.text()}.\n{self.definition}")
+            self.setToolTip(wrap(f"{self.label}: {self.ci.text()}.") + "\n" + tip(self.definition))
             return
         self.value.setText(value(stat.mean, self.kind))
         ci = interval(stat.ci95_low, stat.ci95_high, self.kind)
         self.ci.setText(f"95 % CI {ci}" if ci else ("1 run: no CI" if n <= 1 else "no CI"))
-        self.setToolTip(f"{self.label}: mean {value(stat.mean, self.kind)}; "
-                        f"P10 {value(stat.p10, self.kind)}, P50 {value(stat.p50, self.kind)}, "
-                        f"P90 {value(stat.p90, self.kind)} over {n} replication(s).\n"
-                        f"{self.definition}")
+        self.setToolTip(wrap(f"{self.label}: mean {value(stat.mean, self.kind)}; "
+                             f"P10 {value(stat.p10, self.kind)}, P50 {value(stat.p50, self.kind)}"
+                             f", P90 {value(stat.p90, self.kind)} over {n} replication(s).")
+                        + "\n" + tip(self.definition))
 
     def set_delta(self, stat) -> None:
         """Show the change made by the last edit (a paired-difference Stat); None hides it."""
@@ -101,11 +102,11 @@ class KpiBox(QFrame):
         else:
             self.delta_label.setStyleSheet("color: #2da44e;" if stat.mean > 0 else
                                            "color: #d1242f;")
-        self.delta_label.setToolTip(
+        self.delta_label.setToolTip(wrap(
             "Change from the state before your last edit, simulated with the same seed and "
             "the same customers (common random numbers); the 95 % interval is over the "
             "paired replications. 'Within noise' means the interval includes zero: this "
-            "preview cannot tell the change apart from chance.")
+            "preview cannot tell the change apart from chance."))
         self.delta_label.show()
 
     @property

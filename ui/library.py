@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 import scenarios
+from simulator.labels import wrap
 from simulator.scenario_io import ScenarioError, load
 from ui.dialogs import Prompter
 from ui.editor import unique_copy_name
@@ -87,7 +88,7 @@ class LibraryPanel(QWidget):
             if warning and not entries[:1] and title.startswith("My"):
                 top.setText(0, f"{title}: folder unavailable")
                 top.setIcon(0, style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
-                top.setToolTip(0, warning)
+                top.setToolTip(0, wrap(warning))
             self.tree.addTopLevelItem(top)
             for e in entries:
                 mark = ""
@@ -104,7 +105,7 @@ class LibraryPanel(QWidget):
                     it.setIcon(0, style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
                     it.setForeground(0, Qt.GlobalColor.darkRed)
                     tip += "\n" + e.error
-                it.setToolTip(0, tip)
+                it.setToolTip(0, wrap(tip))
                 top.addChild(it)
                 if keep is not None and e.path == keep:
                     self.tree.setCurrentItem(it)

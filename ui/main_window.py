@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 import scenarios
+from simulator.labels import wrap
 from simulator.scenario import Scenario
 from simulator.scenario_io import FileChangedError, FileTakenError, ScenarioError, stamp_of
 from ui.compare import CompareView
@@ -223,7 +224,7 @@ class MainWindow(QMainWindow):
         self.act_excel.setEnabled(self.excel.available)
         self.act_excel_cmp.setEnabled(self.excel.available)
         if not self.excel.available:
-            self.act_excel.setToolTip(self.excel.why_unavailable)
+            self.act_excel.setToolTip(wrap(self.excel.why_unavailable))
 
     def _update_title(self, *_) -> None:
         self.setWindowTitle(f"{self.doc.title()} — benefit-sim")
@@ -240,7 +241,7 @@ class MainWindow(QMainWindow):
         for act, can, text, verb in ((self.act_undo, st.canUndo(), st.undoText(), "Undo"),
                                      (self.act_redo, st.canRedo(), st.redoText(), "Redo")):
             act.setEnabled(can)
-            act.setToolTip(f"{verb}: {text}" if can and text else verb)
+            act.setToolTip(wrap(f"{verb}: {text}") if can and text else verb)
             act.setStatusTip(act.toolTip())
 
     # -- edits ---------------------------------------------------------------------------

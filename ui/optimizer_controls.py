@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator.labels import wrap
 from simulator.metrics import OBJECTIVES, label_of
 from simulator.optimizer import OPTIMISER_DEFAULTS
 from simulator.scenario import LeverBound, Scenario
@@ -73,8 +74,8 @@ class OptimiserControls(QWidget):
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.budget_auto = QCheckBox("today's spend on all levers")
-        self.budget_auto.setToolTip("Split what the levers cost today (measured by the "
-                                    "baseline simulation); untick to set an amount")
+        self.budget_auto.setToolTip(wrap("Split what the levers cost today (measured by the "
+                                    "baseline simulation); untick to set an amount"))
         self.budget = QDoubleSpinBox()
         self.budget.setRange(0, 1e12)
         self.budget.setDecimals(0)
@@ -116,16 +117,17 @@ class OptimiserControls(QWidget):
         self.months.setSuffix(" months")
         self.reps = QSpinBox()
         self.reps.setRange(1, 50)
-        self.reps.setToolTip("replications per response-curve point")
+        self.reps.setToolTip(wrap("replications per response-curve point"))
         self.verify_reps = QSpinBox()
         self.verify_reps.setRange(2, 100)
-        self.verify_reps.setToolTip("paired replications of today's and the recommended split")
+        self.verify_reps.setToolTip(wrap("paired replications of today's and the "
+                                         "recommended split"))
         self.levels = QSpinBox()
         self.levels.setRange(2, 8)
-        self.levels.setToolTip("spend levels simulated per lever for its response curve")
+        self.levels.setToolTip(wrap("spend levels simulated per lever for its response curve"))
         self.local_check = QCheckBox("probes around the optimum")
-        self.local_check.setToolTip("simulate a budget-neutral +20 % probe per free lever "
-                                    "around the recommendation (catches lever interactions)")
+        self.local_check.setToolTip(wrap("simulate a budget-neutral +20 % probe per free lever "
+                                    "around the recommendation (catches lever interactions)"))
         self.local_check.setChecked(True)
         form.addRow("Simulated", self.agents)
         form.addRow("Horizon", self.months)
@@ -137,7 +139,7 @@ class OptimiserControls(QWidget):
 
         runrow = QHBoxLayout()
         self.btn_run = QPushButton("▶ Optimise")
-        self.btn_run.setToolTip("Run the optimiser in the background")
+        self.btn_run.setToolTip(wrap("Run the optimiser in the background"))
         self.btn_cancel = QPushButton("Cancel")
         self.btn_cancel.setEnabled(False)
         runrow.addWidget(self.btn_run, 1)

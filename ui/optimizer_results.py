@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator.labels import wrap
 from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
 from ui.optimizer_charts import OptimiserCharts
 from ui.optimizer_controls import CONSTRAINTS, LEVER_ROLE
@@ -107,12 +108,12 @@ class OptimiserResults(QWidget):
 
         act = QHBoxLayout()
         self.btn_apply = QPushButton("Apply this split…")
-        self.btn_apply.setToolTip("Save a copy of the scenario with the recommended split "
+        self.btn_apply.setToolTip(wrap("Save a copy of the scenario with the recommended split "
                                   "into your scenarios under a name you choose and open it "
-                                  "(Ctrl+Z shows today's values again)")
+                                  "(Ctrl+Z shows today's values again)"))
         self.btn_export = QPushButton("Export to Excel…")
-        self.btn_export.setToolTip("Workbook with today's and the recommended split (the "
-                                   "optimiser's verification runs) and the Optimisation sheet")
+        self.btn_export.setToolTip(wrap("Workbook with today's and the recommended split (the "
+                                   "optimiser's verification runs) and the Optimisation sheet"))
         self.btn_apply.setEnabled(False)
         self.btn_export.setEnabled(False)
         act.addStretch(1)
@@ -171,13 +172,13 @@ class OptimiserResults(QWidget):
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         for c, tip in ((6, f"marginal return at today's split: {unit}"),
                        (7, f"marginal return at the recommended split: {unit}")):
-            self.table.horizontalHeaderItem(c).setToolTip(tip)
+            self.table.horizontalHeaderItem(c).setToolTip(wrap(tip))
         lv = alloc.levers
         self.table.setRowCount(len(lv))
         for r, row in enumerate(lv.itertuples()):
             name = QTableWidgetItem(row.label)
-            name.setToolTip(f"{row.label}\n{row.lever}" + (f"\n{row.note}" if row.note else "")
-                            + (f"\nfitted curve: {row.curve}" if row.curve else ""))
+            name.setToolTip(wrap(f"{row.label}\n{row.lever}" + (f"\n{row.note}" if row.note else "")
+                                 + (f"\nfitted curve: {row.curve}" if row.curve else "")))
             name.setData(LEVER_ROLE, row.lever)
             cells = [name,
                      _Num(money(row.current_cny), row.current_cny),

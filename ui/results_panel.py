@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 import simulator.runner  # noqa: F401 - import the engine once, up front, not in the first preview
 from simulator.compare import paired_delta
+from simulator.labels import wrap
 from simulator.scenario import Scenario
 from simulator.scenario_io import scenario_hash
 from ui.charts import ResultCharts
@@ -129,9 +130,9 @@ class ResultsPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
         self.btn_run = QPushButton("▶ Full run")
-        self.btn_run.setToolTip("Run the scenario's replications and sample (Ctrl+R)")
+        self.btn_run.setToolTip(wrap("Run the scenario's replications and sample (Ctrl+R)"))
         self.btn_cancel = QPushButton("Cancel")
-        self.btn_cancel.setToolTip("Stop the full run or the preview (Esc)")
+        self.btn_cancel.setToolTip(wrap("Stop the full run or the preview (Esc)"))
         self.btn_cancel.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
