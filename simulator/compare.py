@@ -345,6 +345,22 @@ def differing_inputs(scs: Sequence[Scenario]) -> list[tuple[str, list]]:
     return out
 
 
+def shown_input_diff(scs: Sequence[Scenario]) -> list[tuple[str, list[str]]]:
+    """:func:`differing_inputs` as the editor shows them: (field label, [value text]).
+
+    ``Tiers & benefits ▸ Tier 'Gold' ▸ Benefit 'Discount' ▸ Cost share`` with
+    ``8 %`` / ``15 %``, ``Yes`` / ``No``: the form's labels, units and formatting
+    (:func:`simulator.labels.where`, :func:`simulator.labels.shown`).
+    """
+    from simulator.labels import shown, where
+
+    rows = []
+    for p, vals in differing_inputs(scs):
+        owner = next((sc for sc, v in zip(scs, vals) if v is not None), scs[0])
+        rows.append((where(p, owner), [shown(Scenario, p, v) for v in vals]))
+    return rows
+
+
 def input_diff(base: Scenario, other: Scenario) -> pd.DataFrame:
     """Inputs that differ: columns ``path, base, other`` (None where a path is absent)."""
     rows = [(p, *vals) for p, vals in differing_inputs([base, other])]
@@ -487,16 +503,15 @@ def diff_table(base: Scenario, other: Scenario, title: str, limit: int = 60):
     """A rich table of the inputs that differ between two scenarios."""
     from rich.table import Table
 
-    d = input_diff(base, other)
+    d = shown_input_diff([base, other])
     t = Table(title=title, title_justify="left")
-    t.add_column("input", no_wrap=True)
+    t.add_column("input", overflow="fold")
     t.add_column("base", overflow="fold")
     t.add_column("other", overflow="fold")
-    for _, r in d.head(limit).iterrows():
-        t.add_row(*(_esc("—" if v is None or (isinstance(v, float) and math.isnan(v)) else v)
-                    for v in (r["path"], r["base"], r["other"])))
+    for label, (b, o) in d[:limit]:
+        t.add_row(_esc(label), _esc(b), _esc(o))
     if len(d) > limit:
         t.add_row(f"… {len(d) - limit} more", "", "")
-    if d.empty:
+    if not d:
         t.add_row("(no differences)", "", "")
     return t

@@ -110,6 +110,7 @@ def label(name: str) -> str:
     if name in LABELS:
         return LABELS[name]
     words = name.replace("_cny", "").replace("_", " ").strip()
+    words = re.sub(r"\b(sla|cac|ltv|npv|roi)\b", lambda m: m.group(1).upper(), words)
     return words[:1].upper() + words[1:]
 
 
@@ -274,6 +275,30 @@ def value_at(data: Any, path: str | tuple) -> Any:
         if node is None:
             return None
     return node
+
+
+def shown(root: type[BaseModel], path: str | tuple, value: Any) -> str:
+    """A value as the form shows it: ``8 %``, ``¥30,000/order``, ``Yes``, plain words.
+
+    For tables of inputs (compare's "Inputs that differ"): numbers in the field's
+    unit and scale, booleans Yes/No, choices in words; None (a part the scenario
+    does not have) is ``—``.
+    """
+    parts = parse_path(path) if isinstance(path, str) else tuple(path)
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (int, float)):
+        unit, scale, is_int = display_unit(root, parts)
+        return value_text(value, unit, scale, is_int)
+    if value in ("{}", "[]", [], {}):
+        return "(none)"
+    text = str(value)
+    _, name, tp, _ = field_at(root, parts)
+    if tp is not str and re.fullmatch(r"[a-z0-9_]+(, [a-z0-9_]+)*", text):
+        text = text.replace("_", " ")  # a choice (cost model, switched-off parts)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 TIP_WIDTH = 72  # characters per tooltip line: a tooltip stays far inside a 1366-px screen

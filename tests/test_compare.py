@@ -8,6 +8,7 @@ import pytest
 import scenarios
 from simulator.compare import (
     compare_scenarios,
+    differing_inputs,
     flatten,
     input_diff,
     kpi_table,
@@ -147,7 +148,7 @@ def test_cli_compare_prints_deltas_and_differences(trio, tmp_path, capsys, monke
     assert "Versus the base scenario" in text and "More staff" in text
     assert "Absolute figures (Δ = scenario − base, paired)" in text
     assert "vs its own counterfactual" in text and "not subtracted" in text
-    assert "service.pools[0].shifts[0].staff" in text
+    assert "Service ▸ Pool 'General' ▸ Shift 1 ▸ Staff" in text  # the form's words
     assert "NPV vs base" in text and "NPV vs own counterfactual" in text
     assert out.exists()
     # An existing file without --force: exit 2 before any simulation, file untouched.
@@ -251,3 +252,29 @@ def test_compare_json_equals_table_and_workbook(known, tmp_path, monkeypatch):
         if f["delta"] is not None:
             assert ws.cell(r, cols[f"{f['scenario_no']} Δ 95% low"]).value == pytest.approx(
                 f["delta"]["ci95_low"], rel=1e-12, abs=1e-9)
+
+
+def test_shown_input_diff_uses_labels_units_and_words():
+    """Compare's "Inputs that differ": labels, % and Yes/No, not paths, fractions, True."""
+    from simulator.compare import shown_input_diff
+
+    base = scenarios.load_default()
+    other = base.model_copy(deep=True)
+    third = base.model_copy(deep=True)
+    gold = base.tiers[2]
+    other.tiers[2].benefits[0].cost_share = 0.08
+    third.tiers[2].benefits[0].cost_share = 0.15
+    other.tiers[1].benefits[0].price_benefit = not base.tiers[1].benefits[0].price_benefit
+    other.service.sla_hours = 3.0
+    other.run.counterfactual.switch_off = ["priority_service"]
+    rows = dict(shown_input_diff([base, other, third]))
+    share = f"Tiers & benefits ▸ Tier '{gold.name}' ▸ Benefit '{gold.benefits[0].name}' ▸ " \
+        "Cost share"
+    assert rows[share][1:] == ["8 %", "15 %"]
+    price = next(v for k, v in rows.items() if k.endswith("Price benefit"))
+    assert sorted(price[:2]) == ["No", "Yes"]
+    assert rows["Service ▸ SLA hours"][:2] == [f"{base.service.sla_hours:g} h", "3 h"]
+    assert rows["Run settings ▸ Counterfactual ▸ Switch off"][1] == "priority service"
+    assert not any("[" in k or "_" in k for k in rows)  # no paths
+    # the same rows as the raw diff, one function
+    assert len(rows) == len(differing_inputs([base, other, third]))

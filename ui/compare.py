@@ -72,17 +72,15 @@ class Comparison:
 
         return compare_scenarios(self.results, base_index=0)
 
-    def input_diff(self) -> list[tuple[str, list]]:
-        """(path, [value per scenario]) for every input that differs from the base."""
-        from simulator.compare import _same, flat_inputs, union_paths
+    def input_diff(self) -> list[tuple[str, list[str]]]:
+        """(field label, [value text per scenario]) of every input that differs from the base.
 
-        flats = [flat_inputs(sc) for sc in self.scenarios]
-        out = []
-        for p in union_paths(flats):
-            vals = [f.get(p) for f in flats]
-            if any(not _same(v, vals[0]) for v in vals[1:]):
-                out.append((p, vals))
-        return out
+        The form's labels, units and formatting (``8 %`` vs ``15 %``, Yes/No), from the
+        one input diff (:func:`simulator.compare.shown_input_diff`).
+        """
+        from simulator.compare import shown_input_diff
+
+        return shown_input_diff(self.scenarios)
 
 
 def compare_task(paths: list[Path], replications: int, agents: int | None,
@@ -474,16 +472,24 @@ class CompareView(QWidget):
         t.setHorizontalHeaderLabels(["Input"] + [("base: " if i == 0 else "") + n
                                                  for i, n in enumerate(cmp.names)])
         t.setRowCount(len(rows))
-        for r, (path, vals) in enumerate(rows):
-            t.setItem(r, 0, QTableWidgetItem(path))
+        for r, (label, vals) in enumerate(rows):
+            item = QTableWidgetItem(label)
+            item.setToolTip(wrap(label))
+            t.setItem(r, 0, item)
             for c, v in enumerate(vals):
-                it = QTableWidgetItem(_short(v))
+                it = QTableWidgetItem(v)
                 if c > 0 and v != vals[0]:
                     it.setBackground(Qt.GlobalColor.yellow)
                     it.setForeground(Qt.GlobalColor.black)  # readable in a dark palette
                 t.setItem(r, c + 1, it)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        t.horizontalHeader().setStretchLastSection(True)
+        hh = t.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
+        # a long field label keeps its end (the field's own name), whole in the tooltip
+        t.setTextElideMode(Qt.TextElideMode.ElideLeft)
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        t.resizeColumnToContents(0)
+        t.setColumnWidth(0, min(t.columnWidth(0), 440))
 
     def delta_rows(self) -> dict[str, list[float]]:
         """Metric label -> Δ means per compared scenario (tests)."""
@@ -497,9 +503,3 @@ class CompareView(QWidget):
     def shutdown(self) -> None:
         """Stop the worker thread."""
         self.runner.shutdown()
-
-
-def _short(v) -> str:
-    s = str(v)
-    return s if len(s) <= 60 else s[:57] + "…"
-

@@ -188,8 +188,9 @@ def test_compare_two_saved_scenarios(qtbot, window, prompter, small_path):
     assert service[0] > 0  # ... at a higher staff cost
     diff = {cv.diff_table.item(r, 0).text(): cv.diff_table.item(r, 2).text()
             for r in range(cv.diff_table.rowCount())}
-    assert diff["service.pools[0].shifts[0].staff"] == str(staff * 3)
-    assert diff["name"] == "More staff"
+    # the form's labels and units, not paths and raw numbers
+    assert diff["Service ▸ Pool 'General' ▸ Shift 1 ▸ Staff"] == f"{staff * 3:,} agents"
+    assert diff["General ▸ Name"] == "More staff"
     band = cv.charts.bands["wait"]
     assert band[1].y().mean() < band[0].y().mean()
 
