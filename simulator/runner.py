@@ -26,6 +26,7 @@ from simulator.results import RunResult
 from simulator.scenario import Scenario, size_problems
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
 from simulator.theory import discount_factors
+from simulator.uncertainty import Plan, corners, distributions_hash, plan_for, uncertain_of
 from simulator.worker_guard import worker_init
 
 
@@ -49,8 +50,14 @@ def counterfactual_of(sc: Scenario, base: Scenario | None = None
 
 def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str, ...],
                     seed: int, rep: int, agents: int, horizon: int,
-                    cancel=None) -> tuple[ArmOutput, ArmOutput | None]:
-    """Both arms of one replication, on the same random streams."""
+                    cancel=None, plan: Plan | None = None) -> tuple[ArmOutput, ArmOutput | None]:
+    """Both arms of one replication, on the same random streams.
+
+    ``plan``: the run's draws of its uncertain inputs (simulator.uncertainty); the
+    replication's scenario and counterfactual take their values from (plan, rep).
+    """
+    if plan is not None:
+        sc, cf_sc = plan.arms(sc, cf_sc, rep)
     root = np.random.SeedSequence(seed)
     a = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel).run()
     b = None
@@ -161,8 +168,13 @@ def _auto_workers(agents: int, horizon: int, replications: int) -> int:
 def run(sc: Scenario, *, replications: int | None = None, agents: int | None = None,
         seed: int | None = None, horizon_months: int | None = None, workers: int | None = None,
         progress: Callable[[int, int], None] | None = None, cancel=None,
-        base: Scenario | None = None, window_contacts: int | None = None) -> RunResult:
-    """Run a scenario's replications and its counterfactual; see docs/ENGINE_API.md."""
+        base: Scenario | None = None, window_contacts: int | None = None,
+        assumptions: str | None = None) -> RunResult:
+    """Run a scenario's replications and its counterfactual; see docs/ENGINE_API.md.
+
+    ``assumptions``: "sample" or "nominal" for inputs written as ranges (default:
+    the scenario's ``run.uncertainty.mode``); see simulator.uncertainty.
+    """
     t0 = time.perf_counter()
     R = replications if replications is not None else sc.run.replications
     N = agents if agents is not None else sc.run.agents
@@ -173,7 +185,7 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             raise ValueError(f"{name}: {v} must be a whole number >= {lo}")
     if S < 0:
         raise ValueError(f"seed: {S} must be >= 0")
-    for arm in (sc, base):
+    for arm in (sc, base, *corners(sc), *(corners(base) if base is not None else ())):
         if arm is not None and (too_big := size_problems(arm, N, H)):
             # before any work: a run that cannot fit says what to reduce
             raise ScenarioError([Issue(p, v, m) for p, v, m in too_big])
@@ -193,6 +205,11 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
     conv = sc.run.convergence
     target_total = conv.max_replications if conv.enabled else R
     W = workers if workers is not None else _auto_workers(N, H, R)
+    mode = assumptions if assumptions is not None else sc.run.uncertainty.mode
+    if mode not in ("sample", "nominal"):
+        raise ValueError(f"assumptions: {mode!r} must be 'sample' or 'nominal'")
+    per_draw = sc.run.uncertainty.replications_per_draw
+    plan = plan_for(sc, cf_sc, S, target_total, per_draw) if mode == "sample" else None
 
     results: dict[int, tuple[ArmOutput, ArmOutput | None]] = {}
 
@@ -201,7 +218,7 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             for r in reps:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
-                results[r] = run_replication(sc, cf_sc, off, S, r, N, H, cancel)
+                results[r] = run_replication(sc, cf_sc, off, S, r, N, H, cancel, plan)
                 if progress:
                     progress(len(results), total)
             return
@@ -213,7 +230,7 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
             while todo or pending:
                 while todo and len(pending) < W:  # at most W of this run's reps in flight
                     r = todo.pop(0)
-                    f = ex.submit(_task, (sc, cf_sc, off, S, r, N, H))
+                    f = ex.submit(_task, (sc, cf_sc, off, S, r, N, H, None, plan))
                     futs[f] = r
                     pending.add(f)
                 done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -247,7 +264,7 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
                 else 2 * n
             more = int(min(conv.max_replications, max(need, n + W)) - n)
             batch(list(range(n, n + more)), conv.max_replications)
-    meta = {
+    meta: dict[str, object] = {
         "product": "benefit-sim",
         "version": __version__,
         "scenario": sc.name,
@@ -269,9 +286,32 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
                         if conv.enabled else None),
         "elapsed_seconds": None,
     }
+    if uncertain_of(sc) or (cf_sc is not None and uncertain_of(cf_sc)):
+        meta["uncertainty"] = {
+            "mode": mode, "replications_per_draw": per_draw if plan is not None else None,
+            "draws": len(plan.u) if plan is not None else None,
+            "inputs_hash": distributions_hash(sc),
+            "base_inputs_hash": distributions_hash(cf_sc) if cf_sc is not None
+            and cf_sc is not sc else None,
+            "inputs": _inputs_meta(sc),
+            "drawn": plan.table(len(results)) if plan is not None else None}
     res = _assemble(sc, cf_sc, results, H, meta)
     meta["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
     return res
+
+
+def _inputs_meta(sc: Scenario) -> list[dict]:
+    from simulator import labels
+    from simulator.uncertainty import key_text, resolve
+
+    out = []
+    for k, d in sorted(uncertain_of(sc).items(), key=lambda kv: key_text(kv[0])):
+        path = resolve(sc, k)
+        unit, scale, _ = labels.display_unit(Scenario, path or ())
+        out.append({"input": key_text(k), "label": labels.where(path or (), sc),
+                    "dist": d.kind, "low": d.lo, "high": d.hi, "nominal": d.nominal,
+                    "text": d.text(unit, scale), "table": d.to_table()})
+    return out
 
 
 def _assemble(sc, cf_sc, results, H, meta) -> RunResult:

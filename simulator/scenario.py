@@ -14,9 +14,11 @@ from __future__ import annotations
 import os
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-SCHEMA_VERSION: Final = 2
+# 3: a number may be written as a range (simulator.uncertainty). A file without ranges is
+# still written as version 2, so older versions of the program read it unchanged.
+SCHEMA_VERSION: Final = 3
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
@@ -407,6 +409,17 @@ class Convergence(Model):
     max_replications: Annotated[int, Field(ge=2, le=2000)] = 200
 
 
+class Uncertainty(Model):
+    """How a run treats the inputs written as ranges (simulator.uncertainty)."""
+
+    mode: Literal["sample", "nominal"] = Field(
+        "sample", description="sample: each draw of replications takes its own values of the "
+        "uncertain inputs (Latin hypercube); nominal: every input at its nominal value")
+    replications_per_draw: Annotated[int, Field(ge=1, le=20)] = Field(
+        2, description="replications sharing one draw of the uncertain inputs (2 or more "
+        "splits the variance into assumptions and simulation noise)")
+
+
 class RunSettings(Model):
     """How to run: horizon, sample, replications, seed, discounting."""
 
@@ -427,12 +440,13 @@ class RunSettings(Model):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 12345
     counterfactual: Counterfactual = Field(default_factory=Counterfactual)
     convergence: Convergence = Field(default_factory=Convergence)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
 
 class Scenario(Model):
     """A complete what-if: population, scheme, service, promotions, budget, run."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     name: Name
     description: Annotated[str, Field(max_length=20_000)] = ""
     currency: Literal["CNY"] = "CNY"
@@ -444,6 +458,9 @@ class Scenario(Model):
     promotions: list[Promotion] = Field(default_factory=list, max_length=MAX_PROMOTIONS)
     budget: Budget = Field(default_factory=Budget)
     run: RunSettings = Field(default_factory=RunSettings)
+    # The inputs written as ranges, {key: simulator.uncertainty.Distribution}; the fields
+    # hold their nominal values. Read with simulator.uncertainty.uncertain_of.
+    _uncertain: dict = PrivateAttr(default_factory=dict)
 
     # -- convenience lookups -------------------------------------------------
     def segment_index(self, name: str) -> int:

@@ -24,8 +24,8 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from simulator import labels
-from simulator.scenario import SCHEMA_VERSION, Scenario, cross_check
+from simulator import labels, uncertainty
+from simulator.scenario import SCHEMA_VERSION, Scenario, Uncertainty, cross_check
 
 MISSING = "(missing)"
 
@@ -224,7 +224,12 @@ def _migrate_1_to_2(d: dict) -> dict:
     return d
 
 
-MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(d: dict) -> dict:
+    """Version 3 allows ranges in place of numbers; a version-2 file is valid as it is."""
+    return {**d, "schema_version": 3}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def migrate(data: dict) -> tuple[dict, list[str]]:
@@ -358,10 +363,16 @@ def from_dict(data: dict, source: str | None = None) -> Scenario:
         data, _ = migrate(data)
     except ScenarioError as exc:
         raise ScenarioError(exc.issues, source) from None
+    data, ranges, bad = uncertainty.extract(data)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_issues_from_pydantic(exc, data), source) from None
+        ranged = {p[0] for p, _ in bad}  # a bad range is reported once, as a range
+        issues = [i for i in _issues_from_pydantic(exc, data) if i.path not in ranged]
+        raise ScenarioError([Issue(*p, where=w) for p, w in bad] + issues, source) from None
+    if bad:
+        raise ScenarioError([Issue(*p, where=w) for p, w in bad], source)
+    uncertainty.set_uncertain(sc, ranges)
     cross = check(sc)
     if cross:
         raise ScenarioError(cross, source)
@@ -370,7 +381,8 @@ def from_dict(data: dict, source: str | None = None) -> Scenario:
 
 def check(sc: Scenario) -> list[Issue]:
     """The cross-field problems of a valid-typed scenario, list items named (GUI and CLI)."""
-    return [Issue(p, v, m, labels.where(p, sc)) for p, v, m in cross_check(sc)]
+    return [Issue(p, v, m, labels.where(p, sc)) for p, v, m in
+            cross_check(sc) + uncertainty.problems(sc)]
 
 
 def loads(text: str, source: str | None = None) -> Scenario:
@@ -396,8 +408,24 @@ def load_with_stamp(path: str | os.PathLike) -> tuple[Scenario, "Stamp"]:
 
 
 def to_dict(sc: Scenario) -> dict[str, Any]:
-    """Plain dict for saving (no None values: TOML has no null)."""
-    return _drop_none(sc.model_dump(mode="json"))
+    """Plain dict for saving (no None values: TOML has no null), ranges written back.
+
+    A scenario without ranges is written as schema version 2 (what older versions of
+    the program read) and without the default ``run.uncertainty`` section, so its
+    content, and its hash, are what they were before ranges existed.
+    """
+    d = _drop_none(sc.model_dump(mode="json"))
+    run = d.get("run", {})
+    if run.get("uncertainty") == _DEFAULT_UNCERTAINTY:
+        del run["uncertainty"]
+    if uncertainty.uncertain_of(sc):
+        uncertainty.inline(d, sc)
+    elif "uncertainty" not in run:
+        d["schema_version"] = 2
+    return d
+
+
+_DEFAULT_UNCERTAINTY = Uncertainty().model_dump(mode="json")
 
 
 def _drop_none(x: Any) -> Any:

@@ -73,7 +73,7 @@ def cmd_run(args) -> int:
     assert path is not None  # load_scenario always reads a file
     res = run_with_progress(sc, console, replications=args.replications, agents=args.agents,
                             seed=args.seed, horizon_months=args.months, workers=args.workers,
-                            base=ld.base_scenario)
+                            base=ld.base_scenario, assumptions=args.assumptions)
     res.meta["scenario_file"] = str(path)
     m = res.meta
     console.print(f"[bold]{sc.name}[/bold]  ({path.name})")
@@ -97,8 +97,20 @@ def cmd_run(args) -> int:
         console.print(group_table(res.by_tier_counterfactual,
                                   f"By tier of the base, {m.get('base_scenario')} "
                                   "(counterfactual arm; means)", per_arm))
+    from simulator.uncertainty import json_safe, risk_summary
+
+    risk = risk_summary(res, args.roi_target)
+    if risk is not None:
+        from simulator.cli.risk import print_risk
+
+        print_risk(console, risk)
+    elif m.get("uncertainty"):
+        console.print("The inputs written as ranges ran at their nominal values.")
     if args.json:
-        write_output(args.json, json.dumps(res.to_json(), indent=2, ensure_ascii=False)
+        js = res.to_json()
+        if risk is not None:
+            js["risk"] = json_safe(risk)
+        write_output(args.json, json.dumps(js, indent=2, ensure_ascii=False)
                      .encode("utf-8"), "--json")
         console.print(f"wrote {args.json}")
     if args.csv:
@@ -223,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, help="processes (default: automatic)")
     r.add_argument("--json", help="write the result file (docs/RESULTS.md)")
     r.add_argument("--csv", help="write the tidy tables as CSV into this folder")
+    r.add_argument("--assumptions", choices=["sample", "nominal"],
+                   help="inputs written as ranges: draw them per replication (sample) or use "
+                   "their nominal values (default: the file's run.uncertainty.mode)")
+    r.add_argument("--roi-target", type=float, default=0.0,
+                   help="ROI for P(ROI > target) when inputs are ranges (0.2 = 20 %%; default 0)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check scenario files; exit 2 if any is invalid")

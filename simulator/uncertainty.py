@@ -1,0 +1,747 @@
+"""Uncertain inputs: a number written as a range, drawn per replication (Latin hypercube).
+
+Any numeric scenario parameter may be written in the TOML as a distribution
+instead of a number (issue 14)::
+
+    churn_annual  = { low = 0.15, mode = 0.20, high = 0.28 }        # triangular
+    order_rate    = { low = 0.05, high = 0.18 }                      # uniform
+    handle_minutes = { mean = 12, sd = 2, low = 6, high = 20 }       # normal, bounded
+    cac_cny       = { dist = "lognormal", mean = 300, sd = 80 }      # lognormal (of the value)
+
+A plain number stays a plain number. Normal and lognormal ranges are truncated to
+their ``low``/``high`` if given, always to the field's allowed range. The field
+itself holds the distribution's **nominal** value (triangular: the mode; uniform:
+the midpoint; normal/lognormal: the mean), so every part of the program that
+reads a scenario sees an ordinary number, and a run at the nominal values gives
+exactly the numbers of the same file written with plain numbers. The ranges ride
+along on the scenario (:func:`uncertain_of`) and are written back when it is saved.
+
+**Sampling.** A run with uncertain inputs (``run.uncertainty.mode = "sample"``,
+the default) groups its replications in draws of ``replications_per_draw``
+(default 2): replication r uses draw r // m. Each input's draws are a Latin
+hypercube over the run's draws, from the run's seed and the input's name only
+(not from the worker count, nor from which other inputs are uncertain). The
+scenario and its counterfactual get the same quantile of each input they share
+(common random numbers): the scheme-off counterfactual is the same scenario; a
+base scenario uses its own range for the input, or the scenario's when the base
+states the input as a plain number equal to the range's nominal value.
+
+**Assumptions vs simulation noise** (:func:`variance_split`): replications of
+one draw differ only by simulation noise, draws also by the assumptions. The
+one-way random-effects ANOVA estimator over n draws of m replications,
+MSW = ΣΣ(y_ij − ȳ_i)² / (n(m − 1)) and MSB = m Σ(ȳ_i − ȳ)² / (n − 1), gives
+σ²_noise = MSW and σ²_assumptions = max(0, (MSB − MSW) / m), both unbiased
+(before the truncation at 0); the 95 % interval of the mean uses the draws'
+means (standard error √(MSB / nm)).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import typing
+import zlib
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+from pydantic import BaseModel
+
+from simulator import labels
+
+Key = tuple  # steps: field names, ("#", item name) for a named list item, int for others
+KINDS = ("triangular", "uniform", "normal", "lognormal")
+_KEYS = {"dist", "low", "mode", "high", "mean", "sd"}
+_NEEDS = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"),
+          "normal": ("mean", "sd"), "lognormal": ("mean", "sd")}
+# Fields that cannot be uncertain: run settings and the optimiser's budget are choices,
+# not assumptions; the others take part in rules across fields (shares add up to 100 %,
+# thresholds rise from tier to tier, a shift ends after it starts, the first tier is free).
+_NOT_ALLOWED_SECTIONS = ("run", "budget", "schema_version")
+_NOT_ALLOWED_FIELDS = {("Segment", "share"): "segment shares must add up to 100 %",
+                       ("Tier", "threshold_cny"): "thresholds must rise from tier to tier",
+                       ("Tier", "min_orders"): "the entry tier's minimum orders must be 0",
+                       ("Shift", "start_hour"): "a shift must end after it starts",
+                       ("Shift", "end_hour"): "a shift must end after it starts",
+                       ("Service", "window_contacts"): "it sets the simulation's precision, "
+                       "not an assumption about the shop"}
+LHS_TAG = 0x4C4853  # "LHS": the Latin hypercube's own seed address, apart from the streams
+U_EPS = 1e-9
+
+
+# ------------------------------------------------------------------ distributions
+@dataclass(frozen=True)
+class Distribution:
+    """One uncertain input's distribution, truncated to [lo, hi] (its support)."""
+
+    kind: str
+    lo: float  # support (the field's range and any stated bounds)
+    hi: float
+    mode: float = math.nan  # triangular
+    mean: float = math.nan  # normal / lognormal: of the value itself
+    sd: float = math.nan
+    stated: tuple = ()  # the keys written in the file (saved back as written)
+    is_int: bool = False
+
+    @property
+    def nominal(self) -> float:
+        """The value the field holds: mode, midpoint or mean."""
+        if self.kind == "triangular":
+            v = self.mode
+        elif self.kind == "uniform":
+            v = (self.lo + self.hi) / 2
+        else:
+            v = self.mean
+        return float(round(v)) if self.is_int else float(v)
+
+    def ppf(self, u: np.ndarray | float) -> np.ndarray:
+        """Quantile function (vectorised); whole-number fields are rounded."""
+        u = np.clip(np.asarray(u, dtype=float), U_EPS, 1 - U_EPS)
+        lo, hi = self.lo, self.hi
+        if self.kind == "uniform":
+            x = lo + u * (hi - lo)
+        elif self.kind == "triangular":
+            w = hi - lo
+            if w <= 0:
+                x = np.full_like(u, lo)
+            else:
+                c = (self.mode - lo) / w
+                x = np.where(u < c, lo + np.sqrt(u * w * (self.mode - lo)),
+                             hi - np.sqrt((1 - u) * w * (hi - self.mode)))
+        else:
+            from scipy import stats
+
+            if self.kind == "normal":
+                d = stats.norm(self.mean, self.sd)
+            else:
+                s2 = math.log1p((self.sd / self.mean) ** 2)
+                d = stats.lognorm(math.sqrt(s2), scale=self.mean * math.exp(-s2 / 2))
+            a, b = d.cdf(lo), d.cdf(hi)
+            x = d.ppf(a + u * (b - a))
+        out = np.clip(np.asarray(x, dtype=float), lo, hi)
+        return np.round(out) if self.is_int else out
+
+    def cdf(self, x: np.ndarray | float) -> np.ndarray:
+        """Distribution function (for tests: the Latin hypercube's margins)."""
+        x = np.clip(np.asarray(x, dtype=float), self.lo, self.hi)
+        lo, hi = self.lo, self.hi
+        if self.kind == "uniform":
+            return np.asarray((x - lo) / (hi - lo))
+        if self.kind == "triangular":
+            w, m = hi - lo, self.mode
+            return np.where(x < m, (x - lo) ** 2 / (w * (m - lo) or 1.0),
+                            1 - (hi - x) ** 2 / (w * (hi - m) or 1.0))
+        from scipy import stats
+
+        if self.kind == "normal":
+            d = stats.norm(self.mean, self.sd)
+        else:
+            s2 = math.log1p((self.sd / self.mean) ** 2)
+            d = stats.lognorm(math.sqrt(s2), scale=self.mean * math.exp(-s2 / 2))
+        a, b = d.cdf(lo), d.cdf(hi)
+        return (d.cdf(x) - a) / (b - a)
+
+    def to_table(self) -> dict:
+        """The TOML table as written (keys of the file, numbers as floats)."""
+        out: dict[str, Any] = {}
+        if "dist" in self.stated or self.kind == "lognormal":
+            out["dist"] = self.kind
+        for k in ("low", "mode", "high", "mean", "sd"):
+            if k in self.stated:
+                v = {"low": self.lo, "high": self.hi, "mode": self.mode, "mean": self.mean,
+                     "sd": self.sd}[k]
+                out[k] = int(v) if self.is_int and k != "sd" and float(v).is_integer() else v
+        return out
+
+    def text(self, unit: str = "", scale: float = 1.0) -> str:
+        """Planner's words: ``triangular 5 % – 10 % – 18 %``."""
+        def n(v: float) -> str:
+            return labels.value_text(v, unit, scale, self.is_int)
+        if self.kind == "triangular":
+            return f"triangular {n(self.lo)} – {n(self.mode)} – {n(self.hi)}"
+        if self.kind == "uniform":
+            return f"uniform {n(self.lo)} – {n(self.hi)}"
+        s = f"{self.kind} mean {n(self.mean)}, sd {labels.value_text(self.sd, unit, scale)}"
+        if "low" in self.stated or "high" in self.stated:
+            s += f", within {n(self.lo)} – {n(self.hi)}"
+        return s
+
+
+Problem = tuple[str, object, str]  # (path, value, message): scenario_io turns it into an Issue
+
+
+def _num(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def parse(table: dict, field_lo: float | None, field_hi: float | None, lo_open: bool,
+          hi_open: bool, is_int: bool, unit: str, scale: float) -> tuple[Distribution | None,
+                                                                          list[str]]:
+    """A distribution from its TOML table, or the messages of what is wrong with it."""
+    def n(v: float) -> str:
+        return labels.value_text(v, unit, scale, is_int)
+
+    bad = sorted(set(table) - _KEYS)
+    if bad:
+        return None, [f"range: {', '.join(map(repr, bad))} is not a known key (a range is "
+                      "{ low, mode, high } (triangular), { low, high } (uniform) or "
+                      "{ mean, sd } with optional low/high and dist = \"normal\"/\"lognormal\")"]
+    kind = table.get("dist")
+    if kind is None:
+        kind = "triangular" if "mode" in table else "normal" if "mean" in table else "uniform"
+    if kind not in KINDS:
+        return None, [f"range: dist {kind!r} must be one of {', '.join(KINDS)}"]
+    msgs = []
+    for k in _NEEDS[kind]:
+        if k not in table:
+            msgs.append(f"range ({kind}): {k} is required")
+    for k in ("low", "mode", "high", "mean", "sd"):
+        if k in table and not _num(table[k]):
+            msgs.append(f"range: {k} must be a finite number (found "
+                        f"{labels.value_text(table[k])})")
+    extra = {"triangular": {"mean", "sd"}, "uniform": {"mean", "sd", "mode"},
+             "normal": {"mode"}, "lognormal": {"mode"}}[kind] & set(table)
+    if extra:
+        msgs.append(f"range ({kind}): {', '.join(sorted(extra))} does not belong to a {kind} "
+                    "range")
+    if msgs:
+        return None, msgs
+    f = {k: float(v) for k, v in table.items() if k != "dist"}
+    flo = -math.inf if field_lo is None else float(field_lo)
+    fhi = math.inf if field_hi is None else float(field_hi)
+    allowed = labels.range_text(field_lo, field_hi, lo_open, hi_open, unit, scale, is_int)
+    lo, hi = f.get("low", flo), f.get("high", fhi)
+    for k in ("low", "high", "mode", "mean"):
+        if k in f and not ((flo < f[k] if lo_open else flo <= f[k])
+                           and (f[k] < fhi if hi_open else f[k] <= fhi)):
+            msgs.append(f"range: {k} {n(f[k])} is outside what the field allows ({allowed})")
+    if "low" in f and "high" in f and f["low"] > f["high"]:
+        msgs.append(f"range: low {n(f['low'])} is above high {n(f['high'])}")
+    if kind == "triangular" and not msgs and not f["low"] <= f["mode"] <= f["high"]:
+        msgs.append(f"range: the most likely value (mode) {n(f['mode'])} must lie between "
+                    f"low {n(f['low'])} and high {n(f['high'])}")
+    if kind in ("normal", "lognormal"):
+        if f["sd"] <= 0:
+            msgs.append(f"range ({kind}): sd {labels.value_text(f['sd'], unit, scale)} must be "
+                        "above 0 (a fixed value is written as a plain number)")
+        if kind == "lognormal" and f["mean"] <= 0:
+            msgs.append(f"range (lognormal): mean {n(f['mean'])} must be above 0")
+        if not msgs and not lo <= f["mean"] <= hi:
+            msgs.append(f"range: mean {n(f['mean'])} must lie between low {n(lo)} and high "
+                        f"{n(hi)}")
+        if kind == "lognormal":
+            lo = max(lo, 0.0)
+    if msgs:
+        return None, msgs
+    if kind in ("normal", "lognormal"):
+        # an open end of the field's range is approached, never reached
+        if lo_open and lo == flo:
+            lo = flo + 1e-12 * max(1.0, abs(flo))
+        if hi_open and hi == fhi:
+            hi = fhi - 1e-12 * max(1.0, abs(fhi))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            # a field without a bound on that side: truncate at mean ± 6 sd
+            lo = lo if math.isfinite(lo) else f["mean"] - 6 * f["sd"]
+            hi = hi if math.isfinite(hi) else f["mean"] + 6 * f["sd"]
+    return Distribution(kind, lo, hi, f.get("mode", math.nan), f.get("mean", math.nan),
+                        f.get("sd", math.nan), tuple(sorted(table)), is_int), []
+
+
+# ------------------------------------------------------------------ the file ↔ the scenario
+def _field_kind(cls: Any, name: str) -> tuple[Any, list]:
+    info = cls.model_fields[name]
+    tp, meta = labels.unwrap(info.annotation)
+    return tp, list(info.metadata) + meta
+
+
+def key_of(path: tuple, data: Any) -> Key:
+    """The name-based key of an index path: list items by name where they have one."""
+    out: list = []
+    node = data
+    for part in path:
+        if isinstance(part, int):
+            item = labels._step(node, part)
+            nm = item.get("name") if isinstance(item, dict) else getattr(item, "name", None)
+            out.append(("#", nm) if isinstance(nm, str) else part)
+        else:
+            out.append(part)
+        node = labels._step(node, part)
+    return tuple(out)
+
+
+def key_text(key: Key) -> str:
+    """``segments[HNW].churn_annual`` (for people and for JSON)."""
+    s = ""
+    for part in key:
+        if isinstance(part, tuple):
+            s += f"[{part[1]}]"
+        elif isinstance(part, int):
+            s += f"[{part}]"
+        else:
+            s += ("." if s else "") + part
+    return s
+
+
+def resolve(sc: Any, key: Key) -> tuple | None:
+    """The index path of a key in a scenario (or its dict); None if it names nothing."""
+    out: list = []
+    node = sc
+    for part in key:
+        if isinstance(part, tuple):
+            items = node if isinstance(node, list) else None
+            if items is None:
+                return None
+            hits = [i for i, x in enumerate(items)
+                    if (x.get("name") if isinstance(x, dict) else getattr(x, "name", None))
+                    == part[1]]
+            if not hits:
+                return None
+            part = hits[0]
+        node = labels._step(node, part)
+        if node is None:
+            return None
+        out.append(part)
+    return tuple(out)
+
+
+def _path_text(path: tuple) -> str:
+    s = ""
+    for p in path:
+        s += f"[{p}]" if isinstance(p, int) else ("." if s else "") + str(p)
+    return s
+
+
+def extract(data: dict) -> tuple[dict, dict[Key, Distribution], list[tuple[Problem, str]]]:
+    """Replace every range in a scenario dict by its nominal value.
+
+    Returns (the dict with numbers, {key: distribution}, [(problem, where)]) where
+    ``where`` names the field as the form does.
+    """
+    from simulator.scenario import Scenario
+
+    found: dict[Key, Distribution] = {}
+    problems: list[tuple[Problem, str]] = []
+    if not _has_table_at_number(data, Scenario):
+        return data, found, problems
+    import copy
+
+    out = copy.deepcopy(data)
+
+    def walk(node: dict, cls: Any, path: tuple) -> None:
+        for name, value in list(node.items()):
+            if not (isinstance(cls, type) and issubclass(cls, BaseModel)) \
+                    or name not in cls.model_fields:
+                continue
+            tp, meta = _field_kind(cls, name)
+            here = path + (name,)
+            if tp in (int, float) and isinstance(value, dict):
+                where = labels.where(here, out)
+                why = _NOT_ALLOWED_FIELDS.get((cls.__name__, name))
+                if not path and name in _NOT_ALLOWED_SECTIONS or path and path[0] in \
+                        _NOT_ALLOWED_SECTIONS:
+                    why = "run settings and budget bounds are choices, not assumptions"
+                if why:
+                    problems.append(((_path_text(here), None, "cannot be a range: " + why),
+                                     where))
+                    continue
+                lo, hi, lo_open, hi_open = labels.bounds(meta)
+                unit, scale, is_int = labels.display_unit(Scenario, here)
+                dist, msgs = parse(value, lo, hi, lo_open, hi_open, tp is int, unit, scale)
+                for m in msgs:
+                    problems.append(((_path_text(here), None, m), where))
+                if dist is not None:
+                    found[key_of(here, out)] = dist
+                    nom = dist.nominal
+                    node[name] = int(nom) if tp is int else float(nom)
+            elif isinstance(value, dict) and typing.get_origin(tp) is dict:
+                if any(isinstance(v, dict) for v in value.values()):
+                    problems.append(((_path_text(here), None, "cannot hold ranges (its values "
+                                      "are a table of their own); write numbers"),
+                                     labels.where(here, out)))
+            elif isinstance(value, dict) and isinstance(tp, type) and issubclass(tp, BaseModel):
+                walk(value, tp, here)
+            elif isinstance(value, list) and typing.get_origin(tp) is list:
+                item, _ = labels.unwrap(typing.get_args(tp)[0])
+                if isinstance(item, type) and issubclass(item, BaseModel):
+                    for i, x in enumerate(value):
+                        if isinstance(x, dict):
+                            walk(x, item, here + (i,))
+
+    walk(out, Scenario, ())
+    return out, found, problems
+
+
+def _has_table_at_number(data: Any, cls: Any) -> bool:
+    """Whether any number of the schema is written as a table (a range)."""
+    if not isinstance(data, dict) or not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+        return False
+    for name, value in data.items():
+        if name not in cls.model_fields:
+            continue
+        tp, _ = _field_kind(cls, name)
+        if tp in (int, float) and isinstance(value, dict):
+            return True
+        if isinstance(value, dict) and typing.get_origin(tp) is dict:
+            if any(isinstance(v, dict) for v in value.values()):
+                return True
+        elif isinstance(value, dict) and _has_table_at_number(value, tp):
+            return True
+        elif isinstance(value, list) and typing.get_origin(tp) is list:
+            item, _ = labels.unwrap(typing.get_args(tp)[0])
+            if any(_has_table_at_number(x, item) for x in value):
+                return True
+    return False
+
+
+def uncertain_of(sc: Any) -> dict[Key, Distribution]:
+    """The scenario's uncertain inputs, {key: distribution} (empty: every input is a number)."""
+    d = getattr(sc, "__pydantic_private__", None) or {}
+    return d.get("_uncertain") or {}
+
+
+def set_uncertain(sc: Any, dists: dict[Key, Distribution]) -> None:
+    """Attach ranges to a scenario (its fields should hold their nominal values)."""
+    sc._uncertain = dict(dists)
+
+
+def inline(d: dict, sc: Any) -> dict:
+    """A scenario dict (``to_dict``) with each range written back in place of its number."""
+    dists = uncertain_of(sc)
+    if not dists:
+        return d
+    for key, dist in dists.items():
+        path = resolve(sc, key)
+        if path is None:
+            continue
+        node: Any = d
+        for p in path[:-1]:
+            node = node[p]
+        if isinstance(node, dict) and path[-1] in node:
+            node[path[-1]] = dist.to_table()
+    return d
+
+
+def problems(sc: Any) -> list[Problem]:
+    """Ranges that no longer fit the scenario (an edit in the form since it was read)."""
+    from simulator.scenario import Scenario
+
+    out: list[Problem] = []
+    for key, dist in uncertain_of(sc).items():
+        path = resolve(sc, key)
+        if path is None:
+            out.append((key_text(key), None, "has a range, but the item it belongs to is gone "
+                        "(renamed or removed): remove the range or restore the name"))
+            continue
+        v = _value_at(sc, path)
+        if not _num(v) or not math.isclose(float(v), dist.nominal, rel_tol=1e-9, abs_tol=1e-12):
+            unit, scale, _ = labels.display_unit(Scenario, path)
+            out.append((_path_text(path), v, f"differs from the nominal value of its range "
+                        f"({dist.text(unit, scale)}: "
+                        f"{labels.value_text(dist.nominal, unit, scale, dist.is_int)}); the "
+                        "range decides a run: change the range, or write a plain number"))
+    return out
+
+
+def _value_at(sc: Any, path: tuple) -> Any:
+    node = sc
+    for p in path:
+        node = labels._step(node, p)
+    return node
+
+
+def distributions_hash(sc: Any) -> str | None:
+    """Short hash of the ranges (which inputs, which distributions); None without any."""
+    dists = uncertain_of(sc)
+    if not dists:
+        return None
+    blob = json.dumps(sorted((key_text(k), d.kind, d.lo, d.hi, d.to_table())
+                             for k, d in dists.items()), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ sampling
+def lhs_column(seed: int, key: Key, n: int) -> np.ndarray:
+    """One input's Latin hypercube quantiles over n draws: one in each 1/n stratum.
+
+    From the run's seed and the input's key only, so a column does not change when
+    other inputs become uncertain, nor with the number of worker processes.
+    """
+    tag = zlib.crc32(json.dumps(key_text(key)).encode("utf-8"))
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(LHS_TAG, tag)))
+    return (rng.permutation(n) + rng.random(n)) / n
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The draws of one run: which value each uncertain input takes in each replication."""
+
+    keys: tuple  # Key per column, sorted by text
+    scenario: tuple  # Distribution | None per key, for the scenario arm
+    counterfactual: tuple  # Distribution | None per key, for a base scenario arm
+    u: np.ndarray  # [draws, keys] quantiles
+    per_draw: int
+
+    def draw_of(self, rep: int) -> int:
+        """The draw replication ``rep`` uses."""
+        return rep // self.per_draw
+
+    def values(self, rep: int, arm: str = "scenario") -> dict[Key, float]:
+        """{key: value} of replication ``rep`` for one arm."""
+        dists = self.scenario if arm == "scenario" else self.counterfactual
+        row = self.u[min(self.draw_of(rep), len(self.u) - 1)]
+        return {k: float(d.ppf(row[j])) for j, (k, d) in enumerate(zip(self.keys, dists))
+                if d is not None}
+
+    def arms(self, sc: Any, cf_sc: Any, rep: int) -> tuple[Any, Any]:
+        """Both arms of replication ``rep`` with their drawn values."""
+        a = materialise(sc, self.values(rep, "scenario"))
+        if cf_sc is None:
+            return a, None
+        if cf_sc is sc:  # scheme off: the same scenario with parts switched off
+            return a, a
+        return a, materialise(cf_sc, self.values(rep, "counterfactual"))
+
+    def table(self, replications: int) -> dict:
+        """The drawn values per replication (the scenario arm): for global measures."""
+        return {"inputs": [key_text(k) for k in self.keys],
+                "values": [[self.values(r).get(k) for k in self.keys]
+                           for r in range(replications)]}
+
+
+def plan_for(sc: Any, cf_sc: Any, seed: int, replications: int, per_draw: int) -> Plan | None:
+    """The run's draws (None when neither arm has an uncertain input)."""
+    mine = uncertain_of(sc)
+    other = uncertain_of(cf_sc) if cf_sc is not None and cf_sc is not sc else {}
+    keys = tuple(sorted(set(mine) | set(other), key=key_text))
+    if not keys:
+        return None
+    n = max(1, math.ceil(replications / per_draw))
+
+    def borrow(arm: Any, own: dict, theirs: dict, k: Key) -> Distribution | None:
+        if k in own:
+            return own[k]
+        d = theirs.get(k)
+        if d is None or arm is None:
+            return None
+        path = resolve(arm, k)
+        v = _value_at(arm, path) if path is not None else None
+        same = isinstance(v, (int, float)) and _num(v) and math.isclose(
+            float(v), d.nominal, rel_tol=1e-9, abs_tol=1e-12)
+        return d if same else None
+
+    s_d = tuple(borrow(sc, mine, other, k) for k in keys)
+    c_d = tuple(borrow(cf_sc, other, mine, k) if cf_sc is not None and cf_sc is not sc
+                else None for k in keys)
+    u = np.column_stack([lhs_column(seed, k, n) for k in keys])
+    return Plan(keys, s_d, c_d, u, per_draw)
+
+
+def materialise(sc: Any, values: dict[Key, float]) -> Any:
+    """A copy of ``sc`` with the given values (validated by the schema on assignment)."""
+    if not values:
+        return sc
+    out = sc.model_copy(deep=True)
+    for key, v in values.items():
+        path = resolve(out, key)
+        if path is None:
+            continue
+        owner = out
+        for p in path[:-1]:
+            owner = labels._step(owner, p)
+        old = getattr(owner, path[-1])
+        setattr(owner, path[-1], int(round(v)) if isinstance(old, int) else float(v))
+    return out
+
+
+def corners(sc: Any) -> list[Any]:
+    """The scenario with every uncertain input at its low end, then at its high end.
+
+    For checks that must hold for any draw before a run starts (the memory a run
+    needs grows with new customers per month and shrinks with the acquisition cost).
+    """
+    d = uncertain_of(sc)
+    if not d:
+        return []
+    return [materialise(sc, {k: float(x.ppf(q)) for k, x in d.items()}) for q in (0.0, 1.0)]
+
+
+# ------------------------------------------------------------------ assumptions vs noise
+@dataclass(frozen=True)
+class Split:
+    """Variance of one replication's KPI, split into assumptions and simulation noise."""
+
+    mean: float
+    ci95_low: float
+    ci95_high: float
+    var_assumptions: float
+    var_noise: float
+    draws: int
+    per_draw: int
+
+    @property
+    def var_total(self) -> float:
+        """σ²_assumptions + σ²_noise."""
+        return self.var_assumptions + self.var_noise
+
+    @property
+    def share_assumptions(self) -> float:
+        """Share of the variance the assumptions explain (0–1)."""
+        t = self.var_total
+        return self.var_assumptions / t if t > 0 else math.nan
+
+
+def variance_split(y: Iterable[float], per_draw: int) -> Split:
+    """One-way random-effects ANOVA over draws of ``per_draw`` replications (module doc).
+
+    ``y`` in replication order (replication r belongs to draw r // per_draw); an
+    incomplete last draw is left out of the split but not of the mean.
+    """
+    from scipy import stats
+
+    y = np.asarray(list(y), dtype=float)
+    y = y[np.isfinite(y)] if per_draw == 1 else y
+    m = int(per_draw)
+    n = len(y) // m
+    mean = float(np.mean(y)) if y.size else math.nan
+    if m < 2 or n < 2 or not np.all(np.isfinite(y[:n * m])):
+        v = float(np.var(y, ddof=1)) if y.size > 1 else math.nan
+        half = float(stats.t.ppf(0.975, y.size - 1) * math.sqrt(v / y.size)) if y.size > 1 \
+            else math.nan
+        return Split(mean, mean - half, mean + half, math.nan, math.nan, n, m)
+    g = y[:n * m].reshape(n, m)
+    gm = g.mean(axis=1)
+    msw = float(((g - gm[:, None]) ** 2).sum() / (n * (m - 1)))
+    msb = float(m * ((gm - gm.mean()) ** 2).sum() / (n - 1))
+    half = float(stats.t.ppf(0.975, n - 1) * math.sqrt(msb / (n * m)))
+    gmean = float(gm.mean())
+    return Split(gmean, gmean - half, gmean + half, max(0.0, (msb - msw) / m), msw, n, m)
+
+
+def probability_above(y: Iterable[float], threshold: float) -> float:
+    """Share of replications whose value is above ``threshold`` (NaN ones left out)."""
+    x = np.asarray(list(y), dtype=float)
+    x = x[np.isfinite(x)]
+    return float(np.mean(x > threshold)) if x.size else math.nan
+
+
+def histogram(y: Iterable[float], bins: int = 20) -> dict:
+    """Histogram (edges, counts) and empirical CDF (sorted values, F) of replication values."""
+    x = np.sort(np.asarray(list(y), dtype=float))
+    x = x[np.isfinite(x)]
+    if not x.size:
+        return {"edges": [], "counts": [], "cdf_x": [], "cdf_p": []}
+    counts, edges = np.histogram(x, bins=min(bins, max(1, x.size)))
+    return {"edges": edges.tolist(), "counts": counts.astype(int).tolist(),
+            "cdf_x": x.tolist(), "cdf_p": (np.arange(1, x.size + 1) / x.size).tolist()}
+
+
+# ------------------------------------------------------------------ a run's probabilistic answers
+RISK_KPIS = ("npv", "roi", "ltv_per_customer", "churn_annual")
+
+
+def global_measures(drawn: dict, y: Iterable[float], per_draw: int) -> dict:
+    """Which inputs move the KPI across the Latin hypercube run, as @RISK ranks them.
+
+    Per draw (its replications' mean KPI against the draw's input values):
+    Spearman rank correlation of each input with the KPI, and standardised
+    regression coefficients (least squares on inputs and KPI in standard units;
+    with independent inputs the squares add up to the linear model's R²). The
+    coefficients need more draws than inputs + 1; ``why`` says when they are missing.
+    """
+    from scipy import stats
+
+    names = list(drawn.get("inputs") or [])
+    vals = np.asarray(drawn.get("values") or [], dtype=float)
+    yv = np.asarray(list(y), dtype=float)
+    m = max(1, int(per_draw))
+    n = min(len(yv), len(vals)) // m
+    out: dict = {"inputs": [], "draws": n, "r2": None, "why": None}
+    if n < 3 or not names:
+        out["why"] = "fewer than 3 draws"
+        return out
+    X = vals[: n * m: m]
+    Y = yv[: n * m].reshape(n, m).mean(axis=1)
+    ok = np.isfinite(Y) & np.all(np.isfinite(X), axis=1)
+    X, Y = X[ok], Y[ok]
+    sx = X.std(axis=0, ddof=1)
+    sy = Y.std(ddof=1) if len(Y) > 1 else 0.0
+    rows = []
+    for j, name in enumerate(names):
+        if sx[j] > 0 and sy > 0:
+            rho = float(stats.spearmanr(X[:, j], Y).statistic)
+        else:
+            rho = math.nan
+        rows.append({"input": name, "rank_correlation": rho, "src": math.nan})
+    live = [j for j in range(len(names)) if sx[j] > 0]
+    if sy > 0 and live and len(Y) > len(live) + 1:
+        Z = (X[:, live] - X[:, live].mean(axis=0)) / sx[live]
+        zy = (Y - Y.mean()) / sy
+        A = np.column_stack([np.ones(len(Y)), Z])
+        coef, *_ = np.linalg.lstsq(A, zy, rcond=None)
+        fit = A @ coef
+        out["r2"] = float(1 - ((zy - fit) ** 2).sum() / ((zy - zy.mean()) ** 2).sum())
+        for c, j in zip(coef[1:], live):
+            rows[j]["src"] = float(c)
+    else:
+        out["why"] = (f"standardised regression needs more draws ({len(Y)}) than inputs "
+                      f"({len(live)}) + 1")
+    rows.sort(key=lambda r: -abs(r["rank_correlation"]) if math.isfinite(r["rank_correlation"])
+              else 0.0)
+    out["inputs"] = rows
+    return out
+
+
+def risk_summary(res: Any, roi_target: float = 0.0) -> dict | None:
+    """The probabilistic answers of a run that sampled its uncertain inputs (None otherwise).
+
+    For each of :data:`RISK_KPIS`: the mean with its 95 % interval (over draws),
+    P10/P50/P90 and the 95 % range of one replication's value (assumptions and
+    noise), and the variance split (:func:`variance_split`). Also P(NPV > 0),
+    P(ROI > ``roi_target``), NPV's histogram and CDF, and the global measures
+    (:func:`global_measures`) for NPV. ``res``: a :class:`simulator.results.RunResult`.
+    """
+    from simulator import metrics
+
+    unc = res.meta.get("uncertainty") or {}
+    if unc.get("mode") != "sample" or not unc.get("drawn"):
+        return None
+    m = int(unc["replications_per_draw"])
+    kp = res.kpis
+    out: dict = {"inputs": unc["inputs"], "inputs_hash": unc["inputs_hash"],
+                 "draws": unc["draws"], "replications_per_draw": m,
+                 "replications": int(len(kp)), "kpis": {}}
+    for key in RISK_KPIS:
+        if key not in kp:
+            continue
+        y = kp[key].to_numpy(dtype=float)
+        sp = variance_split(y, m)
+        fin = y[np.isfinite(y)]
+        q = np.percentile(fin, [2.5, 10, 50, 90, 97.5]).tolist() if fin.size else [math.nan] * 5
+        out["kpis"][key] = {
+            "label": metrics.label_of(key), "mean": sp.mean,
+            "ci95": [sp.ci95_low, sp.ci95_high],
+            "p10": q[1], "p50": q[2], "p90": q[3], "range95": [q[0], q[4]],
+            "var_assumptions": sp.var_assumptions, "var_noise": sp.var_noise,
+            "share_assumptions": sp.share_assumptions,
+            "share_noise": 1 - sp.share_assumptions if math.isfinite(sp.share_assumptions)
+            else math.nan}
+    npv = kp["npv"].to_numpy(dtype=float)
+    out["p_npv_positive"] = probability_above(npv, 0.0)
+    roi = kp["roi"].to_numpy(dtype=float) if "roi" in kp else np.array([])
+    out["p_roi_above_target"] = {"target": roi_target,
+                                 "p": probability_above(roi, roi_target)}
+    out["npv_distribution"] = histogram(npv)
+    out["global"] = global_measures(unc["drawn"], npv, m)
+    return out
+
+
+def json_safe(x: Any) -> Any:
+    """NaN and infinities as null, recursively (JSON has no NaN)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    return x
