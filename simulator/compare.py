@@ -109,23 +109,20 @@ def run_scenarios(items: Sequence[tuple[Scenario, Path | None]], *, seed: int | 
     """
     if not items:
         raise ValueError("scenarios: at least one scenario is required")
-    from simulator.runner import run
+    from simulator.runner import run_many
 
     first = items[0][0].run
     seed = first.seed if seed is None else seed
     replications = first.replications if replications is None else replications
     agents = first.agents if agents is None else agents
     horizon_months = first.horizon_months if horizon_months is None else horizon_months
-    total = replications * len(items)
+    # one batch: every scenario's replications are in flight together (a cluster's
+    # workers all busy), each result still the one run() would give
+    results = run_many([sc for sc, _ in items], bases=bases, replications=replications,
+                       agents=agents, seed=seed, horizon_months=horizon_months,
+                       workers=workers, progress=progress, cancel=cancel)
     out: list[Result] = []
-    for i, (sc, path) in enumerate(items):
-        def prog(done, _tot, _i=i):
-            if progress:
-                progress(_i * replications + min(done, replications), total)
-
-        res = run(sc, replications=replications, agents=agents, seed=seed,
-                  horizon_months=horizon_months, workers=workers, progress=prog, cancel=cancel,
-                  base=bases[i] if bases else None)
+    for (sc, path), res in zip(items, results):
         if path is not None:
             res.meta["scenario_file"] = str(path)
         out.append((sc, None if path is None else Path(path), res))

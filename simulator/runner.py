@@ -1,33 +1,41 @@
 """Replications, the counterfactual under common random numbers, and parallel runs.
 
 ``run`` is the one entry point the CLI, the GUI, the Excel export and the
-optimiser call. Replication r of a run with seed s always uses the random
-streams addressed by (s, r), whichever process runs it, so a run on two cores
-gives exactly the numbers of a run on one.
+optimiser call; ``run_many`` runs several scenarios on one sample as one batch
+(compare and the sweeps), so a cluster has all their replications at once.
+Replication r of a run with seed s always uses the random streams addressed by
+(s, r), whichever process or machine runs it (:mod:`simulator.execution`), so a
+run on two cores or on a Dask cluster gives exactly the numbers of a run on one.
 """
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing as mp
 import os
-import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Sequence, cast
 
 import numpy as np
 
 from simulator import __version__
-from simulator.engine import SWITCHES, ArmOutput, Simulation
+from simulator.engine import SWITCHES, ArmOutput
+from simulator.execution import (  # noqa: F401 - the pool's controls, re-exported
+    POOL_SIZE_ENV,
+    Task,
+    execute,
+    kill_pool,
+    pool_pids,
+    pool_size,
+    run_replication,
+)
+from simulator.execution import shutdown as shutdown_pool  # noqa: F401
 from simulator.loader import segment_mismatch
-from simulator.outputs import Cancelled
+from simulator.outputs import Cancelled  # noqa: F401 - raised by run() on cancel
 from simulator.results import RunResult
 from simulator.scenario import Scenario, size_problems
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
 from simulator.theory import discount_factors
 from simulator.uncertainty import Plan, corners, distributions_hash, plan_for, uncertain_of
-from simulator.worker_guard import worker_init
 
 
 def counterfactual_of(sc: Scenario, base: Scenario | None = None
@@ -48,115 +56,6 @@ def counterfactual_of(sc: Scenario, base: Scenario | None = None
     return sc, off, "scheme off (" + ", ".join(off) + ")"
 
 
-def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str, ...],
-                    seed: int, rep: int, agents: int, horizon: int,
-                    cancel=None, plan: Plan | None = None) -> tuple[ArmOutput, ArmOutput | None]:
-    """Both arms of one replication, on the same random streams.
-
-    ``plan``: the run's draws of its uncertain inputs (simulator.uncertainty); the
-    replication's scenario and counterfactual take their values from (plan, rep).
-    """
-    if plan is not None:
-        sc, cf_sc = plan.arms(sc, cf_sc, rep)
-    root = np.random.SeedSequence(seed)
-    a = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel).run()
-    b = None
-    if cf_sc is not None:
-        b = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel).run()
-    return a, b
-
-
-def _task(args):
-    return run_replication(*args)
-
-
-# One process pool of a fixed size for the whole process, shared by concurrent runs
-# (GUI preview, full run, compare, optimiser). It is never resized: a run asking for W
-# workers keeps at most W of its replications in flight on it. Results are keyed by
-# replication, so the numbers do not depend on W or on other runs sharing the pool.
-_POOL: ProcessPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-POOL_SIZE_ENV = "BENEFIT_SIM_POOL_SIZE"
-
-
-def pool_size() -> int:
-    """Worker processes of the shared pool: ``$BENEFIT_SIM_POOL_SIZE`` or the core count."""
-    env = os.environ.get(POOL_SIZE_ENV, "").strip()
-    if env.isdigit() and int(env) >= 1:
-        return min(int(env), 64)
-    return max(1, os.cpu_count() or 1)
-
-
-def _new_pool() -> ProcessPoolExecutor:
-    """Create the pool and start all its workers from one owner thread that never ends.
-
-    Linux ties a worker's parent-death signal to the *thread* that started it, so
-    workers must not be started by a caller's thread (a GUI worker thread ends
-    after its run and would take the workers with it).
-    """
-    box: list = []
-    ready = threading.Event()
-
-    def owner() -> None:
-        try:
-            ex = ProcessPoolExecutor(max_workers=pool_size(), mp_context=mp.get_context("spawn"),
-                                     initializer=worker_init, initargs=(os.getpid(),))
-            # all workers now, from this thread (none later); a private method of CPython's
-            ex._launch_processes()  # type: ignore[attr-defined]
-            box.append(ex)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box.append(exc)
-        ready.set()
-        threading.Event().wait()  # live as long as the process
-
-    threading.Thread(target=owner, daemon=True, name="benefit-sim-pool-owner").start()
-    ready.wait()
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return box[0]
-
-
-def _pool() -> ProcessPoolExecutor:
-    """The shared process pool (spawned, so it is safe beside Qt threads); thread-safe."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or getattr(_POOL, "_broken", False):
-            _POOL = _new_pool()
-        return _POOL
-
-
-def pool_pids() -> list[int]:
-    """Process ids of the pool's live workers (for tests and diagnostics)."""
-    with _POOL_LOCK:
-        procs = getattr(_POOL, "_processes", None) or {}
-        return [p.pid for p in list(procs.values()) if p.is_alive()]
-
-
-def kill_pool() -> None:
-    """Terminate the workers now (on SIGTERM): running replications are abandoned."""
-    global _POOL
-    with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is None:
-        return
-    for p in list((getattr(pool, "_processes", None) or {}).values()):
-        try:
-            p.terminate()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-@atexit.register
-def shutdown_pool() -> None:
-    """Stop the worker processes (called at exit)."""
-    global _POOL
-    with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.shutdown(cancel_futures=True)
-
-
 def _auto_workers(agents: int, horizon: int, replications: int) -> int:
     cores = os.cpu_count() or 1
     # Spawning workers costs about a second; only worth it for bigger runs.
@@ -165,17 +64,43 @@ def _auto_workers(agents: int, horizon: int, replications: int) -> int:
     return min(cores, replications)
 
 
-def run(sc: Scenario, *, replications: int | None = None, agents: int | None = None,
-        seed: int | None = None, horizon_months: int | None = None, workers: int | None = None,
-        progress: Callable[[int, int], None] | None = None, cancel=None,
-        base: Scenario | None = None, window_contacts: int | None = None,
-        assumptions: str | None = None) -> RunResult:
-    """Run a scenario's replications and its counterfactual; see docs/ENGINE_API.md.
+@dataclass
+class _Job:
+    """One run of a batch: its settled inputs and the replications done so far."""
 
-    ``assumptions``: "sample" or "nominal" for inputs written as ranges (default:
-    the scenario's ``run.uncertainty.mode``); see simulator.uncertainty.
-    """
-    t0 = time.perf_counter()
+    sc: Scenario
+    cf_sc: Scenario | None
+    off: tuple[str, ...]
+    cf_desc: str
+    R: int
+    N: int
+    S: int
+    H: int
+    sc_hash: str
+    base_hash: str | None
+    base_name: str | None
+    window_contacts: int | None
+    mode: str  # inputs written as ranges: "sample" or "nominal"
+    plan: Plan | None  # the run's draws of its uncertain inputs (None: none drawn)
+    results: dict[int, tuple[ArmOutput, ArmOutput | None]] = field(default_factory=dict)
+    converged: bool | None = None
+    finished: bool = False
+
+    @property
+    def planned(self) -> int:
+        """Replications this run may reach (for progress)."""
+        conv = self.sc.run.convergence
+        return conv.max_replications if conv.enabled else self.R
+
+    def tasks(self, index: int, reps: Sequence[int]) -> list[Task]:
+        """Tasks for replications ``reps``, keyed (run index, replication)."""
+        return [Task((index, r), self.sc, self.cf_sc, self.off, self.S, r, self.N, self.H,
+                     self.plan) for r in reps]
+
+
+def _prepare(sc: Scenario, replications, agents, seed, horizon_months,
+             base: Scenario | None, window_contacts: int | None,
+             assumptions: str | None) -> _Job:
     R = replications if replications is not None else sc.run.replications
     N = agents if agents is not None else sc.run.agents
     S = seed if seed is not None else sc.run.seed
@@ -203,101 +128,135 @@ def run(sc: Scenario, *, replications: int | None = None, agents: int | None = N
     if cf_sc is not base:  # a base given but not used (mode is not base_scenario)
         base_hash = base_name = None
     conv = sc.run.convergence
-    target_total = conv.max_replications if conv.enabled else R
-    W = workers if workers is not None else _auto_workers(N, H, R)
     mode = assumptions if assumptions is not None else sc.run.uncertainty.mode
     if mode not in ("sample", "nominal"):
         raise ValueError(f"assumptions: {mode!r} must be 'sample' or 'nominal'")
-    per_draw = sc.run.uncertainty.replications_per_draw
-    plan = plan_for(sc, cf_sc, S, target_total, per_draw) if mode == "sample" else None
+    planned = conv.max_replications if conv.enabled else R
+    plan = plan_for(sc, cf_sc, S, planned, sc.run.uncertainty.replications_per_draw) \
+        if mode == "sample" else None
+    return _Job(sc, cf_sc, off, cf_desc, int(R), int(N), int(S), int(H), sc_hash, base_hash,
+                base_name, window_contacts, mode, plan)
 
-    results: dict[int, tuple[ArmOutput, ArmOutput | None]] = {}
 
-    def batch(reps: list[int], total: int) -> None:
-        if W <= 1:
-            for r in reps:
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-                results[r] = run_replication(sc, cf_sc, off, S, r, N, H, cancel, plan)
-                if progress:
-                    progress(len(results), total)
-            return
-        ex = _pool()
-        todo = list(reps)
-        futs: dict = {}
-        try:
-            pending: set = set()
-            while todo or pending:
-                while todo and len(pending) < W:  # at most W of this run's reps in flight
-                    r = todo.pop(0)
-                    f = ex.submit(_task, (sc, cf_sc, off, S, r, N, H, None, plan))
-                    futs[f] = r
-                    pending.add(f)
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                for f in done:
-                    results[futs[f]] = f.result()
-                    if progress:
-                        progress(len(results), total)
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-        except BaseException:
-            for f in futs:
-                f.cancel()
-            raise
+def _more_needed(job: _Job, W: int) -> int:
+    """Replications a converging run still needs (0: done); sets ``converged``."""
+    conv = job.sc.run.convergence
+    res = _assemble(job.sc, job.cf_sc, job.results, job.H, {})
+    st = res.summary.get(conv.metric)
+    if st is None:
+        raise ValueError(f"run.convergence.metric: {conv.metric!r} must be one of "
+                         f"{sorted(res.summary)}")
+    rel = abs(st.half_width / st.mean) if st.mean else float("inf")
+    job.converged = bool(np.isfinite(rel) and rel <= conv.relative_half_width)
+    n = len(job.results)
+    if job.converged or n >= conv.max_replications:
+        return 0
+    # Estimate the replications needed from the current spread.
+    need = int(np.ceil(n * (rel / conv.relative_half_width) ** 2)) if np.isfinite(rel) \
+        else 2 * n
+    return int(min(conv.max_replications, max(need, n + W)) - n)
 
-    batch(list(range(R)), target_total if conv.enabled else R)
-    converged = None
-    if conv.enabled:
-        while True:
-            res = _assemble(sc, cf_sc, results, H, {})
-            st = res.summary.get(conv.metric)
-            if st is None:
-                raise ValueError(f"run.convergence.metric: {conv.metric!r} must be one of "
-                                 f"{sorted(res.summary)}")
-            rel = abs(st.half_width / st.mean) if st.mean else float("inf")
-            converged = bool(np.isfinite(rel) and rel <= conv.relative_half_width)
-            n = len(results)
-            if converged or n >= conv.max_replications:
-                break
-            # Estimate the replications needed from the current spread.
-            need = int(np.ceil(n * (rel / conv.relative_half_width) ** 2)) if np.isfinite(rel) \
-                else 2 * n
-            more = int(min(conv.max_replications, max(need, n + W)) - n)
-            batch(list(range(n, n + more)), conv.max_replications)
-    meta: dict[str, object] = {
-        "product": "benefit-sim",
-        "version": __version__,
-        "scenario": sc.name,
-        "scenario_hash": sc_hash,
-        "base_scenario": base_name,
-        "base_hash": base_hash,
-        "seed": S,
-        "replications": len(results),
-        "agents": N,
-        "customers": sc.population.customers,
-        "customers_per_agent": sc.population.customers / N,
-        "horizon_months": H,
-        "counterfactual": cf_desc,
-        "discount_rate_annual": sc.run.discount_rate_annual,
-        "workers": W,
-        "window_contacts": window_contacts,
-        "convergence": ({"metric": conv.metric, "target_relative_half_width":
-                         conv.relative_half_width, "converged": converged}
-                        if conv.enabled else None),
-        "elapsed_seconds": None,
-    }
-    if uncertain_of(sc) or (cf_sc is not None and uncertain_of(cf_sc)):
-        meta["uncertainty"] = {
-            "mode": mode, "replications_per_draw": per_draw if plan is not None else None,
-            "draws": len(plan.u) if plan is not None else None,
-            "inputs_hash": distributions_hash(sc),
-            "base_inputs_hash": distributions_hash(cf_sc) if cf_sc is not None
-            and cf_sc is not sc else None,
-            "inputs": _inputs_meta(sc),
-            "drawn": plan.table(len(results)) if plan is not None else None}
-    res = _assemble(sc, cf_sc, results, H, meta)
-    meta["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
-    return res
+
+def run(sc: Scenario, *, replications: int | None = None, agents: int | None = None,
+        seed: int | None = None, horizon_months: int | None = None, workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None, cancel=None,
+        base: Scenario | None = None, window_contacts: int | None = None,
+        assumptions: str | None = None) -> RunResult:
+    """Run a scenario's replications and its counterfactual; see docs/ENGINE_API.md.
+
+    ``assumptions``: "sample" or "nominal" for inputs written as ranges (default:
+    the scenario's ``run.uncertainty.mode``); see simulator.uncertainty.
+    """
+    return run_many([sc], bases=[base], replications=replications, agents=agents, seed=seed,
+                    horizon_months=horizon_months, workers=workers, progress=progress,
+                    cancel=cancel, window_contacts=window_contacts,
+                    assumptions=assumptions)[0]
+
+
+def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] | None = None,
+             replications: int | None = None, agents: int | None = None,
+             seed: int | None = None, horizon_months: int | None = None,
+             workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+             cancel=None, window_contacts: int | None = None,
+             assumptions: str | None = None) -> list[RunResult]:
+    """Run several scenarios as one batch of tasks; each result as :func:`run` gives it.
+
+    Settings left as None come from each scenario's own file. ``bases[i]`` is
+    scenario i's base (its counterfactual in ``base_scenario`` mode).
+    ``progress(done, total)`` counts replications over all the scenarios.
+    """
+    t0 = time.perf_counter()
+    bases = list(bases) if bases is not None else [None] * len(scenarios)
+    if len(bases) != len(scenarios):
+        raise ValueError("bases: one per scenario (None where there is none)")
+    jobs = [_prepare(sc, replications, agents, seed, horizon_months, b, window_contacts,
+                     assumptions) for sc, b in zip(scenarios, bases)]
+    if not jobs:
+        return []
+    W = workers if workers is not None else \
+        _auto_workers(jobs[0].N, jobs[0].H, sum(j.R for j in jobs))
+    total = sum(j.planned for j in jobs)
+    done = [0]
+
+    def arrived(task: Task, result) -> None:
+        i, r = cast(tuple[int, int], task.key)
+        jobs[i].results[r] = result
+        done[0] += 1
+        if progress:
+            progress(done[0], total)
+
+    tasks = [t for i, j in enumerate(jobs) for t in j.tasks(i, range(j.R))]
+    while tasks:
+        execute(tasks, workers=W, on_result=arrived, cancel=cancel)
+        tasks = []
+        for i, j in enumerate(jobs):
+            if j.finished or not j.sc.run.convergence.enabled:
+                continue
+            more = _more_needed(j, W)
+            if more == 0:
+                j.finished = True
+            n = len(j.results)
+            tasks += j.tasks(i, range(n, n + more))
+    out = []
+    for j in jobs:
+        conv = j.sc.run.convergence
+        meta: dict[str, object] = {
+            "product": "benefit-sim",
+            "version": __version__,
+            "scenario": j.sc.name,
+            "scenario_hash": j.sc_hash,
+            "base_scenario": j.base_name,
+            "base_hash": j.base_hash,
+            "seed": j.S,
+            "replications": len(j.results),
+            "agents": j.N,
+            "customers": j.sc.population.customers,
+            "customers_per_agent": j.sc.population.customers / j.N,
+            "horizon_months": j.H,
+            "counterfactual": j.cf_desc,
+            "discount_rate_annual": j.sc.run.discount_rate_annual,
+            "workers": W,
+            "window_contacts": j.window_contacts,
+            "convergence": ({"metric": conv.metric, "target_relative_half_width":
+                             conv.relative_half_width, "converged": j.converged}
+                            if conv.enabled else None),
+            "elapsed_seconds": None,
+        }
+        if uncertain_of(j.sc) or (j.cf_sc is not None and uncertain_of(j.cf_sc)):
+            meta["uncertainty"] = {
+                "mode": j.mode,
+                "replications_per_draw": (j.sc.run.uncertainty.replications_per_draw
+                                          if j.plan is not None else None),
+                "draws": len(j.plan.u) if j.plan is not None else None,
+                "inputs_hash": distributions_hash(j.sc),
+                "base_inputs_hash": distributions_hash(j.cf_sc) if j.cf_sc is not None
+                and j.cf_sc is not j.sc else None,
+                "inputs": _inputs_meta(j.sc),
+                "drawn": j.plan.table(len(j.results)) if j.plan is not None else None}
+        res = _assemble(j.sc, j.cf_sc, j.results, j.H, meta)
+        meta["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
+        out.append(res)
+    return out
 
 
 def _inputs_meta(sc: Scenario) -> list[dict]:

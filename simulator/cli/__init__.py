@@ -137,6 +137,15 @@ def check_options(args) -> None:
     workers = getattr(args, "workers", None)
     if workers is not None and not 1 <= workers <= 256:
         issues.append(Issue("workers", workers, "must be between 1 and 256 processes"))
+    cluster = getattr(args, "cluster", None)
+    if cluster is not None:
+        from simulator.execution import parse_spec
+
+        try:
+            parse_spec(cluster)
+        except ValueError as exc:
+            issues.append(Issue("cluster", cluster,
+                                str(exc).removeprefix(f"cluster: {cluster!r} ")))
     if issues:
         flag = {"run.horizon_months": "--months", "workers": "--workers",
                 "budget.total_cny_per_month": "--budget"}
@@ -222,6 +231,10 @@ def _sample_args(p: argparse.ArgumentParser, months: bool = True) -> None:
     p.add_argument("--agents", "-n", type=int, help="simulated customers (sample size)")
     if months:
         p.add_argument("--months", type=int, help="horizon in months")
+    p.add_argument("--cluster", metavar="WHERE",
+                   help="where replications run: tcp://HOST:PORT (a Dask scheduler), local:N "
+                        "(N Dask workers here) or local (default; $BENEFIT_SIM_CLUSTER; "
+                        "docs/CLUSTER.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -341,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["run"])
     try:
         check_options(args)
+        if getattr(args, "cluster", None) is not None:
+            from simulator.execution import configure
+
+            configure(args.cluster)  # connects at the first replication
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)

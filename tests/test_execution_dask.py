@@ -1,0 +1,192 @@
+"""Runs on a Dask cluster give the local numbers (issue 17 item 1).
+
+A ``distributed.LocalCluster`` of two worker processes is started inside the
+suite (``execution.configure("local:2")``) and always closed, even when a test
+fails. Each test has a timeout, so a lost cluster fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from simulator import execution, runner
+from simulator.compare import run_scenarios
+from simulator.loader import load_scenario
+from simulator.outputs import Cancelled
+
+pytest.importorskip("distributed")
+
+SMALL = dict(replications=4, agents=1500, horizon_months=6)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A 2-worker LocalCluster (processes) for this module; closed whatever happens."""
+    home = tmp_path_factory.mktemp("cluster-home")
+    old = os.environ.get("BENEFIT_SIM_HOME")
+    os.environ["BENEFIT_SIM_HOME"] = str(home)  # the workers' window cache: not the user's
+    try:
+        execution.configure("local:2")
+        client = execution.dask_client()
+        client.wait_for_workers(2, timeout=60)
+        yield client
+    finally:
+        execution.configure(None)  # closes the client and the cluster
+        if old is None:
+            os.environ.pop("BENEFIT_SIM_HOME", None)
+        else:
+            os.environ["BENEFIT_SIM_HOME"] = old
+
+
+def _local(fn):
+    """``fn()`` run on the local back end (this process), whatever is configured."""
+    saved = execution._CHOSEN
+    execution._CHOSEN = "local"
+    try:
+        return fn()
+    finally:
+        execution._CHOSEN = saved
+
+
+def _same(a, b) -> None:
+    assert a.kpis.equals(b.kpis)
+    assert a.monthly.equals(b.monthly)
+
+
+def test_spec_parsing_says_what_is_allowed():
+    assert execution.parse_spec(" local:3 ") == "local:3"
+    assert execution.parse_spec("") == "local"
+    assert execution.parse_spec("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
+    for bad in ("local:0", "local:500", "http://x:1", "somewhere", "tcp://host"):
+        with pytest.raises(ValueError, match="cluster"):
+            execution.parse_spec(bad)
+
+
+def test_environment_variable_chooses_the_back_end(monkeypatch):
+    monkeypatch.setattr(execution, "_CHOSEN", None)
+    monkeypatch.setenv(execution.CLUSTER_ENV, "local:2")
+    assert execution.current() == "local:2"
+    monkeypatch.setenv(execution.CLUSTER_ENV, "nonsense")
+    with pytest.raises(ValueError, match=execution.CLUSTER_ENV):
+        execution.current()
+    monkeypatch.setattr(execution, "_CHOSEN", "local")  # an explicit choice wins
+    assert execution.current() == "local"
+
+
+@pytest.mark.timeout(300)
+def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(execution, "CONNECT_SECONDS", 2)
+    with pytest.raises(ValueError, match="could not reach the Dask scheduler"):
+        execution.dask_client("tcp://127.0.0.1:9")
+
+
+@pytest.mark.timeout(300)
+def test_cluster_gives_the_local_numbers(cluster):
+    sc = load_scenario("xinghe_today").scenario
+    local = _local(lambda: runner.run(sc, workers=1, **SMALL))
+    seen = []
+    remote = runner.run(sc, progress=lambda d, t: seen.append((d, t)), **SMALL)
+    _same(local, remote)
+    assert seen[-1] == (4, 4) and [d for d, _ in seen] == [1, 2, 3, 4]  # streamed
+    # several scenarios in one batch (compare): each as its own local run
+    other = sc.model_copy(update={"name": "other"}, deep=True)
+    other.run.counterfactual.mode = "none"
+    both = run_scenarios([(sc, None), (other, None)], **SMALL)
+    _same(both[0][2], local)
+    _same(both[1][2], _local(lambda: runner.run(other, workers=1, **SMALL)))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_worker_killed_mid_run_changes_nothing(cluster):
+    sc = load_scenario("xinghe_today").scenario
+    kw = dict(replications=6, agents=4000, horizon_months=12)
+    local = _local(lambda: runner.run(sc, workers=1, **kw))
+    killed: list[int] = []
+
+    def progress(done, total):
+        if killed:
+            return
+        busy = [w for w, keys in cluster.processing().items() if keys]
+        if busy:  # kill a worker while it runs a replication
+            pid = cluster.run(os.getpid, workers=[busy[0]])[busy[0]]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    remote = runner.run(sc, progress=progress, **kw)
+    assert killed, "no worker was busy when the first result arrived"
+    _same(local, remote)
+    cluster.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_cancel_stops_the_clusters_tasks_within_a_second(cluster):
+    sc = load_scenario("xinghe_today").scenario
+    runner.run(sc, **SMALL)  # both workers compiled and warm
+    cancel = threading.Event()
+    out: dict = {}
+
+    def go():
+        try:
+            runner.run(sc, replications=4, agents=40_000, horizon_months=120, cancel=cancel)
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            out["exc"] = exc
+
+    th = threading.Thread(target=go, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 60
+    while sum(execution.cluster_executing().values()) < 2:  # both workers inside a replication
+        assert time.monotonic() < deadline, "the cluster never started the tasks"
+        time.sleep(0.05)
+    # into the month loop (an arm's set-up and first month's queue windows, ~1 s
+    # here under load, look at the flag only when they end)
+    time.sleep(1.5)
+    t0 = time.monotonic()
+    cancel.set()
+    th.join(timeout=5)
+    assert not th.is_alive()
+    assert isinstance(out.get("exc"), Cancelled)
+    while sum(execution.cluster_executing().values()) > 0:
+        assert time.monotonic() - t0 < 1.0, "cluster tasks still running 1 s after cancel"
+        time.sleep(0.02)
+    assert not any(cluster.processing().values())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_cli_pointed_at_the_scheduler_gives_the_local_file(cluster, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from simulator.cli import main
+
+    args = ["run", "xinghe_today", "-r", "3", "-n", "1000", "--months", "4", "--json"]
+    assert _local(lambda: main([*args, str(tmp_path / "local.json")])) == 0
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop(execution.CLUSTER_ENV, None)
+    p = subprocess.run([sys.executable, "-m", "simulator.cli", *args, str(tmp_path / "c.json"),
+                        "--cluster", cluster.scheduler.address], env=env, cwd=root,
+                       capture_output=True, text=True, timeout=240)
+    assert p.returncode == 0, p.stderr
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("local.json", "c.json"))
+    for d in (a, b):
+        d["meta"].pop("elapsed_seconds")
+        d["meta"].pop("workers")
+    assert a == b
+
+
+def test_cli_refuses_a_bad_cluster_in_the_planners_words(capsys):
+    from simulator.cli import main
+
+    assert main(["run", "xinghe_today", "-r", "1", "--cluster", "mars"]) == 2
+    err = capsys.readouterr().err
+    assert "--cluster" in err and "'mars'" in err and "tcp://HOST:PORT" in err
