@@ -160,5 +160,25 @@ def _screenshot(app, win, args) -> int:
     return 0 if ok else 1
 
 
+def quit_now(code: int) -> None:
+    """End the process at once with ``code``, skipping Python's own teardown.
+
+    After the window has closed, the interpreter's finalisation (garbage-collecting
+    thousands of Qt and pyqtgraph objects, unloading numba and pandas) took 1-2 s, so
+    the app lingered after a run. Nothing needs it: scenario saves are atomic and done,
+    the layout is synced when the window closes, and the engine's idle workers are
+    stopped here first (no replication is running once the window is closed).
+    """
+    runner = sys.modules.get("simulator.runner")  # not imported: no workers to stop
+    if runner is not None:
+        runner.kill_pool()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    quit_now(main())
