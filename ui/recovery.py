@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulator.labels import field_at, value_at
 from simulator.scenario import SCHEMA_VERSION, Scenario
 from simulator.scenario_io import Issue, ScenarioError, migrate, read_data, to_dict
 from ui.fieldspec import path_str
@@ -30,8 +31,37 @@ def read_raw(path: str | Path) -> dict:
     return read_data(path)
 
 
-def _drop(data: Any, loc: tuple, fallback: dict) -> str | None:
-    """Remove the offending value at ``loc``; returns what was done, or None if impossible."""
+_BOUNDS = {"greater_than_equal": "ge", "less_than_equal": "le"}
+
+
+def _required(loc: tuple) -> bool:
+    owner, name, _, _ = field_at(Scenario, loc)
+    return owner is not None and name is not None and name in owner.model_fields and \
+        owner.model_fields[name].is_required()
+
+
+def _repair_required(obj: dict, key: Any, loc: tuple, fallback: dict,
+                     err: dict | None) -> str | None:
+    """A required value in a list item (a shift's staff): keep the item, mend the value.
+
+    The nearest allowed value for a number out of its range (staff −5 → 0), else the
+    default scenario's value at the same place; None if neither exists (the item goes).
+    """
+    bound = _BOUNDS.get((err or {}).get("type", ""))
+    limit = ((err or {}).get("ctx") or {}).get(bound) if bound else None
+    if isinstance(limit, (int, float)) and not isinstance(limit, bool):
+        obj[key] = limit
+        return (f"{path_str(loc)}: set to {limit:g}, the nearest allowed value (the rest of "
+                "the item kept)")
+    same = value_at(fallback, loc)
+    if same is not None and not isinstance(same, (dict, list)):
+        obj[key] = copy.deepcopy(same)
+        return f"{path_str(loc)}: the default scenario's value {same!r} used (the rest kept)"
+    return None
+
+
+def _drop(data: Any, loc: tuple, fallback: dict, err: dict | None = None) -> str | None:
+    """Mend or remove the offending value at ``loc``; returns what was done, or None."""
     # Walk to the parent, remembering the last list item on the way.
     parents: list[tuple[Any, Any]] = []
     obj = data
@@ -42,6 +72,11 @@ def _drop(data: Any, loc: tuple, fallback: dict) -> str | None:
         except (KeyError, IndexError, TypeError):
             return None
     key = loc[-1] if loc else None
+    if isinstance(obj, dict) and len(loc) > 1 and _required(loc) and any(
+            isinstance(p, int) for p in loc):
+        did = _repair_required(obj, key, loc, fallback, err)
+        if did:
+            return did
     if isinstance(obj, dict) and key in obj:
         # Required top-level sections come from the default scenario.
         if len(loc) == 1 and key in fallback:
@@ -90,7 +125,7 @@ def recover(path: str | Path, fallback: Scenario) -> tuple[Scenario, list[str]]:
                 loc = tuple(err["loc"])
                 # pydantic adds tags like 'function-after[...]' / literal names; trim them
                 loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-                did = _drop(data, loc, base)
+                did = _drop(data, loc, base, err)
                 if did:
                     notes.append(f"{did} — was {err.get('input')!r}: {err['msg']}")
                     progressed = True

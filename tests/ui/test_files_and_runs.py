@@ -85,6 +85,23 @@ def test_invalid_values_offer_a_recovered_copy(window, prompter, small_path):
     assert any("recovered from bad_values.toml" in m for m in window.editor.issues.messages())
 
 
+def test_recovered_copy_keeps_the_valid_rest_of_an_item(window, prompter, small_path):
+    """One bad staff value mends that value; the shift (hours, other shifts) is kept."""
+    before = load(small_path)
+    shifts = [(s.start_hour, s.end_hour, s.staff) for s in before.service.pools[0].shifts]
+    text = Path(small_path).read_text(encoding="utf-8")
+    text = text.replace(f"staff = {shifts[0][2]}", "staff = -5", 1)
+    bad = scenarios.user_dir() / "bad_staff.toml"
+    bad.write_text(text, encoding="utf-8")
+    prompter.answer("offer", True)
+    assert window.open_path(bad)
+    assert "Shift 1 ▸ Staff: -5 agents" in prompter.asked[-1][1]
+    got = [(s.start_hour, s.end_hour, s.staff) for s in window.doc.scenario.service.pools[0].shifts]
+    assert got == [(shifts[0][0], shifts[0][1], 0)] + shifts[1:]  # nearest allowed: 0 agents
+    assert not window.doc.issues()  # no new problem made by the recovery
+    assert window.doc.scenario.tiers == before.tiers
+
+
 def test_old_schema_version_is_migrated_and_noted(window, tmp_path):
     old = tmp_path / "old.toml"
     old.write_text("""
