@@ -46,6 +46,7 @@ from simulator.scenario_io import ScenarioError, load
 from ui.charts import Band, color, make_plot
 from ui.dialogs import Prompter
 from ui.results_panel import base_for
+from ui.why_different import WhyDifferentPanel
 from ui.workers import TaskRunner
 
 
@@ -260,6 +261,8 @@ class CompareView(QWidget):
         self.diff_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.tables.addTab(self.kpi_table, "KPI deltas vs base")
         self.tables.addTab(self.diff_table, "Inputs that differ")
+        self.why = WhyDifferentPanel()  # issue 15: waterfall of why a scenario differs
+        self.tables.addTab(self.why, "Why different")
         right.addWidget(self.tables)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
@@ -402,6 +405,7 @@ class CompareView(QWidget):
         self.charts.show_comparison(cmp)
         self._fill_kpis(cmp)
         self._fill_diff(cmp)
+        self.why.set_comparison(cmp)
 
     def _failed(self, message: str) -> None:
         self._end()
@@ -501,5 +505,6 @@ class CompareView(QWidget):
         return out
 
     def shutdown(self) -> None:
-        """Stop the worker thread."""
+        """Stop the worker threads."""
         self.runner.shutdown()
+        self.why.shutdown()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +40,7 @@ from simulator.compare import paired_delta
 from simulator.labels import wrap
 from simulator.scenario import Scenario
 from simulator.scenario_io import scenario_hash
+from ui.attribution_view import AttributionView
 from ui.charts import ResultCharts
 from ui.document import ScenarioDocument
 from ui.kpis import KpiStrip
@@ -179,7 +181,13 @@ class ResultsPanel(QWidget):
                                 "font-size: 15pt; font-weight: bold;")
         self.veil.hide()
         self.chart_scroll.installEventFilter(self)
-        lay.addWidget(self.chart_scroll, 1)
+        # the charts, and the attribution of the scheme to its parts (its own runs)
+        self.views = QTabWidget()
+        self.views.setObjectName("result_views")
+        self.views.addTab(self.chart_scroll, "Charts")
+        self.attribution = AttributionView(doc)
+        self.views.addTab(self.attribution, "Attribution")
+        lay.addWidget(self.views, 1)
 
         self.preview_runner = TaskRunner("preview", latest_only=True, parent=self)
         self.preview_runner.finished.connect(self._preview_done)
@@ -556,6 +564,7 @@ class ResultsPanel(QWidget):
         self.timer.stop()
         self.preview_runner.shutdown()
         self.full_runner.shutdown()
+        self.attribution.shutdown()
 
 
 def _error_text(message: str) -> str:

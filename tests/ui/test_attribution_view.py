@@ -1,0 +1,120 @@
+"""Attribution view in the results and compare's "Why different" waterfall (issue 15)."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from simulator.attribution import attribute, explain
+from simulator.results import Stat
+from ui.waterfall import Row, WaterfallChart
+
+pytestmark = pytest.mark.gui
+
+
+def test_waterfall_steps_start_where_the_last_bar_ended(qtbot):
+    chart = WaterfallChart("t")
+    qtbot.addWidget(chart.widget)
+    rows = [Row("base", 100.0, 90.0, 110.0, total=True),
+            Row("a", 30.0, 20.0, 40.0), Row("b", -50.0, -55.0, -45.0),
+            Row("c", 2.0, -3.0, 7.0, within_noise=True),
+            Row("other", 82.0, 70.0, 95.0, total=True)]
+    chart.set_rows(rows)
+    assert chart.spans == [(0.0, 100.0), (100.0, 130.0), (130.0, 80.0), (80.0, 82.0),
+                           (0.0, 82.0)]
+    assert chart.end() == pytest.approx(82.0)
+    assert "within noise" in chart.value_text(rows[3])
+    assert "within noise" not in chart.value_text(rows[1])
+    ticks = chart.plot.getAxis("left")._tickLevels[0]
+    assert [t for _, t in ticks] == ["base", "a", "b", "c", "other"]
+    # noise is decided from the interval when built from a Stat
+    assert Row.of("x", Stat(1.0, -1.0, 3.0, 0, 0, 0)).within_noise
+    assert not Row.of("x", Stat(1.0, 0.5, 1.5, 0, 0, 0)).within_noise
+    assert not Row.of("x", Stat(1.0, -1.0, 3.0, 0, 0, 0), total=True).within_noise
+    chart.clear()
+    assert chart.rows == [] and math.isnan(chart.end())
+
+
+def _small_view(window):
+    view = window.results.attribution
+    view.by.setCurrentIndex(view.by.findData("group"))
+    view.reps.setValue(2)
+    view.agents.setValue(300)
+    return view
+
+
+def test_attribution_view_runs_in_background_and_adds_up(window, qtbot):
+    view = _small_view(window)
+    assert window.results.views.tabText(1) == "Attribution"
+    seen = []
+    view.runner.progress.connect(lambda d, t: seen.append((int(d), int(t))))
+    with qtbot.waitSignal(view.finished, timeout=180_000) as sig:
+        assert view.start()
+        assert view.busy and not view.btn_run.isEnabled() and view.btn_cancel.isEnabled()
+    att = sig.args[0]
+    assert seen and seen[-1][0] == seen[-1][1] == att.sets_run
+    assert view.is_current()
+    npv = view.npv_column()
+    parts, whole = npv[:-1], npv[-1]
+    assert len(parts) == len(att.parts) >= 2
+    assert sum(parts) == pytest.approx(whole, rel=1e-9, abs=1.0)  # Shapley efficiency
+    assert view.chart.end() == pytest.approx(whole, rel=1e-9, abs=1.0)
+    # the same numbers as the analysis called directly (same seed and sample)
+    direct = attribute(window.doc.scenario, by="group", replications=2, agents=300)
+    assert [p.npv.mean for p in direct.parts] == pytest.approx(parts, rel=1e-12)
+    # noise marks follow the intervals
+    for p, row in zip(att.parts, view.chart.rows):
+        assert row.within_noise == (not (p.npv.ci95_low > 0 or p.npv.ci95_high < 0))
+    # an edit makes the figures stale, and says so
+    window.doc.set_value(("run", "seed"), window.doc.scenario.run.seed + 1)
+    assert not view.is_current()
+    assert "earlier version" in view.status.text()
+
+
+def test_attribution_view_cancels_within_a_second(window, qtbot):
+    view = _small_view(window)
+    view.agents.setValue(20_000)
+    with qtbot.waitSignal(view.runner.started, timeout=5_000):
+        assert view.start()
+    qtbot.wait(300)
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(view.runner.cancelled, timeout=10_000):
+        view.cancel()
+    assert time.perf_counter() - t0 < 2.0
+    assert view.progress.format() == "cancelled" and view.btn_run.isEnabled()
+
+
+def test_why_different_waterfall_in_compare(window, qtbot, small_path):
+    import scenarios
+    from simulator.scenario_io import load
+    from ui.compare import Comparison
+
+    base = load(small_path)
+    other = base.model_copy(deep=True)
+    other.name = "星河 other"
+    other.tiers[0].benefits = other.tiers[0].benefits[:-1] if other.tiers[0].benefits else []
+    other.service.pools[0].shifts[0].staff += 3
+    other_path = scenarios.save_user(other)
+    other = load(other_path)
+    panel = window.compare.why
+    assert window.compare.tables.tabText(window.compare.tables.count() - 1) == "Why different"
+    assert not panel.btn_run.isEnabled()
+    settings = {"replications": 2, "agents": 300, "seed": base.run.seed, "horizon_months": 6}
+    panel.set_comparison(Comparison([(base, small_path, None), (other, other_path, None)],
+                                    settings))
+    assert panel.btn_run.isEnabled()
+    with qtbot.waitSignal(panel.finished, timeout=180_000) as sig:
+        assert panel.start()
+    wf = sig.args[0]
+    assert len(wf.bars) >= 2
+    per_rep = wf.per_replication.sum(axis=0)
+    assert np.allclose(per_rep.mean(), wf.delta.mean, rtol=1e-9, atol=1.0)
+    assert panel.chart.end() == pytest.approx(wf.end.mean, rel=1e-9, abs=1.0)
+    assert panel.table.rowCount() == len(wf.bars) + 3
+    noise_rows = [panel.table.item(r + 1, 2).text() for r in range(len(wf.bars))]
+    assert noise_rows == ["within noise" if b.within_noise else "" for b in wf.bars]
+    direct = explain(base, other, seed=base.run.seed, replications=2, agents=300,
+                     horizon_months=6)
+    assert [b.value.mean for b in direct.bars] == pytest.approx(
+        [b.value.mean for b in wf.bars], rel=1e-12)
