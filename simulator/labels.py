@@ -29,6 +29,7 @@ UNITS_BY_NAME: dict[str, tuple[str, float, int]] = {
     "orders_per_month": ("orders/month", 1, 3),
     "spend_per_order_cny": ("¥/order", 1, 0),
     "churn_annual": ("%/year", 100, 1),
+    "churn_heterogeneity": ("", 1, 3),  # polarisation index 1/(a+b+1)
     "discount_rate_annual": ("%/year", 100, 2),
     "contacts_per_order": ("contacts/order", 1, 3),
     "complaints_per_order": ("complaints/order", 1, 3),

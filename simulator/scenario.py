@@ -93,6 +93,13 @@ class Segment(Model):
     churn_annual: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         description="baseline share of customers lost per year"
     )
+    churn_heterogeneity: Annotated[float, Field(ge=0.0, le=0.95)] = Field(
+        0.0, description="how unevenly churn is spread over the segment's customers: each "
+        "customer's monthly churn probability is drawn once from a beta distribution with this "
+        "polarisation 1/(a+b+1) (0 = every customer churns alike, the default; towards 1 = some "
+        "leave almost at once, the rest stay for years). Churn per year stays the share of a "
+        "new cohort lost in its first year; later years lose fewer (shifted-beta-geometric)"
+    )
     coupon_use: Share = Field(0.4, description="share who use coupons when offered")
     contacts_per_order: upto(20.0) = Field(0.1, description="service contacts per order")
     complaints_per_order: upto(20.0) = Field(

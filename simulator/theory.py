@@ -94,3 +94,39 @@ def cobham_class_waits(servers: int, arrivals_per_hour: dict[int, float],
         sigma += arrivals_per_hour[p] / cmu
         out[p] = math.inf if sigma >= 1.0 else c / cmu / ((1.0 - before) * (1.0 - sigma))
     return out
+
+
+def churn_beta(annual_churn: float, heterogeneity: float) -> tuple[float, float] | None:
+    """Beta(a, b) of customers' monthly churn probability (shifted-beta-geometric).
+
+    ``heterogeneity`` is the polarisation index 1/(a+b+1); the mean a/(a+b) is the one
+    at which a new cohort loses ``annual_churn`` in its first 12 months,
+    1 − B(a, b+12)/B(a, b) = annual_churn, so the field keeps its meaning. None when
+    every customer churns alike (heterogeneity 0, or no churn at all).
+    """
+    if heterogeneity <= 0.0 or annual_churn <= 0.0:
+        return None
+    from scipy import optimize, special
+
+    kappa = 1.0 / heterogeneity - 1.0  # a + b
+    target = math.log1p(-annual_churn)
+
+    def gap(logit: float) -> float:
+        mu = 1.0 / (1.0 + math.exp(-logit))
+        a, b = mu * kappa, (1.0 - mu) * kappa
+        return float(special.betaln(a, b + 12.0) - special.betaln(a, b)) - target
+
+    logit = optimize.brentq(gap, -40.0, 40.0, xtol=1e-12)
+    mu = 1.0 / (1.0 + math.exp(-logit))
+    return mu * kappa, (1.0 - mu) * kappa
+
+
+def sbg_survival(a: float, b: float, months) -> np.ndarray:
+    """Share of a cohort alive after ``months`` months, monthly churn probability ~ Beta(a, b).
+
+    The shifted-beta-geometric survival B(a, b+t)/B(a, b) (Fader & Hardie 2007).
+    """
+    from scipy import special
+
+    t = np.asarray(months, dtype=float)
+    return np.exp(special.betaln(a, b + t) - special.betaln(a, b))
