@@ -22,7 +22,7 @@ def test_fit_writes_a_scenario_that_validate_accepts(tmp_path, capsys):
     assert main(["validate", str(out)]) == 0
     text = out.read_text()
     assert "CDNOW_sample.txt" in text and "split 1997-10-01" in text
-    assert "r 0.2426" in text and "alpha 4.414" in text and "churn heterogeneity" in text
+    assert "r 0.2426" in text and "alpha 4.414" in text and "churn_heterogeneity = " in text
     sc = load(out)
     seg, = sc.segments
     r, alpha = 0.2426, 4.414

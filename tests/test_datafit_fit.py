@@ -93,7 +93,7 @@ def test_cdnow_sample_holdout_39_39_weeks():
 def test_first_year_churn_two_ways():
     from simulator.datafit import toscenario
 
-    lam, cv, churn = toscenario._band_figures(TRUE, 0.0, 1.0)
+    lam, cv, churn, _ = toscenario._band_figures(TRUE, 0.0, 1.0)
     assert lam == pytest.approx(TRUE[0] / TRUE[1], rel=1e-6)
     assert cv == pytest.approx(TRUE[0] ** -0.5, rel=1e-6)
     assert churn == pytest.approx(1 - bgnbd.share_alive(TRUE, 365.25 / 7), abs=2e-3)

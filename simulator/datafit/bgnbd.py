@@ -28,6 +28,7 @@ class BGNBD:
     se: tuple[float, float, float, float]
     loglik: float
     customers: int
+    cov: tuple[tuple[float, ...], ...] | None = None  # of (r, alpha, a, b); None if singular
 
     @property
     def params(self) -> tuple[float, float, float, float]:
@@ -97,13 +98,15 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
                                  - total_nll(p - ei + ej) + total_nll(p - ei - ej)
                                  ) / (4 * h[i] * h[j])
     try:
-        cov = np.linalg.inv(H)
-        d = [float(np.sqrt(v)) if v > 0 else float("nan") for v in np.diag(cov)]
+        inv = np.linalg.inv(H)
+        d = [float(np.sqrt(v)) if v > 0 else float("nan") for v in np.diag(inv)]
         se = (d[0], d[1], d[2], d[3])
+        cov = tuple(tuple(float(v) for v in row) for row in inv)
     except np.linalg.LinAlgError:
         se = (float("nan"),) * 4
+        cov = None
     r, alpha, a, b = (float(v) for v in p)
-    return BGNBD(r, alpha, a, b, se=se, loglik=float(-best.fun * n), customers=int(n))
+    return BGNBD(r, alpha, a, b, se=se, loglik=float(-best.fun * n), customers=int(n), cov=cov)
 
 
 def expected_repeat(params, t) -> np.ndarray:

@@ -84,7 +84,8 @@ def cmd_fit(args) -> int:
     for s in sc.segments:
         console.print(f"  {s.name}: share {s.share:.1%}, {s.orders_per_month:.4g} orders/month "
                       f"(CV {s.order_rate_cv:.2f}), {s.spend_per_order_cny:,.2f} CNY/order "
-                      f"(CV {s.spend_cv:.2f}), churn {s.churn_annual:.1%} in the first year",
+                      f"(CV {s.spend_cv:.2f}), churn {s.churn_annual:.1%} in the first year "
+                      f"(heterogeneity {s.churn_heterogeneity:.3f})",
                       markup=False)
     console.print(f"wrote {args.out}", markup=False)
     if args.json:
@@ -93,6 +94,7 @@ def cmd_fit(args) -> int:
                "segments": [{"name": s.name, "share": s.share, "customers": s.customers,
                              "orders_per_month": s.orders_per_month,
                              "order_rate_cv": s.order_rate_cv, "churn_annual": s.churn_annual,
+                             "churn_heterogeneity": s.churn_heterogeneity,
                              "spend_mean": s.spend_mean, "spend_cv": s.spend_cv,
                              "bgnbd": s.fit.as_dict()} for s in segs]}
         write_output(args.json, json.dumps(rep, indent=1).encode("utf-8"), "--json")

@@ -6,12 +6,15 @@ Mapping of a BG/NBD fit (weeks) to the scenario's per-segment fields:
 - ``order_rate_cv`` = 1 / sqrt(r) (the gamma's CV), capped at the schema's 5;
 - ``churn_annual`` = share of a new cohort lost in its first year,
   1 - E[exp(-lambda p 52.18)] over the fitted gamma and beta;
+- ``churn_heterogeneity`` = polarisation of the beta of per-customer monthly churn
+  (shifted-beta-geometric) whose retention curve is closest to the model's over
+  months 1-36, with that first year;
 - ``spend_per_order_cny`` and ``spend_cv``: mean and CV of spend per purchase day
   in the fit period, times the stated exchange rate.
 
 ``--segments N`` without a segment column splits the fitted gamma of order
 rates into N equal-share bands (latent classes from the model): each band's mean
-rate and within-band CV, and its own first-year churn (in BG/NBD dropout follows
+rate and within-band CV, and its own first-year churn and heterogeneity (in BG/NBD dropout follows
 purchases, so faster buyers churn sooner). With a segment column each segment
 gets its own BG/NBD fit. Everything the log cannot tell (margin, coupon use,
 service, tiers, promotions) comes from the default scenario and is marked so.
@@ -23,8 +26,9 @@ import datetime as _dt
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
+from simulator import theory
 from simulator.datafit import bgnbd, holdout
 from simulator.datafit.importlog import EPOCH, Log, LogError
 from simulator.scenario import Scenario
@@ -32,6 +36,9 @@ from simulator.scenario import Scenario
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 WEEKS_PER_YEAR = 365.25 / 7
 GRID = 400
+FIT_MONTHS = 36  # retention curve matched by the churn heterogeneity (the default horizon)
+MAX_ANNUAL_CHURN = 0.999
+MAX_HETEROGENEITY = 0.95  # the schema's bound
 
 
 @dataclass
@@ -44,20 +51,58 @@ class FittedSegment:
     orders_per_month: float
     order_rate_cv: float
     churn_annual: float
+    churn_heterogeneity: float
     spend_mean: float
     spend_cv: float
     fit: bgnbd.BGNBD
     note: str
 
 
-def _band_figures(params, lo: float, hi: float) -> tuple[float, float, float]:
-    """Mean and CV of lambda (per week) and first-year churn within a gamma quantile band.
+def band_survival(params, lo: float, hi: float, weeks) -> np.ndarray:
+    """Share of a new cohort's customers in a gamma quantile band still alive after ``weeks``.
 
-    Exact over lambda (gamma partial moments); the beta of p by 400 quantile midpoints.
+    E[exp(-lambda p t) | band]: exact over lambda (the gamma's tail at rate alpha + p t),
+    the beta of p by 400 quantile midpoints.
     """
     r, alpha, a, b = params
-    g = stats.gamma(r)  # lambda * alpha
-    x_lo, x_hi = g.ppf(lo), g.ppf(hi)
+    x_lo, x_hi = stats.gamma.ppf([lo, hi], r)  # band edges of lambda * alpha
+    pv = stats.beta.ppf((np.arange(GRID) + 0.5) / GRID, a, b)[:, None]
+    s = pv * np.atleast_1d(np.asarray(weeks, dtype=float))[None, :]
+    scale = (alpha + s) / alpha
+    inside = stats.gamma.cdf(x_hi * scale, r) - stats.gamma.cdf(x_lo * scale, r)
+    return ((alpha / (alpha + s)) ** r * inside).mean(axis=0) / (hi - lo)
+
+
+def churn_figures(params, lo: float = 0.0, hi: float = 1.0) -> tuple[float, float]:
+    """``churn_annual`` and ``churn_heterogeneity`` of a band of a BG/NBD fit.
+
+    The first is the share of a new cohort lost in its first year; the second the
+    polarisation of the shifted-beta-geometric whose retention curve is closest (least
+    squares) to the band's BG/NBD curve over months 1..FIT_MONTHS with that first year.
+    """
+    months = np.arange(1, FIT_MONTHS + 1)
+    target = band_survival(params, lo, hi, months * WEEKS_PER_MONTH)
+    annual = float(min(max(1.0 - target[11], 1e-6), MAX_ANNUAL_CHURN))
+
+    def gap(phi: float) -> float:
+        ab = theory.churn_beta(annual, phi)
+        curve = (1 - annual) ** (months / 12.0) if ab is None else theory.sbg_survival(*ab,
+                                                                                       months)
+        return float(np.sum((curve - target) ** 2))
+
+    res = optimize.minimize_scalar(gap, bounds=(0.0, MAX_HETEROGENEITY), method="bounded",
+                                   options={"xatol": 1e-6})
+    phi = float(res.x) if gap(float(res.x)) < gap(0.0) else 0.0
+    return annual, phi
+
+
+def _band_figures(params, lo: float, hi: float) -> tuple[float, float, float, float]:
+    """Mean and CV of lambda (per week), first-year churn and churn heterogeneity of a band.
+
+    The rate moments are exact (gamma partial moments); churn from :func:`churn_figures`.
+    """
+    r, alpha, a, b = params
+    x_lo, x_hi = stats.gamma.ppf([lo, hi], r)
     w = hi - lo
 
     def part(shape):
@@ -65,14 +110,9 @@ def _band_figures(params, lo: float, hi: float) -> tuple[float, float, float]:
 
     m1 = r / alpha * part(r + 1) / w
     m2 = r * (r + 1) / alpha ** 2 * part(r + 2) / w
-    pv = stats.beta.ppf((np.arange(GRID) + 0.5) / GRID, a, b)
-    s = pv * WEEKS_PER_YEAR
-    # E[exp(-lambda s) ; band] = (alpha/(alpha+s))^r P(band under rate alpha+s)
-    alive = ((alpha / (alpha + s)) ** r
-             * (stats.gamma.cdf(x_hi * (alpha + s) / alpha, r)
-                - stats.gamma.cdf(x_lo * (alpha + s) / alpha, r)) / w).mean()
     cv = float(np.sqrt(max(m2 - m1 ** 2, 0.0)) / m1) if m1 > 0 else 0.0
-    return float(m1), cv, float(1 - alive)
+    annual, phi = churn_figures(params, lo, hi)
+    return float(m1), cv, annual, phi
 
 
 def _spend(amounts: np.ndarray) -> tuple[float, float]:
@@ -108,10 +148,10 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
             if m.sum() < 10:
                 continue
             f = bgnbd.fit(c.x[m], c.tx[m], c.T[m])
-            lam, cv, churn = _band_figures(f.params, 0.0, 1.0)
+            lam, cv, churn, phi = _band_figures(f.params, 0.0, 1.0)
             sm, scv = _spend(cal["amt"].to_numpy()[seg_of_day == k])
             out.append(FittedSegment(name, m.sum() / ncust, int(m.sum()), lam * WEEKS_PER_MONTH,
-                                     cv, churn, sm, scv, f,
+                                     cv, churn, phi, sm, scv, f,
                                      f"segment column value {name!r}, own BG/NBD fit"))
         if not out:
             raise LogError("no segment in the log has 10 or more customers to fit")
@@ -125,12 +165,13 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
         f = bgnbd.fit(c.x, c.tx, c.T)
         sm, scv = _spend(cal["amt"].to_numpy())
         for i in range(n):
-            lam, cv, churn = _band_figures(f.params, i / n, (i + 1) / n)
+            lam, cv, churn, phi = _band_figures(f.params, i / n, (i + 1) / n)
             name = "Fitted customers" if n == 1 else f"Order-rate band {i + 1} of {n}"
             note = ("one BG/NBD fit" if n == 1 else
                     f"band {i + 1} of {n} equal-share bands of the fitted gamma of order rates")
             out.append(FittedSegment(name, 1.0 / n, int(round(ncust / n)),
-                                     lam * WEEKS_PER_MONTH, cv, churn, sm, scv, f, note))
+                                     lam * WEEKS_PER_MONTH, cv, churn, phi, sm, scv, f,
+                                     note))
     first_day = int(days["d"].min())
     recent = int(np.sum(c.first_day > end_day - 90))
     facts = {"customers": ncust, "first_day": str(EPOCH + first_day),
@@ -172,7 +213,8 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
                    order_rate_cv=round(min(s.order_rate_cv, 5.0), 6),
                    spend_per_order_cny=round(s.spend_mean * cny_per_unit, 4),
                    spend_cv=round(min(s.spend_cv, 5.0), 6),
-                   churn_annual=round(min(s.churn_annual, 0.999), 6))
+                   churn_annual=round(s.churn_annual, 6),
+                   churn_heterogeneity=round(s.churn_heterogeneity, 6))
         d["segments"].append(seg)
     # The baseline is what the log shows: no scheme acts on top of it. The default's
     # tiers stay in the file (switched off) as a starting point; its campaigns go.
@@ -213,10 +255,12 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         head.append(f"# Segments: {len(segs)} equal-share bands of the fitted gamma of order rates "
                     "(latent classes); spend is the same in every band (BG/NBD has no spend link).")
     head += [
-        "# Not expressible in this schema: churn heterogeneity (BG/NBD's beta-distributed",
-        "# dropout; churn_annual is the first-year share lost, later years lose less) and",
-        "# the link between buying and dropping out. Fields marked 'assumption' are the",
-        f"# default scenario's ({base_name}); the log does not tell them. The tier scheme",
+        "# Churn: churn_annual is the share of a new cohort lost in its first year;",
+        "# churn_heterogeneity bends the later years as the BG/NBD retention curve does",
+        f"# (fitted over months 1-{FIT_MONTHS}). Not expressible in this schema: the link",
+        "# between buying and dropping out (BG/NBD's dropout follows purchases; --segments",
+        "# bands carry part of it). Fields marked 'assumption' are the default scenario's",
+        f"# ({base_name}); the log does not tell them. The tier scheme",
         "# is switched off and there are no campaigns: this is the baseline to add a scheme to.",
         "",
     ]
@@ -231,6 +275,8 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
             "spend_per_order_cny": f"fitted: mean per purchase day {s.spend_mean:.4g} {currency}",
             "spend_cv": "fitted: CV per purchase day",
             "churn_annual": "fitted: first-year share lost, E[1 - exp(-lambda p 52.18 w)]",
+            "churn_heterogeneity": "fitted: beta polarisation closest to the BG/NBD "
+                                   f"retention, months 1-{FIT_MONTHS}",
         }
     lines, k, in_seg = [], -1, False
     for line in dumps(sc).splitlines():

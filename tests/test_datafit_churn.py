@@ -1,0 +1,58 @@
+"""The fitter's churn heterogeneity: recovered from a synthetic log, written with comments."""
+
+import numpy as np
+import pytest
+from test_datafit_fit import TRUE, cdnow, synthetic_csv
+
+from simulator import theory
+from simulator.datafit import toscenario
+from simulator.datafit.importlog import Columns, read_log
+
+
+def _delta_se(fit, f) -> np.ndarray:
+    """Standard errors of f(params) by the delta method (central-difference gradient)."""
+    p = np.array(fit.params)
+    grads = []
+    for i in range(4):
+        h = np.zeros(4)
+        h[i] = 1e-4 * p[i]
+        grads.append((np.array(f(p + h)) - np.array(f(p - h))) / (2 * h[i]))
+    g = np.array(grads).T  # [outputs, 4]
+    return np.sqrt(np.diag(g @ np.array(fit.cov) @ g.T))
+
+
+def test_recovers_the_churn_of_known_parameters_within_standard_errors(tmp_path):
+    log = read_log(synthetic_csv(tmp_path, TRUE, 8000, seed=5))
+    segs, _ = toscenario.fit_segments(log)
+    (seg,) = segs
+    truth = np.array(toscenario.churn_figures(TRUE))
+    est = np.array([seg.churn_annual, seg.churn_heterogeneity])
+    se = _delta_se(seg.fit, toscenario.churn_figures)
+    assert truth[1] > 0.05  # the known parameters do bend retention: the check can fail
+    assert np.all(np.abs(est - truth) < 3 * se), (est, truth, se)
+    assert np.all(se < [0.03, 0.05])  # and the standard errors are not vacuous
+
+
+def test_fitted_heterogeneity_reproduces_the_bgnbd_retention_curve():
+    params = (0.2516, 4.789, 0.7234, 2.161)  # CDNOW master, weeks 1-39
+    annual, phi = toscenario.churn_figures(params)
+    months = np.arange(1, 37)
+    bg = toscenario.band_survival(params, 0.0, 1.0, months * toscenario.WEEKS_PER_MONTH)
+    sbg = theory.sbg_survival(*theory.churn_beta(annual, phi), months)
+    flat = (1 - annual) ** (months / 12)
+    assert np.abs(sbg - bg).max() < 0.01  # within a point of the model's curve
+    assert np.abs(flat - bg).max() > 0.15  # where a constant hazard misses by 15+ points
+    assert 1 - bg[11] == pytest.approx(annual)
+
+
+def test_cdnow_fit_writes_heterogeneity_with_its_comment(tmp_path):
+    log = read_log(cdnow("CDNOW_sample.txt"),
+                   Columns(customer="1", date="3", amount="5", sep="whitespace", header=False))
+    sc, text = toscenario.build(log, "1997-10-01")
+    seg = sc.segments[0]
+    assert 0.1 < seg.churn_heterogeneity < 0.4
+    line = next(x for x in text.splitlines() if x.startswith("churn_heterogeneity"))
+    assert "fitted: beta polarisation" in line
+    bands, _ = toscenario.build(log, "1997-10-01", segments=3)
+    annual = [s.churn_annual for s in bands.segments]
+    assert annual == sorted(annual)  # faster buyers drop out sooner (BG/NBD)
