@@ -56,3 +56,16 @@ def test_cdnow_fit_writes_heterogeneity_with_its_comment(tmp_path):
     bands, _ = toscenario.build(log, "1997-10-01", segments=3)
     annual = [s.churn_annual for s in bands.segments]
     assert annual == sorted(annual)  # faster buyers drop out sooner (BG/NBD)
+
+
+def test_fitted_baseline_has_no_benefit_acting():
+    """With the scheme off everyone is in the entry tier: its benefits would act on the log's
+    baseline (the default's free shipping lowered churn 3 % and cost money)."""
+    from simulator.tiers import compile_benefits
+
+    log = read_log(cdnow("CDNOW_sample.txt"),
+                   Columns(customer="1", date="3", amount="5", sep="whitespace", header=False))
+    sc, _ = toscenario.build(log, "1997-10-01")
+    eff, cost = compile_benefits(sc, True)
+    assert np.all(eff.churn[0] == 1.0) and np.all(eff.order[0] == 1.0)  # the entry tier
+    assert all(np.asarray(x)[0] == 0 for x in cost.totals())

@@ -224,6 +224,10 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
     for t in d.get("tiers", []):
         for bnf in t.get("benefits", []):
             bnf["segment_value"] = {}  # the default's segment names no longer exist
+    if d.get("tiers"):
+        # With the scheme off everyone stays in the entry tier, whose benefits still act:
+        # the log's baseline has none.
+        d["tiers"][0]["benefits"] = []
     d["promotions"] = []
     sc = from_dict(d, "fitted scenario")
     return sc, _commented(sc, segs, facts, log, split, cny_per_unit, currency, base.name)
@@ -261,7 +265,8 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         "# between buying and dropping out (BG/NBD's dropout follows purchases; --segments",
         "# bands carry part of it). Fields marked 'assumption' are the default scenario's",
         f"# ({base_name}); the log does not tell them. The tier scheme",
-        "# is switched off and there are no campaigns: this is the baseline to add a scheme to.",
+        "# is switched off, the entry tier has no benefits and there are no campaigns: this",
+        "# is the baseline to add a scheme to.",
         "",
     ]
     notes = {}
