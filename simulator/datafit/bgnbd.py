@@ -170,3 +170,14 @@ def simulate(params, n: int, birth_weeks: np.ndarray, end_week: float,
         alive[:] = False
         alive[i] = rng.random(len(i)) >= p[i]
     return np.concatenate(cust), np.concatenate(times)
+
+
+def p_alive(params, x, tx, T) -> np.ndarray:
+    """P(alive | x, t_x, T): 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype=float)
+    tx, T = np.asarray(tx, dtype=float), np.asarray(T, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_odds = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                    + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+        return np.where(x > 0, 1.0 / (1.0 + np.exp(np.minimum(log_odds, 700))), 1.0)

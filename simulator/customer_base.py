@@ -1,0 +1,205 @@
+"""A shop's actual customers as a starting population (issue 16, way (b)).
+
+A customer file (CSV, written by ``benefit-sim fit``) has one row per real
+customer: who they are, how likely they are still alive, what is known about their
+order rate and dropout (the fitted model's posterior given their history), and
+their spend and orders over the last months (the rolling window for tiers). It is
+plain data: read with the csv module, every value checked, never evaluated.
+
+Columns (header names; ``m1`` is the month just before the simulation starts):
+
+- ``customer_id`` (text), ``segment`` (a segment name of the scenario);
+- ``p_alive``: probability the customer is still a customer today (0..1);
+- ``order_rate_mean``, ``order_rate_shape``: the gamma of the customer's orders per
+  month, given alive (mean > 0, shape > 0);
+- ``dropout_a``, ``dropout_b`` (optional, together): the beta of the probability of
+  dropping out after each order (BG/NBD); a customer's monthly churn probability is
+  then 1 - exp(-rate x dropout). Without them the segment's churn applies;
+- ``spend_m1`` .. ``spend_m12`` and ``orders_m1`` .. ``orders_m12`` (optional):
+  spend (CNY) and orders in each of the last months, most recent first.
+
+The engine draws each customer's alive state, rate and dropout from these once per
+replication with addressed random numbers (:func:`draw`), so both arms meet the
+same customers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HISTORY_MONTHS = 12
+MAX_BYTES = 2 * 2**30  # a customer file larger than this is refused (about 10 M customers)
+MAX_CUSTOMERS = 5_000_000  # the engine's agent limit
+REQUIRED = ("customer_id", "segment", "p_alive", "order_rate_mean", "order_rate_shape")
+DROPOUT = ("dropout_a", "dropout_b")
+SPEND = tuple(f"spend_m{k}" for k in range(1, HISTORY_MONTHS + 1))
+ORDERS = tuple(f"orders_m{k}" for k in range(1, HISTORY_MONTHS + 1))
+COLUMNS = REQUIRED + DROPOUT + SPEND + ORDERS
+SHOWN = 5  # bad rows quoted in a message
+
+
+class CustomerFileError(ValueError):
+    """A customer file that cannot be used, in the planner's words."""
+
+
+@dataclass(frozen=True)
+class CustomerBase:
+    """The customers as arrays (one entry per real customer)."""
+
+    ids: tuple[str, ...]
+    segment: np.ndarray  # int8 index into the scenario's segments
+    p_alive: np.ndarray  # float64
+    rate_mean: np.ndarray  # orders per month, given alive
+    rate_shape: np.ndarray
+    dropout_a: np.ndarray | None  # beta of dropout per order (None: the segment's churn)
+    dropout_b: np.ndarray | None
+    spend: np.ndarray  # [HISTORY_MONTHS, n] float64, row 0 = the month before the start
+    orders: np.ndarray  # [HISTORY_MONTHS, n] int64
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _floats(rows: list[list[str]], col: int, name: str, lo: float, hi: float,
+            lo_open: bool, first_line: int) -> np.ndarray:
+    out = np.empty(len(rows))
+    bad: list[int] = []
+    for i, row in enumerate(rows):
+        try:
+            v = float(row[col])
+        except (ValueError, IndexError):
+            v = math.nan
+        if not (math.isfinite(v) and (v > lo if lo_open else v >= lo) and v <= hi):
+            bad.append(first_line + i)
+        out[i] = v
+    if bad:
+        rng = f"{'more than' if lo_open else 'from'} {lo:g}" + (
+            f" {'up to' if lo_open else 'to'} {hi:g}" if math.isfinite(hi) else "")
+        more = f" and {len(bad) - SHOWN} more" if len(bad) > SHOWN else ""
+        raise CustomerFileError(f"column {name!r}: line(s) {', '.join(map(str, bad[:SHOWN]))}"
+                                f"{more} — must be a number {rng}")
+    return out
+
+
+def parse(text: str, segments: list[str], source: str = "customer file") -> CustomerBase:
+    """Parse the CSV text of a customer file against the scenario's segment names."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise CustomerFileError(f"{source}: the file is empty") from None
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise CustomerFileError(f"{source}: missing column(s) {', '.join(missing)}; a customer "
+                                f"file needs {', '.join(REQUIRED)}")
+    has_drop = [c in header for c in DROPOUT]
+    if any(has_drop) and not all(has_drop):
+        raise CustomerFileError(f"{source}: give both dropout_a and dropout_b, or neither")
+    rows = [r for r in reader if any(x.strip() for x in r)]
+    if not rows:
+        raise CustomerFileError(f"{source}: no customers (only a header)")
+    if len(rows) > MAX_CUSTOMERS:
+        raise CustomerFileError(f"{source}: {len(rows):,} customers; at most "
+                                f"{MAX_CUSTOMERS:,} can be simulated (use a sample)")
+    short = [i + 2 for i, r in enumerate(rows) if len(r) != len(header)]
+    if short:
+        raise CustomerFileError(f"{source}: line(s) {', '.join(map(str, short[:SHOWN]))} have "
+                                f"a different number of fields than the header ({len(header)})")
+    col = {h: j for j, h in enumerate(header)}
+    index = {name: k for k, name in enumerate(segments)}
+    seg = np.empty(len(rows), dtype=np.int8)
+    unknown: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        k = index.get(r[col["segment"]].strip())
+        if k is None:
+            unknown.setdefault(r[col["segment"]].strip(), i + 2)
+            k = 0
+        seg[i] = k
+    if unknown:
+        shown = ", ".join(f"{name!r} (line {line})" for name, line in list(unknown.items())[:SHOWN])
+        raise CustomerFileError(f"{source}: segment {shown} is not a segment of the scenario; "
+                                f"allowed: {', '.join(map(repr, segments))}")
+
+    def num(name: str, lo: float, hi: float = math.inf, lo_open: bool = False) -> np.ndarray:
+        return _floats([[r[col[name]]] for r in rows], 0, name, lo, hi, lo_open, 2)
+
+    da = db = None
+    if all(has_drop):
+        da, db = num("dropout_a", 0.0, 1e6, True), num("dropout_b", 0.0, 1e6, True)
+    n = len(rows)
+    spend = np.zeros((HISTORY_MONTHS, n))
+    orders = np.zeros((HISTORY_MONTHS, n), dtype=np.int64)
+    for k in range(HISTORY_MONTHS):
+        if SPEND[k] in col:
+            spend[k] = num(SPEND[k], 0.0, 1e10)
+        if ORDERS[k] in col:
+            o = num(ORDERS[k], 0.0, 1e6)
+            if np.any(o != np.floor(o)):
+                raise CustomerFileError(f"column {ORDERS[k]!r}: orders must be whole numbers")
+            orders[k] = o.astype(np.int64)
+    return CustomerBase(
+        ids=tuple(r[col["customer_id"]] for r in rows), segment=seg,
+        p_alive=num("p_alive", 0.0, 1.0), rate_mean=num("order_rate_mean", 0.0, 1e4, True),
+        rate_shape=num("order_rate_shape", 0.0, 1e6, True), dropout_a=da, dropout_b=db,
+        spend=spend, orders=orders, source=source)
+
+
+def read(path: str | Path, segments: list[str]) -> CustomerBase:
+    """Read a customer file (size-checked, decoded as UTF-8)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise CustomerFileError(f"{p.name}: {size / 2**30:.1f} GB; at most "
+                                    f"{MAX_BYTES / 2**30:.0f} GB")
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CustomerFileError(f"{p.name}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise CustomerFileError(f"{p.name}: cannot be read ({exc.strerror or exc})") from None
+    return parse(text, segments, p.name)
+
+
+def to_csv(cb: CustomerBase, segments: list[str]) -> str:
+    """The CSV text of a customer base (the inverse of :func:`parse`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = list(REQUIRED) + (list(DROPOUT) if cb.dropout_a is not None else []) \
+        + list(SPEND) + list(ORDERS)
+    w.writerow(cols)
+    for i in range(len(cb)):
+        row = [cb.ids[i], segments[cb.segment[i]], f"{cb.p_alive[i]:.6g}",
+               f"{cb.rate_mean[i]:.6g}", f"{cb.rate_shape[i]:.6g}"]
+        if cb.dropout_a is not None and cb.dropout_b is not None:
+            row += [f"{cb.dropout_a[i]:.6g}", f"{cb.dropout_b[i]:.6g}"]
+        row += [f"{v:.2f}" for v in cb.spend[:, i]] + [str(int(v)) for v in cb.orders[:, i]]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def draw(cb: CustomerBase, u_alive: np.ndarray, u_rate: np.ndarray, u_drop: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Alive today, orders per month and monthly churn probability of each customer.
+
+    One uniform per customer and purpose (addressed by the engine): alive if
+    ``u_alive < p_alive``; the rate by inverting its gamma; the dropout per order by
+    inverting its beta, giving a monthly churn probability 1 - exp(-rate x dropout)
+    (None without dropout columns: the segment's churn applies).
+    """
+    from scipy.special import betaincinv, gammaincinv
+
+    alive = u_alive < cb.p_alive
+    u = np.clip(u_rate, 1e-12, 1 - 1e-12)
+    rate = gammaincinv(cb.rate_shape, u) / cb.rate_shape * cb.rate_mean
+    churn = None
+    if cb.dropout_a is not None and cb.dropout_b is not None:
+        p = betaincinv(cb.dropout_a, cb.dropout_b, np.clip(u_drop, 1e-12, 1 - 1e-12))
+        churn = -np.expm1(-rate * p)
+    return alive, rate, churn
