@@ -11,7 +11,8 @@ HEAD = "customer_id,segment,p_alive,order_rate_mean,order_rate_shape,dropout_a,d
 
 
 def test_round_trip_and_history():
-    text = HEAD + ",spend_m1,orders_m1\nc1,VIP,0.9,1.5,2.0,0.7,3.0,120.5,2\nc2,Regular,1,0.2,0.5,0.7,2.0,0,0\n"
+    text = (HEAD + ",spend_m1,orders_m1\nc1,VIP,0.9,1.5,2.0,0.7,3.0,120.5,2\n"
+            "c2,Regular,1,0.2,0.5,0.7,2.0,0,0\n")
     cb = cbm.parse(text, SEGS, "shop.csv")
     assert cb.ids == ("c1", "c2") and cb.segment.tolist() == [1, 0]
     assert cb.spend[0].tolist() == [120.5, 0.0] and cb.orders[0].tolist() == [2, 0]
