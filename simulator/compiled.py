@@ -24,7 +24,7 @@ from simulator.outputs import PROMO_CHANNELS
 from simulator.promotions import CompiledPromotion, compile_promotions
 from simulator.scenario import Scenario
 from simulator.service import PoolSpec
-from simulator.theory import discount_factors, monthly_hazard
+from simulator.theory import churn_beta, discount_factors, monthly_hazard
 from simulator.tiers import CostTable, EffectTable, compile_benefits, review_months
 
 # Parts of the scheme a counterfactual arm can switch off.
@@ -96,6 +96,7 @@ class CompiledScenario:
     spend_sigma: np.ndarray
     margin: np.ndarray
     hazard: np.ndarray  # monthly churn hazard
+    churn_beta: tuple[tuple[float, float] | None, ...]  # [S] beta of customers' monthly churn
     contacts_per_order: np.ndarray
     complaints_per_order: np.ndarray
     wait_tolerance: np.ndarray
@@ -268,6 +269,7 @@ def compile_scenario(sc: Scenario, horizon: int,
         customers=float(sc.population.customers),
         base_rate=_ro(base_rate), gamma_shape=_ro(1.0 / cv**2), spend_mu=_ro(spend_mu),
         spend_sigma=_ro(spend_sigma), margin=_ro(margin), hazard=_ro(hazard),
+        churn_beta=tuple(churn_beta(s.churn_annual, s.churn_heterogeneity) for s in segs),
         contacts_per_order=_ro(cpo), complaints_per_order=_ro(cmp), wait_tolerance=_ro(tol),
         sat_start=_ro(sat0), service_sensitivity=_ro(sens), shares=_ro(shares),
         new_mix=_ro(new_mix), segment_table=_ro(segment_table),

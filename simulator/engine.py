@@ -28,6 +28,7 @@ import simpy
 from simulator import accounting, kernel
 from simulator import streams as st
 from simulator.compiled import SAT_RELAX, SWITCHES, CompiledScenario, compile_scenario
+from simulator.customer_base import CustomerBase
 from simulator.outputs import METRICS, MI, PROMO_CHANNELS, SERVICE_METRICS, ArmOutput, Cancelled
 from simulator.population import Population
 from simulator.scenario import Scenario
@@ -44,11 +45,14 @@ class Simulation:
     ``sc`` is the scenario (compiled here for ``horizon`` and ``switch_off``) or an
     already :class:`~simulator.compiled.CompiledScenario` (its own horizon and
     switches; ``horizon`` and ``switch_off`` must then agree or be left default).
+    ``customers``: start from the shop's actual customers, one agent each (``agents``
+    is then their number).
     """
 
     def __init__(self, sc: Scenario | CompiledScenario, root: np.random.SeedSequence,
                  replication: int, agents: int, horizon: int,
-                 switch_off: tuple[str, ...] = (), cancel=None):
+                 switch_off: tuple[str, ...] = (), cancel=None,
+                 customers: CustomerBase | None = None):
         if isinstance(sc, CompiledScenario):
             if horizon != sc.horizon:
                 raise ValueError(f"horizon {horizon} differs from the compiled {sc.horizon}")
@@ -59,13 +63,15 @@ class Simulation:
         self.horizon = horizon
         self.rs = st.Streams(root, replication)
         self.cancel = cancel
+        if customers is not None:
+            agents = len(customers)  # each agent one real customer
         self.weight = cs.customers / agents  # real customers per agent
         svc = cs.service
         entropy = int(cast(int, root.entropy))  # an int: the scenario's seed
         self.stage = ServiceStage(dict(zip(svc.pool_names, svc.pools)), entropy % (2**63),
                                   svc.window_contacts,
                                   variant=replication)  # independent queue noise per replication
-        self.population = Population(cs, self.rs, agents, self.weight)
+        self.population = Population(cs, self.rs, agents, self.weight, customers)
         tb = cs.costs.totals()
         self._tables = kernel.Tables(
             cs.segment_table, cs.group_table, cs.thresholds, cs.min_orders, cs.track_orders,

@@ -270,6 +270,7 @@ class Customers(NamedTuple):
     tier_start: np.ndarray  # int8, tier at start (or entry)
     anniversary_month: np.ndarray  # int8, 0..11
     frailty: np.ndarray  # float32, rate multiplier
+    churn_step: np.ndarray  # float64, the customer's churn probability per behaviour step
     satisfaction: np.ndarray  # float32
     points: np.ndarray  # float32 balance (a 1-element stand-in without points)
     pull_forward_debt: np.ndarray  # float32, orders taken from this month by last's campaigns
@@ -492,7 +493,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
             elif new_sat > 1.0:
                 new_sat = 1.0
             sat_i = new_sat
-            hz = seg_f[SG_HAZ, s] * churn_mult * math.exp(tb.churn_per_sat_point
+            hz = cu.churn_step[i] * churn_mult * math.exp(tb.churn_per_sat_point
                                                           * (seg_f[SG_SAT0, s] - sat_i))
             if uniform_at(keys[k, D_CHURN], i) < hz:
                 churned = True

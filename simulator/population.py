@@ -1,9 +1,13 @@
 """The customers of one arm: their state as numpy arrays, creation, growth and census.
 
-Static draws (segment, rate frailty, anniversary month) are prefix-stable in the
-capacity, so the scenario and its counterfactual draw the same customers; the
-warm start gives today's customers ``window_months`` months of baseline buying
-(their rolling spend and starting tiers). About 90 bytes per customer.
+Static draws (segment, rate frailty, anniversary month, churn probability) are
+prefix-stable in the capacity, so the scenario and its counterfactual draw the same
+customers; the warm start gives today's customers ``window_months`` months of
+baseline buying (their rolling spend and starting tiers). About 100 bytes per customer.
+
+Today's customers are drawn from the segments, or are the shop's actual customers
+(a :class:`~simulator.customer_base.CustomerBase`): then agent i is customer i, alive
+at the start as drawn from their P(alive), with their own rate, dropout and history.
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import gammaincinv
+from scipy.special import betaincinv, gammaincinv
 
-from simulator import kernel
+from simulator import customer_base, kernel
 from simulator import streams as st
 from simulator.compiled import CompiledScenario
+from simulator.customer_base import CustomerBase
 
 # Static customer draws of recent arms (read-only arrays).
-_STATIC_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
 
 # Per-customer arrays that grow with the capacity (last axis).
 _GROWING = ("alive", "tier", "satisfaction", "complaints_window", "grace_count", "join_month",
@@ -28,9 +33,13 @@ _GROWING = ("alive", "tier", "satisfaction", "complaints_window", "grace_count",
 class Population:
     """Customers' state (arrays indexed by customer; today's are 0..n0-1)."""
 
-    def __init__(self, cs: CompiledScenario, rs: st.Streams, agents: int, weight: float):
+    def __init__(self, cs: CompiledScenario, rs: st.Streams, agents: int, weight: float,
+                 customers: CustomerBase | None = None):
+        if customers is not None and len(customers) != agents:
+            raise ValueError(f"{agents} agents for {len(customers)} real customers")
         self.cs = cs
         self.rs = rs
+        self.customers = customers
         self.weight = weight  # real customers per agent
         self.n0 = agents
         self.n = agents
@@ -39,7 +48,7 @@ class Population:
         self._static(cap)
         W = cs.window_months
         self.alive = np.zeros(cap, dtype=bool)
-        self.alive[:agents] = True
+        self.alive[:agents] = self.alive_at_start
         self.tier = np.zeros(cap, dtype=np.int8)
         self.satisfaction = np.zeros(cap, dtype=np.float32)
         self.spend_hist = np.zeros((W, cap), dtype=np.float32)
@@ -69,7 +78,8 @@ class Population:
         """
         cs = self.cs
         key = (self.rs.entropy, self.rs.replication, cap, self.n0, cs.shares.tobytes(),
-               cs.new_mix.tobytes(), cs.gamma_shape.tobytes())
+               cs.new_mix.tobytes(), cs.gamma_shape.tobytes(), cs.steps_per_month,
+               cs.hazard.tobytes(), cs.churn_beta, cs.base_rate.tobytes(), id(self.customers))
         hit = _STATIC_CACHE.get(key)
         if hit is None:
             hit = self._draw_static(cap)
@@ -78,23 +88,44 @@ class Population:
             if len(_STATIC_CACHE) >= 4:
                 _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
             _STATIC_CACHE[key] = hit
-        self.segment, self.frailty, self.anniversary_month = hit
+        (self.segment, self.frailty, self.anniversary_month, self.churn_step,
+         self.alive_at_start) = hit
 
-    def _draw_static(self, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _draw_static(self, cap: int) -> tuple[np.ndarray, ...]:
         cs = self.cs
         n_seg = cs.n_segments
+        cb = self.customers
         u_seg = self.rs.uniform(cap, st.STATIC_SEGMENT)
         seg = np.empty(cap, dtype=np.int8)
         n0 = min(self.n0, cap)
         seg[:n0] = np.searchsorted(np.cumsum(cs.shares), u_seg[:n0], side="right").clip(
-            0, n_seg - 1)
+            0, n_seg - 1) if cb is None else cb.segment[:n0]
         seg[n0:] = np.searchsorted(np.cumsum(cs.new_mix), u_seg[n0:], side="right").clip(
             0, n_seg - 1)
         u_f = np.clip(self.rs.uniform(cap, st.STATIC_FRAILTY), 1e-12, 1 - 1e-12)
         shape = cs.gamma_shape[seg]
         frailty = (gammaincinv(shape, u_f) / shape).astype(np.float32)
         anniv = (self.rs.uniform(cap, st.STATIC_ANNIVERSARY) * 12).astype(np.int8)
-        return seg, frailty, anniv
+        # Churn probability per behaviour step: the segment's hazard, or with churn
+        # heterogeneity the customer's own monthly draw from the segment's beta.
+        K = cs.steps_per_month
+        churn = cs.segment_table[kernel.SG_HAZ][seg]
+        u_c = None
+        if cb is not None or any(ab is not None for ab in cs.churn_beta):
+            u_c = np.clip(self.rs.uniform(cap, st.STATIC_CHURN), 1e-12, 1 - 1e-12)
+        for s, ab in enumerate(cs.churn_beta):
+            if ab is not None and u_c is not None:
+                m = seg == s
+                churn[m] = -np.expm1(np.log1p(-betaincinv(ab[0], ab[1], u_c[m])) / K)
+        alive0 = np.ones(n0, dtype=bool)
+        if cb is not None and u_c is not None:  # the real customers: their own draws
+            alive0, rate, q = customer_base.draw(cb, self.rs.uniform(n0, st.STATIC_ALIVE),
+                                                 u_f[:n0], u_c[:n0])
+            frailty[:n0] = (rate / np.maximum(cs.base_rate[cb.segment], 1e-300)
+                            ).astype(np.float32)
+            if q is not None:
+                churn[:n0] = -np.expm1(np.log1p(-q) / K)
+        return seg, frailty, anniv, churn, alive0
 
     def _warm_start(self) -> None:
         """Today's customers: starting satisfaction, window of baseline buying, tiers."""
@@ -103,7 +134,15 @@ class Population:
         seg = self.segment[:n0]
         self.satisfaction[:n0] = cs.sat_start[seg]
         lam = cs.base_rate[seg] * self.frailty[:n0]
-        for k in range(cs.window_months):
+        W = cs.window_months
+        cb = self.customers
+        for k in range(W):
+            if cb is not None:  # their own last months, the most recent in row W-1
+                if W - 1 - k < cb.spend.shape[0]:
+                    self.spend_hist[k, :n0] = cb.spend[W - 1 - k]
+                    if self.order_hist is not None:
+                        self.order_hist[k, :n0] = np.minimum(cb.orders[W - 1 - k], 30000)
+                continue
             u = self.rs.uniform(n0, st.HISTORY_ORDERS, k)
             o = st.poisson_inverse(u, lam)
             # One value per order, as in the months (kernel.compound_value).
@@ -176,7 +215,7 @@ class Population:
         """The kernel's view of the customers (same arrays, no copies)."""
         return kernel.Customers(
             self.n, self.n0, self.segment, self.tier, self.alive, self.tier_start,
-            self.anniversary_month, self.frailty, self.satisfaction,
+            self.anniversary_month, self.frailty, self.churn_step, self.satisfaction,
             self.points if self.points is not None else self._no_points,
             self.pull_forward_debt, self.complaints_window, self.rolling_spend,
             self.rolling_orders if self.rolling_orders is not None else self._no_orders,

@@ -18,6 +18,8 @@ import numpy as np
 STATIC_SEGMENT = 1
 STATIC_FRAILTY = 2
 STATIC_ANNIVERSARY = 3
+STATIC_CHURN = 4  # a customer's own churn probability (churn heterogeneity)
+STATIC_ALIVE = 5  # whether a real customer (customer file) is still alive at the start
 HISTORY_ORDERS = 10
 HISTORY_SPEND = 11
 ORDERS = 20

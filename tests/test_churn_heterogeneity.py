@@ -67,3 +67,75 @@ def test_survival_curve_against_drawn_customers():
     months = np.arange(0, 37, 6)
     mc = np.array([(life > t).mean() for t in months])
     np.testing.assert_allclose(mc, theory.sbg_survival(a, b, months), atol=0.003)
+
+
+def _closed_cohort(annual: float, phi: float, steps: int = 1):
+    """One segment, satisfaction and service off, no scheme, no new customers."""
+    d = scenario_io.to_dict(library.load_default())
+    seg = d["segments"][0]
+    seg.update(name="All", share=1.0, churn_annual=annual, churn_heterogeneity=phi,
+               contacts_per_order=0.0, complaints_per_order=0.0)
+    d["segments"] = [seg]
+    d["population"]["acquisition"] = {"organic_per_month": 0.0}
+    d["tier_rules"]["enabled"] = False
+    d["promotions"] = []
+    d["service"]["churn_per_satisfaction_point"] = 0.0
+    d["run"]["steps_per_month"] = steps
+    for t in d["tiers"]:
+        t["benefits"] = []  # the entry tier's benefits act even with the scheme off
+    return scenario_io.from_dict(d, "closed cohort")
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_engine_cohort_retention_is_the_shifted_beta_geometric_curve(steps):
+    from simulator.engine import Simulation
+
+    sc = _closed_cohort(0.35, 0.3, steps)
+    n, H = 100_000, 36
+    out = Simulation(sc, np.random.SeedSequence(11), 0, n, H).run()
+    weight = sc.population.customers / n
+    alive = out.cohort_alive[0] / weight  # alive at the start of months 1..H
+    months = np.arange(H)  # months of churn behind each
+    a, b = theory.churn_beta(0.35, 0.3)
+    expected = theory.sbg_survival(a, b, months) * n
+    sd = np.sqrt(expected * (1 - expected / n))
+    assert np.all(np.abs(alive - expected) < 4 * sd + 1), (alive - expected) / sd
+    flat = n * (1 - 0.35) ** (months / 12)
+    assert alive[-1] - flat[-1] > 20 * sd[-1]  # it does bend: year 3 keeps far more
+
+
+def test_engine_without_heterogeneity_keeps_the_constant_hazard():
+    from simulator.engine import Simulation
+
+    sc = _closed_cohort(0.35, 0.0)
+    n, H = 100_000, 24
+    out = Simulation(sc, np.random.SeedSequence(11), 0, n, H).run()
+    alive = out.cohort_alive[0] / (sc.population.customers / n)
+    expected = n * (1 - 0.35) ** (np.arange(H) / 12)
+    sd = np.sqrt(expected * (1 - expected / n))
+    assert np.all(np.abs(alive - expected) < 4 * sd + 1)
+
+
+def test_engine_starts_from_real_customers_with_their_own_draws():
+    from simulator import customer_base as cbm
+    from simulator.engine import Simulation
+
+    sc = _closed_cohort(0.35, 0.0)
+    n = 40_000
+    head = "customer_id,segment,p_alive,order_rate_mean,order_rate_shape,dropout_a,dropout_b"
+    rows = [f"c{i},All,{0.25 if i % 2 else 1.0},{3.0 if i % 2 else 0.5},2.0,1.0,9.0"
+            for i in range(n)]
+    cb = cbm.parse("\n".join([head, *rows]), ["All"])
+    sim = Simulation(sc, np.random.SeedSequence(3), 0, 123, 2, customers=cb)
+    pop = sim.population
+    assert pop.n0 == n  # one agent per real customer, whatever the agents asked for
+    odd = np.arange(n) % 2 == 1
+    assert pop.alive[:n][odd].mean() == pytest.approx(0.25, abs=0.015)
+    assert pop.alive[:n][~odd].all()
+    rate = sim.cs.base_rate[0] * pop.frailty[:n]
+    assert rate[odd].mean() == pytest.approx(3.0, rel=0.03)
+    assert rate[~odd].mean() == pytest.approx(0.5, rel=0.03)
+    # Monthly churn 1 - exp(-rate p), p ~ Beta(1, 9): faster buyers leave sooner.
+    assert pop.churn_step[:n][odd].mean() > 2 * pop.churn_step[:n][~odd].mean()
+    again = Simulation(sc, np.random.SeedSequence(3), 0, 123, 2, customers=cb)
+    assert np.array_equal(again.population.alive, pop.alive)  # addressed: same customers
