@@ -39,6 +39,11 @@ def register(sub) -> None:
     v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
     add_log_options(v)
     v.add_argument("--split", required=True, help="first day of the holdout (YYYY-MM-DD)")
+    v.add_argument("--segments", type=int, help="order-rate bands of the fitted scenario, 1-10")
+    v.add_argument("--replications", type=int, default=8,
+                   help="engine runs averaged (default 8)")
+    v.add_argument("--no-engine", action="store_true",
+                   help="only the BG/NBD forecast, without running the fitted base")
     v.add_argument("--json", help="write the comparison (weekly tracking included)")
     v.add_argument("--excel", help="write the comparison workbook with the tracking charts")
     v.set_defaults(func=cmd_validate_fit)
@@ -106,39 +111,70 @@ def cmd_validate_fit(args) -> int:
     from rich.table import Table
 
     from simulator.console import _console, check_output_path, write_output
-    from simulator.datafit import holdout, report
+    from simulator.datafit import holdout, report, simcheck
 
     console = _console()
     if args.excel:
         check_output_path(args.excel, "--excel")
     log = _read(args, console)
-    r = holdout.validate(log, args.split)
+    if args.no_engine:
+        r = holdout.validate(log, args.split)
+    else:
+        r = simcheck.run_holdout(log, args.split, segments=args.segments,
+                                 replications=args.replications)
     f = r["fit"]
     console.print(f"BG/NBD fit on {r['first_day']} .. day before {r['split']} "
                   f"({r['calibration_weeks']:g} weeks, {r['customers']:,} customers, "
                   f"{r['fit_seconds']:.2f} s): r {f['r']:.4g}, alpha {f['alpha']:.4g}, "
                   f"a {f['a']:.4g}, b {f['b']:.4g}", markup=False)
+    e = r.get("engine")
     t = Table(title=f"Holdout {r['split']} .. {r['last_day']} ({r['holdout_weeks']:g} weeks)",
               title_justify="left")
-    for c in ("", "actual", "forecast", "error"):
+    cols = ["", "actual", "BG/NBD", "error"] + (["engine", "error "] if e else [])
+    for c in cols:
         t.add_column(c, justify="right" if c else "left")
     h, c = r["holdout_total"], r["cumulative_at_end"]
-    def err(e):
-        return "n/a" if e is None else f"{e:+.1%}"
+
+    def err(x):
+        return "n/a" if x is None else f"{x:+.1%}"
     t.add_row("repeat transactions in the holdout", f"{h['actual']:,.0f}",
-              f"{h['forecast']:,.1f}", err(h["error"]))
+              f"{h['forecast']:,.1f}", err(h["error"]),
+              *([f"{e['holdout_total']['engine']:,.1f}", err(e["holdout_total"]["error"])]
+                if e else []))
     t.add_row(f"cumulative repeat transactions, week {c['week']}", f"{c['actual']:,.0f}",
-              f"{c['forecast']:,.1f}", err(c["error"]))
+              f"{c['forecast']:,.1f}", err(c["error"]),
+              *([f"{e['cumulative_at_end']['engine']:,.1f}",
+                 err(e["cumulative_at_end"]["error"])] if e else []))
+    if e:
+        sp = e["holdout_spend"]
+        t.add_row("spend in the holdout", f"{sp['actual']:,.0f}", "", "",
+                  f"{sp['engine']:,.0f}", err(sp["error"]))
     console.print(t)
+    if e:
+        t = Table(title=f"Repeat transactions per engine month ({e['month_days']:g} days; the "
+                        f"last is {e['last_month_share']:.0%} of one)", title_justify="left")
+        for col in ("month", "actual", "BG/NBD", "engine", "engine sd"):
+            t.add_column(col, justify="right")
+        m = e["monthly"]
+        for i, a in enumerate(m["actual"]):
+            t.add_row(str(i + 1), f"{a:,.0f}", f"{m['bgnbd'][i]:,.1f}", f"{m['engine'][i]:,.1f}",
+                      f"{m['engine_sd'][i]:,.1f}")
+        console.print(t)
     t = Table(title="Holdout transactions per customer by calibration frequency",
               title_justify="left")
-    for col in ("repeat purchases in calibration", "customers", "actual", "BG/NBD"):
+    for col in ("repeat purchases in calibration", "customers", "actual", "BG/NBD") + (
+            ("engine",) if e else ()):
         t.add_column(col, justify="right")
-    for row in r["by_calibration_frequency"]:
+    rows = e["by_calibration_frequency"] if e else r["by_calibration_frequency"]
+    for row in rows:
         t.add_row(row["x"], f"{row['customers']:,}", f"{row['actual']:.3f}",
-                  f"{row['bgnbd']:.3f}")
+                  f"{row['bgnbd']:.3f}", *([f"{row['engine']:.3f}"] if e else []))
     console.print(t)
-    console.print(f"mean absolute error by frequency: {r['conditional_mae']:.3f}", markup=False)
+    console.print(f"mean absolute error by frequency: BG/NBD {r['conditional_mae']:.3f}"
+                  + (f", engine {e['conditional_mae']['engine']:.3f} ({e['replications']} runs "
+                     f"from the {e['customers']:,} actual customers, "
+                     f"{e['alive_at_split']:,.0f} alive at the split; "
+                     f"{e['seconds']['engine']:.1f} s)" if e else ""), markup=False)
     if args.json:
         write_output(args.json, json.dumps(r, indent=1).encode("utf-8"), "--json")
     if args.excel:

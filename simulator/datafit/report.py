@@ -83,7 +83,10 @@ def holdout_workbook(r: dict) -> bytes:
         for s in ch.series:
             s.smooth = False
         wk.add_chart(ch, anchor)
-    for sheet in (ws, wk):  # prints landscape, one page wide
+    sheets = [ws, wk]
+    if r.get("engine"):
+        sheets.append(_engine_sheet(wb, r["engine"]))
+    for sheet in sheets:  # prints landscape, one page wide
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
@@ -91,4 +94,63 @@ def holdout_workbook(r: dict) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _engine_sheet(wb: Workbook, e: dict):
+    """The fitted base run through the engine: totals, months with charts, frequency table."""
+    ws = wb.create_sheet("Engine")
+    put(ws, 1, 1, f"The fitted scenario run through the engine from the {e['customers']:,} "
+        f"actual customers ({e['replications']} runs; {e['alive_at_split']:,.0f} alive at the "
+        f"split)", font=BOLD)
+    for j, h in enumerate(("", "actual", "engine", "error", "BG/NBD error"), start=1):
+        put(ws, 3, j, h, font=BOLD)
+    rows = (("Repeat transactions in the holdout", e["holdout_total"]),
+            ("Cumulative repeat transactions at the end", e["cumulative_at_end"]),
+            ("Spend in the holdout", e["holdout_spend"]))
+    for i, (name, d) in enumerate(rows, start=4):
+        put(ws, i, 1, name)
+        put(ws, i, 2, d["actual"], "#,##0")
+        put(ws, i, 3, d["engine"], "#,##0.0")
+        put(ws, i, 4, d["error"], "+0.0%;-0.0%")
+        if d.get("bgnbd_error") is not None:
+            put(ws, i, 5, d["bgnbd_error"], "+0.0%;-0.0%")
+    top = 9
+    heads = ("month", "actual", "BG/NBD", "engine", "cumulative actual", "cumulative BG/NBD",
+             "cumulative engine")
+    for j, h in enumerate(heads, start=1):
+        put(ws, top, j, h, font=BOLD)
+    m = e["monthly"]
+    n = len(m["actual"])
+    cum = {k: 0.0 for k in ("actual", "bgnbd", "engine")}
+    for i in range(n):
+        put(ws, top + 1 + i, 1, i + 1)
+        for j, k in enumerate(("actual", "bgnbd", "engine")):
+            put(ws, top + 1 + i, 2 + j, m[k][i], "#,##0.0")
+            cum[k] += m[k][i]
+            put(ws, top + 1 + i, 5 + j, cum[k], "#,##0")
+    for title, c0, anchor in (("Repeat transactions per month of the holdout", 2, "I2"),
+                              ("Cumulative over the holdout", 5, "I20")):
+        ch = LineChart()
+        ch.title = title
+        ch.x_axis.title = f"month of {e['month_days']:g} days from the split"
+        ch.height, ch.width = 8, 18
+        ch.add_data(Reference(ws, min_col=c0, max_col=c0 + 2, min_row=top, max_row=top + n),
+                    titles_from_data=True)
+        ch.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + n))
+        ws.add_chart(ch, anchor)
+    top += n + 3
+    put(ws, top, 1, "Holdout transactions per customer by repeat purchases in the fit period",
+        font=BOLD)
+    for j, h in enumerate(("repeat purchases", "customers", "actual", "BG/NBD", "engine"),
+                          start=1):
+        put(ws, top + 1, j, h, font=BOLD)
+    for i, row in enumerate(e["by_calibration_frequency"], start=top + 2):
+        put(ws, i, 1, row["x"])
+        put(ws, i, 2, row["customers"], "#,##0")
+        for j, k in enumerate(("actual", "bgnbd", "engine"), start=3):
+            put(ws, i, j, row[k], "0.000")
+    ws.column_dimensions["A"].width = 44
+    for col in "BCDEFG":
+        ws.column_dimensions[col].width = 16
+    return ws
 
