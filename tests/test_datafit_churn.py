@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from test_datafit_fit import TRUE, cdnow, synthetic_csv
 
 from simulator import theory
 from simulator.datafit import toscenario
 from simulator.datafit.importlog import Columns, read_log
+from tests.test_datafit_fit import TRUE, cdnow, synthetic_csv
 
 
 def _delta_se(fit, f) -> np.ndarray:

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import openpyxl
 import pytest
-from test_datafit_fit import TRUE, cdnow, cdnow_sample, synthetic_csv
 
 from simulator.cli import main
 from simulator.datafit import simcheck
 from simulator.datafit.importlog import read_log
+from tests.test_datafit_fit import TRUE, cdnow, cdnow_sample, synthetic_csv
 
 SAMPLE = ["--customer", "1", "--date", "3", "--amount", "5", "--sep", "whitespace",
           "--no-header"]

@@ -116,10 +116,10 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None, replicatio
             raise InterruptedError("validation cancelled")
         sim = Simulation(run_sc, root, rep, n, months, customers=cb)
         out = sim.run()
-        alive0[rep] = float(sim.s_alive0.sum())
+        alive0[rep] = float(sim.population.alive_at_start.sum())
         monthly[rep] = out.monthly[:, :, :, MI["orders"]].sum(axis=(1, 2))
         spend[rep] = float(out.monthly[:, :, :, MI["gross_revenue"]].sum())
-        per_customer += sim.y1_orders[:n]
+        per_customer += sim.population.y1_orders[:n]
         if progress:
             progress((rep + 1) / replications)
     per_customer /= replications
