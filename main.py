@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     from ui.main_window import MainWindow
 
     win = MainWindow()
+    if not args.scenario and not args.screenshot:
+        win.reopen_last()  # the scenario used last (the default if there is none)
     if args.scenario:
         try:
             path = scenarios.resolve(args.scenario)

@@ -7,6 +7,7 @@ it is re-exported here so ``import scenarios`` reads naturally in the app.
 from simulator.library import (  # noqa: F401
     DEFAULT_SCENARIO,
     SHIPPED_DIR,
+    TEMPLATES,
     Entry,
     delete_user,
     is_shipped,
@@ -14,6 +15,7 @@ from simulator.library import (  # noqa: F401
     list_shipped,
     list_user,
     load_default,
+    new_from_template,
     rename_user,
     resolve,
     save_user,

@@ -243,3 +243,31 @@ def rename_user(path: str | os.PathLike, new_title: str) -> Path:
     new = _save_new(sc, new_title)
     p.unlink()
     return new
+
+
+# Templates for File > New scenario: (title, what it is). Each is built from the default
+# scenario (its customers, service and run settings), so the numbers have a source.
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "no_scheme": ("Shop without a loyalty scheme",
+                  "The default shop's customers, service and run settings with tiers, "
+                  "points and campaigns switched off: a baseline to design a scheme on."),
+    "tiers_only": ("Tiers only, no campaigns",
+                   "The default shop's tier ladder and benefits without its campaigns: "
+                   "start from a tier scheme and add your own promotions."),
+}
+
+
+def new_from_template(key: str, name: str = "New scenario") -> Scenario:
+    """A new (unsaved) scenario from a template of :data:`TEMPLATES`, named ``name``."""
+    if key not in TEMPLATES:
+        raise KeyError(f"no template {key!r}; templates: {list(TEMPLATES)}")
+    sc = load_default()
+    sc.promotions = []
+    if key == "no_scheme":
+        sc.tier_rules.enabled = False
+        if sc.tier_rules.points is not None:
+            sc.tier_rules.points.enabled = False
+    sc.name = name
+    sc.description = f"{TEMPLATES[key][0]} (from the template; based on “{load_default().name}”)"
+    return Scenario.model_validate(sc.model_dump())
+

@@ -7,7 +7,19 @@ dialog ever blocks an offscreen test run.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class Prompter:
@@ -87,3 +99,48 @@ class Prompter:
         """A file to write, or None."""
         path, _ = QFileDialog.getSaveFileName(parent, title, start, filt)
         return path or None
+
+    def choose(self, parent: QWidget | None, title: str, label: str,
+               groups: list[tuple[str, list[tuple[str, str, str]]]]) -> str | None:
+        """Pick one item: ``groups`` = [(heading, [(key, title, what it is)])]; its key or None."""
+        dlg = QDialog(parent)
+        dlg.setWindowTitle(title)
+        dlg.setMinimumWidth(560)
+        lay = QVBoxLayout(dlg)
+        lay.addWidget(QLabel(label))
+        lst = QListWidget()
+        about = QLabel("")
+        about.setWordWrap(True)
+        about.setMinimumHeight(48)
+        for heading, items in groups:
+            head = QListWidgetItem(heading)
+            head.setFlags(Qt.ItemFlag.NoItemFlags)
+            f = head.font()
+            f.setBold(True)
+            head.setFont(f)
+            lst.addItem(head)
+            for key, text, what in items:
+                it = QListWidgetItem("    " + text)
+                it.setData(Qt.ItemDataRole.UserRole, key)
+                it.setData(Qt.ItemDataRole.UserRole + 1, what)
+                lst.addItem(it)
+        lst.currentItemChanged.connect(
+            lambda it, _old: about.setText(it.data(Qt.ItemDataRole.UserRole + 1) or ""
+                                           if it is not None else ""))
+        for i in range(lst.count()):
+            if lst.item(i).data(Qt.ItemDataRole.UserRole):
+                lst.setCurrentRow(i)
+                break
+        lay.addWidget(lst, 1)
+        lay.addWidget(about)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                              | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(dlg.accept)
+        bb.rejected.connect(dlg.reject)
+        lst.itemDoubleClicked.connect(lambda _it: dlg.accept())
+        lay.addWidget(bb)
+        dlg.resize(560, 420)
+        if dlg.exec() != QDialog.DialogCode.Accepted or lst.currentItem() is None:
+            return None
+        return lst.currentItem().data(Qt.ItemDataRole.UserRole) or None
+

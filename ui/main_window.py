@@ -36,6 +36,7 @@ from ui.export import ExcelExport
 from ui.fields import FieldWidget
 from ui.library import LibraryPanel
 from ui.optimizer_panel import OptimiserPanel
+from ui.recent import RecentFiles
 from ui.recovery import recover
 from ui.results_panel import PreviewSize, ResultsPanel
 
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.prompter = prompter or Prompter()
         self.settings = settings or app_settings()
+        self.recent = RecentFiles()
         if scenario is None:
             scenario = scenarios.load_default()
             path = scenarios.shipped_path(scenarios.DEFAULT_SCENARIO)
@@ -146,6 +148,9 @@ class MainWindow(QMainWindow):
         return a
 
     def _make_actions(self) -> None:
+        self.act_new = self._act("&New scenario…", self.new_scenario,
+                                 [QKeySequence.StandardKey.New],
+                                 "Start a scenario from a template or a shipped scenario")
         self.act_open = self._act("&Open file…", self.open_file_dialog, [QKeySequence.StandardKey
                                                                         .Open])
         self.act_save = self._act("&Save", self.save, [QKeySequence.StandardKey.Save],
@@ -175,7 +180,12 @@ class MainWindow(QMainWindow):
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_open, self.act_save, self.act_save_as):
+        m.addAction(self.act_new)
+        m.addAction(self.act_open)
+        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        for a in (self.act_save, self.act_save_as):
             m.addAction(a)
         m.addSeparator()
         self.export_menu = m.addMenu("&Export")
@@ -296,6 +306,7 @@ class MainWindow(QMainWindow):
             self.prompter.error(self, "Cannot open scenario", f"{path.name}: {exc}")
             return False
         self.doc.replace(sc, path, notes, stamp=stamp)
+        self.recent.add(path)
         self.statusBar().showMessage(f"Opened {path.name}" + (f" ({'; '.join(notes)})"
                                                                if notes else ""), 5000)
         return True
@@ -320,6 +331,72 @@ class MainWindow(QMainWindow):
         self.doc.replace(sc, None, [f"recovered from {path.name}: {n}" for n in notes] or
                          [f"recovered from {path.name}"], modified=True)
         return True
+
+    # -- new and recent ----------------------------------------------------------------
+    def new_scenario(self) -> bool:
+        """File ▸ New scenario: from a template or a copy of a shipped scenario (unsaved)."""
+        if not self.maybe_save():
+            return False
+        templates = [(f"template:{k}", title, what)
+                     for k, (title, what) in scenarios.TEMPLATES.items()]
+        shipped = [(f"shipped:{e.key}", e.title,
+                    f"A copy of the shipped scenario “{e.title}” ({e.path.name}); its file "
+                    "says where its figures come from (Help ▸ Model and sources).")
+                   for e in scenarios.list_shipped() if e.error is None]
+        key = self.prompter.choose(self, "New scenario", "Start the new scenario from:",
+                                   [("Templates", templates), ("Shipped scenarios", shipped)])
+        if not key:
+            return False
+        kind, _, name = key.partition(":")
+        try:
+            if kind == "template":
+                sc = scenarios.new_from_template(name)
+                note = f"new, from the template “{scenarios.TEMPLATES[name][0]}”"
+            else:
+                sc, _, _ = open_file(scenarios.shipped_path(name))
+                note = f"new, a copy of the shipped “{sc.name}”"
+                sc.name = f"{sc.name} (my copy)"[:80]
+        except (ScenarioError, OSError, KeyError) as exc:
+            self.prompter.error(self, "Cannot start a new scenario", str(exc))
+            return False
+        self.doc.replace(sc, None, [note])
+        self.statusBar().showMessage(f"New scenario ({note}): Save As keeps it", 6000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        m = self.recent_menu
+        m.clear()
+        files = self.recent.files()
+        for p in files:
+            a = m.addAction(f"{p.name}  —  {p.parent}")
+            a.setToolTip(str(p))
+            a.triggered.connect(lambda _=False, p=p: self.open_recent(p))
+        if not files:
+            m.addAction("(no recent scenarios)").setEnabled(False)
+
+    def open_recent(self, path: str | Path) -> bool:
+        """Open a recent file; a file no longer there is removed from the list, and said so."""
+        path = Path(path)
+        if not path.is_file():
+            self.recent.remove(path)
+            self.prompter.error(self, "Scenario not found",
+                                f"“{path.name}” is no longer in {path.parent} (moved, renamed "
+                                "or deleted). It has been removed from the recent files.")
+            return False
+        return self.open_path(path)
+
+    def reopen_last(self) -> bool:
+        """At start: open the scenario used last (a missing one is forgotten, and said so)."""
+        last = self.recent.last()
+        if last is None:
+            return False
+        if not last.is_file():
+            self.recent.remove(last)
+            self.statusBar().showMessage(
+                f"The scenario used last, “{last.name}”, is no longer in {last.parent}: "
+                "opened the default scenario, and removed it from the recent files.", 15000)
+            return False
+        return self.open_path(last)
 
     def open_file_dialog(self) -> bool:
         """Open any scenario file (TOML/JSON) from disk."""
@@ -347,6 +424,8 @@ class MainWindow(QMainWindow):
         return self._saved(f"Saved {self.doc.path.name}")
 
     def _saved(self, message: str) -> bool:
+        if self.doc.path is not None:
+            self.recent.add(self.doc.path)
         self.library.refresh()
         self.compare.refresh_library()
         self._update_title()

@@ -68,6 +68,11 @@ class ScriptedPrompter(Prompter):
         self.asked.append(("save_path", title))
         return self._next("save_path", None)
 
+    def choose(self, parent, title, label, groups):
+        self.asked.append(("choose", label))
+        self.offered = groups
+        return self._next("choose", None)
+
     def kinds(self):
         return [k for k, _ in self.asked]
 
