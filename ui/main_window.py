@@ -207,6 +207,15 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_compare)
         m.addAction(self.act_optimiser)
         m.addAction(self.library_dock.toggleViewAction())
+        m = mb.addMenu("&Help")
+        from ui.help import PAGES
+
+        self.help_actions = {}
+        for key, title in PAGES.items():
+            a = m.addAction(title + "…")
+            a.triggered.connect(lambda _=False, k=key: self.show_help(k))
+            self.help_actions[key] = a
+        self.help_actions["kpis"].setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
 
         tb = self.addToolBar("Main")
         tb.setObjectName("main_toolbar")
@@ -331,6 +340,15 @@ class MainWindow(QMainWindow):
         self.doc.replace(sc, None, [f"recovered from {path.name}: {n}" for n in notes] or
                          [f"recovered from {path.name}"], modified=True)
         return True
+
+    def show_help(self, page: str = "kpis"):
+        """Help ▸ …: KPI definitions, the model's assumptions, the shipped figures' sources."""
+        from ui.help import HelpWindow
+
+        if getattr(self, "help_window", None) is None:
+            self.help_window = HelpWindow(self)
+        self.help_window.show_page(page)
+        return self.help_window
 
     # -- new and recent ----------------------------------------------------------------
     def new_scenario(self) -> bool:
