@@ -26,30 +26,8 @@ import scenarios  # noqa: E402
 from simulator import streams as st  # noqa: E402
 from simulator.engine import Simulation  # noqa: E402
 from simulator.runner import run  # noqa: E402
-from simulator.scenario_io import from_dict, to_dict  # noqa: E402
 from simulator.window_cache import clear_cache  # noqa: E402
-
-
-def all_features():
-    """The default scenario with every feature switched on."""
-    d = to_dict(scenarios.load_default())
-    d["tier_rules"].update(review="quarterly", upgrade="immediate", downgrade="keep_task")
-    d["tier_rules"]["points"] = {"enabled": True, "points_per_cny": 1.0,
-                                 "point_value_cny": 0.01, "redemption_share": 0.6,
-                                 "expiry_months": 12, "effect": {"order_rate": 0.02}}
-    d["service"]["bot"] = {"enabled": True, "simple_share": 0.5, "deflect_share": 0.65}
-    d["service"]["pools"].append({"name": "VIP", "handle_minutes": 15.0,
-                                  "cost_per_agent_hour_cny": 90.0, "followup_hours": 4.0,
-                                  "shifts": [{"start_hour": 8, "end_hour": 22, "staff": 6}]})
-    d["service"]["escalation"] = {"complaints_to_escalate": 3, "to_pool": "VIP", "priority": 50}
-    d["tiers"][-1]["pool"] = "VIP"
-    d["tiers"][-1]["service_priority"] = 10
-    d["promotions"].append({"name": "Member day", "kind": "member_day", "start_month": 1,
-                            "duration_days": 4, "repeat_every_months": 1,
-                            "discount_share": 0.05, "channel": "push",
-                            "cost_per_contact_cny": 0.02, "reach_share": 0.9,
-                            "target_tiers": [t["name"] for t in d["tiers"][1:]]})
-    return from_dict(d)
+from tests.support.scenarios import all_features_scenario as all_features  # noqa: E402
 
 
 def throughput(sc, agents: int, months: int = 36) -> float:
@@ -120,7 +98,7 @@ def memory(agents: int) -> dict:
 import json, resource, sys, numpy as np
 sys.path.insert(0, {str(ROOT)!r})
 sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
-from bench_engine import all_features
+from tests.support.scenarios import all_features_scenario as all_features
 from simulator.engine import Simulation
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sim = Simulation(all_features(), np.random.SeedSequence(1), 0, {agents}, 36)

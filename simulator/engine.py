@@ -25,7 +25,7 @@ from typing import cast
 import numpy as np
 import simpy
 
-from simulator import accounting, kernel
+from simulator import accounting, kernel, threads
 from simulator import streams as st
 from simulator.compiled import SAT_RELAX, SWITCHES, CompiledScenario, compile_scenario
 from simulator.customer_base import CustomerBase
@@ -201,7 +201,6 @@ class Simulation:
             np.add.at(self.out.ltv_n, (pop.segment[pop.new_idx], 0),  # type: ignore[arg-type]
                       self.weight)
         w = self.weight
-        n_groups = cs.n_segments * cs.n_tiers
         alive_groups, cohorts = self._census_at_start(m)
         campaigns = self._campaigns(m, alive_groups)
         slot = (pop.hist_pos + 1) % cs.window_months  # the oldest month, overwritten now
@@ -213,10 +212,10 @@ class Simulation:
         class_load = np.zeros(n_classes)
         no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
                                     np.zeros(1, dtype=np.int64), np.zeros(1))
-        no_out = kernel.Outputs(class_load, np.zeros((kernel.N_ACC, n_groups)),
-                                np.zeros(n_groups), np.zeros((len(PROMO_CHANNELS), n_groups)))
-        kernel.month_step(True, customers, self._tables, self._costs(0.0, 0.0, 0.0),
-                          self._points, campaigns, facts, no_windows, no_out)
+        with threads.KERNEL_LOCK:
+            kernel.month_step(True, customers, self._tables, self._costs(0.0, 0.0, 0.0),
+                              self._points, campaigns, facts, no_windows,
+                              self._outputs(class_load))
 
         # The queue windows for that load, pool by pool.
         days = DAYS_PER_MONTH
@@ -249,13 +248,14 @@ class Simulation:
                               [np.zeros(1)])
 
         # Pass 2: behaviour, costs, the month's group sums and next month's state.
-        out = kernel.Outputs(class_load, np.zeros((kernel.N_ACC, n_groups)), np.zeros(n_groups),
-                             np.zeros((len(PROMO_CHANNELS), n_groups)))
-        kernel.month_step(False, customers, self._tables,
-                          self._costs(cost_per_q, svc.deflect * svc.bot_cost, cost_per_member),
-                          self._points, campaigns, facts,
-                          kernel.Windows(flat, sample_start, sample_size, svc.resolution_hours),
-                          out)
+        out = self._outputs(class_load)
+        with threads.KERNEL_LOCK:
+            kernel.month_step(False, customers, self._tables,
+                              self._costs(cost_per_q, svc.deflect * svc.bot_cost,
+                                          cost_per_member),
+                              self._points, campaigns, facts,
+                              kernel.Windows(flat, sample_start, sample_size,
+                                             svc.resolution_hours), out)
         pop.hist_pos = slot
         self._acc = accounting.month_table(cs, out.acc, out.channel_cost,
                                            pop.segment[pop.new_idx], w)
@@ -264,7 +264,7 @@ class Simulation:
         self.out.cohort_alive[:, m - 1] = cohorts * w
         if m == 12:
             self._year1()
-        self._store_members(m)
+        self._store_members(m, (out.members_end, out.cohorts_end))
 
     def _census_at_start(self, m: int) -> tuple[np.ndarray, np.ndarray]:
         """The census after last month's churn and reviews, plus this month's new customers."""
@@ -279,10 +279,22 @@ class Simulation:
             cohorts[m] += pop.new_idx.size
         return groups, cohorts
 
-    def _store_members(self, m: int) -> None:
-        """Members per tier at the end of month m (after churn, upgrades and reviews)."""
+    def _outputs(self, class_load: np.ndarray) -> kernel.Outputs:
+        """Zeroed kernel outputs for one pass."""
+        n_groups = self.cs.n_segments * self.cs.n_tiers
+        return kernel.Outputs(class_load, np.zeros((kernel.N_ACC, n_groups)), np.zeros(n_groups),
+                              np.zeros((len(PROMO_CHANNELS), n_groups)), np.zeros(n_groups),
+                              np.zeros(self.horizon + 1))
+
+    def _store_members(self, m: int,
+                       census: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Members per tier at the end of month m (after churn, upgrades and reviews).
+
+        ``census`` is the month's end-of-month census from the kernel; after a
+        review it is counted again.
+        """
         acc = self._acc
-        self._last_census = self.population.census()
+        self._last_census = census if census is not None else self.population.census()
         acc[MI["members_end"]] = self._last_census[0] * self.weight
         self.out.monthly[m - 1] = accounting.to_monthly(acc, self.cs.n_tiers, self.cs.n_segments)
 

@@ -26,7 +26,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from simulator import threads as _threads  # noqa: F401 - picks the threading layer first
 
 # Rows of the kernel's group accumulator (read by simulator.accounting).
 # A_CONTACT_WAIT: hours waited summed over queued contacts; A_WAITED: customers who
@@ -281,6 +283,7 @@ class Customers(NamedTuple):
     order_hist: np.ndarray  # [window_months, cap] int16 ring buffer (stand-in unless tracked)
     y1_orders: np.ndarray  # int16, orders in the first year
     y1_gross: np.ndarray  # float64 [n0], today's customers' first-year spend
+    join_month: np.ndarray  # int16, month joined (0: today's customers)
 
 
 class Tables(NamedTuple):
@@ -363,34 +366,33 @@ class Windows(NamedTuple):
 
 
 class Outputs(NamedTuple):
-    """What a pass writes: contact load (pass 1), group sums (pass 2)."""
+    """What a pass adds to (zeros on entry): contact load (pass 1), sums (pass 2)."""
 
     class_load: np.ndarray  # [classes] expected contacts (pass 1)
     acc: np.ndarray  # [N_ACC, T*S] rows A_*
     ltv: np.ndarray  # [T*S] by tier at start
     channel_cost: np.ndarray  # [channels, T*S]
+    members_end: np.ndarray  # [T*S] alive at the month's end (after churn and upgrades)
+    cohorts_end: np.ndarray  # [horizon + 1] the same by join month
+
+
+# Customers per block of the parallel month step. Fixed (never derived from the
+# thread count): each block sums into its own accumulators, and blocks are added
+# in block order, so the numbers do not depend on how many threads run the blocks.
+BLOCK = 8192
 
 
 @njit(cache=True, error_model="numpy")
-def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
-    """One month of every customer's life: books the month and carries state.
-
-    Pass 1 (``load_only``) computes each customer's rates exactly as pass 2 will
-    and only adds the expected service contacts per class to ``out.class_load``
-    (the queue windows depend on them); it changes nothing else. Pass 2 then
-    lives the month with the windows ``wi`` for that load. Bundles: ``cu``
-    :class:`Customers`, ``tb`` :class:`Tables`, ``co`` :class:`Costs`, ``pt``
-    :class:`Points`, ``cp`` :class:`Campaigns`, ``mo`` :class:`Month`, ``wi``
-    :class:`Windows`, ``out`` :class:`Outputs`.
-    """
+def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi,
+                class_load, acc, ltv, channel_cost, members_end, cohorts_end):
+    """Customers lo..hi-1 of :func:`month_step`, summing into this block's arrays."""
     seg_f = tb.segment
     grp_f = tb.group
     keys = mo.keys
     K = keys.shape[0]
     n_seg = seg_f.shape[1]
     n_promo = cp.figures.shape[1]
-    acc = out.acc
-    for i in range(cu.n):
+    for i in range(lo, hi):
         if not cu.alive[i]:
             # Gone before this month: nothing happens, nothing is booked.
             continue
@@ -403,7 +405,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
         compl_mult = grp_f[GR_COMPL, grp]
         sat_target = seg_f[SG_SAT0, s] + grp_f[GR_SAT, grp]
         margin = seg_f[SG_MARGIN, s]
-        if mo.task_on:
+        if mo.task_on and not load_only:
             q = _qualified_one(cu.rolling_spend[i],
                                cu.rolling_orders[i] if tb.track_orders else 0,
                                tb.thresholds, tb.min_orders, tb.track_orders)
@@ -423,7 +425,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
             if pc > 0.0:
                 reached_cost += pc
                 if not load_only:
-                    out.channel_cost[cp.channel[p], grp] += pc
+                    channel_cost[cp.channel[p], grp] += pc
             if uniform_at(cp.keys[p, 1], i) >= cp.redeem[p, s]:
                 continue
             f = cp.figures[PR_F, p]
@@ -441,7 +443,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
             c = tb.escalation_class
         q_rate = lam * (seg_f[SG_CPO, s] * (1.0 - tb.deflect) + seg_f[SG_CMP, s] * compl_mult)
         if load_only:
-            out.class_load[c] += q_rate
+            class_load[c] += q_rate
             continue
 
         # The month, in K steps: orders, contacts and waits, satisfaction, churn.
@@ -535,7 +537,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
         acc[A_ORDERS, grp] += orders
         acc[A_ANNIV, grp] += anniv
         acc[A_POINTS, grp] += pcost
-        out.ltv[cu.tier_start[i] * n_seg + s] += contrib
+        ltv[cu.tier_start[i] * n_seg + s] += contrib
 
         # State carried to next month.
         cu.pull_forward_debt[i] = np.float32(extra * pull)
@@ -557,9 +559,56 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
             cu.alive[i] = False
             if pt.on:
                 cu.points[i] = 0.0
-        elif mo.upgrade_now:
+            continue
+        if mo.upgrade_now:
             q = _qualified_one(cu.rolling_spend[i],
                                cu.rolling_orders[i] if tb.track_orders else 0,
                                tb.thresholds, tb.min_orders, tb.track_orders)
             if q > t:
                 cu.tier[i] = q
+                t = q
+        members_end[t * n_seg + s] += 1.0
+        cohorts_end[cu.join_month[i]] += 1.0
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
+    """One month of every customer's life: books the month and carries state.
+
+    Pass 1 (``load_only``) computes each customer's rates exactly as pass 2 will
+    and only adds the expected service contacts per class to ``out.class_load``
+    (the queue windows depend on them); it changes nothing else. Pass 2 then
+    lives the month with the windows ``wi`` for that load, adds the month's sums
+    to ``out`` and the end-of-month census. Bundles: ``cu`` :class:`Customers`,
+    ``tb`` :class:`Tables`, ``co`` :class:`Costs`, ``pt`` :class:`Points`,
+    ``cp`` :class:`Campaigns`, ``mo`` :class:`Month`, ``wi`` :class:`Windows`,
+    ``out`` :class:`Outputs`.
+
+    Customers are split into blocks of :data:`BLOCK` run in parallel (numba
+    ``prange``); each block has its own accumulators, added to ``out`` in block
+    order afterwards, so results are identical for any number of threads.
+    """
+    n_blocks = (cu.n + BLOCK - 1) // BLOCK
+    n_groups = out.acc.shape[1]
+    n_chan = out.channel_cost.shape[0]
+    n_cls = out.class_load.shape[0]
+    n_coh = out.cohorts_end.shape[0]
+    b_load = np.zeros((n_blocks, n_cls))
+    b_acc = np.zeros((n_blocks, N_ACC, n_groups))
+    b_ltv = np.zeros((n_blocks, n_groups))
+    b_chan = np.zeros((n_blocks, n_chan, n_groups))
+    b_members = np.zeros((n_blocks, n_groups))
+    b_cohorts = np.zeros((n_blocks, n_coh))
+    for b in prange(n_blocks):
+        lo = b * BLOCK
+        hi = min(cu.n, lo + BLOCK)
+        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, b_load[b], b_acc[b],
+                    b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+    for b in range(n_blocks):  # in block order: the sums do not depend on the threads
+        out.class_load[:] += b_load[b]
+        if not load_only:
+            out.acc[:, :] += b_acc[b]
+            out.ltv[:] += b_ltv[b]
+            out.channel_cost[:, :] += b_chan[b]
+            out.members_end[:] += b_members[b]
+            out.cohorts_end[:] += b_cohorts[b]

@@ -221,7 +221,7 @@ class Population:
             self.rolling_orders if self.rolling_orders is not None else self._no_orders,
             self.spend_hist,
             self.order_hist if self.order_hist is not None else self._no_order_hist,
-            self.y1_orders, self.y1_gross)
+            self.y1_orders, self.y1_gross, self.join_month)
 
     def review(self, m: int) -> None:
         """Tier review at the end of month m (the downgrade rule of the scheme)."""
