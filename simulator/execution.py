@@ -44,6 +44,7 @@ from simulator import __version__
 from simulator.engine import ArmOutput, Simulation
 from simulator.outputs import Cancelled
 from simulator.scenario import Scenario
+from simulator.threads import configure_threads
 from simulator.worker_guard import worker_init
 
 if TYPE_CHECKING:
@@ -103,7 +104,9 @@ def run_task(task: Task, cancel=None) -> tuple[ArmOutput, ArmOutput | None]:
                            task.replication, task.agents, task.horizon, cancel, task.plan)
 
 
-def _pool_task(task: Task):
+def _pool_task(task: Task, in_flight: int = 1):
+    # A pool worker among ``in_flight`` busy ones: cores // in_flight kernel threads.
+    configure_threads(in_flight)
     return run_task(task)
 
 
@@ -279,6 +282,7 @@ def execute(tasks: Sequence[Task], *, workers: int = 1,
         return _execute_dask(spec, tasks, on_result, cancel)
     out: dict = {}
     if workers <= 1:
+        configure_threads(1)  # one replication at a time in this process: every core
         for t in tasks:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -294,7 +298,7 @@ def execute(tasks: Sequence[Task], *, workers: int = 1,
         while todo or pending:
             while todo and len(pending) < workers:  # at most W of this call's tasks in flight
                 t = todo.pop(0)
-                f = ex.submit(_pool_task, t)
+                f = ex.submit(_pool_task, t, min(workers, len(tasks)))
                 futs[f] = t
                 pending.add(f)
             done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
