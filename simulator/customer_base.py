@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.csv_safe import FORMULA_START, neutral
+
 HISTORY_MONTHS = 12
 MAX_BYTES = 2 * 2**30  # a customer file larger than this is refused (about 10 M customers)
 MAX_CUSTOMERS = 5_000_000  # the engine's agent limit
@@ -88,6 +90,12 @@ def _floats(rows: list[list[str]], col: int, name: str, lo: float, hi: float,
     return out
 
 
+def _text(cell: str) -> str:
+    """A text cell as written: the apostrophe that kept it from being a formula removed."""
+    cell = cell.strip()
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
+
+
 def parse(text: str, segments: list[str], source: str = "customer file") -> CustomerBase:
     """Parse the CSV text of a customer file against the scenario's segment names."""
     reader = csv.reader(io.StringIO(text))
@@ -117,9 +125,9 @@ def parse(text: str, segments: list[str], source: str = "customer file") -> Cust
     seg = np.empty(len(rows), dtype=np.int8)
     unknown: dict[str, int] = {}
     for i, r in enumerate(rows):
-        k = index.get(r[col["segment"]].strip())
+        k = index.get(_text(r[col["segment"]]))
         if k is None:
-            unknown.setdefault(r[col["segment"]].strip(), i + 2)
+            unknown.setdefault(_text(r[col["segment"]]), i + 2)
             k = 0
         seg[i] = k
     if unknown:
@@ -145,7 +153,7 @@ def parse(text: str, segments: list[str], source: str = "customer file") -> Cust
                 raise CustomerFileError(f"column {ORDERS[k]!r}: orders must be whole numbers")
             orders[k] = o.astype(np.int64)
     return CustomerBase(
-        ids=tuple(r[col["customer_id"]] for r in rows), segment=seg,
+        ids=tuple(_text(r[col["customer_id"]]) for r in rows), segment=seg,
         p_alive=num("p_alive", 0.0, 1.0), rate_mean=num("order_rate_mean", 0.0, 1e4, True),
         rate_shape=num("order_rate_shape", 0.0, 1e6, True), dropout_a=da, dropout_b=db,
         spend=spend, orders=orders, source=source)
@@ -168,14 +176,18 @@ def read(path: str | Path, segments: list[str]) -> CustomerBase:
 
 
 def to_csv(cb: CustomerBase, segments: list[str]) -> str:
-    """The CSV text of a customer base (the inverse of :func:`parse`)."""
+    """The CSV text of a customer base (the inverse of :func:`parse`).
+
+    Text that a spreadsheet would run as a formula is written with a leading apostrophe,
+    which :func:`parse` removes.
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     cols = list(REQUIRED) + (list(DROPOUT) if cb.dropout_a is not None else []) \
         + list(SPEND) + list(ORDERS)
     w.writerow(cols)
     for i in range(len(cb)):
-        row = [cb.ids[i], segments[cb.segment[i]], f"{cb.p_alive[i]:.6g}",
+        row = [neutral(cb.ids[i]), neutral(segments[cb.segment[i]]), f"{cb.p_alive[i]:.6g}",
                f"{cb.rate_mean[i]:.6g}", f"{cb.rate_shape[i]:.6g}"]
         if cb.dropout_a is not None and cb.dropout_b is not None:
             row += [f"{cb.dropout_a[i]:.6g}", f"{cb.dropout_b[i]:.6g}"]

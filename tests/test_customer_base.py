@@ -62,3 +62,13 @@ def test_draws_follow_the_stated_distributions():
     lam = rng.gamma(1.5, 2.0 / 1.5, n)
     p = rng.beta(0.8, 4.0, n)
     assert churn.mean() == pytest.approx((1 - np.exp(-lam * p)).mean(), rel=0.02)
+
+
+def test_text_never_becomes_a_formula_and_reads_back():
+    segs = ["=Key", "VIP"]
+    text = HEAD + "\n=HYPERLINK(1),=Key,1,1,1,1,1\n+c2,VIP,1,1,1,1,1\n"
+    cb = cbm.parse(text, segs)
+    out = cbm.to_csv(cb, segs)
+    assert "\n'=HYPERLINK(1),'=Key," in out and "\n'+c2,VIP," in out
+    again = cbm.parse(out, segs)
+    assert again.ids == ("=HYPERLINK(1)", "+c2") and again.segment.tolist() == [0, 1]

@@ -72,3 +72,26 @@ def test_validate_fit_prints_engine_beside_bgnbd_and_writes_its_sheet(tmp_path, 
     assert main(["validate-fit", str(cdnow("CDNOW_sample.txt")), *SAMPLE, "--split",
                  "1997-10-01", "--replications", "0"]) == 2
     assert "--replications (Run settings ▸ Replications): 0 runs" in capsys.readouterr().err
+
+
+def test_fit_writes_the_customer_file_the_engine_starts_from(tmp_path, capsys):
+    from simulator import customer_base
+    from simulator.engine import Simulation
+    from simulator.scenario_io import load
+
+    out, cust = tmp_path / "shop.toml", tmp_path / "customers.csv"
+    assert main(["fit", str(cdnow("CDNOW_sample.txt")), *SAMPLE, "--split", "1997-10-01",
+                 "--segments", "2", "--cny-per-unit", "7", "--out", str(out),
+                 "--customers", str(cust)]) == 0
+    assert "2,357 customers" in capsys.readouterr().out
+    sc = load(out)
+    cb = customer_base.read(cust, [s.name for s in sc.segments])
+    assert len(cb) == 2357 and set(cb.segment.tolist()) == {0, 1}
+    assert 0 < cb.p_alive.min() and cb.p_alive.max() == 1.0  # x = 0: alive for sure
+    # The last 12 months' spend in CNY: the fit period is 39 weeks, all inside the window.
+    log = cdnow_sample()
+    assert cb.spend.sum() == pytest.approx(log.amount[log.day < 10135].sum() * 7, rel=1e-6)
+    assert cb.orders.sum() == 2357 + 2457  # first and repeat purchase days
+    sim = Simulation(sc, np.random.SeedSequence(1), 0, 1, 3, customers=cb)
+    assert sim.population.n0 == 2357
+    assert sim.population.rolling_spend[:2357].sum() == pytest.approx(cb.spend.sum(), rel=1e-5)

@@ -34,6 +34,8 @@ def register(sub) -> None:
     f.add_argument("--cny-per-unit", type=float, default=1.0,
                    help="CNY per unit of that currency (default 1)")
     f.add_argument("--json", help="also write the fit report")
+    f.add_argument("--customers", help="also write the customer file: each customer of the fit "
+                   "period with P(alive), rate, dropout and 12 months of history (CSV)")
     f.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     f.set_defaults(func=cmd_fit)
     v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
@@ -82,10 +84,23 @@ def cmd_fit(args) -> int:
     check_output_path(args.out, "--out")
     if Path(args.out).exists() and not args.force:
         raise OutputError(f"--out {args.out} exists; use --force to overwrite it")
+    if args.customers:
+        check_output_path(args.customers, "--customers")
     log = _read(args, console)
+    fitted = toscenario.fit_segments(log, args.split, args.segments)
     sc, text = toscenario.build(log, args.split, args.segments, args.cny_per_unit,
-                                args.currency)
+                                args.currency, fitted=fitted)
     write_output(args.out, text.encode("utf-8"), "--out")
+    if args.customers:
+        from simulator.customer_base import to_csv
+        from simulator.datafit import simcheck
+
+        cb = simcheck.customer_base_at(log, sc, fitted[0], args.split, args.segments,
+                                       args.cny_per_unit)
+        write_output(args.customers, to_csv(cb, [s.name for s in sc.segments])
+                     .encode("utf-8"), "--customers")
+        console.print(f"wrote {args.customers}: {len(cb):,} customers, "
+                      f"{cb.p_alive.sum():,.0f} expected alive", markup=False)
     for s in sc.segments:
         console.print(f"  {s.name}: share {s.share:.1%}, {s.orders_per_month:.4g} orders/month "
                       f"(CV {s.order_rate_cv:.2f}), {s.spend_per_order_cny:,.2f} CNY/order "
@@ -94,7 +109,7 @@ def cmd_fit(args) -> int:
                       markup=False)
     console.print(f"wrote {args.out}", markup=False)
     if args.json:
-        segs, facts = toscenario.fit_segments(log, args.split, args.segments)
+        segs, facts = fitted
         rep = {"log": log.source, "bad_rows": log.bad.counts, **facts,
                "segments": [{"name": s.name, "share": s.share, "customers": s.customers,
                              "orders_per_month": s.orders_per_month,

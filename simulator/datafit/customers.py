@@ -26,9 +26,10 @@ def build(days: pd.DataFrame, cal: RFM, params, end_day: int, ids: list[str],
 
     ``days`` is one row per customer and purchase day (holdout.daily), ``cal`` their
     calibration RFM (customers sorted by code, as holdout.rfm returns them),
-    ``segment`` each customer's segment index in the fitted scenario.
+    ``segment`` each customer's segment index in the fitted scenario, ``params`` the
+    BG/NBD (r, alpha, a, b), each a number or one value per customer.
     """
-    r, alpha, a, b = params
+    r, alpha, a, b = (np.broadcast_to(np.asarray(v, dtype=float), cal.x.shape) for v in params)
     codes = np.sort(days.loc[days["d"] <= end_day, "c"].unique())
     pa = bgnbd.p_alive(params, cal.x, cal.tx, cal.T)
     shape = r + cal.x
@@ -43,5 +44,5 @@ def build(days: pd.DataFrame, cal: RFM, params, end_day: int, ids: list[str],
     np.add.at(orders, (month, pos), 1)
     return CustomerBase(
         ids=tuple(ids[c] for c in codes), segment=segment.astype(np.int8), p_alive=pa,
-        rate_mean=rate_mean, rate_shape=shape, dropout_a=np.full(len(codes), float(a)),
+        rate_mean=rate_mean, rate_shape=shape, dropout_a=np.array(a),
         dropout_b=b + cal.x, spend=spend, orders=orders, source=source)

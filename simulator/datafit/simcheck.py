@@ -53,23 +53,36 @@ def holdout_scenario(sc: Scenario, n: int, months: int) -> Scenario:
     return from_dict(d, "fitted scenario (holdout run)")
 
 
-def _segments_of(sc: Scenario, log: Log, cal: holdout.RFM, params, bands: int | None
-                 ) -> np.ndarray:
-    """Each fit-period customer's segment in the fitted scenario."""
+def customer_base(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
+                  days: pd.DataFrame, cal: holdout.RFM, end_day: int,
+                  bands: int | None) -> CustomerBase:
+    """The fit period's customers on the day after ``end_day``, in the fitted segments.
+
+    With a segment column each customer takes their segment and its own BG/NBD fit;
+    with order-rate bands, the band of their posterior mean rate (one fit).
+    """
     names = [s.name for s in sc.segments]
+    n = len(cal.x)
+    seg = np.zeros(n, dtype=np.int64)
+    fits = np.tile(np.array(segs[0].fit.params, dtype=float), (n, 1))
     if log.segment_names:
-        seg = np.zeros(len(cal.x), dtype=np.int64)
-        for k, name in enumerate(log.segment_names):
-            if name in names:
-                seg[cal.segment == k] = names.index(name)
-        return seg
-    if bands and bands > 1:  # the band of the customer's posterior mean rate
-        r, alpha, _, _ = params
+        for fs in segs:
+            m = cal.segment == log.segment_names.index(fs.name)
+            seg[m] = names.index(fs.name)
+            fits[m] = fs.fit.params
+        # Customers of segments too small to fit (under 10) take the largest segment.
+        known = np.isin(cal.segment, [log.segment_names.index(fs.name) for fs in segs])
+        big = max(segs, key=lambda fs: fs.customers)
+        seg[~known] = names.index(big.name)
+        fits[~known] = big.fit.params
+    elif bands and bands > 1:
         from scipy import stats
 
+        r, alpha = segs[0].fit.r, segs[0].fit.alpha
         q = stats.gamma.cdf((r + cal.x) / (alpha + cal.T) * alpha, r)
-        return np.minimum((q * bands).astype(np.int64), bands - 1)
-    return np.zeros(len(cal.x), dtype=np.int64)
+        seg = np.minimum((q * bands).astype(np.int64), bands - 1)
+    return customers.build(days, cal, tuple(fits.T), end_day, log.customer_ids, seg,
+                           log.source)
 
 
 def run_holdout(log: Log, split: str, *, segments: int | None = None, replications: int = 4,
@@ -94,15 +107,16 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None, replicatio
     cal = holdout.rfm(days, cal_end)
     fit = bgnbd.fit(cal.x, cal.tx, cal.T)
     params = fit.params
-    sc, _ = toscenario.build(log, split, segments)
+    fitted = toscenario.fit_segments(log, split, segments)
+    segs = fitted[0]
+    sc, _ = toscenario.build(log, split, segments, fitted=fitted)
     hold_days = end_day - cal_end
     months = int(math.ceil(hold_days / DAYS_PER_MONTH - 1e-9))
     if months > MAX_MONTHS:
         raise LogError(f"holdout of {hold_days} days: the engine check covers at most "
                        f"{MAX_MONTHS} months; choose a later split date")
     n = len(cal.x)
-    seg = _segments_of(sc, log, cal, params, segments)
-    cb = customers.build(days, cal, params, cal_end, log.customer_ids, seg, log.source)
+    cb = customer_base(log, sc, segs, days, cal, cal_end, segments)
     run_sc = holdout_scenario(sc, n, months)
     t_fit = time.perf_counter() - t0
 
@@ -189,3 +203,18 @@ def _compare(days: pd.DataFrame, cal: holdout.RFM, cb: CustomerBase, ref: dict,
         "seconds": {"fit_and_setup": round(t_fit, 2), "engine": round(t_run, 2)},
         "split": str(EPOCH + split_day),
     }
+
+
+def customer_base_at(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
+                     split: str | None, bands: int | None, cny_per_unit: float = 1.0
+                     ) -> CustomerBase:
+    """The customer file of ``fit``: the fit period's customers the day after it ends."""
+    days = holdout.daily(log)
+    end_day = holdout._day(split) - 1 if split else int(days["d"].max())
+    cal = holdout.rfm(days, end_day)
+    cb = customer_base(log, sc, segs, days, cal, end_day, bands)
+    if cny_per_unit != 1.0:
+        from dataclasses import replace
+
+        cb = replace(cb, spend=cb.spend * cny_per_unit)
+    return cb

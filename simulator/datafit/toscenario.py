@@ -181,14 +181,18 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
 
 
 def build(log: Log, split: str | None = None, segments: int | None = None,
-          cny_per_unit: float = 1.0, currency: str = "CNY") -> tuple[Scenario, str]:
-    """Build the fitted scenario; return it and its TOML text with comments."""
+          cny_per_unit: float = 1.0, currency: str = "CNY",
+          fitted: tuple[list[FittedSegment], dict] | None = None) -> tuple[Scenario, str]:
+    """Build the fitted scenario; return it and its TOML text with comments.
+
+    ``fitted``: the result of :func:`fit_segments` for the same arguments, if at hand.
+    """
     from simulator import library
     from simulator.scenario_io import from_dict, to_dict
 
     if not (cny_per_unit > 0 and np.isfinite(cny_per_unit)):
         raise LogError(f"--cny-per-unit {cny_per_unit}: must be a positive number")
-    segs, facts = fit_segments(log, split, segments)
+    segs, facts = fitted if fitted is not None else fit_segments(log, split, segments)
     base = library.load_default()
     d = to_dict(base)
     template = d["segments"][0]
