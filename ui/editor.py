@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -140,6 +140,9 @@ class ModelForm(QWidget):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        # A narrow column (1366-px laptop, 1.5x scaling, a deep form such as tier ▸ benefit
+        # ▸ effect) puts a field under its label instead of scrolling the editor sideways.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setContentsMargins(4, 4, 4, 4)
         names = only if only is not None else [n for n in model.model_fields if n not in exclude]
         for name in names:
@@ -167,6 +170,14 @@ class ModelForm(QWidget):
                 label.setToolTip(tip(spec.description))
                 form.addRow(label, w)
                 self.fields[name] = w
+
+
+def _button(text: str, tooltip: str) -> QToolButton:
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tooltip)
+    b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return b
 
 
 class ListEditor(QWidget):
@@ -200,13 +211,14 @@ class ListEditor(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table)
         buttons = QHBoxLayout()
-        self.btn_add = QPushButton("Add")
-        self.btn_dup = QPushButton("Duplicate")
-        self.btn_remove = QPushButton("Remove")
-        self.btn_up = QPushButton("▲ Up")
-        self.btn_down = QPushButton("▼ Down")
+        # tool buttons as wide as their text (push buttons are at least 80 px each: five of
+        # them widened a nested list, tier ▸ benefits, past a 1366-px editor column)
+        self.btn_add = _button("Add", "Add an item after the selected one")
+        self.btn_dup = _button("Duplicate", "Add a copy of the selected item")
+        self.btn_remove = _button("Remove", "Remove the selected item")
+        self.btn_up = _button("▲ Up", "Move the selected item up")
+        self.btn_down = _button("▼ Down", "Move the selected item down")
         for b in (self.btn_add, self.btn_dup, self.btn_remove, self.btn_up, self.btn_down):
-            b.setAutoDefault(False)
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.message = QLabel()

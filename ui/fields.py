@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -469,9 +470,13 @@ class NameListField(FieldWidget):
         self.hint = QLabel("none ticked = all" if spec.ref else "")
         self.hint.setStyleSheet("color: gray;")
         self.boxes: list[QCheckBox] = []
-        self.box_row = QHBoxLayout()
-        self.row.addLayout(self.box_row)
-        self.row.addWidget(self.hint)
+        # at most three boxes a line: six tier names in a row widened the editor column
+        self.box_grid = QGridLayout()
+        self.box_grid.setContentsMargins(0, 0, 0, 0)
+        col = QVBoxLayout()
+        col.addLayout(self.box_grid)
+        col.addWidget(self.hint)
+        self.row.addLayout(col)
         self.row.addStretch(1)
         self.refresh()
 
@@ -489,11 +494,11 @@ class NameListField(FieldWidget):
                 b.setParent(None)
                 b.deleteLater()
             self.boxes = []
-            for o in opts:
+            for i, o in enumerate(opts):
                 b = QCheckBox(str(o).replace("_", " "))
                 b.setProperty("name", o)
                 b.toggled.connect(self._toggled)
-                self.box_row.addWidget(b)
+                self.box_grid.addWidget(b, i // 3, i % 3)
                 self.boxes.append(b)
         for b in self.boxes:
             b.blockSignals(True)
