@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,23 +27,66 @@ import scenarios  # noqa: E402
 from simulator import streams as st  # noqa: E402
 from simulator.engine import Simulation  # noqa: E402
 from simulator.runner import run  # noqa: E402
+from simulator.threads import LAYER, configure_threads  # noqa: E402
 from simulator.window_cache import clear_cache  # noqa: E402
 from tests.support.scenarios import all_features_scenario as all_features  # noqa: E402
 
 
-def throughput(sc, agents: int, months: int = 36) -> float:
-    """Customer-months per second of one arm (window cache warm)."""
+def throughput(sc, agents: int, months: int = 36, threads: int = 1) -> tuple[float, float]:
+    """Customer-months per second of one arm (window cache warm), wall and per CPU-second.
+
+    ``threads``: the kernel's numba threads. The CPU figure (process CPU time) is less
+    sensitive to other load on the machine than the wall figure.
+    """
+    numba.set_num_threads(threads)
     root = np.random.SeedSequence(1)
     reps = range(2 if agents <= 100_000 else 1)
     for rep in reps:
         Simulation(sc, root, rep, agents, months).run()  # compile, warm the queue windows
-    best = math.inf
+    best, best_cpu = math.inf, math.inf
     for rep in reps:
         sim = Simulation(sc, root, rep, agents, months)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         sim.run()
         best = min(best, time.perf_counter() - t)
-    return agents * months / best
+        best_cpu = min(best_cpu, time.process_time() - c)
+    configure_threads(1)
+    return agents * months / best, agents * months / best_cpu
+
+
+def thread_identity(sc, agents: int = 50_000, months: int = 12) -> bool:
+    """Whether one arm gives identical arrays on 1 and on 2 kernel threads."""
+    outs = []
+    for n in (1, 2):
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        outs.append(Simulation(sc, np.random.SeedSequence(5), 0, agents, months).run())
+    configure_threads(1)
+    a, b = outs
+    return all(np.array_equal(getattr(a, k), getattr(b, k))
+               for k in ("monthly", "service", "ltv_sum", "cohort_alive", "migration"))
+
+
+def study_b_full(customers: int = 12_500_000, months: int = 24) -> dict:
+    """Study B's whole population as agents: one replication + counterfactual, fresh process."""
+    code = f"""
+import json, resource, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from tests.support.studies import study_b_scenario
+from simulator.execution import run_replication
+from simulator.runner import counterfactual_of
+from simulator.threads import configure_threads
+sc = study_b_scenario({customers})
+cf, off, _ = counterfactual_of(sc, None)
+threads = configure_threads(1)
+run_replication(sc, cf, off, 1, 0, 20_000, {months})  # compile (cached), warm nothing else
+t = time.perf_counter()
+run_replication(sc, cf, off, 1, 0, {customers}, {months})
+print(json.dumps({{"seconds": time.perf_counter() - t, "threads": threads,
+                  "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def naive(sc, agents: int, months: int = 36) -> float:
@@ -122,12 +166,19 @@ def main(quick: bool = False) -> None:
     sc = all_features()
     print("benefit-sim engine benchmarks (all features on: 4 tiers, points, quarterly review "
           "with keep-your-tier task, bot, escalation, dedicated VIP pool, 2 campaigns)")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+          f"(other work slows the wall figures), kernel threading layer {LAYER}")
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     rates = {}
     for n in sizes:
-        rates[n] = throughput(sc, n)
-        print(f"throughput  {n:>9,} agents x 36 months: {rates[n]:.3g} customer-months/s "
-              f"(one arm, one core)")
+        for k in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            wall, cpu = throughput(sc, n, threads=k)
+            if k == 1:
+                rates[n] = wall
+            print(f"throughput  {n:>9,} agents x 36 months, {k} thread(s): {wall:.3g} "
+                  f"customer-months/s ({cpu:.3g} per CPU-second; one arm, load "
+                  f"{os.getloadavg()[0]:.1f})")
+    print(f"1 vs 2 kernel threads give identical results: {thread_identity(sc)}")
     # The machine's throughput: replications (scenario + counterfactual) on both cores.
     reps = 8
     run(sc, replications=reps, agents=100_000, horizon_months=36, workers=2)  # warm the pool
@@ -167,6 +218,10 @@ def main(quick: bool = False) -> None:
               f"{full:.1f} s on 2 processes ({single:.1f} s on 1), NPV "
               f"¥{res.summary['npv'].mean / 1e6:,.1f} M "
               f"± {res.summary['npv'].half_width / 1e6:,.1f} M")
+        b = study_b_full()
+        print(f"study B     12,500,000 agents x 24 months, 1 replication + counterfactual: "
+              f"{b['seconds']:.1f} s on {b['threads']} threads, peak RSS "
+              f"{b['peak_rss_gb']:.2f} GB (load {os.getloadavg()[0]:.1f})")
     _ = st  # streams imported for completeness of the engine surface
 
 

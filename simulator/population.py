@@ -17,7 +17,7 @@ import math
 import numpy as np
 from scipy.special import betaincinv, gammaincinv
 
-from simulator import customer_base, kernel
+from simulator import customer_base, draws, kernel
 from simulator import streams as st
 from simulator.compiled import CompiledScenario
 from simulator.customer_base import CustomerBase
@@ -145,8 +145,8 @@ class Population:
                 continue
             u = self.rs.uniform(n0, st.HISTORY_ORDERS, k)
             o = st.poisson_inverse(u, lam)
-            # One value per order, as in the months (kernel.compound_value).
-            self.spend_hist[k, :n0] = kernel.compound_values(
+            # One value per order, as in the months (draws.compound_value).
+            self.spend_hist[k, :n0] = draws.compound_values(
                 self.rs.key(st.HISTORY_SPEND, k), o, cs.spend_mu[seg], cs.spend_sigma[seg])
             if self.order_hist is not None:
                 self.order_hist[k, :n0] = o
@@ -242,7 +242,7 @@ class Population:
             self.grace_count[:n] = np.where(drop, 0, self.grace_count[:n])
         else:  # keep_task
             at_risk = q < cur
-            u = kernel.uniforms(self.rs.key(st.TASK, m), n)  # as the month's task take-up
+            u = draws.uniforms(self.rs.key(st.TASK, m), n)  # as the month's task take-up
             done = at_risk & (u < cs.task_completion)
             new = np.where(done, cur, q) if cs.benefits_on else q
         self.tier[:n] = np.where(alive, new, cur).astype(np.int8)

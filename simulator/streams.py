@@ -5,7 +5,7 @@ which the code happens to ask. Agent ``i`` receives element ``i`` of the
 stream, so element ``i`` is the same whether 10 or 10 000 agents exist. Static
 draws and the warm-start order counts use numpy generators (:meth:`Streams.gen`);
 the monthly draws use :meth:`Streams.key`, hashed with the customer's index in
-the kernel (:func:`simulator.kernel.uniform_at`), so they are computed only
+the kernel (:func:`simulator.draws.uniform_at`), so they are computed only
 when needed. The scenario and its counterfactual use the
 same streams, so the same customer meets the same luck in both arms.
 """
@@ -64,7 +64,7 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     monotonically with their rate. Rates above 30 use the normal approximation
     with continuity correction.
     """
-    from simulator.kernel import poisson_array
+    from simulator.draws import poisson_array
 
     u = np.ascontiguousarray(u, dtype=np.float64)
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)

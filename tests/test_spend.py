@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator import kernel
+from simulator import draws
 from simulator.engine import Simulation
 from simulator.scenario_io import from_dict
 from tests.conftest import simple_dict
@@ -96,12 +96,12 @@ def test_order_values_are_addressed_by_order():
     key = np.uint64(0x1234_5678_9ABC_DEF0)
     mu, sigma = 1.0, 0.7
     for i in range(50):
-        sums = [kernel.compound_value(key, i, n, mu, sigma) for n in range(0, 12)]
+        sums = [draws.compound_value(key, i, n, mu, sigma) for n in range(0, 12)]
         assert sums[0] == 0.0
-        assert sums[1] == pytest.approx(math.exp(mu + sigma * kernel.normal_at(key, i)))
+        assert sums[1] == pytest.approx(math.exp(mu + sigma * draws.normal_at(key, i)))
         assert all(b > a for a, b in zip(sums, sums[1:]))
     # Distinct orders get distinct values (cosine and sine of one hash, then new hashes).
-    vals = np.diff([kernel.compound_value(key, 0, n, mu, sigma) for n in range(0, 9)])
+    vals = np.diff([draws.compound_value(key, 0, n, mu, sigma) for n in range(0, 9)])
     assert len(set(np.round(vals, 12))) == 8
 
 
@@ -116,8 +116,8 @@ def test_approximation_above_exact_orders(cv, n):
     size = 200_000
     counts = np.full(size, n, dtype=np.int64)
     mus, sigmas = np.full(size, mu), np.full(size, sigma)
-    exact = kernel.compound_values(np.uint64(99), counts, mus, sigmas, 10**6)
-    approx = kernel.compound_values(np.uint64(12345), counts, mus, sigmas, 64)
+    exact = draws.compound_values(np.uint64(99), counts, mus, sigmas, 10**6)
+    approx = draws.compound_values(np.uint64(12345), counts, mus, sigmas, 64)
     assert approx.mean() == pytest.approx(n, rel=0.005)
     sd = cv * math.sqrt(n)
     for k in (-1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0):
