@@ -109,6 +109,11 @@ def to_monthly(acc: np.ndarray, n_tiers: int, n_segments: int) -> np.ndarray:
     return acc.reshape(len(METRICS), n_tiers, n_segments).transpose(2, 1, 0)
 
 
+def by_group(rows: np.ndarray, n_tiers: int, n_segments: int) -> np.ndarray:
+    """[k, T*S] tier-major -> [k, S, T]."""
+    return rows.reshape(rows.shape[0], n_tiers, n_segments).transpose(0, 2, 1)
+
+
 def by_start_group(values: np.ndarray, n_tiers: int, n_segments: int) -> np.ndarray:
     """[T*S] tier-major -> [S, T]."""
     return values.reshape(n_tiers, n_segments).T

@@ -29,13 +29,28 @@ from simulator import accounting, kernel, threads
 from simulator import streams as st
 from simulator.compiled import SAT_RELAX, SWITCHES, CompiledScenario, compile_scenario
 from simulator.customer_base import CustomerBase
-from simulator.outputs import METRICS, MI, PROMO_CHANNELS, SERVICE_METRICS, ArmOutput, Cancelled
+from simulator.outputs import (
+    DEADWEIGHT,
+    METRICS,
+    MI,
+    POINTS_FLOWS,
+    PROMO_CHANNELS,
+    SERVICE_METRICS,
+    ArmOutput,
+    Cancelled,
+)
 from simulator.population import Population
 from simulator.scenario import Scenario
 from simulator.service import DAYS_PER_MONTH, ServiceStage
 
 __all__ = ["SWITCHES", "ArmOutput", "Cancelled", "Simulation", "SERVICE_METRICS"]
 
+# Kernel accumulator rows behind ArmOutput.points_flows and ArmOutput.deadweight.
+POINTS_ROWS = (kernel.A_PTS_ISSUED, kernel.A_PTS_REDEEMED, kernel.A_PTS_EXPIRED,
+               kernel.A_PTS_BALANCE)
+DEADWEIGHT_ROWS = (kernel.A_DW_MATCHED, kernel.A_DW_UNMATCHED, kernel.A_DW_COST_MATCHED,
+                   kernel.A_DW_COST_UNMATCHED, kernel.A_DW_COST_NO_ORDER,
+                   kernel.A_DW_PRICE_MATCHED, kernel.A_DW_PRICE_UNMATCHED)
 _DRAWS = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT, st.CHURN)
 
 
@@ -52,7 +67,7 @@ class Simulation:
     def __init__(self, sc: Scenario | CompiledScenario, root: np.random.SeedSequence,
                  replication: int, agents: int, horizon: int,
                  switch_off: tuple[str, ...] = (), cancel=None,
-                 customers: CustomerBase | None = None):
+                 customers: CustomerBase | None = None, pairing: str | None = None):
         if isinstance(sc, CompiledScenario):
             if horizon != sc.horizon:
                 raise ValueError(f"horizon {horizon} differs from the compiled {sc.horizon}")
@@ -61,6 +76,14 @@ class Simulation:
             cs = compile_scenario(sc, horizon, switch_off)
         self.cs = cs
         self.horizon = horizon
+        # Deadweight pairing (simulator.execution): "record" keeps each month's orders per
+        # customer (the counterfactual arm, ``orders_log``, one byte per customer and
+        # month), "paired" reads them (``cf_log``, set before the run) month by month.
+        if pairing not in (None, "record", "paired"):
+            raise ValueError(f"pairing: {pairing!r} must be None, 'record' or 'paired'")
+        self.pairing = pairing
+        self.orders_log: list[np.ndarray] = []
+        self.cf_log: list[np.ndarray] = []
         self.rs = st.Streams(root, replication)
         self.cancel = cancel
         if customers is not None:
@@ -87,6 +110,12 @@ class Simulation:
     # --------------------------------------------------------------- the run
     def run(self) -> ArmOutput:
         """Run the SimPy calendar to the horizon and return the arm's arrays."""
+        self.start()
+        self.advance(self.horizon)
+        return self.finish()
+
+    def start(self) -> None:
+        """Set up the arm's outputs and its SimPy calendar (nothing simulated yet)."""
         cs = self.cs
         H, n_seg, n_tiers = self.horizon, cs.n_segments, cs.n_tiers
         pop = self.population
@@ -97,7 +126,10 @@ class Simulation:
             ltv_sum=np.zeros((n_seg, n_tiers)), ltv_n=np.zeros((n_seg, n_tiers)),
             cohort_alive=np.zeros((H + 1, H)), cohort_size=np.zeros(H + 1),
             migration=np.zeros((n_tiers, n_tiers + 1)),
+            points_flows=np.zeros((H, len(POINTS_FLOWS))),
+            deadweight=np.zeros((len(DEADWEIGHT), n_seg, n_tiers)),
         )
+        self.out.paired = self.pairing == "paired"
         np.add.at(self.out.ltv_n, (pop.segment[: pop.n0], pop.tier_start[: pop.n0]), self.weight)
         self.out.cohort_size[0] = pop.n0 * self.weight
         self.active_promos: set[int] = set()
@@ -107,7 +139,14 @@ class Simulation:
         env.process(self._clock(env))
         if self._review_set:
             env.process(self._reviews(env))
-        env.run(until=H)
+        self._env = env
+
+    def advance(self, until: int) -> None:
+        """Simulate up to the end of month ``until`` (months run in order, each once)."""
+        self._env.run(until=until)
+
+    def finish(self) -> ArmOutput:
+        """Book the end of the horizon and return the arm's arrays."""
         self._finish()
         self.out.windows = self.stage.simulated_windows
         return self.out
@@ -208,6 +247,17 @@ class Simulation:
         customers = pop.bundle()
         n_classes = len(svc.classes)
 
+        stand_in = np.zeros(1, dtype=np.uint8)
+        month_orders = stand_in
+        if self.pairing == "record":
+            month_orders = np.zeros(pop.n, dtype=np.uint8)  # the dead order nothing
+            self.orders_log.append(month_orders)
+        cf_orders = stand_in
+        if self.pairing == "paired" and m - 1 < len(self.cf_log):
+            cf_orders = self.cf_log[m - 1]
+        pairing = kernel.Pairing(self.pairing == "record", month_orders,
+                                 self.pairing == "paired", cf_orders)
+
         # Pass 1: the real shop's expected contact load per service class.
         class_load = np.zeros(n_classes)
         no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
@@ -215,7 +265,7 @@ class Simulation:
         with threads.KERNEL_LOCK:
             kernel.month_step(True, customers, self._tables, self._costs(0.0, 0.0, 0.0),
                               self._points, campaigns, facts, no_windows,
-                              self._outputs(class_load))
+                              self._outputs(class_load), pairing)
 
         # The queue windows for that load, pool by pool.
         days = DAYS_PER_MONTH
@@ -255,8 +305,12 @@ class Simulation:
                                           cost_per_member),
                               self._points, campaigns, facts,
                               kernel.Windows(flat, sample_start, sample_size,
-                                             svc.resolution_hours), out)
+                                             svc.resolution_hours), out, pairing)
         pop.hist_pos = slot
+        self.out.points_flows[m - 1] = out.acc[list(POINTS_ROWS)].sum(axis=1) * w
+        if self.pairing == "paired":
+            self.out.deadweight += accounting.by_group(out.acc[list(DEADWEIGHT_ROWS)],
+                                                       cs.n_tiers, cs.n_segments) * w
         self._acc = accounting.month_table(cs, out.acc, out.channel_cost,
                                            pop.segment[pop.new_idx], w)
         self.out.ltv_sum += accounting.by_start_group(out.ltv * w * cs.discount[m - 1],

@@ -43,7 +43,13 @@ import numpy as np
 from simulator import __version__
 from simulator.engine import ArmOutput, Simulation
 from simulator.outputs import Cancelled
-from simulator.scenario import Scenario
+from simulator.scenario import (
+    SLOT_BYTES,
+    SLOT_BYTES_PER_WINDOW_MONTH,
+    Scenario,
+    memory_budget,
+    simulated_slots,
+)
 from simulator.threads import configure_threads
 from simulator.worker_guard import worker_init
 
@@ -74,6 +80,19 @@ class Task:
     version: str = __version__  # a worker running other code refuses the task
 
 
+def pairing_fits(sc: Scenario, agents: int, horizon: int) -> bool:
+    """Whether the counterfactual's orders log (1 byte per customer and month) fits too.
+
+    The log is what lets the scenario arm report deadweight; a run at the limit of
+    :func:`simulator.scenario.size_problems` (about 12 M simulated customers) runs
+    without it, and reports deadweight as not available.
+    """
+    slots = simulated_slots(sc, agents, horizon)
+    need = slots * (SLOT_BYTES + SLOT_BYTES_PER_WINDOW_MONTH * sc.tier_rules.window_months
+                    + horizon)
+    return need <= memory_budget()
+
+
 def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str, ...],
                     seed: int, rep: int, agents: int, horizon: int,
                     cancel=None, plan: Plan | None = None
@@ -86,6 +105,19 @@ def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str,
     if plan is not None:
         sc, cf_sc = plan.arms(sc, cf_sc, rep)
     root = np.random.SeedSequence(seed)
+    if cf_sc is not None and switch_off and pairing_fits(sc, agents, horizon):
+        # The scheme switched off: the same customers in both arms, index by index. The
+        # counterfactual runs first and keeps each customer's orders per month, so the
+        # scenario arm can tell purchases that happen anyway from incremental ones.
+        rec = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel,
+                         pairing="record")
+        cf_out = rec.run()
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        sim = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel, pairing="paired")
+        sim.cf_log = rec.orders_log
+        del rec
+        return sim.run(), cf_out
     a = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel).run()
     b = None
     if cf_sc is not None:

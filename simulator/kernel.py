@@ -36,7 +36,17 @@ from simulator.draws import _poisson, compound_value, uniform_at
 # queued at least one contact.
 A_PRICE, A_MARGIN, A_PROMO_DISC, A_SERVICE, A_CONTACTS, A_COMPLAINTS, A_CONTACT_WAIT, \
     A_WAITED, A_SAT, A_CHURNED, A_GROSS, A_ORDERS, A_MEMBERS, A_ANNIV, A_POINTS = range(15)
-N_ACC = 15
+# Points flows in points (issue 15): issued on the month's spend, redeemed, expired (at the
+# expiry date, or forfeited by a customer who leaves) and the balances at the month's end.
+A_PTS_ISSUED, A_PTS_REDEEMED, A_PTS_EXPIRED, A_PTS_BALANCE = range(15, 19)
+# Deadweight (a run paired with its counterfactual arm, customer by customer): orders that
+# also happen in the counterfactual (same customer, same month) and those that do not; the
+# scheme cost (benefit cost + campaign discount) and the price concessions of the
+# customer-month, split pro rata between the two; scheme cost in months without an order.
+A_DW_MATCHED, A_DW_UNMATCHED, A_DW_COST_MATCHED, A_DW_COST_UNMATCHED, A_DW_COST_NO_ORDER, \
+    A_DW_PRICE_MATCHED, A_DW_PRICE_UNMATCHED = range(19, 26)
+N_ACC = 26
+ORDERS_CAP = 255  # a month's orders kept per customer for the pairing (uint8)
 
 # Month draw purposes: columns of the ``keys`` array the engine passes in.
 D_ORDERS, D_SPEND, D_QUESTIONS, D_COMPLAINTS, D_BOT, D_WAIT, D_CHURN = range(7)
@@ -205,6 +215,21 @@ class Windows(NamedTuple):
     resolution_hours: np.ndarray  # [classes] handling + follow-up
 
 
+class Pairing(NamedTuple):
+    """Customer-by-customer pairing with the counterfactual arm (deadweight).
+
+    The counterfactual arm records each customer's orders of the month
+    (``record``: into ``orders``, capped at :data:`ORDERS_CAP`); the scenario arm
+    reads them (``paired``: from ``cf_orders``, customers beyond its length had
+    none). Without pairing both arrays are 1-element stand-ins.
+    """
+
+    record: bool
+    orders: np.ndarray  # uint8 [>= n] this arm's orders of the month (written)
+    paired: bool
+    cf_orders: np.ndarray  # uint8 the counterfactual arm's orders of the month (read)
+
+
 class Outputs(NamedTuple):
     """What a pass adds to (zeros on entry): contact load (pass 1), sums (pass 2)."""
 
@@ -223,7 +248,7 @@ BLOCK = 8192
 
 
 @njit(cache=True, error_model="numpy")
-def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi,
+def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
                 class_load, acc, ltv, channel_cost, members_end, cohorts_end):
     """Customers lo..hi-1 of :func:`month_step`, summing into this block's arrays."""
     seg_f = tb.segment
@@ -348,14 +373,20 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi,
                              co.price_per_year[t], gross, orders, 0.0, anniv)
         pcost = 0.0
         if pt.on:
-            bal = cu.points[i] + gross * pt.per_cny
+            issued = gross * pt.per_cny
+            bal = cu.points[i] + issued
             red = bal * pt.redeem_rate
             pcost = red * pt.value
             bal -= red
+            expired = 0.0
             if mo.expire_points:
+                expired = bal
                 bal = 0.0
             cu.points[i] = np.float32(bal)
             benefit += pcost
+            acc[A_PTS_ISSUED, grp] += issued
+            acc[A_PTS_REDEEMED, grp] += red
+            acc[A_PTS_EXPIRED, grp] += expired
         service = q_rate * co.per_contact + lam * cpo * co.bot_per_question + co.per_member
         promo_disc = disc_share * gross
         gm = gross * margin
@@ -378,6 +409,23 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi,
         acc[A_ANNIV, grp] += anniv
         acc[A_POINTS, grp] += pcost
         ltv[cu.tier_start[i] * n_seg + s] += contrib
+        if pa.record:
+            pa.orders[i] = min(orders, ORDERS_CAP)
+        if pa.paired:
+            cf_o = np.int64(pa.cf_orders[i]) if i < pa.cf_orders.shape[0] else 0
+            scheme_cost = benefit + promo_disc
+            concession = price + promo_disc
+            if orders > 0:
+                matched = min(orders, cf_o)
+                share = matched / orders
+                acc[A_DW_MATCHED, grp] += matched
+                acc[A_DW_UNMATCHED, grp] += orders - matched
+                acc[A_DW_COST_MATCHED, grp] += scheme_cost * share
+                acc[A_DW_COST_UNMATCHED, grp] += scheme_cost * (1.0 - share)
+                acc[A_DW_PRICE_MATCHED, grp] += concession * share
+                acc[A_DW_PRICE_UNMATCHED, grp] += concession * (1.0 - share)
+            else:
+                acc[A_DW_COST_NO_ORDER, grp] += scheme_cost
 
         # State carried to next month.
         cu.pull_forward_debt[i] = np.float32(extra * pull)
@@ -398,6 +446,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi,
         if churned:
             cu.alive[i] = False
             if pt.on:
+                acc[A_PTS_EXPIRED, grp] += np.float64(cu.points[i])  # forfeited on leaving
                 cu.points[i] = 0.0
             continue
         if mo.upgrade_now:
@@ -407,12 +456,14 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi,
             if q > t:
                 cu.tier[i] = q
                 t = q
+        if pt.on:
+            acc[A_PTS_BALANCE, grp] += np.float64(cu.points[i])
         members_end[t * n_seg + s] += 1.0
         cohorts_end[cu.join_month[i]] += 1.0
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
+def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
     """One month of every customer's life: books the month and carries state.
 
     Pass 1 (``load_only``) computes each customer's rates exactly as pass 2 will
@@ -422,7 +473,8 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
     to ``out`` and the end-of-month census. Bundles: ``cu`` :class:`Customers`,
     ``tb`` :class:`Tables`, ``co`` :class:`Costs`, ``pt`` :class:`Points`,
     ``cp`` :class:`Campaigns`, ``mo`` :class:`Month`, ``wi`` :class:`Windows`,
-    ``out`` :class:`Outputs`.
+    ``out`` :class:`Outputs`, ``pa`` :class:`Pairing` (per-customer orders: each
+    customer is written by one block only).
 
     Customers are split into blocks of :data:`BLOCK` run in parallel (numba
     ``prange``); each block has its own accumulators, added to ``out`` in block
@@ -442,7 +494,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out):
     for b in prange(n_blocks):
         lo = b * BLOCK
         hi = min(cu.n, lo + BLOCK)
-        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, b_load[b], b_acc[b],
+        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
                     b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
     for b in range(n_blocks):  # in block order: the sums do not depend on the threads
         out.class_load[:] += b_load[b]

@@ -38,6 +38,16 @@ SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainm
                    "queue_length_mean", "unanswered_share", "backlog_contacts", "overloaded")
 
 
+# Points flows per month (ArmOutput.points_flows columns), in points, real customers.
+POINTS_FLOWS = ("issued", "redeemed", "expired", "outstanding")
+# Deadweight sums over the horizon by segment and tier (ArmOutput.deadweight rows): orders
+# that also happen in the counterfactual arm (same customer, same month) and those that
+# do not; scheme cost (benefit cost + campaign discount) on each, and in months without
+# an order; price concessions on each. Zero unless the run pairs its arms.
+DEADWEIGHT = ("matched_orders", "incremental_orders", "cost_matched", "cost_incremental",
+              "cost_no_order", "concessions_matched", "concessions_incremental")
+
+
 @dataclass
 class ArmOutput:
     """Everything one arm of one replication produces (plain arrays)."""
@@ -52,6 +62,9 @@ class ArmOutput:
     migration: np.ndarray  # [T, T+1] start tier -> end tier (last column: churned)
     y1: dict[str, np.ndarray] = field(default_factory=dict)  # year-1 statistics [S, T]
     windows: int = 0
+    points_flows: np.ndarray = field(default_factory=lambda: np.zeros((0, len(POINTS_FLOWS))))
+    deadweight: np.ndarray = field(default_factory=lambda: np.zeros((len(DEADWEIGHT), 0, 0)))
+    paired: bool = False  # deadweight was recorded (arms run customer by customer)
 
 
 class Cancelled(Exception):

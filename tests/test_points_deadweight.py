@@ -1,0 +1,180 @@
+"""Points liability (IFRS 15) and deadweight from the engine's recorded flows (issue 15)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scenarios
+from simulator.deadweight import deadweight
+from simulator.points_ledger import ledger, of_scenario
+from simulator.runner import run
+from simulator.scenario_io import from_dict, load, to_dict
+
+PLAYBOOK = scenarios.shipped_path("loyalty_playbook")
+
+
+def _points_scenario(redemption_share: float, churn: float | None = None, months: int = 24,
+                     expiry: int = 12):
+    d = to_dict(load(PLAYBOOK))
+    pts = d["tier_rules"]["points"]
+    pts["redemption_share"] = redemption_share
+    pts["expiry_months"] = expiry
+    if churn is not None:
+        for s in d["segments"]:
+            s["churn_annual"] = churn
+        d["population"]["acquisition"] = {"organic_per_month": 0.0,
+                                          "paid_spend_cny_per_month": 0.0}
+    d["run"]["horizon_months"] = months
+    d["run"]["counterfactual"] = {"mode": "scheme_off"}
+    for t in d["tiers"]:  # benefits of kind "points" (bonus points) cost apart from redemptions
+        t["benefits"] = [b for b in t.get("benefits", []) if b["kind"] != "points"]
+    return from_dict(d)
+
+
+def test_points_roll_forward_closes_every_month():
+    sc = _points_scenario(0.6)
+    res = run(sc, replications=2, agents=1500, workers=1)
+    led = of_scenario(res, sc)
+    assert led is not None and led.horizon == 24
+    v = led.values
+    # closing balances are the customers' stored balances, summed by the engine; the
+    # flows are booked separately: opening + issued - redeemed - expired = closing
+    gap = (v["points_opening"] + v["points_issued"] - v["points_redeemed"]
+           - v["points_expired"] - v["points_outstanding"])
+    assert np.abs(gap).max() <= 1e-6 * v["points_issued"].max()
+    assert led.roll_forward_gap() <= 1e-6
+    assert np.all(v["points_issued"] > 0) and np.all(v["points_redeemed"] > 0)
+    # everything expires at months 12 and 24 (calendar expiry)
+    assert v["points_outstanding"][:, 11] == pytest.approx(0.0, abs=1e-6)
+    assert v["points_outstanding"][:, 23] == pytest.approx(0.0, abs=1e-6)
+    # churn forfeits balances in the other months too
+    assert np.all(v["points_expired"][:, :11] > 0)
+    # the cash cost of redemptions is the engine's points cost (no second formula)
+    from simulator.outputs import MI
+
+    pcost = res._stack("scenario")[..., MI["benefit_cost_points"]].sum(axis=(2, 3))
+    assert v["redemption_cash_cny"] == pytest.approx(pcost, rel=1e-9)
+    # deferred revenue rolls forward too, and never goes negative
+    d = v["deferred_revenue_cny"]
+    opening = np.concatenate([np.zeros((2, 1)), d[:, :-1]], axis=1)
+    assert opening + v["revenue_deferred_cny"] - v["revenue_recognised_cny"] == \
+        pytest.approx(d, rel=1e-9, abs=1e-6)
+    assert np.all(d >= -1e-6)
+    # liability at expected redemption value
+    assert v["liability_cny"] == pytest.approx(
+        v["points_outstanding"] * led.point_value * (1 - v["breakage_estimate"]))
+
+
+def _engine_breakage(r: float, expiry: int) -> float:
+    """Steady-state breakage under the engine's monthly rate q = 1 - (1-r)^(2/E)."""
+    q = 1.0 - (1.0 - r) ** (1.0 / max(expiry / 2.0, 1.0))
+    return float(np.mean([(1.0 - q) ** j for j in range(1, expiry + 1)]))
+
+
+@pytest.mark.parametrize("r", [0.4, 0.5, 0.6])
+def test_long_run_breakage_approaches_one_minus_redemption_share(r):
+    sc = _points_scenario(r, churn=0.0, months=60)
+    res = run(sc, replications=2, agents=800, workers=1)
+    led = of_scenario(res, sc)
+    b = led.realised_breakage().mean
+    assert b == pytest.approx(_engine_breakage(r, 12), abs=0.01)
+    assert b == pytest.approx(1.0 - r, abs=0.03)
+    # the running estimate settles on the realised breakage
+    assert led.values["breakage_estimate"][:, -1].mean() == pytest.approx(b, rel=1e-9)
+    # before the first expiry the estimate is the scenario's own assumption
+    assert led.values["breakage_estimate"][:, 0] == pytest.approx(1.0 - r)
+
+
+def test_ledger_allocates_by_relative_standalone_selling_price():
+    flows = np.array([[1000.0, 100.0, 0.0, 900.0], [0.0, 90.0, 810.0, 0.0]])
+    v = ledger(flows, np.array([10_000.0, 0.0]), point_value=1.0, redemption_share=0.5)
+    ssp = 1000.0 * 1.0 * 0.5  # issued x value x (1 - prior breakage)
+    assert v["revenue_deferred_cny"][0] == pytest.approx(10_000 * ssp / (10_000 + ssp))
+    # month 1: 100 of 1000 points resolved -> 10 % of the pool recognised
+    assert v["revenue_recognised_cny"][0] == pytest.approx(0.1 * v["revenue_deferred_cny"][0])
+    # month 2: everything resolved -> the pool is empty
+    assert v["deferred_revenue_cny"][1] == pytest.approx(0.0, abs=1e-9)
+    assert v["breakage_estimate"][1] == pytest.approx(810 / 1000)
+
+
+def test_points_off_has_no_ledger_and_golden_outputs_unchanged():
+    sc = load(scenarios.shipped_path("xinghe_today"))
+    res = run(sc, replications=1, agents=300, horizon_months=3, workers=1)
+    assert of_scenario(res, sc) is None
+
+
+# ------------------------------------------------------------------ deadweight
+def _benefits_only(effect: dict, churn: float | None = None):
+    """Xinghe's tiers and benefits; the first benefit of a tier has ``effect``, others none."""
+    d = to_dict(load(scenarios.shipped_path("xinghe_today")))
+    d["promotions"] = []
+    for t in d["tiers"]:
+        for j, b in enumerate(t.get("benefits", [])):
+            b["effect"] = dict(effect) if j == 0 else {}
+    for s in d["segments"]:
+        s.setdefault("sensitivity", {})["price"] = 1.0
+        s["sensitivity"]["benefits"] = 1.0
+        if churn is not None:
+            s["churn_annual"] = churn
+    d["run"]["counterfactual"] = {"mode": "scheme_off", "switch_off": ["benefits"]}
+    d["run"]["horizon_months"] = 6
+    return from_dict(d)
+
+
+def test_zero_effect_discount_is_all_deadweight():
+    sc = _benefits_only({})
+    res = run(sc, replications=2, agents=1000, workers=1)
+    dw = deadweight(res)
+    assert dw is not None
+    tot = dw.stats("total")["all customers"]
+    assert tot["deadweight_share"].mean == pytest.approx(1.0, abs=1e-12)
+    assert tot["incremental_orders"].mean == 0.0
+    assert tot["cost_incremental"].mean == 0.0
+    assert tot["cost_matched"].mean > 0
+    assert tot["concessions_matched"].mean > 0  # the 10 % off is a price concession
+    for label, st in dw.stats("tier").items():
+        if st["cost_matched"].mean > 0:
+            assert st["deadweight_share"].mean == pytest.approx(1.0, abs=1e-12), label
+
+
+def test_incremental_orders_equal_the_known_uplift():
+    sc = _benefits_only({"order_rate": 0.3}, churn=0.0)
+    res = run(sc, replications=2, agents=12000, workers=1)
+    dw = deadweight(res)
+    x = dw.stats("total")["all customers"]
+    orders_s = res.totals("orders", "scenario").sum(axis=1)
+    orders_cf = res.totals("orders", "counterfactual").sum(axis=1)
+    # Poisson by inversion with the same uniform: more rate, never fewer orders, so every
+    # counterfactual order is matched and the incremental orders are exactly the increment
+    inc = dw.sums[:, 1].sum(axis=(1, 2))
+    assert inc == pytest.approx(orders_s - orders_cf, rel=1e-9)
+    assert dw.sums[:, 0].sum(axis=(1, 2)) == pytest.approx(orders_cf, rel=1e-9)
+    # per tier, incremental / matched orders = the order-rate multiplier the benefit
+    # gives (+30 % valued by each segment: simulator.tiers), matched-order weighted
+    from simulator.tiers import compile_benefits
+
+    eff, _ = compile_benefits(sc, True)
+    matched = dw.sums[:, 0].mean(axis=0)  # [S, T]
+    incr = dw.sums[:, 1].mean(axis=0)
+    for j, tier in enumerate(dw.tiers):
+        if matched[:, j].sum() <= 0:
+            continue
+        want = float((matched[:, j] * (eff.order[j, :] - 1.0)).sum() / matched[:, j].sum())
+        got = float(incr[:, j].sum() / matched[:, j].sum())
+        assert got == pytest.approx(want, abs=0.03), tier
+    assert max(eff.order.max() - 1.0, 0) == pytest.approx(0.3, abs=0.05)
+    assert 0 < x["deadweight_share"].mean < 1
+    assert x["cost_per_incremental_order"].mean == pytest.approx(
+        x["scheme_cost"].mean / x["incremental_orders"].mean, rel=0.05)
+
+
+def test_base_scenario_counterfactual_is_not_paired():
+    from simulator.loader import load_scenario
+
+    ld = load_scenario(scenarios.shipped_path("xinghe_3h_golden_response"))
+    if ld.scenario.run.counterfactual.mode != "base_scenario":
+        pytest.skip("the shipped scenario no longer uses a base scenario")
+    res = run(ld.scenario, base=ld.base_scenario, replications=1, agents=300,
+              horizon_months=2, workers=1)
+    assert deadweight(res) is None
