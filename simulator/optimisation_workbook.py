@@ -1,6 +1,6 @@
 """The optimisation workbook: today's run, the recommended split's run and the Optimisation sheet.
 
-One function for ``benefit-sim optimize --excel`` and the GUI's "Export to Excel".
+One function for ``benefit-sim optimise --excel`` and the GUI's "Export to Excel".
 Both scenarios' results are the optimiser's own verification runs (each with its
 counterfactual, at the optimiser's sample and seed), so the workbook shows the
 figures of the headline and re-runs nothing.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from simulator.optimizer import Allocation
+from simulator.optimiser import Allocation
 from simulator.scenario import Scenario
 
 

@@ -370,7 +370,7 @@ class Promotion(Model):
 
 
 class LeverBound(Model):
-    """Bounds for one budget lever (see ``simulator.budget``)."""
+    """Bounds for one budget lever (see ``simulator.optimiser.levers``)."""
 
     lever: Annotated[str, Field(min_length=1, max_length=200)] = Field(
         description="lever id, e.g. 'service:General' or 'acquisition'")

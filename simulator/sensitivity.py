@@ -6,10 +6,10 @@ replication r of every run uses the same random streams: differences between
 runs are paired per replication and their 95 % intervals are those of the paired
 differences (much narrower than the runs' own intervals).
 
-**Inputs** are either budget levers (ids of :mod:`simulator.budget`:
+**Inputs** are either budget levers (ids of :mod:`simulator.optimiser.levers`:
 ``benefits:<tier>``, ``service:<pool>``, ``promotion:<name>``,
 ``acquisition``), swung in monthly spend and applied with
-:func:`simulator.budget.apply_allocation`, or scenario parameter paths such as
+:func:`simulator.optimiser.levers.apply_allocation`, or scenario parameter paths such as
 ``segments[0].churn_annual``, ``segments[HNW].sensitivity.price``,
 ``tiers[Gold].benefits[0].effect.order_rate`` or
 ``service.pools[General].shifts[0].staff`` (a list item by position or by
@@ -237,7 +237,7 @@ class Tornado:
 
 
 def _is_lever(name: str, sc: Scenario) -> bool:
-    from simulator.budget import lever_ids
+    from simulator.optimiser.levers import lever_ids
 
     return name in lever_ids(sc)
 
@@ -252,7 +252,7 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
     lever); others are swung ±``swing`` of today's value. ``sample``: replications,
     agents, seed, horizon_months, workers — passed to every run.
     """
-    from simulator.budget import apply_allocation, extract_levers, lever_ids
+    from simulator.optimiser.levers import apply_allocation, extract_levers, lever_ids
     from simulator.results import Stat
 
     key = _kpi_key(kpi)
@@ -438,7 +438,7 @@ def goal_seek(sc: Scenario, input: str, kpi: str, target: float, low: float | No
     target's side. Raises :class:`Unreachable` when the KPI does not cross the
     target inside the bracket.
     """
-    from simulator.budget import apply_allocation, extract_levers
+    from simulator.optimiser.levers import apply_allocation, extract_levers
 
     key = _kpi_key(kpi)
     if not math.isfinite(target):

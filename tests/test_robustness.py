@@ -371,8 +371,9 @@ def test_validate_refuses_devices_pipes_and_folders_without_blocking(tmp_path):
             "¥10,000,000,000/month)"),
     ("-5", "¥-5/month — must be between ¥0/month and ¥10,000,000,000/month"),
 ])
-def test_optimize_budget_has_the_files_bounds(capsys, value, expected):
-    assert main(["optimize", "--budget", value]) == 2
+@pytest.mark.parametrize("command", ["optimise", "optimize"])  # the old spelling is an alias
+def test_optimise_budget_has_the_files_bounds(capsys, command, value, expected):
+    assert main([command, "--budget", value]) == 2
     err = capsys.readouterr().err
     assert f"--budget (Budget ▸ Total per month): {expected}" in err
 

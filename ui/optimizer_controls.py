@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from simulator.labels import wrap
 from simulator.metrics import OBJECTIVES, label_of
-from simulator.optimizer import OPTIMISER_DEFAULTS
+from simulator.optimiser import OPTIMISER_DEFAULTS
 from simulator.scenario import LeverBound, Scenario
 
 OBJECTIVE_NAMES = {k: label_of(m) for k, m in OBJECTIVES.items()}  # the metric catalogue's
@@ -178,7 +178,7 @@ class OptimiserControls(QWidget):
 
     def refresh_levers(self, sc: Scenario, keep: bool = True) -> None:
         """List the scenario's levers; ``keep``: pins as ticked now, else as in the file."""
-        from simulator.budget import lever_ids
+        from simulator.optimiser.levers import lever_ids
 
         was = self.pinned() if keep else None
         bounds = {bd.lever: bd for bd in sc.budget.bounds}

@@ -3,7 +3,7 @@
 The controller of the tab. Its views are the settings column
 (:class:`ui.optimizer_controls.OptimiserControls`) and the results
 (:class:`ui.optimizer_results.OptimiserResults`, with the charts of
-:mod:`ui.optimizer_charts`). It drives :func:`simulator.optimizer.optimise` (the
+:mod:`ui.optimizer_charts`). It drives :func:`simulator.optimiser.optimise` (the
 same call as ``benefit-sim optimize``) in a worker thread with progress and
 Cancel.
 
@@ -125,7 +125,7 @@ class OptimiserPanel(QWidget):
         path = self.doc.path
 
         def task(progress, cancel):
-            from simulator.optimizer import optimise
+            from simulator.optimiser import optimise
 
             return optimise(sc, budget=s["budget"], objective=s["objective"],
                             agents=s["agents"], replications=s["replications"],
@@ -211,7 +211,7 @@ class OptimiserPanel(QWidget):
         The dialog lists what changes, in the editor's terms; Cancel saves nothing.
         The lever changes are one undo step on the new document.
         """
-        from simulator.budget import describe_changes
+        from simulator.optimiser.levers import describe_changes
 
         host = self.host
         if self.alloc is None or self.optimised is None:

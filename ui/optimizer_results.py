@@ -1,6 +1,6 @@
 """The optimiser's results: headline, verdict, lever table, charts, Apply and Export buttons.
 
-A view of one :class:`simulator.optimizer.Allocation`: a table of levers (today /
+A view of one :class:`simulator.optimiser.Allocation`: a table of levers (today /
 recommended ¥ per month, bounds, marginal return per extra ¥ at today's and at
 the recommended split, which bound binds), the verification by full simulation
 (gain with its 95 % interval and a plain statement when it is within noise) and

@@ -1,4 +1,4 @@
-"""Command-line interface: ``benefit-sim run|validate|list|export|compare|optimize|calibrate``.
+"""Command-line interface: ``benefit-sim run|validate|list|export|compare|optimise|calibrate``.
 
 Every command drives the same engine as the GUI and reads the same result
 tables. Exit codes: 0 ok, 1 run failed or target missed, 2 bad input. This
@@ -278,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true", help="overwrite an existing file")
     c.set_defaults(func=_delegate("simulator.cli.compare", "cli_compare"))
 
-    o = sub.add_parser("optimize", help="split a budget across levers to maximise an objective")
+    o = sub.add_parser("optimise", aliases=["optimize"],
+                       help="split a budget across levers to maximise an objective")
     o.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     o.add_argument("--budget", type=float, help="total CNY per month (default: today's spend)")
     o.add_argument("--objective", choices=["npv", "roi", "ltv"])
@@ -286,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--excel", help="write the allocation workbook")
     _sample_args(o, months=False)
     o.add_argument("--force", action="store_true", help="overwrite an existing file")
-    o.set_defaults(func=_delegate("simulator.cli.optimize", "cli_optimize"))
+    o.set_defaults(func=_delegate("simulator.cli.optimise", "cli_optimise"))
 
     k = sub.add_parser("calibrate", help="compare a scenario with the studies' observed figures")
     k.add_argument("scenario", nargs="?", help=SCENARIO_HELP)

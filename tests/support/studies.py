@@ -6,7 +6,7 @@ paid acquisition) as a dict or a validated Scenario at any size.
 
 from __future__ import annotations
 
-from simulator.budget import USD_CNY
+from simulator.optimiser.levers import USD_CNY
 from simulator.scenario_io import from_dict
 
 # --------------------------------------------------------------------------- study B

@@ -3,9 +3,9 @@
 import pytest
 
 import scenarios
-from simulator.budget import lever_ids, service_spend_cny
 from simulator.compare import differing_inputs
 from simulator.metrics import OBJECTIVES, kind_of, value
+from simulator.optimiser.levers import lever_ids, service_spend_cny
 from simulator.scenario_io import load
 from simulator.service import DAYS_PER_MONTH
 from ui.optimizer_controls import scenario_for_run

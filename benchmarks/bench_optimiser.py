@@ -1,6 +1,6 @@
 """Benchmark: a 10-lever budget optimisation at 100k agents on this machine (target < 2 min).
 
-Study B's shop at 1.25 M customers (a tenth of B's 12.5 M; tests/test_optimizer.py: three
+Study B's shop at 1.25 M customers (a tenth of B's 12.5 M; tests/test_optimiser.py: three
 segment campaigns on email / SMS / social ads, a push campaign, three tiers with benefits, a
 general and a VIP service pool, paid acquisition). Settings: 3 spend levels per
 lever, 2 replications per point under common random numbers, a simulated local
@@ -10,7 +10,7 @@ simulated with 1,000 contacts per window (the scenario default is 4,000): at
 B's full 12.5 M customers (625 agents on shift) one queue window takes ~16 s
 in SimPy, which alone would exceed the limit — see the final report.
 
-    .venv/bin/python benchmarks/bench_optimizer.py [--agents 100000] [--replications 2]
+    .venv/bin/python benchmarks/bench_optimiser.py [--agents 100000] [--replications 2]
 """
 
 import argparse
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 
 def main() -> int:
-    from simulator.optimizer import optimise
+    from simulator.optimiser import optimise
     from tests.support.studies import study_b_scenario
 
     ap = argparse.ArgumentParser()

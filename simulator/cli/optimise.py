@@ -1,15 +1,15 @@
-"""``benefit-sim optimize``: print the recommended split; write JSON / Excel."""
+"""``benefit-sim optimise``: print the recommended split; write JSON / Excel."""
 
 from __future__ import annotations
 
 import json
 import math
 
-from simulator.budget import describe_changes
+from simulator.optimiser.levers import describe_changes
 
 
-def cli_optimize(args) -> int:
-    """``benefit-sim optimize``: print the recommended split; write JSON / Excel."""
+def cli_optimise(args) -> int:
+    """``benefit-sim optimise``: print the recommended split; write JSON / Excel."""
     from pathlib import Path
 
     from rich.table import Table
@@ -17,7 +17,7 @@ def cli_optimize(args) -> int:
     from simulator.console import _console
     from simulator.loader import load_scenario
     from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
-    from simulator.optimizer import OPTIMISER_DEFAULTS, optimise
+    from simulator.optimiser import OPTIMISER_DEFAULTS, optimise
     from simulator.scenario_io import atomic_write_bytes
 
     console = _console()

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.optimizer import (
+from simulator.optimiser import (
     allocate,
     binding_of,
     fit_curve,
@@ -229,7 +229,7 @@ def test_applied_split_reproduces_the_headline(shipped_optimised, tmp_path):
 def test_applied_split_is_written_in_the_planners_terms(shipped_optimised):
     """Discount depths, staff, campaign budgets and acquisition spend are the fields that
     change; a share-of-value benefit's intensity never does."""
-    from simulator.budget import describe_changes
+    from simulator.optimiser.levers import describe_changes
 
     sc, _, alloc = shipped_optimised
     applied = alloc.apply(sc)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.budget import (
+from simulator.optimiser.levers import (
     DEFAULT_MAX_FACTOR,
     apply_allocation,
     extract_levers,
@@ -110,7 +110,7 @@ def test_benefit_lever_writes_the_discount_depth_not_a_hidden_multiplier():
     the old intensity rule (same model, now visible in the planner's terms)."""
     import numpy as np
 
-    from simulator.budget import Lever, describe_changes
+    from simulator.optimiser.levers import Lever, describe_changes
     from simulator.tiers import compile_benefits
 
     d = study_b_dict(40_000)
