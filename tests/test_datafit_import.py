@@ -3,6 +3,7 @@
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulator.datafit.importlog import Columns, LogError, read_log
@@ -115,14 +116,40 @@ def test_excel_log(tmp_path):
     assert len(log) == 1 and log.bad.lines["date"] == [3]
 
 
-def test_parquet_without_pyarrow_says_so(tmp_path):
-    pytest.importorskip("pandas")
-    try:
-        import pyarrow  # noqa: F401
-        pytest.skip("pyarrow is installed")
-    except ImportError:
-        pass
+def test_parquet_without_pyarrow_says_so(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     p = tmp_path / "log.parquet"
     p.write_bytes(b"PAR1")
-    with pytest.raises(LogError, match="pyarrow"):
+    with pytest.raises(LogError, match=r"benefit-sim\[parquet\]"):
         read_log(p)
+
+
+def test_parquet_in_batches_with_bad_rows_by_row_number(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    n = 2500
+    days = pd.date_range("2024-01-01", periods=n, freq="h")
+    amount = np.linspace(1, 50, n)
+    amount[[9, 2000]] = -1.0
+    table = pa.table({"shop": ["x"] * n, "buyer": [f"c{i % 300}" for i in range(n)],
+                      "when": days, "value": amount})
+    p = tmp_path / "log.parquet"
+    pq.write_table(table, p, row_group_size=700)
+    seen = []
+    log = read_log(p, Columns(customer="buyer", date="when", amount="value"),
+                   progress=lambda rows, f: seen.append((rows, f)), chunk_rows=1000)
+    assert len(log) == n - 2 and log.bad.lines["amount_negative"] == [10, 2001]
+    assert seen[-1] == (n, 1.0) and len(seen) >= 3
+    assert log.first_date == np.datetime64("2024-01-01")
+    by_pos = read_log(p, Columns(customer="2", date="3", amount="4"))
+    assert len(by_pos) == n - 2
+    with pytest.raises(LogError, match=r"amount column 'price' is not in the log .*'value'"):
+        read_log(p, Columns(customer="buyer", date="when", amount="price"))
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(InterruptedError):
+        read_log(p, Columns(customer="buyer", date="when", amount="value"), cancel=cancel)
