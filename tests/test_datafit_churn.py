@@ -53,7 +53,7 @@ def test_cdnow_fit_writes_heterogeneity_with_its_comment(tmp_path):
     assert 0.1 < seg.churn_heterogeneity < 0.4
     line = next(x for x in text.splitlines() if x.startswith("churn_heterogeneity"))
     assert "fitted: beta polarisation" in line
-    bands, _ = toscenario.build(log, "1997-10-01", segments=3)
+    bands, _ = toscenario.build(log, "1997-10-01", segments=3, segment_by="bands")
     annual = [s.churn_annual for s in bands.segments]
     assert annual == sorted(annual)  # faster buyers drop out sooner (BG/NBD)
 
@@ -69,3 +69,30 @@ def test_fitted_baseline_has_no_benefit_acting():
     eff, cost = compile_benefits(sc, True)
     assert np.all(eff.churn[0] == 1.0) and np.all(eff.order[0] == 1.0)  # the entry tier
     assert all(np.asarray(x)[0] == 0 for x in cost.totals())
+
+
+def test_rfm_clusters_are_todays_customers_by_their_posterior(tmp_path):
+    """--segments N without a segment column: k-means on RFM (fixed seed), each cluster
+    described by its customers' BG/NBD posterior and counted by P(alive)."""
+    from simulator.datafit import bgnbd, holdout
+
+    log = read_log(cdnow("CDNOW_sample.txt"),
+                   Columns(customer="1", date="3", amount="5", sep="whitespace", header=False))
+    segs, facts = toscenario.fit_segments(log, "1997-10-01", 3)
+    again, _ = toscenario.fit_segments(log, "1997-10-01", 3)
+    assert [s.orders_per_month for s in segs] == [s.orders_per_month for s in again]
+    assert sum(s.share for s in segs) == pytest.approx(1.0)
+    days = holdout.daily(log)
+    c = holdout.rfm(days, int((np.datetime64("1997-09-30") - np.datetime64("1970-01-01"))
+                              .astype(int)))
+    pa = bgnbd.p_alive(segs[0].fit.params, c.x, c.tx, c.T)
+    assert facts["expected_alive"] == pytest.approx(pa.sum())
+    # Expected orders of today's customers: the segments add up to the posterior total.
+    r, alpha = segs[0].fit.r, segs[0].fit.alpha
+    total = np.sum(pa * (r + c.x) / (alpha + c.T)) * toscenario.WEEKS_PER_MONTH
+    assert sum(s.share * s.orders_per_month for s in segs) * pa.sum() == pytest.approx(total)
+    rates = [s.orders_per_month for s in segs]
+    assert rates == sorted(rates)  # ordered by frequency
+    sc, text = toscenario.build(log, "1997-10-01", 3, fitted=(segs, facts))
+    assert sc.population.customers == round(pa.sum())
+    assert "k-means clusters of today's customers" in text

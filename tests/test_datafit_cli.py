@@ -36,7 +36,7 @@ def test_fit_writes_a_scenario_that_validate_accepts(tmp_path, capsys):
 def test_fit_segments_are_equal_share_bands_that_keep_the_mean_rate(tmp_path):
     out = tmp_path / "shop.toml"
     assert main(["fit", str(cdnow("CDNOW_sample.txt")), *SAMPLE, "--out", str(out),
-                 "--split", "1997-10-01", "--segments", "3"]) == 0
+                 "--split", "1997-10-01", "--segments", "3", "--segment-by", "bands"]) == 0
     sc = load(out)
     assert [round(s.share, 6) for s in sc.segments] == [0.333333] * 3
     rates = [s.orders_per_month for s in sc.segments]

@@ -29,7 +29,11 @@ def register(sub) -> None:
     add_log_options(f)
     f.add_argument("--out", required=True, help="scenario file to write (.toml)")
     f.add_argument("--split", help="fit only on dates before this day (YYYY-MM-DD)")
-    f.add_argument("--segments", type=int, help="order-rate bands (latent classes), 1-10")
+    f.add_argument("--segments", type=int, help="segments to form when the log has no segment "
+                   "column, 1-10 (see --segment-by)")
+    f.add_argument("--segment-by", choices=("rfm", "bands"), default="rfm",
+                   help="rfm: k-means clusters of today's customers on recency, frequency and "
+                        "spend (default); bands: equal-share bands of the fitted order rates")
     f.add_argument("--currency", default="CNY", help="currency of the amounts (default CNY)")
     f.add_argument("--cny-per-unit", type=float, default=1.0,
                    help="CNY per unit of that currency (default 1)")
@@ -41,7 +45,9 @@ def register(sub) -> None:
     v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
     add_log_options(v)
     v.add_argument("--split", required=True, help="first day of the holdout (YYYY-MM-DD)")
-    v.add_argument("--segments", type=int, help="order-rate bands of the fitted scenario, 1-10")
+    v.add_argument("--segments", type=int, help="segments of the fitted scenario, 1-10")
+    v.add_argument("--segment-by", choices=("rfm", "bands"), default="rfm",
+                   help="how --segments are formed (as for fit)")
     v.add_argument("--replications", type=int, default=8,
                    help="engine runs averaged (default 8)")
     v.add_argument("--no-engine", action="store_true",
@@ -87,16 +93,16 @@ def cmd_fit(args) -> int:
     if args.customers:
         check_output_path(args.customers, "--customers")
     log = _read(args, console)
-    fitted = toscenario.fit_segments(log, args.split, args.segments)
+    fitted = toscenario.fit_segments(log, args.split, args.segments, args.segment_by)
     sc, text = toscenario.build(log, args.split, args.segments, args.cny_per_unit,
-                                args.currency, fitted=fitted)
+                                args.currency, fitted=fitted, segment_by=args.segment_by)
     write_output(args.out, text.encode("utf-8"), "--out")
     if args.customers:
         from simulator.customer_base import to_csv
         from simulator.datafit import simcheck
 
         cb = simcheck.customer_base_at(log, sc, fitted[0], args.split, args.segments,
-                                       args.cny_per_unit)
+                                       args.cny_per_unit, args.segment_by)
         write_output(args.customers, to_csv(cb, [s.name for s in sc.segments])
                      .encode("utf-8"), "--customers")
         console.print(f"wrote {args.customers}: {len(cb):,} customers, "
@@ -136,7 +142,7 @@ def cmd_validate_fit(args) -> int:
         r = holdout.validate(log, args.split)
     else:
         r = simcheck.run_holdout(log, args.split, segments=args.segments,
-                                 replications=args.replications)
+                                 segment_by=args.segment_by, replications=args.replications)
     f = r["fit"]
     console.print(f"BG/NBD fit on {r['first_day']} .. day before {r['split']} "
                   f"({r['calibration_weeks']:g} weeks, {r['customers']:,} customers, "

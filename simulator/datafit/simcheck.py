@@ -55,11 +55,12 @@ def holdout_scenario(sc: Scenario, n: int, months: int) -> Scenario:
 
 def customer_base(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
                   days: pd.DataFrame, cal: holdout.RFM, end_day: int,
-                  bands: int | None) -> CustomerBase:
+                  bands: int | None, segment_by: str = "rfm") -> CustomerBase:
     """The fit period's customers on the day after ``end_day``, in the fitted segments.
 
     With a segment column each customer takes their segment and its own BG/NBD fit;
-    with order-rate bands, the band of their posterior mean rate (one fit).
+    with RFM clusters, their cluster; with order-rate bands, the band of their
+    posterior mean rate (one fit).
     """
     names = [s.name for s in sc.segments]
     n = len(cal.x)
@@ -75,6 +76,8 @@ def customer_base(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
         big = max(segs, key=lambda fs: fs.customers)
         seg[~known] = names.index(big.name)
         fits[~known] = big.fit.params
+    elif bands and bands > 1 and segment_by == "rfm":
+        seg = toscenario.rfm_clusters(cal, bands)
     elif bands and bands > 1:
         from scipy import stats
 
@@ -85,7 +88,8 @@ def customer_base(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
                            log.source)
 
 
-def run_holdout(log: Log, split: str, *, segments: int | None = None, replications: int = 4,
+def run_holdout(log: Log, split: str, *, segments: int | None = None,
+                segment_by: str = "rfm", replications: int = 4,
                 seed: int = 20261129, end: str | None = None,
                 progress: Callable[[float], None] | None = None,
                 cancel: threading.Event | None = None) -> dict[str, Any]:
@@ -107,16 +111,16 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None, replicatio
     cal = holdout.rfm(days, cal_end)
     fit = bgnbd.fit(cal.x, cal.tx, cal.T)
     params = fit.params
-    fitted = toscenario.fit_segments(log, split, segments)
+    fitted = toscenario.fit_segments(log, split, segments, segment_by)
     segs = fitted[0]
-    sc, _ = toscenario.build(log, split, segments, fitted=fitted)
+    sc, _ = toscenario.build(log, split, segments, fitted=fitted, segment_by=segment_by)
     hold_days = end_day - cal_end
     months = int(math.ceil(hold_days / DAYS_PER_MONTH - 1e-9))
     if months > MAX_MONTHS:
         raise LogError(f"holdout of {hold_days} days: the engine check covers at most "
                        f"{MAX_MONTHS} months; choose a later split date")
     n = len(cal.x)
-    cb = customer_base(log, sc, segs, days, cal, cal_end, segments)
+    cb = customer_base(log, sc, segs, days, cal, cal_end, segments, segment_by)
     run_sc = holdout_scenario(sc, n, months)
     t_fit = time.perf_counter() - t0
 
@@ -206,13 +210,13 @@ def _compare(days: pd.DataFrame, cal: holdout.RFM, cb: CustomerBase, ref: dict,
 
 
 def customer_base_at(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
-                     split: str | None, bands: int | None, cny_per_unit: float = 1.0
-                     ) -> CustomerBase:
+                     split: str | None, bands: int | None, cny_per_unit: float = 1.0,
+                     segment_by: str = "rfm") -> CustomerBase:
     """The customer file of ``fit``: the fit period's customers the day after it ends."""
     days = holdout.daily(log)
     end_day = holdout._day(split) - 1 if split else int(days["d"].max())
     cal = holdout.rfm(days, end_day)
-    cb = customer_base(log, sc, segs, days, cal, end_day, bands)
+    cb = customer_base(log, sc, segs, days, cal, end_day, bands, segment_by)
     if cny_per_unit != 1.0:
         from dataclasses import replace
 

@@ -125,9 +125,75 @@ def _spend(amounts: np.ndarray) -> tuple[float, float]:
     return m, float(np.std(amounts) / m)
 
 
-def fit_segments(log: Log, split: str | None = None, segments: int | None = None
-                 ) -> tuple[list[FittedSegment], dict]:
-    """Fit the segments; returns them and facts about the fit period."""
+def rfm_clusters(c: holdout.RFM, n: int, seed: int = 20261129) -> np.ndarray:
+    """K-means (scipy kmeans2, k-means++ start, fixed seed) on standardised log frequency,
+    recency and log spend; cluster labels ordered by mean repeat purchases (0 = fewest).
+    """
+    from scipy.cluster.vq import kmeans2
+
+    feats = np.column_stack([np.log1p(c.x), c.T - c.tx, np.log1p(np.maximum(c.monetary, 0.0))])
+    sd = feats.std(axis=0)
+    z = (feats - feats.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    _, lab = kmeans2(z, n, minit="++", seed=np.random.default_rng(seed))
+    order = np.argsort([c.x[lab == k].mean() if np.any(lab == k) else -1.0 for k in range(n)])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return rank[lab]
+
+
+def posterior_figures(params, c: holdout.RFM, m: np.ndarray
+                      ) -> tuple[float, float, float, float, float]:
+    """Expected alive, mean rate (per week) and CV, first-year churn and heterogeneity of
+    the customers ``m`` as they are today (BG/NBD posterior given their history).
+
+    Each customer counts by P(alive); given alive, rate ~ Gamma(r+x, alpha+T) and dropout
+    ~ Beta(a, b+x). The retention curve (a sample of up to 2,000 customers, 100 beta
+    quantiles) is matched by the shifted-beta-geometric as in :func:`churn_figures`.
+    """
+    r, alpha, a, b = params
+    x, T = c.x[m], c.T[m]
+    pa = bgnbd.p_alive(params, x, c.tx[m], T)
+    w = pa / pa.sum()
+    shape, rate = r + x, alpha + T
+    m1 = float(np.dot(w, shape / rate))
+    m2 = float(np.dot(w, shape * (shape + 1) / rate ** 2))
+    cv = float(np.sqrt(max(m2 - m1 ** 2, 0.0)) / m1) if m1 > 0 else 0.0
+    pick = np.arange(len(x))
+    if len(x) > 2000:
+        pick = np.random.default_rng(0).choice(len(x), 2000, replace=False, p=w)
+        ws = np.full(2000, 1 / 2000)
+    else:
+        ws = w
+    q = (np.arange(100) + 0.5) / 100
+    p = stats.beta.ppf(q[None, :], a, b + x[pick, None])  # [customers, 100]
+    months = np.arange(1, FIT_MONTHS + 1)
+    tw = months * WEEKS_PER_MONTH
+    # E[exp(-lambda p t) | alive] = E_p[(rate / (rate + p t))^shape]
+    surv = np.stack([(np.dot(ws, ((rate[pick, None] / (rate[pick, None] + p * t))
+                                  ** shape[pick, None]).mean(axis=1))) for t in tw])
+    annual = float(min(max(1.0 - surv[11], 1e-6), MAX_ANNUAL_CHURN))
+
+    def gap(phi: float) -> float:
+        ab = theory.churn_beta(annual, phi)
+        curve = (1 - annual) ** (months / 12.0) if ab is None else theory.sbg_survival(*ab,
+                                                                                       months)
+        return float(np.sum((curve - surv) ** 2))
+
+    res = optimize.minimize_scalar(gap, bounds=(0.0, MAX_HETEROGENEITY), method="bounded",
+                                   options={"xatol": 1e-6})
+    phi = float(res.x) if gap(float(res.x)) < gap(0.0) else 0.0
+    return float(pa.sum()), m1, cv, annual, phi
+
+
+def fit_segments(log: Log, split: str | None = None, segments: int | None = None,
+                 segment_by: str = "rfm") -> tuple[list[FittedSegment], dict]:
+    """Fit the segments; returns them and facts about the fit period.
+
+    Without a segment column, ``segments`` > 1 forms them as ``segment_by``: "bands"
+    (equal-share bands of the fitted gamma of order rates, a new cohort's latent
+    classes) or "rfm" (k-means clusters of today's customers on recency, frequency and
+    spend, each described by its customers' posterior and counted by P(alive)).
+    """
     days = holdout.daily(log)
     end_day = (holdout._day(split) - 1) if split else int(days["d"].max())
     if end_day < int(days["d"].min()):
@@ -137,6 +203,7 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
     c = holdout.rfm(days, end_day)
     ncust = len(c.x)
     out: list[FittedSegment] = []
+    expected_alive: float | None = None  # RFM clusters: today's customers by P(alive)
     if log.segment_names:
         if segments:
             raise LogError("the log has a segment column: leave out --segments "
@@ -158,7 +225,33 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
         tot = sum(s.share for s in out)
         for s in out:
             s.share /= tot
+    elif segment_by == "rfm" and int(segments or 1) > 1:
+        n = int(segments or 1)
+        if not 2 <= n <= 10 or n > ncust:
+            raise LogError(f"--segments {n}: allowed 1 to 10 (and at most the customers)")
+        f = bgnbd.fit(c.x, c.tx, c.T)
+        lab = rfm_clusters(c, n)
+        day_lab = lab[np.searchsorted(np.sort(cal["c"].unique()), cal["c"].to_numpy())]
+        alive_tot = 0.0
+        for k in range(n):
+            m = lab == k
+            if not m.any():
+                continue
+            alive, lam, cv, churn, phi = posterior_figures(f.params, c, m)
+            alive_tot += alive
+            sm, scv = _spend(cal["amt"].to_numpy()[day_lab == k])
+            name = (f"RFM {k + 1} of {n}: {c.x[m].mean():.1f} repeat, last "
+                    f"{np.median(c.T[m] - c.tx[m]):.0f} w ago")
+            out.append(FittedSegment(name, alive, int(m.sum()), lam * WEEKS_PER_MONTH, cv,
+                                     churn, phi, sm, scv, f,
+                                     f"k-means cluster {k + 1} of {n} on recency, frequency, "
+                                     f"spend; {alive:,.0f} of {m.sum():,} expected alive"))
+        for s in out:
+            s.share /= alive_tot
+        expected_alive = alive_tot
     else:
+        if segment_by not in ("bands", "rfm"):
+            raise LogError(f"--segment-by {segment_by!r}: allowed 'bands' or 'rfm'")
         n = int(segments or 1)
         if not 1 <= n <= 10:
             raise LogError(f"--segments {n}: allowed 1 to 10")
@@ -176,13 +269,15 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
     recent = int(np.sum(c.first_day > end_day - 90))
     facts = {"customers": ncust, "first_day": str(EPOCH + first_day),
              "fit_end": str(EPOCH + end_day), "rows": len(log),
-             "new_per_month_recent": recent * (365.25 / 12) / 90.0}
+             "new_per_month_recent": recent * (365.25 / 12) / 90.0,
+             "expected_alive": expected_alive}
     return out, facts
 
 
 def build(log: Log, split: str | None = None, segments: int | None = None,
           cny_per_unit: float = 1.0, currency: str = "CNY",
-          fitted: tuple[list[FittedSegment], dict] | None = None) -> tuple[Scenario, str]:
+          fitted: tuple[list[FittedSegment], dict] | None = None,
+          segment_by: str = "rfm") -> tuple[Scenario, str]:
     """Build the fitted scenario; return it and its TOML text with comments.
 
     ``fitted``: the result of :func:`fit_segments` for the same arguments, if at hand.
@@ -192,7 +287,8 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
 
     if not (cny_per_unit > 0 and np.isfinite(cny_per_unit)):
         raise LogError(f"--cny-per-unit {cny_per_unit}: must be a positive number")
-    segs, facts = fitted if fitted is not None else fit_segments(log, split, segments)
+    segs, facts = fitted if fitted is not None else fit_segments(log, split, segments,
+                                                                 segment_by)
     base = library.load_default()
     d = to_dict(base)
     template = d["segments"][0]
@@ -204,7 +300,8 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
         f"service and run settings are the default scenario's ({base.name}); no campaigns. "
         f"Made by benefit-sim fit on "
         f"{_dt.date.today().isoformat()}.")
-    d["population"]["customers"] = max(1, facts["customers"])
+    alive = facts.get("expected_alive")
+    d["population"]["customers"] = max(1, int(round(alive)) if alive else facts["customers"])
     d["population"]["acquisition"] = {
         **d["population"]["acquisition"],
         "organic_per_month": round(facts["new_per_month_recent"], 3),
@@ -259,7 +356,11 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         head.append(f"# {who}: BG/NBD r {p.r:.4g} (se {p.se[0]:.2g}), alpha {p.alpha:.4g} "
                     f"(se {p.se[1]:.2g}), a {p.a:.4g} (se {p.se[2]:.2g}), b {p.b:.4g} "
                     f"(se {p.se[3]:.2g}) per week; {s.note if log.segment_names else 'one fit'}.")
-    if len(segs) > 1 and not log.segment_names:
+    if facts.get("expected_alive"):
+        head.append(f"# Segments: {len(segs)} k-means clusters of today's customers on recency, "
+                    "frequency and spend; each segment is its customers' BG/NBD posterior,")
+        head.append("# counted by P(alive) (shares and customers are expected alive customers).")
+    elif len(segs) > 1 and not log.segment_names:
         head.append(f"# Segments: {len(segs)} equal-share bands of the fitted gamma of order rates "
                     "(latent classes); spend is the same in every band (BG/NBD has no spend link).")
     head += [
@@ -277,8 +378,9 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
     for k, s in enumerate(segs):
         notes[k] = {
             "share": f"fitted: {s.customers:,} customers",
-            "orders_per_month": f"fitted: r/alpha = {s.orders_per_month / WEEKS_PER_MONTH:.4g}"
-                                f" per week",
+            "orders_per_month": f"fitted: {s.orders_per_month / WEEKS_PER_MONTH:.4g} per week"
+                                + (" (posterior mean, alive)" if facts.get("expected_alive")
+                                   else " (r/alpha)" if len(segs) == 1 else ""),
             "order_rate_cv": "fitted: gamma CV" + (" (1/sqrt(r))" if len(segs) == 1 or
                                                    log.segment_names else " within band"),
             "spend_per_order_cny": f"fitted: mean per purchase day {s.spend_mean:.4g} {currency}",
@@ -304,6 +406,8 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         if key == "organic_per_month":
             line = f"{line:<40} # fitted: first purchases in the last 90 days of the fit period"
         if key == "customers" and not in_seg:
-            line = f"{line:<40} # fitted: customers in the fit period"
+            line = f"{line:<40} # fitted: " + (
+                "customers expected alive at the end of the fit period (sum of P(alive))"
+                if facts.get("expected_alive") else "customers in the fit period")
         lines.append(line)
     return "\n".join(head + lines) + "\n"
