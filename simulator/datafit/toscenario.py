@@ -126,8 +126,10 @@ def _spend(amounts: np.ndarray) -> tuple[float, float]:
 
 
 def rfm_clusters(c: holdout.RFM, n: int, seed: int = 20261129) -> np.ndarray:
-    """K-means (scipy kmeans2, k-means++ start, fixed seed) on standardised log frequency,
-    recency and log spend; cluster labels ordered by mean repeat purchases (0 = fewest).
+    """RFM cluster of each customer, ordered by mean repeat purchases (0 = fewest).
+
+    K-means (scipy kmeans2, k-means++ start, fixed seed) on standardised log
+    frequency, recency and log spend.
     """
     from scipy.cluster.vq import kmeans2
 
@@ -143,8 +145,10 @@ def rfm_clusters(c: holdout.RFM, n: int, seed: int = 20261129) -> np.ndarray:
 
 def posterior_figures(params, c: holdout.RFM, m: np.ndarray
                       ) -> tuple[float, float, float, float, float]:
-    """Expected alive, mean rate (per week) and CV, first-year churn and heterogeneity of
-    the customers ``m`` as they are today (BG/NBD posterior given their history).
+    """Today's figures of the customers ``m`` from the BG/NBD posterior given their history.
+
+    Returns expected alive, mean rate (per week) and its CV, first-year churn and
+    churn heterogeneity.
 
     Each customer counts by P(alive); given alive, rate ~ Gamma(r+x, alpha+T) and dropout
     ~ Beta(a, b+x). The retention curve (a sample of up to 2,000 customers, 100 beta
