@@ -120,6 +120,19 @@ class Deadweight:
                 for label, st in self.stats(by).items()]
         return pd.DataFrame(rows, columns=["row", *COLUMNS])
 
+    def frame(self) -> pd.DataFrame:
+        """Total, per segment and per tier: one row each, means and 95 % intervals."""
+        rows = []
+        for by in ("total", "segment", "tier"):
+            for label, st in self.stats(by).items():
+                row: dict = {"by": by, "row": label}
+                for c in COLUMNS:
+                    row[c] = st[c].mean
+                    row[c + "_ci95_low"] = st[c].ci95_low
+                    row[c + "_ci95_high"] = st[c].ci95_high
+                rows.append(row)
+        return pd.DataFrame(rows)
+
     def to_json(self) -> dict:
         """JSON-safe: total, by segment and by tier (mean and 95 % interval)."""
         return {by: {label: {c: s.to_json() for c, s in st.items()}

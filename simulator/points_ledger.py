@@ -6,8 +6,8 @@ expired or forfeited, and outstanding at each month's end) and the arm's net
 revenue; docs/ACCOUNTING.md states the convention:
 
 - breakage estimate b = expired / (redeemed + expired), cumulative up to the
-  month (re-estimated each month from the simulated redemption); before any point
-  has expired, the scenario's own assumption 1 − redemption share;
+  month (re-estimated each month from the simulated redemption); before the first
+  expiry date, the scenario's own assumption 1 − redemption share;
 - revenue deferred at issue by relative stand-alone selling price: net revenue ×
   SSP(points) / (net revenue + SSP(points)), SSP(points) = issued × point value ×
   (1 − b);
@@ -49,7 +49,7 @@ CONVENTION = ("IFRS 15: revenue allocated to points by relative stand-alone sell
               "(points at point value × (1 − breakage)), deferred at issue and recognised "
               "pro rata as points are redeemed or expire; breakage re-estimated each month "
               "from the simulated redemption (expired / (redeemed + expired) to date; the "
-              "scenario's 1 − redemption share before any point has expired); liability = "
+              "scenario's 1 − redemption share before the first expiry date); liability = "
               "outstanding points × point value × (1 − breakage).")
 
 
@@ -122,8 +122,13 @@ class PointsLedger:
 
 
 def ledger(flows: np.ndarray, net_revenue: np.ndarray, point_value: float,
-           redemption_share: float) -> dict[str, np.ndarray]:
-    """The ledger columns of one replication from its flows [H, 4] and net revenue [H]."""
+           redemption_share: float, expiry_months: int = 1) -> dict[str, np.ndarray]:
+    """The ledger columns of one replication from its flows [H, 4] and net revenue [H].
+
+    The breakage estimate is the scenario's 1 − redemption share until the first
+    expiry date (month ``expiry_months``): before it only early redemptions and
+    leavers' forfeits are resolved, which would understate breakage.
+    """
     H = flows.shape[0]
     col = {f: flows[:, i].astype(float) for i, f in enumerate(POINTS_FLOWS)}
     issued, redeemed, expired, closing = (col["issued"], col["redeemed"], col["expired"],
@@ -133,7 +138,9 @@ def ledger(flows: np.ndarray, net_revenue: np.ndarray, point_value: float,
     cum_red = np.cumsum(redeemed)
     cum_exp = np.cumsum(expired)
     resolved = cum_red + cum_exp
-    breakage = np.where(cum_exp > 0, cum_exp / np.where(resolved > 0, resolved, 1.0), prior)
+    months = np.arange(1, H + 1)
+    breakage = np.where((months >= expiry_months) & (resolved > 0),
+                        cum_exp / np.where(resolved > 0, resolved, 1.0), prior)
     ssp_points = issued * point_value * (1.0 - breakage)
     rev = np.asarray(net_revenue, dtype=float)
     denom = rev + ssp_points
@@ -157,8 +164,8 @@ def ledger(flows: np.ndarray, net_revenue: np.ndarray, point_value: float,
             "deferred_revenue_cny": pool_close}
 
 
-def points_ledger(res: RunResult, point_value: float, redemption_share: float
-                  ) -> PointsLedger | None:
+def points_ledger(res: RunResult, point_value: float, redemption_share: float,
+                  expiry_months: int = 1) -> PointsLedger | None:
     """The scenario arm's points ledger, or None when the arm issues no points."""
     outs = res.scn
     if not outs or any(o.points_flows.shape[0] != res.horizon for o in outs):
@@ -167,7 +174,8 @@ def points_ledger(res: RunResult, point_value: float, redemption_share: float
     if not np.any(flows[..., 0] > 0):
         return None
     rev = res.totals("net_revenue", "scenario")  # [R, H]
-    per = [ledger(flows[r], rev[r], point_value, redemption_share) for r in range(len(outs))]
+    per = [ledger(flows[r], rev[r], point_value, redemption_share, expiry_months)
+           for r in range(len(outs))]
     values = {c: np.stack([p[c] for p in per]) for c in COLUMNS}
     return PointsLedger(point_value, 1.0 - redemption_share, values)
 
@@ -177,4 +185,5 @@ def of_scenario(res: RunResult, sc) -> PointsLedger | None:
     pts = sc.tier_rules.points
     if not (sc.tier_rules.enabled and pts.enabled):
         return None
-    return points_ledger(res, float(pts.point_value_cny), float(pts.redemption_share))
+    return points_ledger(res, float(pts.point_value_cny), float(pts.redemption_share),
+                         int(pts.expiry_months))

@@ -82,13 +82,14 @@ def test_long_run_breakage_approaches_one_minus_redemption_share(r):
     assert b == pytest.approx(1.0 - r, abs=0.03)
     # the running estimate settles on the realised breakage
     assert led.values["breakage_estimate"][:, -1].mean() == pytest.approx(b, rel=1e-9)
-    # before the first expiry the estimate is the scenario's own assumption
-    assert led.values["breakage_estimate"][:, 0] == pytest.approx(1.0 - r)
+    # before the first expiry date the estimate is the scenario's own assumption
+    assert led.values["breakage_estimate"][:, :11] == pytest.approx(1.0 - r)
 
 
 def test_ledger_allocates_by_relative_standalone_selling_price():
     flows = np.array([[1000.0, 100.0, 0.0, 900.0], [0.0, 90.0, 810.0, 0.0]])
-    v = ledger(flows, np.array([10_000.0, 0.0]), point_value=1.0, redemption_share=0.5)
+    v = ledger(flows, np.array([10_000.0, 0.0]), point_value=1.0, redemption_share=0.5,
+               expiry_months=2)
     ssp = 1000.0 * 1.0 * 0.5  # issued x value x (1 - prior breakage)
     assert v["revenue_deferred_cny"][0] == pytest.approx(10_000 * ssp / (10_000 + ssp))
     # month 1: 100 of 1000 points resolved -> 10 % of the pool recognised
@@ -178,3 +179,38 @@ def test_base_scenario_counterfactual_is_not_paired():
     res = run(ld.scenario, base=ld.base_scenario, replications=1, agents=300,
               horizon_months=2, workers=1)
     assert deadweight(res) is None
+
+
+# ------------------------------------------------------------------ CLI
+def test_run_prints_and_writes_points_and_deadweight(tmp_path, capsys):
+    import json
+
+    from simulator.cli import main
+    from simulator.scenario_io import save
+
+    sc = _points_scenario(0.6, months=12)
+    f = tmp_path / "pts.toml"
+    save(sc, f)
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "csv"
+    assert main(["run", str(f), "-r", "2", "-n", "800", "--json", str(out_json),
+                 "--csv", str(out_csv)]) == 0
+    text = capsys.readouterr().out
+    assert "Points liability (IFRS 15)" in text and "Deadweight" in text
+    js = json.loads(out_json.read_text(encoding="utf-8"))
+    res = run(sc, replications=2, agents=800, workers=1)
+    led = of_scenario(res, sc)
+    got = js["points_liability"]["monthly"][-1]
+    want = led.table().iloc[-1]
+    assert got["points_issued"] == pytest.approx(want["points_issued"], rel=1e-9)
+    assert got["revenue_recognised_cny"] == pytest.approx(want["revenue_recognised_cny"],
+                                                          rel=1e-9)
+    dw = deadweight(res)
+    share = js["deadweight"]["total"]["all customers"]["deadweight_share"]["mean"]
+    assert share == pytest.approx(dw.stats()["all customers"]["deadweight_share"].mean,
+                                  rel=1e-9)
+    import pandas as pd
+
+    p = pd.read_csv(out_csv / "points_liability.csv")
+    assert list(p["month"]) == list(range(1, 13))
+    d = pd.read_csv(out_csv / "deadweight.csv")
+    assert set(d["by"]) == {"total", "segment", "tier"}

@@ -97,6 +97,9 @@ def cmd_run(args) -> int:
         console.print(group_table(res.by_tier_counterfactual,
                                   f"By tier of the base, {m.get('base_scenario')} "
                                   "(counterfactual arm; means)", per_arm))
+    from simulator.cli.accounting import accounting_csv, accounting_json, print_accounting
+
+    print_accounting(console, res, sc)
     from simulator.uncertainty import json_safe, risk_summary
 
     risk = risk_summary(res, args.roi_target)
@@ -108,6 +111,7 @@ def cmd_run(args) -> int:
         console.print("The inputs written as ranges ran at their nominal values.")
     if args.json:
         js = res.to_json()
+        js.update(accounting_json(res, sc))
         if risk is not None:
             js["risk"] = json_safe(risk)
         write_output(args.json, json.dumps(js, indent=2, ensure_ascii=False)
@@ -123,6 +127,8 @@ def cmd_run(args) -> int:
             raise OutputError(f"--csv {d}: cannot create the folder ({_why(exc)})") from None
         for name in ("monthly", "service", "migration", "cohorts", "ltv", "kpis"):
             write_output(d / f"{name}.csv", csv_bytes(getattr(res, name)), "--csv")
+        for name, frame in accounting_csv(res, sc).items():
+            write_output(d / f"{name}.csv", csv_bytes(frame), "--csv")
         console.print(f"wrote CSV tables to {d}/")
     return 0
 
@@ -310,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--permutations", type=int, help="sampled permutations above 8 parts")
     a.add_argument("--json", help="write the attribution as JSON")
     _sample_args(a)
-    a.set_defaults(func=_delegate("simulator.attribution", "cli_attribute"))
+    a.set_defaults(func=_delegate("simulator.cli.attribution", "cli_attribute"))
 
     x = sub.add_parser("explain", help="why OTHER differs from BASE: a waterfall over the "
                        "groups of changed inputs")
@@ -320,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--permutations", type=int, help="sampled permutations above 8 groups")
     x.add_argument("--json", help="write the waterfall as JSON")
     _sample_args(x)
-    x.set_defaults(func=_delegate("simulator.attribution", "cli_explain"))
+    x.set_defaults(func=_delegate("simulator.cli.attribution", "cli_explain"))
 
     from simulator.sensitivity import register as register_sensitivity
 
