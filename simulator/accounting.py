@@ -27,7 +27,13 @@ _FROM_KERNEL = (("price_concessions", kernel.A_PRICE), ("gross_margin", kernel.A
                 ("satisfaction_sum", kernel.A_SAT),
                 ("churned_customers", kernel.A_CHURNED),
                 ("active_customers", kernel.A_MEMBERS), ("orders", kernel.A_ORDERS),
-                ("gross_revenue", kernel.A_GROSS))
+                ("gross_revenue", kernel.A_GROSS),
+                ("dormant_customers", kernel.A_DORMANT),
+                ("recall_contacts", kernel.A_RECALL_REACHED),
+                ("reactivated_customers", kernel.A_REACTIVATED),
+                ("promotion_reactivation_cost", kernel.A_REACT_COST),
+                ("referrals_made", kernel.A_REFERRALS),
+                ("negative_wom_spreaders", kernel.A_WOM))
 
 
 def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, float, float]:
@@ -53,7 +59,7 @@ def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
     """Benefit cost per kind and group [kind, T*S] from the kernel's group sums.
 
     Points' redemptions (``A_POINTS``) are the points kind's cost on top of its
-    coefficients.
+    coefficients, referral rewards (``A_REFERRAL_COST``) the referral-reward kind's.
     """
     t_of_g = np.repeat(np.arange(cs.n_tiers), cs.n_segments)
     c = cs.costs
@@ -66,16 +72,22 @@ def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
             sums[kernel.A_ORDERS], sums[kernel.A_MEMBERS], sums[kernel.A_ANNIV])
         if kind == "points":
             out[k] = out[k] + sums[kernel.A_POINTS]
+        elif kind == "referral_reward":
+            out[k] = out[k] + sums[kernel.A_REFERRAL_COST]
     return out
 
 
 def month_table(cs: CompiledScenario, sums: np.ndarray, channel_cost: np.ndarray,
-                new_segments: np.ndarray, weight: float) -> np.ndarray:
+                new_segments: np.ndarray, weight: float,
+                referred_segments: np.ndarray | None = None,
+                lost_to_wom: float = 0.0) -> np.ndarray:
     """The month's metric columns [len(METRICS), T*S] (``members_end`` left 0).
 
     ``sums`` is the kernel's accumulator, ``channel_cost`` its campaign channel
     costs, ``new_segments`` the segments of the month's new customers, ``weight``
-    real customers per agent.
+    real customers per agent; ``referred_segments`` those of the new customers who
+    came by referral (None: none), ``lost_to_wom`` real new customers lost to
+    negative word of mouth this month.
     """
     n_seg = cs.n_segments
     acc = np.zeros((len(METRICS), sums.shape[1]))
@@ -92,12 +104,22 @@ def month_table(cs: CompiledScenario, sums: np.ndarray, channel_cost: np.ndarray
         # new customers enter tier 0
         acc[MI["new_customers"], :n_seg] = np.bincount(new_segments.astype(np.intp),
                                                        minlength=n_seg)
+    if referred_segments is not None and referred_segments.size:
+        acc[MI["referral_customers"], :n_seg] = np.bincount(referred_segments.astype(np.intp),
+                                                            minlength=n_seg)
+    if cs.paid_new_per_month > 0:  # the organic/paid split of the month's other new customers
+        acc[MI["new_customers_paid"]] = ((acc[MI["new_customers"]] - acc[MI["referral_customers"]])
+                                         * (cs.paid_new_per_month / cs.new_per_month))
     acc *= weight
+    if lost_to_wom > 0:
+        acc[MI["new_customers_lost_wom"], :n_seg] = lost_to_wom * cs.new_mix
     if cs.acquisition_spend > 0:
         acc[MI["acquisition_cost"], :n_seg] += cs.acquisition_spend * cs.new_mix  # entry tier
     acc[MI["net_revenue"]] = acc[MI["gross_revenue"]] - acc[MI["price_concessions"]]
     acc[MI["promotion_cost"]] = (acc[MI["promotion_discount_cost"]]
                                  + acc[MI["promotion_channel_cost"]])
+    if sums[kernel.A_REACT_COST].any():
+        acc[MI["promotion_cost"]] += acc[MI["promotion_reactivation_cost"]]
     acc[MI["total_cost"]] = (acc[MI["benefit_cost"]] + acc[MI["promotion_cost"]]
                              + acc[MI["service_cost"]] + acc[MI["acquisition_cost"]])
     acc[MI["net_contribution"]] = acc[MI["gross_margin"]] - acc[MI["total_cost"]]

@@ -132,6 +132,18 @@ class CompiledScenario:
     new_per_month: float  # real new customers per month (organic + paid)
     acquisition_spend: float  # CNY per month
     discount: np.ndarray  # [H] discount factor of each month's end
+    # Lifecycle (dormancy, recall, word of mouth; all off by default)
+    lifecycle: np.ndarray  # [kernel.N_LC, S] the kernel's per-segment lifecycle rows
+    wom_share: float  # share of slowly resolved complainants spreading negative word of mouth
+    lost_per_wom: float  # real new customers lost next month per spreader
+    paid_new_per_month: float  # the paid part of new_per_month (before word of mouth)
+
+    @property
+    def lifecycle_on(self) -> bool:
+        """Whether any lifecycle mechanism acts (dormancy, recall, referrals, word of mouth)."""
+        return bool(self.lifecycle[kernel.LC_AFTER].any() or self.lifecycle[kernel.LC_REFER].any()
+                    or (self.wom_share > 0 and self.lost_per_wom > 0)
+                    or any(c.row[kernel.PR_LIFE] != kernel.LIFE_ALL for c in self.campaigns))
 
     def task_month(self, m: int) -> int | None:
         """The review a keep-your-tier task taken up in month m aims at (None: no task)."""
@@ -197,10 +209,12 @@ def _campaigns(sc: Scenario, enabled: bool) -> tuple[CampaignTable, ...]:
         in_promo = f * (1 + p.effect.order_rate) / (1 + f * p.effect.order_rate)
         priced = cp.channel < len(PROMO_CHANNELS) and p.cost_per_contact_cny > 0
         row = np.zeros(kernel.N_PROMO)
+        life = ("all", "dormant", "at_risk").index(p.target_lifecycle)
         row[:] = (0.0, f, p.effect.order_rate, p.effect.spend_per_order,
                   max(0.0, 1 + p.effect.churn), in_promo * p.discount_share,
                   in_promo * p.margin_change, p.effect.satisfaction,
-                  p.pull_forward_share, p.cost_per_contact_cny if priced else 0.0)
+                  p.pull_forward_share, p.cost_per_contact_cny if priced else 0.0,
+                  float(life), p.cost_per_reactivation_cny if life else 0.0)
         out.append(CampaignTable(cp.index, cp, _ro(row), cp.channel if priced else 0,
                                  float(p.reach_share),
                                  None if p.budget_cny is None else float(p.budget_cny),
@@ -247,7 +261,7 @@ def compile_scenario(sc: Scenario, horizon: int,
         redeem_rate = 1.0 - (1.0 - pts.redemption_share) ** (1.0 / half_life)
     for a in (eff.order, eff.spend, eff.churn, eff.sat_shift, eff.complaints, cost.share,
               cost.per_order, cost.per_month, cost.per_year, cost.price_share,
-              cost.price_per_order, cost.price_per_year):
+              cost.price_per_order, cost.price_per_year, cost.per_referral):
         a.setflags(write=False)
 
     h_step = hazard if steps == 1 else 1.0 - (1.0 - hazard) ** (1.0 / steps)
@@ -257,6 +271,12 @@ def compile_scenario(sc: Scenario, horizon: int,
                             for x in (eff.order, eff.spend, eff.churn, eff.complaints,
                                       eff.sat_shift)])
     assert segment_table.shape[0] == kernel.N_SEG and group_table.shape[0] == kernel.N_GRP
+
+    lifecycle = np.stack([f64(s.dormant_after_months for s in segs),
+                          f64(s.dormant_order_factor for s in segs),
+                          f64(s.dormant_churn_factor for s in segs),
+                          f64(s.referrals_per_month for s in segs)])
+    assert lifecycle.shape[0] == kernel.N_LC
 
     tiers_on = rules.enabled
     min_orders = np.array([t.min_orders for t in sc.tiers], dtype=np.int64)
@@ -289,4 +309,6 @@ def compile_scenario(sc: Scenario, horizon: int,
         service=_service(sc, "priority_service" not in off),
         new_per_month=float(acq.organic_per_month + paid_new), acquisition_spend=float(paid),
         discount=_ro(discount_factors(sc.run.discount_rate_annual, horizon)),
+        lifecycle=_ro(lifecycle), wom_share=float(sc.service.negative_wom_share),
+        lost_per_wom=float(acq.lost_per_negative_wom), paid_new_per_month=float(paid_new),
     )

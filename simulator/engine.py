@@ -100,12 +100,14 @@ class Simulation:
             cs.segment_table, cs.group_table, cs.thresholds, cs.min_orders, cs.track_orders,
             svc.class_of_tier, svc.escalate_after, svc.escalation_class, svc.deflect,
             svc.wait_sat_per_hour, svc.slow_hours, svc.slow_penalty, svc.churn_per_sat_point,
-            SAT_RELAX)
+            SAT_RELAX, cs.lifecycle, cs.wom_share)
         self._benefit_totals = tb
         self._points = kernel.Points(cs.points_on, cs.points_per_cny, cs.points_redeem_rate,
                                      cs.point_value)
         self._review_set = set(cs.review_months)
         self._last_census: tuple[np.ndarray, np.ndarray] | None = None
+        self._referred = 0.0  # real customers referred last month (they join this month)
+        self._spreaders = 0.0  # real customers spreading negative word of mouth last month
 
     # --------------------------------------------------------------- the run
     def run(self) -> ArmOutput:
@@ -149,6 +151,7 @@ class Simulation:
         """Book the end of the horizon and return the arm's arrays."""
         self._finish()
         self.out.windows = self.stage.simulated_windows
+        self.out.lifecycle = self.cs.lifecycle_on
         return self.out
 
     # SimPy processes. Time is in months; within month m (at t = m-1):
@@ -183,9 +186,14 @@ class Simulation:
                 continue
             reach = ct.reach_share
             if ct.budget_cny is not None:
-                n_t = float(alive_groups[ct.schedule.target.reshape(-1)].sum()) * self.weight
-                if ct.cost_per_contact > 0 and n_t > 0:
-                    reach = min(reach, ct.budget_cny / (ct.cost_per_contact * n_t))
+                per_contact = ct.cost_per_contact
+                if ct.row[kernel.PR_LIFE] != kernel.LIFE_ALL:
+                    n_t, react = self._lifecycle_targets(ct)
+                    per_contact += ct.row[kernel.PR_REACT_COST] * react
+                else:
+                    n_t = float(alive_groups[ct.schedule.target.reshape(-1)].sum()) * self.weight
+                if per_contact > 0 and n_t > 0:
+                    reach = min(reach, ct.budget_cny / (per_contact * n_t))
                 elif ct.budget_cny <= 0:
                     reach = 0.0
             if reach > 0.0:
@@ -208,6 +216,25 @@ class Simulation:
                        self.rs.key(st.PROMO_REDEEM + 2 * ct.index, m))
         return kernel.Campaigns(figures, channel, target, redeem, above, keys)
 
+    def _lifecycle_targets(self, ct) -> tuple[float, float]:
+        """Real customers a dormant / at-risk campaign targets now, and their redemption share."""
+        cs, pop = self.cs, self.population
+        n = pop.n
+        seg = pop.segment[:n]
+        after = cs.lifecycle[kernel.LC_AFTER][seg]
+        idle = pop.idle_months[:n]
+        dormant = (after > 0) & (idle >= after)
+        if ct.row[kernel.PR_LIFE] == kernel.LIFE_DORMANT:
+            mask = dormant
+        else:
+            mask = (after > 0) & ~dormant & (idle >= np.maximum(1.0, after - 1.0))
+        grp = pop.tier[:n].astype(np.int64) * cs.n_segments + seg
+        mask &= pop.alive[:n] & ct.schedule.target.reshape(-1)[grp]
+        k = int(mask.sum())
+        if k == 0:
+            return 0.0, 0.0
+        return k * self.weight, float(ct.schedule.redeem_prob[seg[mask]].mean())
+
     def _month_facts(self, m: int, slot: int) -> kernel.Month:
         cs = self.cs
         rs = self.rs
@@ -226,13 +253,17 @@ class Simulation:
         c = self.cs.costs
         return kernel.Costs(share, per_order, per_month, per_year, c.price_share,
                             c.price_per_order, c.price_per_year, float(per_contact),
-                            float(bot_per_question), float(per_member))
+                            float(bot_per_question), float(per_member), c.per_referral)
 
     def _month(self, m: int) -> None:
         cs = self.cs
         svc = cs.service
         pop = self.population
-        pop.acquire(m)
+        # Last month's referrals join now; its negative word of mouth costs new customers.
+        lost = 0.0
+        if self._spreaders > 0 and cs.lost_per_wom > 0 and cs.new_per_month > 0:
+            lost = min(1.0, cs.lost_per_wom * self._spreaders / cs.new_per_month)
+        pop.acquire(m, self._referred, lost)
         if pop.new_idx.size:
             k = pop.new_idx.size
             self.out.cohort_size[m] = k * self.weight
@@ -311,8 +342,13 @@ class Simulation:
         if self.pairing == "paired":
             self.out.deadweight += accounting.by_group(out.acc[list(DEADWEIGHT_ROWS)],
                                                        cs.n_tiers, cs.n_segments) * w
+        referred_idx = pop.new_idx[pop.new_idx.size - pop.new_referred:]
         self._acc = accounting.month_table(cs, out.acc, out.channel_cost,
-                                           pop.segment[pop.new_idx], w)
+                                           pop.segment[pop.new_idx], w,
+                                           pop.segment[referred_idx] if pop.new_referred else None,
+                                           cs.new_per_month * lost)
+        self._referred = float(out.acc[kernel.A_REFERRALS].sum()) * w
+        self._spreaders = float(out.acc[kernel.A_WOM].sum()) * w
         self.out.ltv_sum += accounting.by_start_group(out.ltv * w * cs.discount[m - 1],
                                                       cs.n_tiers, cs.n_segments)
         self.out.cohort_alive[:, m - 1] = cohorts * w

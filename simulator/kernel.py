@@ -45,8 +45,14 @@ A_PTS_ISSUED, A_PTS_REDEEMED, A_PTS_EXPIRED, A_PTS_BALANCE = range(15, 19)
 # customer-month, split pro rata between the two; scheme cost in months without an order.
 A_DW_MATCHED, A_DW_UNMATCHED, A_DW_COST_MATCHED, A_DW_COST_UNMATCHED, A_DW_COST_NO_ORDER, \
     A_DW_PRICE_MATCHED, A_DW_PRICE_UNMATCHED = range(19, 26)
-N_ACC = 26
 ORDERS_CAP = 255  # a month's orders kept per customer for the pairing (uint8)
+# Lifecycle rows: customers dormant at the month's start; customers reactivated by a
+# dormant/at-risk campaign; dormant/at-risk customers such a campaign reached (contacts);
+# reactivation cost (CNY); expected referrals made (new customers next month, agents);
+# referral rewards (CNY); expected negative word-of-mouth spreaders (agents).
+A_DORMANT, A_REACTIVATED, A_RECALL_REACHED, A_REACT_COST, A_REFERRALS, A_REFERRAL_COST, \
+    A_WOM = range(26, 33)
+N_ACC = 33
 
 # Month draw purposes: columns of the ``keys`` array the engine passes in.
 D_ORDERS, D_SPEND, D_QUESTIONS, D_COMPLAINTS, D_BOT, D_WAIT, D_CHURN = range(7)
@@ -58,10 +64,16 @@ N_SEG = 10
 # Rows of the per-group (tier x segment) effect multipliers.
 GR_ORDER, GR_SPEND, GR_CHURN, GR_COMPL, GR_SAT = range(5)
 N_GRP = 5
+# Rows of the per-segment lifecycle constants: months without a purchase to be dormant
+# (0: never), dormant order-rate and churn factors, referrals per active customer-month.
+LC_AFTER, LC_ORDER, LC_CHURN, LC_REFER = range(4)
+N_LC = 4
+# A campaign's lifecycle target (PR_LIFE): everyone, dormant, at risk of dormancy.
+LIFE_ALL, LIFE_DORMANT, LIFE_AT_RISK = range(3)
 # Rows of the per-campaign figures (campaigns active this month).
 PR_REACH, PR_F, PR_ORDER, PR_SPEND, PR_CHURN, PR_DISC, PR_MARGIN, PR_SAT, PR_PULL, \
-    PR_COST = range(10)
-N_PROMO = 10
+    PR_COST, PR_LIFE, PR_REACT_COST = range(12)
+N_PROMO = 12
 
 @njit(cache=True)
 def census(n, seg, tier, alive, join, n_seg, n_groups, n_cohorts):
@@ -134,6 +146,7 @@ class Customers(NamedTuple):
     y1_orders: np.ndarray  # int16, orders in the first year
     y1_gross: np.ndarray  # float64 [n0], today's customers' first-year spend
     join_month: np.ndarray  # int16, month joined (0: today's customers)
+    idle_months: np.ndarray  # int16, months since the last purchase (dormancy)
 
 
 class Tables(NamedTuple):
@@ -153,6 +166,8 @@ class Tables(NamedTuple):
     slow_penalty: float
     churn_per_sat_point: float
     sat_relax: float
+    lifecycle: np.ndarray  # [N_LC, S] rows LC_*
+    wom_share: float  # share of slowly resolved complainants who spread negative word of mouth
 
 
 class Costs(NamedTuple):
@@ -168,6 +183,7 @@ class Costs(NamedTuple):
     per_contact: float  # service staff cost per expected contact (this month)
     bot_per_question: float  # bot cost per question asked
     per_member: float  # staff cost per member when nobody contacts
+    per_referral: np.ndarray  # [T] referral reward per referred customer
 
 
 class Points(NamedTuple):
@@ -270,6 +286,13 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
         compl_mult = grp_f[GR_COMPL, grp]
         sat_target = seg_f[SG_SAT0, s] + grp_f[GR_SAT, grp]
         margin = seg_f[SG_MARGIN, s]
+        # Lifecycle stage at the month's start: dormant after LC_AFTER idle months.
+        after = tb.lifecycle[LC_AFTER, s]
+        idle = cu.idle_months[i]
+        dormant = after > 0.0 and idle >= after
+        at_risk = after > 0.0 and not dormant and idle >= max(1.0, after - 1.0)
+        react = False  # reactivated by a dormant / at-risk campaign this month
+        react_cost = 0.0
         if mo.task_on and not load_only:
             q = _qualified_one(cu.rolling_spend[i],
                                cu.rolling_orders[i] if tb.track_orders else 0,
@@ -284,8 +307,13 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
         for p in range(n_promo):
             if not cp.target[p, grp]:
                 continue
+            life = cp.figures[PR_LIFE, p]
+            if life != LIFE_ALL and not (dormant if life == LIFE_DORMANT else at_risk):
+                continue
             if uniform_at(cp.keys[p, 0], i) >= cp.figures[PR_REACH, p]:
                 continue
+            if life != LIFE_ALL and not load_only:
+                acc[A_RECALL_REACHED, grp] += 1.0
             pc = cp.figures[PR_COST, p]
             if pc > 0.0:
                 reached_cost += pc
@@ -293,6 +321,9 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
                     channel_cost[cp.channel[p], grp] += pc
             if uniform_at(cp.keys[p, 1], i) >= cp.redeem[p, s]:
                 continue
+            if life != LIFE_ALL and not react:
+                react = True
+                react_cost += cp.figures[PR_REACT_COST, p]
             f = cp.figures[PR_F, p]
             extra += base_lam * cp.figures[PR_ORDER, p] * f
             spend_mult *= 1.0 + cp.figures[PR_SPEND, p] * f
@@ -302,6 +333,10 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
             sat_target += cp.figures[PR_SAT, p]
             if cp.figures[PR_PULL, p] > pull:
                 pull = cp.figures[PR_PULL, p]
+        if dormant and not react:
+            base_lam *= tb.lifecycle[LC_ORDER, s]
+            extra *= tb.lifecycle[LC_ORDER, s]
+            churn_mult *= tb.lifecycle[LC_CHURN, s]
         lam = max(0.0, base_lam + extra - cu.pull_forward_debt[i])
         c = tb.class_of_tier[t]
         if tb.escalate_after > 0 and cu.complaints_window[i] >= tb.escalate_after - 1:
@@ -318,6 +353,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
         queued = 0
         wait_sum = 0.0
         churned = False
+        slow = False
         sat_i = np.float64(cu.satisfaction[i])
         lam_step = lam / K
         cpo = seg_f[SG_CPO, s]
@@ -353,6 +389,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
             pen = max(0.0, w - seg_f[SG_TOL, s]) * tb.wait_sat_per_hour
             if cn > 0 and w + wi.resolution_hours[c] > tb.slow_hours:
                 pen += tb.slow_penalty
+                slow = True
             new_sat = (sat_i + (tb.sat_relax / K) * (sat_target - sat_i)
                        - pen * seg_f[SG_SENS, s])
             if new_sat < 0.0:
@@ -391,6 +428,23 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
         promo_disc = disc_share * gross
         gm = gross * margin
         contrib = gm - benefit - promo_disc - reached_cost - service
+        # Lifecycle: recall, referrals by active customers, negative word of mouth.
+        if dormant:
+            acc[A_DORMANT, grp] += 1.0
+        if react:
+            acc[A_REACTIVATED, grp] += 1.0
+            acc[A_REACT_COST, grp] += react_cost
+            contrib -= react_cost
+        refer_rate = tb.lifecycle[LC_REFER, s]
+        if refer_rate > 0.0 and (react or not dormant):
+            sat0 = seg_f[SG_SAT0, s]
+            refer = refer_rate * (sat_i / sat0 if sat0 > 0.0 else 1.0)
+            acc[A_REFERRALS, grp] += refer
+            if co.per_referral[t] > 0.0:
+                acc[A_REFERRAL_COST, grp] += refer * co.per_referral[t]
+                contrib -= refer * co.per_referral[t]
+        if slow and tb.wom_share > 0.0:
+            acc[A_WOM, grp] += tb.wom_share
         acc[A_PRICE, grp] += price + promo_disc
         acc[A_MARGIN, grp] += gm
         acc[A_PROMO_DISC, grp] += promo_disc
@@ -441,6 +495,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
             o16 = min(orders, 30000)
             cu.rolling_orders[i] += o16 - cu.order_hist[slot, i]
             cu.order_hist[slot, i] = o16
+        cu.idle_months[i] = 0 if orders > 0 else min((0 if react else idle) + 1, 30000)
         cw = cu.complaints_window
         cw[i] = 0 if mo.reset_complaints else cw[i] + min(complaints, 1000)
         if churned:

@@ -74,6 +74,13 @@ UNITS_BY_NAME: dict[str, tuple[str, float, int]] = {
     "replications": ("runs", 1, 0),
     "relative_half_width": ("%", 100, 1),
     "max_replications": ("runs", 1, 0),
+    # lifecycle
+    "dormant_after_months": ("months", 1, 0),
+    "dormant_order_factor": ("×", 1, 2),
+    "dormant_churn_factor": ("×", 1, 2),
+    "referrals_per_month": ("customers/customer-month", 1, 3),
+    "lost_per_negative_wom": ("customers/spreader", 1, 2),
+    "cost_per_reactivation_cny": ("¥/customer", 1, 2),
 }
 
 _RELATIVE = ("order_rate", "spend_per_order", "churn", "complaints")
@@ -103,7 +110,15 @@ def unit_for(model: type[BaseModel] | None, name: str, lo: float | None, hi: flo
 
 
 # Fields whose name is not the planner's word for them.
-LABELS = {"intensity": "Funding"}
+LABELS = {"intensity": "Funding",
+          "dormant_after_months": "Dormant after (months without a purchase)",
+          "dormant_order_factor": "Dormant order rate (× active)",
+          "dormant_churn_factor": "Dormant churn hazard (× active)",
+          "referrals_per_month": "Referrals per active customer-month",
+          "negative_wom_share": "Slow complainants spreading negative word of mouth",
+          "lost_per_negative_wom": "New customers lost per negative word of mouth",
+          "target_lifecycle": "Lifecycle target",
+          "cost_per_reactivation_cny": "Cost per reactivated customer"}
 
 
 def label(name: str) -> str:

@@ -126,6 +126,47 @@ _ALL = [
     # monthly table columns shown on their own
     _m("active_customers", "Active customers", "customers", "count", True,
        "customers alive at the start of the month"),
+    # lifecycle (shown when a scenario uses dormancy, recall campaigns or word of mouth)
+    _m("dormant_customers", "Dormant customers", "customers", "count", False,
+       "active customers with no purchase for the segment's 'dormant after' months or more, "
+       "at the start of the month (a part of the active customers)"),
+    _m("dormant_customers_end", "Dormant customers at end", "customers", "count", False,
+       "dormant customers at the start of the last month"),
+    _m("dormant_share_end", "Dormant share at end", "share", "share", False,
+       "dormant / active customers at the start of the last month"),
+    _m("recall_contacts", "Recall contacts", "contacts", "count", None,
+       "dormant or at-risk customers reached by a recall (win-back) campaign"),
+    _m("reactivated_customers", "Reactivated customers", "customers", "count", True,
+       "dormant or at-risk customers a recall campaign brought back (reactivated redeemers)"),
+    _m("recall_success", "Recall success", "share", "share", True,
+       "reactivated customers / recall contacts"),
+    _m("reactivation_cost", "Reactivation cost", "CNY", "money", False,
+       "cost per reactivated customer × reactivations (part of promotion cost; the contacts' "
+       "cost is in the channel cost)"),
+    _m("promotion_reactivation_cost", "Promotion cost: reactivations", "CNY", "money", False,
+       "cost per reactivated customer × reactivations"),
+    _m("referrals_made", "Referrals made", "customers", "count", True,
+       "new customers referred by active customers this month (they join next month)"),
+    _m("referral_customers", "New customers by referral", "customers", "count", True,
+       "new customers who came by referral (a part of new customers)"),
+    _m("new_customers_paid", "New customers, paid", "customers", "count", True,
+       "new customers from paid acquisition (a part of new customers)"),
+    _m("paid_new_customers", "New customers, paid", "customers", "count", True,
+       "new customers from paid acquisition over the horizon"),
+    _m("organic_new_customers", "New customers, organic", "customers", "count", True,
+       "new customers who came on their own (neither paid nor referred)"),
+    _m("referral_cost", "Referral reward cost", "CNY", "money", False,
+       "referral rewards paid per referred customer (benefit kind 'referral reward')"),
+    _m("cost_per_acquired_customer", "Cost per acquired customer", "CNY/customer", "money",
+       False, "(paid acquisition + referral rewards) / all new customers"),
+    _m("cost_per_paid_customer", "Cost per paid customer", "CNY/customer", "money", False,
+       "paid acquisition spend / new customers from paid acquisition"),
+    _m("cost_per_referred_customer", "Cost per referred customer", "CNY/customer", "money",
+       False, "referral rewards / new customers by referral"),
+    _m("negative_wom_spreaders", "Negative word of mouth", "customers", "count", False,
+       "customers with a slowly resolved complaint who spread negative word of mouth"),
+    _m("new_customers_lost_wom", "New customers lost to word of mouth", "customers", "count",
+       False, "organic and paid new customers lost to negative word of mouth"),
     _m("gross_revenue", "Gross revenue", "CNY", "money", True, "gross order value"),
 ]
 METRICS: dict[str, Metric] = {m.key: m for m in _ALL}
@@ -140,6 +181,15 @@ CLI_GROUP = ("revenue", "net_contribution", "incremental_contribution", "ltv_per
              "active_customers_end", "churn_annual")
 MONTHLY = ("active_customers", "new_customers", "churned_customers", "orders", "gross_revenue",
            "gross_margin", "benefit_cost", "promotion_cost", "service_cost", "acquisition_cost")
+# The lifecycle's monthly columns (the lifecycle table and stacked chart) and headline.
+LIFECYCLE_MONTHLY = ("active_customers", "dormant_customers", "churned_customers",
+                     "recall_contacts", "reactivated_customers", "new_customers",
+                     "referral_customers", "new_customers_paid", "new_customers_lost_wom",
+                     "negative_wom_spreaders")
+LIFECYCLE_HEADLINE = ("dormant_customers_end", "dormant_share_end", "recall_success",
+                      "reactivated_customers", "reactivation_cost", "referral_customers",
+                      "cost_per_acquired_customer", "cost_per_paid_customer",
+                      "cost_per_referred_customer", "new_customers_lost_wom")
 # Optimiser objectives -> the metric each maximises.
 OBJECTIVES = {"npv": "npv", "roi": "roi", "ltv": "ltv_per_customer"}
 

@@ -26,7 +26,11 @@ METRICS = (
     + [f"promotion_cost_{c}" for c in PROMO_CHANNELS]
     + ["promotion_cost", "service_cost", "acquisition_cost", "total_cost", "net_contribution",
        "contacts", "complaints", "contact_wait_hours", "waited_customers", "satisfaction_sum",
-       "members_end"]
+       "members_end",
+       # lifecycle (docs/MODEL_NOTES.md "Customer lifecycle")
+       "dormant_customers", "recall_contacts", "reactivated_customers",
+       "promotion_reactivation_cost", "referrals_made", "referral_customers",
+       "new_customers_paid", "negative_wom_spreaders", "new_customers_lost_wom"]
 )
 MI = {m: i for i, m in enumerate(METRICS)}
 
@@ -65,6 +69,7 @@ class ArmOutput:
     points_flows: np.ndarray = field(default_factory=lambda: np.zeros((0, len(POINTS_FLOWS))))
     deadweight: np.ndarray = field(default_factory=lambda: np.zeros((len(DEADWEIGHT), 0, 0)))
     paired: bool = False  # deadweight was recorded (arms run customer by customer)
+    lifecycle: bool = False  # a lifecycle mechanism acts (its figures join the summary)
 
 
 class Cancelled(Exception):

@@ -27,7 +27,8 @@ _STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
 
 # Per-customer arrays that grow with the capacity (last axis).
 _GROWING = ("alive", "tier", "satisfaction", "complaints_window", "grace_count", "join_month",
-            "pull_forward_debt", "y1_orders", "tier_start", "spend_hist", "rolling_spend")
+            "pull_forward_debt", "y1_orders", "tier_start", "spend_hist", "rolling_spend",
+            "idle_months")
 
 
 class Population:
@@ -62,7 +63,9 @@ class Population:
         self.y1_orders = np.zeros(cap, dtype=np.int16)
         self.tier_start = np.zeros(cap, dtype=np.int8)
         self.y1_gross = np.zeros(agents)
+        self.idle_months = np.zeros(cap, dtype=np.int16)  # months since the last purchase
         self.new_idx = np.zeros(0, dtype=np.int64)  # customers who joined this month
+        self.new_referred = 0  # the last this many of new_idx came by referral
         # Stand-ins for arrays not kept (the kernel's types stay the same).
         self._no_orders = np.zeros(1, dtype=np.int32)
         self._no_order_hist = np.zeros((1, 1), dtype=np.int16)
@@ -151,6 +154,9 @@ class Population:
             if self.order_hist is not None:
                 self.order_hist[k, :n0] = o
         self.rolling_spend = self.spend_hist.sum(0, dtype=np.float64)  # CNY in the window
+        # Months since the last purchase: the history's trailing months without spend.
+        bought = self.spend_hist[::-1, :n0] > 0  # most recent month first
+        self.idle_months[:n0] = np.where(bought.any(0), bought.argmax(0), W).astype(np.int16)
         self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32)
                                if self.order_hist is not None else None)
         if cs.tiers_on:
@@ -186,12 +192,25 @@ class Population:
             self.points = ext(self.points)
         self.capacity = new_cap
 
-    def acquire(self, m: int) -> np.ndarray:
-        """New customers of month m (tier 0, starting satisfaction); their indices."""
+    def acquire(self, m: int, referred: float = 0.0, lost_share: float = 0.0) -> np.ndarray:
+        """New customers of month m (tier 0, starting satisfaction); their indices.
+
+        ``referred``: real customers referred last month (they join after the organic
+        and paid ones, :attr:`new_referred` of them); ``lost_share``: share of the
+        organic and paid new customers lost to negative word of mouth.
+        """
         cs = self.cs
         x = cs.new_per_month / self.weight
+        if lost_share > 0.0:
+            x *= max(0.0, 1.0 - lost_share)
         u = self.rs.uniform(1, st.ACQUISITION, m)[0]
         k = int(math.floor(x)) + (1 if u < x - math.floor(x) else 0)
+        self.new_referred = 0
+        if referred > 0.0:
+            xr = referred / self.weight
+            ur = self.rs.uniform(1, st.REFERRAL, m)[0]
+            self.new_referred = int(math.floor(xr)) + (1 if ur < xr - math.floor(xr) else 0)
+            k += self.new_referred
         if k <= 0:
             self.new_idx = np.zeros(0, dtype=np.int64)
             return self.new_idx
@@ -221,7 +240,7 @@ class Population:
             self.rolling_orders if self.rolling_orders is not None else self._no_orders,
             self.spend_hist,
             self.order_hist if self.order_hist is not None else self._no_order_hist,
-            self.y1_orders, self.y1_gross, self.join_month)
+            self.y1_orders, self.y1_gross, self.join_month, self.idle_months)
 
     def review(self, m: int) -> None:
         """Tier review at the end of month m (the downgrade rule of the scheme)."""

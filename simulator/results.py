@@ -126,6 +126,41 @@ def roi_and_payback(inc: np.ndarray, inc_cost: np.ndarray, scale: np.ndarray
     return (roi, roi_why), (payback, pay_why)
 
 
+def lifecycle_kpis(tot: np.ndarray) -> dict[str, np.ndarray]:
+    """Lifecycle summary figures per replication from monthly totals [R, H, METRICS].
+
+    Dormant customers at the last month's start and their share of the active;
+    recall contacts, reactivations, recall success (reactivated / contacted) and the
+    reactivation cost; new customers by source (referred, paid, organic), referral
+    cost and cost per acquired customer overall and by source; negative word of
+    mouth's spreaders and the new customers it cost.
+    """
+    def total(metric):
+        return tot[:, :, MI[metric]].sum(axis=1)
+
+    k: dict[str, np.ndarray] = {}
+    k["dormant_customers_end"] = tot[:, -1, MI["dormant_customers"]]
+    k["dormant_share_end"] = _safe_div(k["dormant_customers_end"],
+                                       tot[:, -1, MI["active_customers"]])
+    k["recall_contacts"] = total("recall_contacts")
+    k["reactivated_customers"] = total("reactivated_customers")
+    k["recall_success"] = _safe_div(k["reactivated_customers"], k["recall_contacts"])
+    k["reactivation_cost"] = total("promotion_reactivation_cost")
+    new, referred, paid = (total("new_customers"), total("referral_customers"),
+                           total("new_customers_paid"))
+    k["referral_customers"] = referred
+    k["paid_new_customers"] = paid
+    k["organic_new_customers"] = new - referred - paid
+    k["referral_cost"] = total("benefit_cost_referral_reward")
+    k["cost_per_acquired_customer"] = _safe_div(total("acquisition_cost") + k["referral_cost"],
+                                                new)
+    k["cost_per_paid_customer"] = _safe_div(total("acquisition_cost"), paid)
+    k["cost_per_referred_customer"] = _safe_div(k["referral_cost"], referred)
+    k["negative_wom_spreaders"] = total("negative_wom_spreaders")
+    k["new_customers_lost_wom"] = total("new_customers_lost_wom")
+    return k
+
+
 @dataclass
 class RunResult:
     """Outputs of a run: tidy tables, per-replication KPIs and their summary."""
@@ -343,6 +378,8 @@ class RunResult:
         k["repurchase_rate"] = _safe_div(y1("repurchasers"), cust)
         k["high_freq_sales_share"] = _safe_div(y1("gross_high_freq"), y1("gross"))
         k["high_freq_customer_share"] = _safe_div(y1("high_freq_customers"), cust)
+        if outs and any(o.lifecycle for o in outs):
+            k.update(lifecycle_kpis(tot))
         if level == "all":
             svc = [o.service for o in outs]  # [H, P, X]
             w = np.array([s[:, :, 0].sum() for s in svc])

@@ -110,6 +110,22 @@ class Segment(Model):
     )
     satisfaction_start: Share = Field(0.7, description="satisfaction score 0..1 at start")
     sensitivity: Sensitivity = Field(default_factory=Sensitivity)
+    # Lifecycle (docs/MODEL_NOTES.md, "Customer lifecycle"); all off by default.
+    dormant_after_months: Annotated[int, Field(ge=0, le=36)] = Field(
+        0, description="months without a purchase after which a customer is dormant "
+        "(0 = no dormant stage)"
+    )
+    dormant_order_factor: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.5, description="order rate of a dormant customer relative to an active one"
+    )
+    dormant_churn_factor: Annotated[float, Field(ge=0.0, le=20.0)] = Field(
+        2.0, description="churn hazard of a dormant customer relative to an active one"
+    )
+    referrals_per_month: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.0, description="new customers an active (not dormant) customer brings by referral "
+        "per month at the segment's starting satisfaction; scaled by satisfaction / starting "
+        "satisfaction (0 = no referrals)"
+    )
 
 
 class Acquisition(Model):
@@ -126,6 +142,10 @@ class Acquisition(Model):
     mix: dict[Name, Share] = Field(
         default_factory=dict, max_length=MAX_NAMES,
         description="segment mix of new customers (default: shares)"
+    )
+    lost_per_negative_wom: upto(1000.0) = Field(
+        0.0, description="new customers (organic and paid alike) lost the next month per "
+        "customer spreading negative word of mouth (0 = none)"
     )
 
 
@@ -152,6 +172,7 @@ BenefitKind = Literal[
     "points",
     "member_price",
     "other",
+    "referral_reward",
 ]
 CostModel = Literal[
     "share_of_order_value", "per_order", "per_member_month", "per_use", "per_year"
@@ -327,6 +348,10 @@ class Service(Model):
     window_contacts: Annotated[int, Field(ge=200, le=200_000)] = Field(
         4000, description="contacts simulated per queue window (precision of wait estimates)"
     )
+    negative_wom_share: Share = Field(
+        0.0, description="share of customers with a slowly resolved complaint who spread "
+        "negative word of mouth (lowers acquisition; 0 = none)"
+    )
 
 
 PromotionKind = Literal["percent_off", "threshold", "bundle", "coupon", "holiday", "member_day"]
@@ -366,6 +391,15 @@ class Promotion(Model):
     )
     pull_forward_share: Share = Field(
         0.3, description="share of extra orders taken from the next month (post-promo dip)"
+    )
+    target_lifecycle: Literal["all", "dormant", "at_risk"] = Field(
+        "all", description="whom in the target segments and tiers it addresses: everyone, "
+        "dormant customers (a win-back / recall campaign) or customers one month from "
+        "dormancy (at risk); redeemers of a dormant or at-risk campaign are reactivated"
+    )
+    cost_per_reactivation_cny: upto(1e6) = Field(
+        0.0, description="CNY per customer reactivated by a dormant or at-risk campaign "
+        "(on top of the cost per contact)"
     )
 
 
@@ -546,7 +580,20 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
             if sh.end_hour <= sh.start_hour:
                 errs.append((f"service.pools[{i}].shifts[{j}].end_hour", sh.end_hour,
                              f"must be later than the start hour ({sh.start_hour:g} h)"))
+    for i, t in enumerate(s.tiers):
+        for j, b in enumerate(t.benefits):
+            if b.kind == "referral_reward" and b.cost_model != "per_use":
+                errs.append((f"tiers[{i}].benefits[{j}].cost_model", b.cost_model,
+                             "a referral reward is paid per referred customer: the cost model "
+                             "must be 'per use' (one use = one referred customer)"))
     for i, pr in enumerate(s.promotions):
+        if pr.target_lifecycle != "all":
+            segs = [x for x in s.segments
+                    if not pr.target_segments or x.name in pr.target_segments]
+            if not any(x.dormant_after_months > 0 for x in segs):
+                errs.append((f"promotions[{i}].target_lifecycle", pr.target_lifecycle,
+                             "addresses dormant or at-risk customers: at least one target "
+                             "segment needs 'dormant after' above 0 months"))
         for k in pr.target_segments:
             if k not in seg_names:
                 errs.append((f"promotions[{i}].target_segments", k, one_of(seg_names)))

@@ -31,6 +31,7 @@ WAIT = 25
 CHURN = 26
 ACQUISITION = 27
 TASK = 28
+REFERRAL = 29  # rounding of the month's referred new customers
 PROMO_REACH = 100  # + promotion index * 2
 PROMO_REDEEM = 101
 

@@ -27,7 +27,7 @@ DIMINISHING = 0.5  # effect ∝ intensity ** 0.5
 BENEFIT_KINDS = (
     "discount", "free_shipping", "gift", "free_order_coupon", "dedicated_service",
     "recommendations", "express_logistics", "global_logistics", "home_service",
-    "early_access", "points", "member_price", "other",
+    "early_access", "points", "member_price", "other", "referral_reward",
 )
 KIND_INDEX = {k: i for i, k in enumerate(BENEFIT_KINDS)}
 
@@ -77,6 +77,7 @@ class CostTable:
     price_share: np.ndarray  # [t] share of order value that is a price concession
     price_per_order: np.ndarray  # [t]
     price_per_year: np.ndarray  # [t]
+    per_referral: np.ndarray  # [t] referral rewards: CNY per referred customer
 
     def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-tier totals over kinds: share, per order, per month, per year."""
@@ -89,7 +90,8 @@ def compile_benefits(sc: Scenario, enabled: bool) -> tuple[EffectTable, CostTabl
     T, S, K = len(sc.tiers), len(sc.segments), len(BENEFIT_KINDS)
     eff = EffectTable.neutral(T, S)
     z = np.zeros((K, T))
-    cost = CostTable(z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(T), np.zeros(T), np.zeros(T))
+    cost = CostTable(z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(T), np.zeros(T), np.zeros(T),
+                     np.zeros(T))
     if not enabled:
         return eff, cost
     for t, tier in enumerate(sc.tiers):
@@ -108,6 +110,8 @@ def compile_benefits(sc: Scenario, enabled: bool) -> tuple[EffectTable, CostTabl
                     cost.price_per_order[t] += amount
             elif b.cost_model == "per_member_month":
                 cost.per_month[k, t] += amount
+            elif b.kind == "referral_reward":  # per use = per referred customer
+                cost.per_referral[t] += amount
             elif b.cost_model == "per_use":
                 cost.per_month[k, t] += amount * b.uses_per_member_month
             elif b.cost_model == "per_year":
