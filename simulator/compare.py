@@ -257,7 +257,8 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
             else:
                 x = t[kp.metric].to_numpy(dtype=float) if kp.metric in t else np.full(
                     len(t), np.nan)
-                s = Stat.of(x, not_defined=_why(t, kp.metric))
+                s = Stat.of(x, not_defined=_why(t, kp.metric),
+                            within=metrics.value_range(kp.metric))
                 if kp.section == "absolute" and not is_base:
                     b = bt[kp.metric].to_numpy(dtype=float) if kp.metric in bt else np.full(
                         len(bt), np.nan)

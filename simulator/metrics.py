@@ -235,6 +235,11 @@ def kind_of(key: str) -> str:
     return metric(key).kind
 
 
+def value_range(key: str) -> tuple[float, float] | None:
+    """Where a metric's value (and so its interval) can lie: shares and scores in 0-1."""
+    return (0.0, 1.0) if metric(key).kind in ("share", "score") else None
+
+
 def label_of(key: str) -> str:
     """Display label of a metric key."""
     return metric(key).label

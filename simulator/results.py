@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.metrics import metric
+from simulator.metrics import metric, value_range
 from simulator.outputs import METRICS, MI, SERVICE_METRICS, ArmOutput
 
 # ROI and payback divide by, or wait for, an incremental amount. Amounts within
@@ -45,10 +45,14 @@ class Stat:
     not_defined: str | None = None  # why no replication has a value (e.g. no incremental cost)
 
     @classmethod
-    def of(cls, values, unit: str = "", not_defined: str | None = None) -> "Stat":
+    def of(cls, values, unit: str = "", not_defined: str | None = None,
+           within: tuple[float, float] | None = None) -> "Stat":
         """Summarise replication values (NaNs, e.g. 'no payback', are left out).
 
-        ``not_defined`` is the reason kept when no replication has a value.
+        ``not_defined`` is the reason kept when no replication has a value. ``within``:
+        the range a value can take (a share: 0-1, :func:`simulator.metrics.value_range`);
+        the Student-t interval is cut to it (with 2 replications at 99-100 % SLA it ran
+        to 101.5 %).
         """
         x = np.asarray(values, dtype=float)
         x = x[np.isfinite(x)]
@@ -61,7 +65,10 @@ class Stat:
         else:
             half = math.nan
         p10, p50, p90 = (float(v) for v in np.percentile(x, [10, 50, 90]))
-        return cls(m, m - half, m + half, p10, p50, p90, unit, int(x.size))
+        lo, hi = m - half, m + half
+        if within is not None and math.isfinite(half):
+            lo, hi = max(lo, within[0]), min(hi, within[1])
+        return cls(m, lo, hi, p10, p50, p90, unit, int(x.size))
 
     @property
     def half_width(self) -> float:
@@ -404,7 +411,8 @@ class RunResult:
 
     def _summarise(self, df: pd.DataFrame) -> dict[str, Stat]:
         why = df.attrs.get("not_defined", {})
-        return {c: Stat.of(df[c].to_numpy(), metric(c).unit, why.get(c)) for c in df.columns}
+        return {c: Stat.of(df[c].to_numpy(), metric(c).unit, why.get(c), value_range(c))
+                for c in df.columns}
 
     @property
     def summary(self) -> dict[str, Stat]:

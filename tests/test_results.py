@@ -108,3 +108,39 @@ def test_payback_not_reached_is_said():
     pb = res.summary["payback_month"]
     assert pb.n == 0 and pb.not_defined == NO_PAYBACK
     assert metrics.stat_value(pb, "months") == "not reached within the horizon"
+
+
+def test_share_intervals_stay_within_0_and_100_percent():
+    """2 replications at 99-100 % SLA: the t interval ran to 101.5 %; a share's stays in 0-1."""
+    from simulator.metrics import interval, value_range
+    from simulator.results import Stat
+
+    free = Stat.of([1.0, 0.985])
+    assert free.ci95_high > 1.0  # what the Student-t interval alone gives
+    s = Stat.of([1.0, 0.985], "share", within=value_range("sla_attainment"))
+    assert s.ci95_high == 1.0 and s.ci95_low == free.ci95_low and s.mean == free.mean
+    assert "101" not in interval(s.ci95_low, s.ci95_high, "share")
+    low = Stat.of([0.0, 0.02], "share", within=value_range("churn_annual"))
+    assert low.ci95_low == 0.0
+    assert value_range("npv") is None  # money is not bounded
+
+
+def test_run_and_comparison_share_intervals_are_bounded():
+    import scenarios
+    from simulator.compare import compare_scenarios, run_scenarios
+    from simulator.metrics import METRICS, value_range
+
+    sc = scenarios.load_default()
+    sc.service.pools[0].shifts[0].staff *= 4  # SLA near 100 %
+    res = run_scenarios([(sc, None), (sc, None)], replications=2, agents=500,
+                        horizon_months=6, workers=1)
+    for key, st in res[0][2].summary.items():
+        if value_range(key) is not None and st.n > 1:
+            assert 0.0 <= st.ci95_low and st.ci95_high <= 1.0, (key, st)
+    table = compare_scenarios(res, base_index=0)
+    shares = table[table["metric"].map(lambda k: k in METRICS and
+                                       value_range(k) is not None)]
+    shares = shares[shares["section"] == "absolute"]
+    assert len(shares)
+    assert (shares["ci95_high"].dropna() <= 1.0).all()
+    assert (shares["ci95_low"].dropna() >= 0.0).all()
