@@ -308,7 +308,8 @@ def flat_inputs(sc: Scenario) -> dict[str, Any]:
     return flatten(to_dict(sc))
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Two input values are the same (True is not 1; NaN equals NaN)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -338,7 +339,7 @@ def differing_inputs(scs: Sequence[Scenario]) -> list[tuple[str, list]]:
     out = []
     for p in union_paths(flats):
         vals = [f.get(p) for f in flats]
-        if any(p not in f for f in flats) or any(not _same(v, vals[0]) for v in vals[1:]):
+        if any(p not in f for f in flats) or any(not same_value(v, vals[0]) for v in vals[1:]):
             out.append((p, vals))
     return out
 

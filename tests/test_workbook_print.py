@@ -152,6 +152,46 @@ def test_no_money_cell_holds_a_residue(cmp):
                     assert c.value == 0 or abs(c.value) >= 0.005, (ws.title, c.coordinate)
 
 
+def test_summary_money_totals_share_one_unit(cmp):
+    """A Δ row under ¥1 M read "CNY" between rows in "CNY M": totals now share one unit."""
+    from simulator.metrics import METRICS
+
+    ws = cmp["wb"]["Summary"]
+    by_label = {m.label: m for m in METRICS.values()}
+    units = {}
+    for r in range(7, ws.max_row + 1):
+        m = by_label.get(str(ws.cell(r, 1).value or "").strip())
+        if m is not None and m.kind == "money":
+            units.setdefault(m.unit, set()).add(ws.cell(r, 2).value)
+    assert units["CNY"] == {"CNY M"}, units
+
+
+def test_money_differences_are_rounded_to_the_fen(cmp):
+    """Float residue of two equal amounts never prints as a red −¥0 / −¥1."""
+    wb = cmp["wb"]
+    ws = wb["Summary"]
+    money = {excel.FMT["money"], excel.MONEY_M}
+    deltas = [c for row in ws.iter_rows(min_row=7) for c in row
+              if isinstance(c.value, str) and c.value.startswith("=IF(AND(ISNUMBER")]
+    assert deltas
+    for c in deltas:
+        assert ("ROUND(" in c.value) == (c.number_format in money), (c.coordinate, c.value)
+    mon = wb["Monthly 1"]
+    heads = {mon.cell(5, j).value: j for j in range(1, mon.max_column + 1)}
+    for h in ("Net contribution", "Incremental contribution", "Incremental cost"):
+        col = heads[h]
+        assert mon.cell(6, col).value.startswith("=ROUND("), (h, mon.cell(6, col).value)
+
+
+def test_inputs_print_compactly(cmp):
+    ws = cmp["wb"]["Inputs"]
+    assert ws.page_setup.orientation == "portrait"
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.cell(10, 1).font.sz == 8 and ws.cell(10, 2).font.sz == 8
+    widths = [ws.column_dimensions[get_column_letter(c)].width for c in range(2, 5)]
+    assert max(widths) <= 20  # was 50-character columns, mostly empty
+
+
 def test_charts_compare_first_then_one_row_per_scenario(cmp):
     ws = cmp["wb"]["Charts"]
     anchors = [(ch.anchor._from.row, ch.anchor._from.col, ch.title.tx.rich.p[0].r[0].t)
@@ -195,11 +235,12 @@ def _pages_per_sheet(book, sheets, out_dir):
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_rendered_page_counts(cmp):
     """Before: Summary 4 pages, Monthly 1 page at ~4-5 pt, Segments & tiers 12 pages."""
-    pages = _pages_per_sheet(cmp["path"], ["Summary", "Monthly 1", "Segments & tiers"],
-                             cmp["dir"])
+    pages = _pages_per_sheet(cmp["path"], ["Summary", "Monthly 1", "Segments & tiers",
+                                           "Inputs"], cmp["dir"])
     assert pages["Summary"] == 1
     assert pages["Monthly 1"] == 4  # four readable sections, each one page tall
     assert pages["Segments & tiers"] == 1
+    assert pages["Inputs"] <= 6  # was 8 (landscape, 11 pt, 50-character columns)
 
 
 def test_single_scenario_summary_keeps_its_notes_on_the_page(tmp_path):

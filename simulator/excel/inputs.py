@@ -6,9 +6,19 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulator.compare import flat_inputs, union_paths
+from simulator.compare import flat_inputs, same_value, union_paths
 from simulator.excel.cells import add_table, label, print_setup, put, ref, set_width, text_width
-from simulator.excel.styles import BOLD, DIFF, HEAD_PLAIN, LEFT, LEFT_WRAP, NOTE, TITLE
+from simulator.excel.styles import (
+    BOLD,
+    DIFF,
+    HEAD_PLAIN,
+    LEFT,
+    LEFT_WRAP,
+    NOTE,
+    SMALL,
+    TITLE,
+    WRAP_HEAD,
+)
 from simulator.scenario_io import file_hash, scenario_hash
 
 if TYPE_CHECKING:
@@ -36,46 +46,46 @@ def write(book: Book, ws) -> None:
             "(scenario hash)": scenario_hash(sc),
         })
     paths = list(meta_rows[0]) + union_paths(flats)
+    # Printed compactly (A4 portrait, 8 pt, columns as wide as a short value, long texts
+    # wrapped): 509 parameters of a 3-scenario comparison took 8 landscape pages at 11 pt
+    # with 50-character columns that were mostly empty.
+    val_w = 18.0 if n >= 3 else (26.0 if n == 2 else 40.0)
+    per_line = val_w * 1.3  # characters of 8 pt text in a column of that width
     r = head
-    max_w = [12.0] * (n + 1)
+    path_w = 12.0
     for path in paths:
         r += 1
         vals = [(mr[path] if path in mr else f.get(path)) for mr, f in zip(meta_rows, flats)]
-        put(ws, r, 1, path).alignment = LEFT
-        max_w[0] = max(max_w[0], text_width(path))
+        put(ws, r, 1, path, font=SMALL).alignment = LEFT
+        path_w = max(path_w, text_width(path))
         bv = vals[book.base]
         differs = False
         lines = 1
         for i, v in enumerate(vals):
-            c = put(ws, r, 2 + i, v)
-            multi = isinstance(v, str) and ("\n" in v or text_width(v) > 48)
+            c = put(ws, r, 2 + i, v, font=SMALL)
+            multi = isinstance(v, str) and ("\n" in v or text_width(v) > val_w)
             c.alignment = LEFT_WRAP if multi else LEFT
             if multi and isinstance(v, str):
-                lines = max(lines, min(20, sum(max(1, math.ceil(text_width(x) / 44))
+                lines = max(lines, min(40, sum(max(1, math.ceil(text_width(x) / per_line))
                                                for x in v.split("\n"))))
-            if v is not None:
-                max_w[i + 1] = max(max_w[i + 1], min(text_width(str(v)), 48))
-            if i != book.base and not _eq(v, bv):
+            if i != book.base and not same_value(v, bv):
                 c.fill = DIFF
                 differs = True
-        if lines > 1:
-            ws.row_dimensions[r].height = 15 * lines
+        ws.row_dimensions[r].height = 11 * lines
         if differs:
-            put(ws, r, 2 + n, "Yes")
+            put(ws, r, 2 + n, "Yes", font=SMALL)
         if path == "run.discount_rate_annual":
             book.rate_cells = [ref("Inputs", 2 + i, r, absolute=True) for i in range(n)]
-    set_width(ws, 1, min(max_w[0] + 2, 60))
+    set_width(ws, 1, min(path_w * 0.8 + 2, 40))
     for i in range(n):
-        set_width(ws, 2 + i, max(min(max_w[i + 1] + 2, 50), 16))
-    set_width(ws, 2 + n, 12)
+        set_width(ws, 2 + i, val_w)
+    set_width(ws, 2 + n, 8)
+    for c in range(1, n + 3):
+        ws.cell(row=head, column=c).alignment = WRAP_HEAD
+    ws.row_dimensions[head].height = 15 * max(3, max(
+        math.ceil(text_width(str(ws.cell(row=head, column=2 + i).value)) / val_w)
+        for i in range(n)))
     add_table(ws, "Inputs", head, r, 1, 2 + n)
     ws.freeze_panes = ws.cell(row=head + 1, column=2)
     print_setup(ws, f"{head}:{head}")
-
-
-def _eq(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    return a == b
+    ws.page_setup.orientation = "portrait"

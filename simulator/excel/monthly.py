@@ -91,18 +91,19 @@ def write(book: Book, ws, i: int) -> None:
             formula(ws, r, fc[key], text, FMT[kind])
 
         w("total_cost", f"=SUM({L['benefit_cost']}{r}:{L['acquisition_cost']}{r})", "cny")
-        w("net", f"={L['gross_margin']}{r}-{L['total_cost']}{r}", "cny")
+        # differences to the fen: float residue of equal amounts never prints as a red -¥0
+        w("net", f"=ROUND({L['gross_margin']}{r}-{L['total_cost']}{r},2)", "cny")
         w("cum_cash", f"={L['net']}{r}" if k == 0 else f"={L['cum_cash']}{r - 1}+{L['net']}{r}",
           "cny")
         w("df", f"=(1+$D$3)^(-{L['month']}{r}/12)", "factor")
         w("dcf", f"={L['net']}{r}*{L['df']}{r}", "cny")
         if has_cf:
-            w("incr", f"={L['net']}{r}-{L['cf_net_contribution']}{r}", "cny")
+            w("incr", f"=ROUND({L['net']}{r}-{L['cf_net_contribution']}{r},2)", "cny")
             w("cum_incr", f"={L['incr']}{r}" if k == 0
               else f"={L['cum_incr']}{r - 1}+{L['incr']}{r}", "cny")
             w("npv", f"={L['incr']}{r}*{L['df']}{r}" if k == 0
               else f"={L['npv']}{r - 1}+{L['incr']}{r}*{L['df']}{r}", "cny")
-            w("inc_cost", f"={L['total_cost']}{r}-{L['cf_total_cost']}{r}", "cny")
+            w("inc_cost", f"=ROUND({L['total_cost']}{r}-{L['cf_total_cost']}{r},2)", "cny")
             ic, inc = L["inc_cost"], L["incr"]
             # As results.roi_and_payback: a cost within a billionth of the cost scale
             # (both arms' costs, the margin) is rounding residue: no ROI (blank).

@@ -99,8 +99,8 @@ def write(book: Book, ws) -> None:
             formula(ws, rd, col["total_cost"],
                     f"=SUM({L['benefit_cost']}{rd}:{L['acquisition_cost']}{rd})",
                     FMT["cny"])
-            formula(ws, rd, col["net"], f"={L['gross_margin']}{rd}-{L['total_cost']}{rd}",
-                    FMT["cny"])
+            formula(ws, rd, col["net"],
+                    f"=ROUND({L['gross_margin']}{rd}-{L['total_cost']}{rd},2)", FMT["cny"])
         # Rows of one segment and tier are consecutive: their totals are plain SUMs.
         keys = list(zip(df["segment"], df["tier"]))
         a = 0

@@ -26,6 +26,7 @@ WIDTH = {"money": 17, "cny": 17, "share": 10, "ratio": 10, "hours": 10, "months"
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 NOTE = Font(italic=True, color="555555")
+SMALL = Font(size=8)  # long reference tables printed compactly (Inputs)
 WARN = Font(bold=True, color="B00020")
 HEAD_SIM = PatternFill("solid", fgColor="DDEBF7")  # simulated columns (values)
 HEAD_FORMULA = PatternFill("solid", fgColor="E2EFDA")  # derived columns (formulas)

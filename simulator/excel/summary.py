@@ -60,17 +60,20 @@ def write(book: Book, ws) -> None:
     set_width(ws, 2, 9)
     col = 3
     first_row = head + 1
-    # Money rows of a million or more print in CNY millions, so that every scenario's
-    # columns fit one landscape page at a readable size.
+    # Money rows print in CNY millions when any figure of the same unit (CNY totals; per
+    # customer amounts are a unit of their own) reaches a million, so that every
+    # scenario's columns fit one landscape page at a readable size. One unit for all
+    # totals: a Δ row of under ¥1 M read "CNY" between rows in "CNY M".
     big = set()
-    for kp in book.kpis:
-        if kp.kind != "money":
-            continue
-        vals = pd.to_numeric(table.loc[table["metric"] == kp.metric,
-                                       ["mean", "ci95_low", "ci95_high"]].stack(),
+    money = [kp for kp in book.kpis if kp.kind == "money"]
+    for unit in {metrics.metric(kp.metric).unit for kp in money}:
+        same = [kp.metric for kp in money if metrics.metric(kp.metric).unit == unit]
+        vals = pd.to_numeric(table.loc[table["metric"].isin(same),
+                                       ["mean", "ci95_low", "ci95_high", "delta_mean",
+                                        "delta_ci95_low", "delta_ci95_high"]].stack(),
                              errors="coerce").abs()
         if vals.max() >= 1e6:
-            big.add(kp.metric)
+            big.update(same)
     for k, kp in enumerate(book.kpis):
         r = first_row + k
         book.summary_rows[kp.metric] = r
@@ -110,8 +113,11 @@ def write(book: Book, ws) -> None:
             if i != book.base and kp.section == "absolute":
                 me = get_column_letter(c0)
                 bs = get_column_letter(base_mean_col)
+                diff = f"{me}{r}-{bs}{r}"
+                if kp.kind == "money":  # to the fen: equal means differing in the 9th
+                    diff = f"ROUND({diff},2)"  # decimal printed a red "-¥0"
                 formula(ws, r, c0 + 3, f'=IF(AND(ISNUMBER({me}{r}),ISNUMBER({bs}{r})),'
-                                       f'{me}{r}-{bs}{r},"")', f)
+                                       f'{diff},"")', f)
                 put(ws, r, c0 + 4, x["delta_ci95_low"], f)
                 put(ws, r, c0 + 5, x["delta_ci95_high"], f)
         for j in range(len(heads)):

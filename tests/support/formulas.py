@@ -176,6 +176,11 @@ class Formula:
                 return all(self._run(a, sheet) for a in args)
             if name == "MAX":
                 return max(self._num(self._run(a, sheet)) for a in args)
+            if name == "ROUND":  # Excel rounds halves away from zero
+                x = self._num(self._run(args[0], sheet))
+                k = int(self._num(self._run(args[1], sheet)))
+                q = abs(x) * 10 ** k
+                return math.copysign(math.floor(q + 0.5) / 10 ** k, x)
             if name == "ABS":
                 return abs(self._num(self._run(args[0], sheet)))
             if name == "ISNUMBER":
