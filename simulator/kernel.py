@@ -518,6 +518,27 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
+def _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
+                b_members, b_cohorts):
+    """The blocks of customers, in parallel: block b sums into row b of each b_* array."""
+    for b in prange(b_load.shape[0]):
+        lo = b * BLOCK
+        hi = min(cu.n, lo + BLOCK)
+        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
+                    b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+
+
+@njit(cache=True)
+def _add_rows(dst, rows):
+    """Add the rows of ``rows`` to ``dst`` one after the other, element by element."""
+    d = dst.reshape(-1)
+    r = rows.reshape(rows.shape[0], -1)
+    for b in range(r.shape[0]):
+        for j in range(d.shape[0]):
+            d[j] += r[b, j]
+
+
+@njit(cache=True, error_model="numpy")
 def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
     """One month of every customer's life: books the month and carries state.
 
@@ -533,29 +554,24 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
 
     Customers are split into blocks of :data:`BLOCK` run in parallel (numba
     ``prange``); each block has its own accumulators, added to ``out`` in block
-    order afterwards, so results are identical for any number of threads.
+    order afterwards, so results are identical for any number of threads. Only
+    the block loop is compiled for parallel execution (compile time).
     """
     n_blocks = (cu.n + BLOCK - 1) // BLOCK
     n_groups = out.acc.shape[1]
-    n_chan = out.channel_cost.shape[0]
-    n_cls = out.class_load.shape[0]
-    n_coh = out.cohorts_end.shape[0]
-    b_load = np.zeros((n_blocks, n_cls))
+    b_load = np.zeros((n_blocks, out.class_load.shape[0]))
     b_acc = np.zeros((n_blocks, N_ACC, n_groups))
     b_ltv = np.zeros((n_blocks, n_groups))
-    b_chan = np.zeros((n_blocks, n_chan, n_groups))
+    b_chan = np.zeros((n_blocks, out.channel_cost.shape[0], n_groups))
     b_members = np.zeros((n_blocks, n_groups))
-    b_cohorts = np.zeros((n_blocks, n_coh))
-    for b in prange(n_blocks):
-        lo = b * BLOCK
-        hi = min(cu.n, lo + BLOCK)
-        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
-                    b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
-    for b in range(n_blocks):  # in block order: the sums do not depend on the threads
-        out.class_load[:] += b_load[b]
-        if not load_only:
-            out.acc[:, :] += b_acc[b]
-            out.ltv[:] += b_ltv[b]
-            out.channel_cost[:, :] += b_chan[b]
-            out.members_end[:] += b_members[b]
-            out.cohorts_end[:] += b_cohorts[b]
+    b_cohorts = np.zeros((n_blocks, out.cohorts_end.shape[0]))
+    _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
+                b_members, b_cohorts)
+    # in block order: the sums do not depend on the threads
+    _add_rows(out.class_load, b_load)
+    if not load_only:
+        _add_rows(out.acc, b_acc)
+        _add_rows(out.ltv, b_ltv)
+        _add_rows(out.channel_cost, b_chan)
+        _add_rows(out.members_end, b_members)
+        _add_rows(out.cohorts_end, b_cohorts)
