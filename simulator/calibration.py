@@ -1,7 +1,11 @@
 """Calibration targets of the shipped scenarios and the check that the model meets them.
 
-Each shipped scenario (key = file stem in ``scenarios/``) lists the figures the
-source studies observed (SEED-FACTS.md, studies A–E) as :class:`Target` data.
+Each shipped scenario (key = file stem in ``scenarios/``) has the figures the
+source studies observed (studies A–E; docs/SCENARIOS.md) as data next to it, in
+``scenarios/targets/<key>.toml``: one ``[[target]]`` table per :class:`Target`, its
+fields as below and ``source`` naming the study and figure. :data:`TARGETS` holds
+them, read by :func:`load_targets` (a malformed file is a ValueError naming the
+file, the target and the field).
 :func:`calibrate` runs the scenario (and, for intervention targets, its base
 scenario on the same seed, i.e. common random numbers) and compares the
 simulated mean with the observed value.
@@ -31,12 +35,14 @@ few derived here from the monthly table (see :data:`DERIVED`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+import tomllib
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_type_hints
 
 import numpy as np
 
+from simulator.library import SHIPPED_DIR
 from simulator.outputs import MI, SERVICE_METRICS
 from simulator.results import Stat
 from simulator.scenario import Scenario
@@ -77,84 +83,54 @@ DERIVED = {
 DEFAULT_REPLICATIONS = 6
 DEFAULT_AGENTS = 8000
 
-TARGETS: dict[str, list[Target]] = {
-    # Study D, Xinghe as it runs today.
-    "xinghe_today": [
-        Target("churn_annual", "segment:Key accounts", 0.18, 0.02,
-               "D: Xinghe key-account churn 18 %/year (industry 12 %)"),
-        Target("service_wait_mean_hours", "shop", 6.0, 0.6,
-               "D: Xinghe CS response 6 h"),
-        Target("complaint_resolution_hours", "shop", 48.0, 4.0,
-               "D: complaint submitted T0 -> resolved 48 h"),
-        Target("start_share", "tier:Diamond", 0.23, 0.03,
-               "D: key accounts (annual spend > 500k CNY) are 23 % of customers"),
-        Target("order_share", "segment:Key accounts", 0.68, 0.04,
-               "D: key accounts make 68 % of repeat purchases (proxy: share of orders)"),
-    ],
-    # Study D, Yinhe-style 6-tier service scheme at Xinghe (vs Xinghe today).
-    "xinghe_yinhe_6tier": [
-        Target("service_wait_mean_hours", "tier:钻石 Diamond", 2.0, 0.0,
-               "D: Yinhe answers in <= 2 h (benchmark: Xinghe 6 h, industry 4 h)",
-               bound="at_most"),
-        Target("service_wait_mean_hours", "shop", 4.0, 0.0,
-               "D: at least the industry's 4 h for everyone", bound="at_most"),
-    ],
-    # Study D, "3-hour golden response" (vs Xinghe today).
-    "xinghe_3h_golden_response": [
-        Target("complaint_resolution_hours", "shop", 2.4, 0.6,
-               "D: Yinhe rebuild resolves in 1.8 h; complaint routing cuts the cycle to 3 h"),
-        Target("complaints_per_order", "tier:Diamond", -0.52, 0.08,
-               "D: diamond complaints -52 %", mode="change"),
-        Target("satisfaction_end", "tier:Diamond", 0.18, 0.05,
-               "D: satisfaction +18 %", mode="change"),
-    ],
-    # Study A, the apparel brand today (base of the HNW deep-service scenario).
-    "hnw_apparel_today": [
-        Target("churn_annual", "segment:HNW", 0.32, 0.03,
-               "A: HNW churn 32 %/year (apparel brand, 2025 Q4)"),
-        Target("churn_annual", "segment:Ordinary", 0.18, 0.02,
-               "A: ordinary customers' churn 18 %/year"),
-        Target("sales_share", "segment:HNW", 0.22, 0.03,
-               "A: HNW customers make 22 % of sales"),
-        Target("complaint_resolution_hours", "segment:HNW", 48.0, 4.0,
-               "A: HNW after-sales resolution 48 h on average"),
-        Target("service_wait_mean_hours", "shop", 0.3, 0.1,
-               "A: CS mean response 18 min"),
-    ],
-    # Study A, deep service for HNW customers (vs the apparel brand today).
-    "hnw_deep_service": [
-        Target("ltv_per_customer", "segment:HNW", 0.25, 0.07,
-               "A: deep service lifts LTV +25 % (target)", mode="change"),
-        Target("roi", "shop", 3.0, 1.0,
-               "A: service ROI up to 1:4 (1 CNY of cost -> 4 CNY of margin, i.e. ROI 3)"),
-        Target("complaint_resolution_hours", "segment:HNW", 24.0, 0.0,
-               "A: VIP channel resolves in 24 h", bound="at_most"),
-    ],
-    # Study B, the 12.5 M-customer shop today (base of the segment budget plan).
-    "global_shop_today": [
-        Target("repurchase_rate", "segment:Brand-loyal", 0.52, 0.03,
-               "B: brand-loyal repurchase 52 % before the lifetime membership"),
-        Target("high_freq_customer_share", "shop", 0.28, 0.03,
-               "B: high-frequency buyers (>= 3 orders/month) are 28 % of customers"),
-        Target("high_freq_sales_share", "shop", 0.65, 0.04,
-               "B: high-frequency buyers make 65 % of sales"),
-        Target("churn_annual", "shop", 0.14, 0.03,
-               "B: long-tail customers stay 7 years on average (1/7 = 14 %/year)"),
-    ],
-    # Study B, the segment budget plan (vs the shop today).
-    "segment_budget_plan": [
-        Target("repurchase_rate", "segment:Brand-loyal", 0.68, 0.03,
-               "B: lifetime membership lifts brand-loyal repurchase 52 % -> 68 %"),
-        Target("repurchase_rate", "segment:Brand-loyal", 0.16, 0.03,
-               "B: +16 pp vs today (52 % -> 68 %), same seed", mode="difference"),
-    ],
-    # Study E, the loyalty playbook on the study-B shop (vs the shop today).
-    "loyalty_playbook": [
-        Target("orders_per_customer_month", "tier:铂金 Platinum", 4.0, 1.0,
-               "E: loyal customers repurchase 3-5 x ordinary ones (top tier vs entry tier)",
-               versus="tier:白银 Silver"),
-    ],
-}
+TARGETS_DIR = SHIPPED_DIR / "targets"
+_FIELDS = {f.name: f for f in fields(Target)}
+_CHOICES = {k: get_args(get_type_hints(Target)[k]) for k in ("mode", "bound")}  # the Literals
+
+
+def _target(d: Any, where: str) -> Target:
+    """One ``[[target]]`` table as a :class:`Target`; ValueError saying what is wrong."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: must be a table of fields")
+    unknown = sorted(set(d) - set(_FIELDS))
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(_FIELDS)}")
+    missing = [k for k, f in _FIELDS.items() if f.default is MISSING and k not in d]
+    if missing:
+        raise ValueError(f"{where}: missing field(s) {missing}")
+    for k, v in d.items():
+        if k in ("observed", "tolerance"):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{where}: {k} = {v!r} must be a finite number")
+        elif not isinstance(v, str) or not v.strip():
+            raise ValueError(f"{where}: {k} = {v!r} must be non-empty text")
+        if k in _CHOICES and v not in _CHOICES[k]:
+            raise ValueError(f"{where}: {k} = {v!r} must be one of {list(_CHOICES[k])}")
+    if d["tolerance"] < 0:
+        raise ValueError(f"{where}: tolerance = {d['tolerance']!r} must be >= 0")
+    values: dict[str, Any] = {k: float(v) if k in ("observed", "tolerance") else v
+                              for k, v in d.items()}
+    return Target(**values)
+
+
+def load_targets(folder: Path = TARGETS_DIR) -> dict[str, list[Target]]:
+    """Targets per scenario key from ``<folder>/<key>.toml`` (``[[target]]`` tables)."""
+    out: dict[str, list[Target]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot be read as TOML ({exc})") from exc
+        unknown = sorted(set(data) - {"target"})
+        if unknown or not isinstance(data.get("target"), list):
+            raise ValueError(f"{path}: must hold [[target]] tables only"
+                             + (f" (found {unknown})" if unknown else ""))
+        out[path.stem] = [_target(d, f"{path} target {i}")
+                          for i, d in enumerate(data["target"], 1)]
+    return out
+
+
+TARGETS: dict[str, list[Target]] = load_targets()
 
 # --------------------------------------------------------------------- evaluation
 

@@ -1,6 +1,7 @@
 """Each shipped scenario reproduces the study figures it was built from.
 
-Targets are data in ``simulator.calibration.TARGETS``; these tests run every
+Targets are data next to the scenario files, ``scenarios/targets/<key>.toml`` (each
+with its study source), read into ``simulator.calibration.TARGETS``; these tests run every
 scenario with targets on a small sample (intervention targets also run the base
 scenario on the same seed, i.e. common random numbers) and require every target
 to pass. The samples are chosen per scenario so the whole file stays under
@@ -25,7 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from simulator.calibration import TARGETS, Target, calibrate, evaluate, report_text
+from simulator.calibration import (
+    TARGETS,
+    TARGETS_DIR,
+    Target,
+    calibrate,
+    evaluate,
+    load_targets,
+    report_text,
+)
 from simulator.scenario_io import load
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -114,3 +123,40 @@ def test_evaluate_fails_a_target_the_model_misses():
     near = evaluate(Target("churn_annual", "shop", ok.simulated.mean, 0.001, "test"), res, sc)
     assert near.passed
     assert ok.simulated.ci95_low <= ok.simulated.mean <= ok.simulated.ci95_high
+
+
+def test_targets_are_files_next_to_the_scenarios():
+    """One targets file per scenario with targets, beside the scenario files."""
+    assert TARGETS_DIR == SCENARIOS / "targets"
+    assert {p.stem for p in TARGETS_DIR.glob("*.toml")} == set(TARGETS)
+    assert load_targets() == TARGETS
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[[target]]\nmetric = 'roi'\nwhere = 'shop'\nobserved = 3.0\nsource = 'A'\n",
+     "target 1: missing field(s) ['tolerance']"),
+    ("[[target]]\nmetric = 'roi'\nwhere = 'shop'\nobserved = 3.0\ntolerance = 1\n"
+     "source = 'A'\nmode = 'ratio'\n",
+     "target 1: mode = 'ratio' must be one of ['level', 'change', 'difference']"),
+    ("[[target]]\nmetric = 'roi'\nwhere = 'shop'\nobserved = 'three'\ntolerance = 1\n"
+     "source = 'A'\n", "target 1: observed = 'three' must be a finite number"),
+    ("[[target]]\nmetric = 'roi'\nwhere = 'shop'\nobserved = 3.0\ntolerance = -1\n"
+     "source = 'A'\n", "target 1: tolerance = -1 must be >= 0"),
+    ("[[target]]\nmetric = 'roi'\nwhere = 'shop'\nobserved = 3.0\ntolerance = 1\n"
+     "source = 'A'\ncolour = 'red'\n", "target 1: unknown field(s) ['colour']"),
+    ("[targets]\nmetric = 'roi'\n", "must hold [[target]] tables only (found ['targets'])"),
+    ("[[target]\n", "cannot be read as TOML"),
+])
+def test_a_malformed_targets_file_says_which_target_and_field(tmp_path, text, message):
+    (tmp_path / "x.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as exc:
+        load_targets(tmp_path)
+    assert str(tmp_path / "x.toml") in str(exc.value) and message in str(exc.value)
+
+
+def test_targets_file_reads_into_targets(tmp_path):
+    (tmp_path / "k.toml").write_text(
+        "[[target]]\nmetric = 'churn_annual'\nwhere = 'segment:HNW'\nobserved = 0.32\n"
+        "tolerance = 0.03\nsource = 'A: HNW churn'\nbound = 'at_most'\n", encoding="utf-8")
+    assert load_targets(tmp_path) == {"k": [Target("churn_annual", "segment:HNW", 0.32, 0.03,
+                                                   "A: HNW churn", bound="at_most")]}
