@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Container
 
 from pydantic import ValidationError
 
@@ -170,16 +171,41 @@ def slug(title: str) -> str:
     return s[:60] or "scenario"
 
 
+def unique_name(name: str, taken: Container[str], *, tag: str = "", form: str = " ({})",
+                limit: int | None = 80) -> str:
+    """The first of ``name``, ``name 2``, ``name 3`` ... not in ``taken`` (the one generator).
+
+    The number is written into ``form`` (`` (2)`` by default; ``"_{}"`` gives ``name_2``),
+    after ``tag`` when one is given: ``tag="copy"`` gives ``name (copy)``,
+    ``name (copy 2)``. The name is shortened so that every candidate fits ``limit``
+    characters (``None``: no limit).
+    """
+    def fit(suffix: str) -> str:
+        return (name if limit is None else name[:max(0, limit - len(suffix))]) + suffix
+
+    first = fit(form.format(tag) if tag else "")
+    i = 2
+    cand = first
+    while cand in taken:
+        cand = fit(form.format(f"{tag} {i}" if tag else i))
+        i += 1
+    return cand
+
+
 def unique_user_path(title: str) -> Path:
     """A path in the user folder that does not exist yet."""
-    base = slug(title)
     d = user_dir()
-    p = d / f"{base}.toml"
-    i = 2
-    while p.exists():
-        p = d / f"{base}_{i}.toml"
-        i += 1
-    return p
+    return d / f"{unique_name(slug(title), _Existing(d), form='_{}', limit=None)}.toml"
+
+
+class _Existing:
+    """The stems of the scenario files in a folder, asked one at a time."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __contains__(self, stem: object) -> bool:
+        return (self.folder / f"{stem}.toml").exists()
 
 
 def _save_new(sc: Scenario, title: str) -> Path:

@@ -151,3 +151,24 @@ def test_cli_validate_exit_codes(tmp_path, capsys):
     assert "Tiers & benefits ▸ Tier 'Member' ▸ Threshold: ¥-5 — must be between ¥0 and " \
         "¥1,000,000,000" in out
     assert "(tiers[0].threshold_cny)" in out  # where it is in the file, for hand edits
+
+
+def test_unique_name_is_the_one_generator_of_free_names(tmp_path, monkeypatch):
+    from simulator.library import unique_name, unique_user_path
+
+    # Scenario names (the optimiser's "Apply this split"): the name itself when free.
+    assert unique_name("Plan", []) == "Plan"
+    assert unique_name("Plan", ["Plan", "Plan (2)"]) == "Plan (3)"
+    # Copies (library duplicate, editor rows): always tagged.
+    assert unique_name("Gold", [], tag="copy") == "Gold (copy)"
+    assert unique_name("Gold", ["Gold (copy)"], tag="copy") == "Gold (copy 2)"
+    # The 80-character limit is kept by shortening the name, never the number.
+    long = "x" * 85
+    assert unique_name(long, ["x" * 80]) == "x" * 76 + " (2)"
+    assert unique_name(long, [], tag="copy") == "x" * 73 + " (copy)"
+    # File stems in the user folder: name_2, name_3 ...
+    monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path))
+    first = unique_user_path("My plan")
+    assert first.name == "My_plan.toml"
+    first.write_text("", encoding="utf-8")
+    assert unique_user_path("My plan").name == "My_plan_2.toml"

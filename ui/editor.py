@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.labels import tip
+from simulator.library import unique_name
 from simulator.scenario import (
     Benefit,
     LeverBound,
@@ -87,12 +88,7 @@ def new_item(cls: type[BaseModel], existing: list) -> BaseModel:
 
 def unique_copy_name(name: str, taken: list[str]) -> str:
     """'Gold' -> 'Gold (copy)', 'Gold (copy 2)' ... not in ``taken``."""
-    cand = f"{name} (copy)"
-    i = 2
-    while cand in taken:
-        cand = f"{name} (copy {i})"
-        i += 1
-    return cand[:80]
+    return unique_name(name, taken, tag="copy")
 
 
 def format_value(spec: FieldSpec | None, value: Any) -> str:

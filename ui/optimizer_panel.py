@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 import scenarios
 from simulator.compare import differing_inputs
 from simulator.labels import parse_path, value_at
+from simulator.library import unique_name
 from simulator.scenario import Scenario
 from ui.optimizer_controls import OBJECTIVE_NAMES, OptimiserControls, scenario_for_run
 from ui.optimizer_results import TABLE_COLUMNS, OptimiserResults
@@ -233,7 +234,7 @@ class OptimiserPanel(QWidget):
                  + ("\n".join(f"• {c}" for c in shown) or "• nothing (today's split)")
                  + "\n\nName of the new scenario:")
         name = host.prompter.text(self, "Apply this split", label,
-                                  _unique(new.name, taken))
+                                  unique_name(new.name, taken))
         if name is None or not name.strip():
             self._set_status("Apply cancelled: nothing was saved.")
             return None
@@ -244,7 +245,7 @@ class OptimiserPanel(QWidget):
             return None
         if not host.maybe_save():
             return None
-        name = _unique(name, taken)
+        name = unique_name(name, taken)
         new.name = name
         today.name = name
         try:
@@ -325,15 +326,3 @@ class OptimiserPanel(QWidget):
     def shutdown(self) -> None:
         """Stop the worker thread (window closing)."""
         self.runner.shutdown()
-
-
-def _unique(name: str, taken: list[str]) -> str:
-    name = name[:80]
-    if name not in taken:
-        return name
-    i = 2
-    while True:
-        cand = f"{name[:74]} ({i})"
-        if cand not in taken:
-            return cand
-        i += 1
