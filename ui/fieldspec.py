@@ -18,7 +18,7 @@ from typing import Any, Literal, Union
 import annotated_types as at
 from pydantic import BaseModel
 
-from simulator.labels import UNITS_BY_NAME, label, unit_for
+from simulator.labels import label, unit_for
 
 Path = tuple  # tuple[str | int, ...]
 
@@ -162,10 +162,6 @@ _REFS = {"pool": "pools", "default_pool": "pools", "to_pool": "pools",
          "target_segments": "segments", "target_tiers": "tiers",
          "mix": "segments", "segment_value": "segments"}
 
-# Labels and units come from simulator.labels, which validation messages use too.
-_UNITS_BY_NAME = UNITS_BY_NAME
-_label = label
-
 
 def spec_for(model: type[BaseModel], name: str) -> FieldSpec:
     """Build the FieldSpec of ``model.name`` from its pydantic field info."""
@@ -176,7 +172,7 @@ def spec_for(model: type[BaseModel], name: str) -> FieldSpec:
     inner, inner_meta = _unwrap_annotated(inner)
     meta += inner_meta
     desc = info.description or ""
-    spec = FieldSpec(name=name, kind="text", label=_label(name), description=desc,
+    spec = FieldSpec(name=name, kind="text", label=label(name), description=desc,
                      required=info.is_required())
     origin = typing.get_origin(inner)
     if name in _REFS:
@@ -227,24 +223,6 @@ def spec_for(model: type[BaseModel], name: str) -> FieldSpec:
         spec.lo, spec.hi, spec.lo_open, spec.hi_open = _bounds(vmeta)
         spec.unit, spec.scale, spec.decimals = (("%", 100, 1) if spec.hi == 1.0 else ("×", 1, 2))
     return spec
-
-
-def specs_for(model: type[BaseModel]) -> list[FieldSpec]:
-    """Specs of every field of a model, in declaration order."""
-    return [spec_for(model, n) for n in model.model_fields]
-
-
-def model_at(root: type[BaseModel], path: Path) -> type[BaseModel]:
-    """The model class found at ``path`` below the root class (indices step into lists)."""
-    cls: Any = root
-    for part in path:
-        if isinstance(part, int):
-            continue
-        spec = spec_for(cls, part)
-        cls = spec.model
-        if cls is None:
-            raise KeyError(f"{path_str(path)} is not a model")
-    return cls
 
 
 def flatten(d: Any, prefix: Path = ()) -> dict[str, Any]:

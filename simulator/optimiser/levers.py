@@ -58,7 +58,6 @@ from simulator.promotions import CHANNELS
 from simulator.scenario import Scenario
 from simulator.service import DAYS_PER_MONTH
 
-LEVER_KINDS = ("benefits", "service", "promotion", "acquisition")
 MAX_INTENSITY = 10.0
 DEFAULT_MAX_FACTOR = 3.0
 DEFAULT_SERVICE_MIN_FACTOR = 0.25
