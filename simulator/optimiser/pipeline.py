@@ -9,7 +9,6 @@ split they simulate and how many replications they spend on it.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -37,13 +36,6 @@ from simulator.optimiser.settings import COMPONENTS, FRONTIER_SHARES, OBJECTIVES
 from simulator.results import RunResult, Stat
 
 
-def _auto_workers(agents: int, horizon: int, reps: int) -> int:
-    cores = os.cpu_count() or 1
-    if cores < 2 or reps < 2 or agents * horizon * reps < 1_000_000:
-        return 1
-    return min(cores, reps)
-
-
 @dataclass(frozen=True)
 class _Sample:
     """What every simulation of one optimisation shares."""
@@ -53,7 +45,7 @@ class _Sample:
     agents: int
     seed: int
     horizon_months: int
-    workers: int
+    workers: int | None  # None: each run's own choice (simulator.runner)
 
 
 class _Simulations:
@@ -83,7 +75,8 @@ class _Simulations:
             scn = scn.model_copy(deep=True)
             scn.run.counterfactual.mode = "none"
         res = run(scn, replications=reps, agents=s.agents, seed=s.seed,
-                  horizon_months=s.horizon_months, workers=min(s.workers, reps),
+                  horizon_months=s.horizon_months,
+                  workers=None if s.workers is None else min(s.workers, reps),
                   cancel=self.cancel, base=self.base if with_cf else None,
                   progress=(lambda d, t: self.report(d)) if self.progress else None)
         self.count += 1
@@ -129,8 +122,7 @@ def _sample_of(sc, replications: int, verify_replications: int | None, agents: i
     n_agents = int(agents or sc.run.agents)
     horizon = int(horizon_months or sc.run.horizon_months)
     return _Sample(reps, int(verify_replications or max(4, reps)), n_agents,
-                   int(sc.run.seed if seed is None else seed), horizon,
-                   workers if workers is not None else _auto_workers(n_agents, horizon, reps))
+                   int(sc.run.seed if seed is None else seed), horizon, workers)
 
 
 def _budget_of(sc, budget: float | None, today_spend: float) -> float:
