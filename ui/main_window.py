@@ -182,6 +182,8 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&File")
         m.addAction(self.act_new)
         m.addAction(self.act_open)
+        from ui.import_dialog import add_import_action  # File ▸ Import transaction log…
+        self.act_import_log = add_import_action(self, m)
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()

@@ -348,3 +348,87 @@ def _read_parquet(p: Path, cols: Columns, b: _Builder,
     if not b.parts and f.metadata.num_rows == 0:
         raise LogError(f"{p.name}: the file has no rows")
     return b.finish()
+
+
+@dataclass
+class Preview:
+    """The first rows of a log as mapped: the file's columns, the mapped table, bad rows."""
+
+    columns: list[str]
+    table: pd.DataFrame  # customer, date (as read), day, amount[, segment, order id]
+    bad: BadRows
+    rows: int
+    date_format: str
+
+
+def _head(p: Path, cols: Columns, rows: int) -> pd.DataFrame:
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        df = pd.read_excel(p, sheet_name=cols.sheet, dtype=object, nrows=rows,
+                           header=0 if cols.header else None)
+    elif suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise LogError("Parquet logs need the 'pyarrow' package (pip install "
+                           "'benefit-sim[parquet]'), which is not installed") from None
+        batch = next(pq.ParquetFile(p).iter_batches(batch_size=rows), None)
+        df = batch.to_pandas() if batch is not None else pd.DataFrame()
+    else:
+        sep = r"\s+" if cols.sep in ("whitespace", " ", r"\s+") else cols.sep
+        df = pd.read_csv(p, sep=sep, dtype=str, nrows=rows, header=0 if cols.header else None,
+                         keep_default_na=False, na_values=[""], encoding_errors="replace",
+                         engine="python" if sep == r"\s+" else "c")
+    if cols.header:
+        df.columns = [str(x) for x in df.columns]
+    else:
+        df.columns = [str(i + 1) for i in range(df.shape[1])]
+    return df
+
+
+def preview(path: str | Path, cols: Columns, rows: int = 200) -> Preview:
+    """Read the first ``rows`` rows and map them as :func:`read_log` would.
+
+    The file's columns are always returned; the mapped table and bad-row counts are
+    empty when a mapped column is missing (the message says which) — raises LogError.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise LogError(f"transaction log {str(p)!r} not found")
+    try:
+        df = _head(p, cols, rows)
+    except (ValueError, OSError, KeyError, pd.errors.ParserError) as exc:
+        raise LogError(f"{p.name}: cannot read ({exc})") from None
+    b = _Builder(cols, p.name)
+    first = 2 if cols.header and p.suffix.lower() not in (".parquet",) else 1
+    b.chunk(df, first)
+    table = pd.DataFrame({
+        "customer": _pick(df, cols.customer, "customer", cols.header).astype("string"),
+        "date": _pick(df, cols.date, "date", cols.header).astype("string"),
+        "amount": _pick(df, cols.amount, "amount", cols.header).astype("string")})
+    if cols.segment:
+        table["segment"] = _pick(df, cols.segment, "segment", cols.header).astype("string")
+    if cols.order_id:
+        table["order id"] = _pick(df, cols.order_id, "order id", cols.header).astype("string")
+    return Preview(list(df.columns), table, b.bad, len(df), b.fmt or "")
+
+
+def guess_columns(names: list[str]) -> dict[str, str | None]:
+    """Likely customer/date/amount/segment/order-id columns by their header names."""
+    low = {n.lower().replace(" ", "_"): n for n in names}
+    used: set[str] = set()
+
+    def find(*keys: str) -> str | None:
+        for k in keys:
+            for ln, n in low.items():
+                if k in ln and n not in used:
+                    used.add(n)
+                    return n
+        return None
+    out = {"customer": find("customer", "client", "buyer", "user", "member"),
+           "date": find("date", "time", "day")}
+    out["amount"] = find("amount", "value", "revenue", "total", "price", "spend", "sales")
+    out["segment"] = find("segment")
+    out["order_id"] = find("order_id", "orderid", "order_no", "order_number", "invoice",
+                           "transaction_id")
+    return out
