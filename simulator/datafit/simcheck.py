@@ -132,7 +132,7 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None,
     for rep in range(replications):
         if cancel is not None and cancel.is_set():
             raise InterruptedError("validation cancelled")
-        sim = Simulation(run_sc, root, rep, n, months, customers=cb)
+        sim = Simulation(run_sc, root, rep, n, months, cancel=cancel, customers=cb)
         out = sim.run()
         alive0[rep] = float(sim.population.alive_at_start.sum())
         monthly[rep] = out.monthly[:, :, :, MI["orders"]].sum(axis=(1, 2))
