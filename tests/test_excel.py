@@ -91,8 +91,8 @@ def find_row(ws, col, value, start=1):
 # ----------------------------------------------------------------- Summary
 def test_sheets_present(book):
     assert book["wb"].sheetnames == ["Summary", "Charts", "Inputs", "Monthly 1", "Monthly 2",
-                                     "Segments & tiers", "Members by tier", "Definitions",
-                                     "Manifest"]
+                                     "Segments & tiers", "Members by tier", "Deadweight",
+                                     "Definitions", "Manifest"]
 
 
 def test_summary_means_intervals_and_delta_formulas(book):

@@ -315,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parts: each benefit, or lever groups (default: benefit)")
     a.add_argument("--permutations", type=int, help="sampled permutations above 8 parts")
     a.add_argument("--json", help="write the attribution as JSON")
+    a.add_argument("--excel", help="write the Attribution sheet (a workbook of its own)")
+    a.add_argument("--force", action="store_true", help="overwrite an existing workbook")
     _sample_args(a)
     a.set_defaults(func=_delegate("simulator.cli.attribution", "cli_attribute"))
 
@@ -325,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--kpi", default="npv", help="metric key (default: npv)")
     x.add_argument("--permutations", type=int, help="sampled permutations above 8 groups")
     x.add_argument("--json", help="write the waterfall as JSON")
+    x.add_argument("--excel", help="write the Why different sheet (a workbook of its own)")
+    x.add_argument("--force", action="store_true", help="overwrite an existing workbook")
     _sample_args(x)
     x.set_defaults(func=_delegate("simulator.cli.attribution", "cli_explain"))
 

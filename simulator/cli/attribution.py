@@ -89,13 +89,38 @@ def _write_json(path: str, data: dict) -> None:
     atomic_write_bytes(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
+def _excel_ok(args) -> bool:
+    """A bad ``--excel`` target is reported (exit 2) before the analysis runs."""
+    if getattr(args, "excel", None):
+        import sys
+
+        from simulator.excel import ExportError, check_output
+
+        try:
+            check_output(args.excel, overwrite=args.force)
+        except ExportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return False
+    return True
+
+
+def _write_excel(console, args, data: dict) -> None:
+    if getattr(args, "excel", None):
+        from simulator.excel.attribution import write_analysis_workbook
+
+        p = write_analysis_workbook(data, args.excel, overwrite=args.force)
+        console.print(f"wrote {p}")
+
+
 def cli_attribute(args) -> int:
-    """``benefit-sim attribute SCENARIO [--by benefit|group] [--json OUT]``."""
+    """``benefit-sim attribute SCENARIO [--by benefit|group] [--json OUT] [--excel OUT]``."""
     from simulator.console import _console, with_progress
     from simulator.loader import load_scenario
 
     console = _console()
     ld = load_scenario(args.scenario)
+    if not _excel_ok(args):
+        return 2
     att = with_progress(console, lambda **pc: attribute(
         ld.scenario, by=args.by, seed=args.seed, replications=args.replications,
         agents=args.agents, horizon_months=args.months, permutations=args.permutations, **pc),
@@ -109,16 +134,19 @@ def cli_attribute(args) -> int:
     if args.json:
         _write_json(args.json, att.to_json())
         console.print(f"wrote {args.json}")
+    _write_excel(console, args, att.to_json())
     return 0
 
 
 def cli_explain(args) -> int:
-    """``benefit-sim explain BASE OTHER [--kpi npv] [--json OUT]``."""
+    """``benefit-sim explain BASE OTHER [--kpi npv] [--json OUT] [--excel OUT]``."""
     from simulator.console import _console, with_progress
     from simulator.loader import load_scenario
 
     console = _console()
     lb, lx = load_scenario(args.base), load_scenario(args.other)
+    if not _excel_ok(args):
+        return 2
     wf = with_progress(console, lambda **pc: explain(
         lb.scenario, lx.scenario, kpi=args.kpi, base_of_base=lb.base_scenario,
         base_of_other=lx.base_scenario, seed=args.seed, replications=args.replications,
@@ -136,6 +164,7 @@ def cli_explain(args) -> int:
                       f"{lx.scenario.run.counterfactual.mode}); the 'run settings' bar includes "
                       f"that change of yardstick. For the change in money itself use "
                       f"--kpi npv_net_contribution.")
+    _write_excel(console, args, wf.to_json())
     if args.json:
         _write_json(args.json, wf.to_json())
         console.print(f"wrote {args.json}")

@@ -15,14 +15,18 @@ The workbook: Summary (KPIs side by side, mean and 95 % interval, deltas vs the
 base as live formulas), Charts (native Excel charts), Inputs (every parameter,
 differences highlighted), Monthly N (per scenario: simulated columns as values,
 derived columns as formulas over them), Segments & tiers, Members by tier,
-Definitions, optional Optimisation, Manifest (versions, seed, hashes, the CLI
+Deadweight (runs paired with a scheme-off counterfactual), Points liability
+(schemes with points), Definitions, optional Optimisation, Manifest (versions, seed, hashes, the CLI
 command that reproduces it). It is written to a temporary file in the target folder
 and moved into place with os.replace, so a failed export never leaves a half file.
 
 The package, top to bottom (``lint-imports`` enforces the order):
 ``workbook`` (sheet order, build/write) > one module per sheet (``summary``,
 ``charts``, ``inputs``, ``monthly``, ``segments``, ``members``, ``definitions``,
-``optimisation``, ``manifest``; sheets never import each other) > ``book`` (the
+``optimisation``, ``manifest``, ``deadweight``, ``points``, ``attribution`` (the
+"Attribution" / "Why different" workbooks of ``attribute``/``explain --excel``,
+:func:`simulator.excel.attribution.write_analysis_workbook`); sheets never import
+each other) > ``book`` (the
 workbook being built and where each sheet put its figures) > ``cells`` (``put``:
 text never becomes a formula; ``formula``, ``ref``, ``note``, widths, tables,
 print set-up) > ``styles`` (number formats, fonts, fills) | ``data`` (run tables

@@ -10,12 +10,14 @@ from openpyxl import Workbook
 
 from simulator.excel import (
     charts,
+    deadweight,
     definitions,
     inputs,
     manifest,
     members,
     monthly,
     optimisation,
+    points,
     segments,
     summary,
 )
@@ -41,6 +43,10 @@ def _build(book: Book, optimisation_sheet) -> Workbook:
         monthly.write(book, wb.create_sheet(title), i)
     segments.write(book, wb.create_sheet("Segments & tiers"))
     members.write(book, wb.create_sheet("Members by tier"))
+    if deadweight.wanted(book):  # issue 15: where the scheme's money goes
+        deadweight.write(book, wb.create_sheet("Deadweight"))
+    if points.wanted(book):
+        points.write(book, wb.create_sheet("Points liability"))
     ws_defs = wb.create_sheet("Definitions")
     if optimisation_sheet is not None:
         optimisation.write(book, wb.create_sheet("Optimisation"), optimisation_sheet)
