@@ -73,13 +73,18 @@ class MainWindow(QMainWindow):
         self.design = QSplitter(Qt.Orientation.Horizontal)
         self.design.setObjectName("design_splitter")
         self.design.addWidget(self.editor)
-        self.design.addWidget(self.results)
+        # The results column scrolls when the window is narrower or lower than its content
+        # (1.5x scaling on a 1366 x 768 screen is 910 x 512 logical pixels): the window
+        # then fits the screen and nothing lies off it, unreachable.
+        self.results_scroll = _scrolled(self.results, fill=True)
+        self.design.addWidget(self.results_scroll)
         self.design.setStretchFactor(0, 2)
         self.design.setStretchFactor(1, 3)
         self.design.setSizes([560, 900])
         self.tabs = QTabWidget()
         self.tabs.addTab(self.design, "Design && preview")
-        self.tabs.addTab(self.compare, "Compare")
+        self.compare_scroll = _scrolled(self.compare, fill=True)
+        self.tabs.addTab(self.compare_scroll, "Compare")
         self.setCentralWidget(self.tabs)
         dock = QDockWidget("Scenario library", self)
         dock.setObjectName("library_dock")
@@ -230,11 +235,7 @@ class MainWindow(QMainWindow):
 
         The tab scrolls rather than forcing the window wider than a 1366-px screen.
         """
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(widget)
-        return self.tabs.addTab(scroll, title)
+        return self.tabs.addTab(_scrolled(widget), title)
 
     def _update_actions(self) -> None:
         busy = self.results.full_runner.busy
@@ -675,6 +676,45 @@ class MainWindow(QMainWindow):
         self.results.shutdown()
         self.compare.shutdown()
         self.optimiser.shutdown()
+
+
+def _scrolled(widget: QWidget, fill: bool = False) -> QScrollArea:
+    """``widget`` in a frameless scroll area that resizes it (scrolls only when too small).
+
+    ``fill``: the widget takes exactly the visible height when it fits (its own charts
+    scroll inside it), rather than the height its wrapped labels would prefer.
+    """
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(_Fill(widget) if fill else widget)
+    return scroll
+
+
+class _Fill(QWidget):
+    """A holder filled by one widget, without height-for-width.
+
+    A scroll area would otherwise stretch the widget to the (tall) height its
+    word-wrapped labels would like.
+    """
+
+    def __init__(self, child: QWidget):
+        super().__init__()
+        child.setParent(self)
+        self.child = child
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        """The held widget's minimum."""
+        return self.child.minimumSizeHint()
+
+    def sizeHint(self):  # noqa: N802 - Qt's name
+        """The held widget's preferred size."""
+        return self.child.sizeHint()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
+        """The held widget fills this one."""
+        self.child.setGeometry(self.rect())
+        super().resizeEvent(ev)
 
 
 class _WindowShortcuts(QObject):
