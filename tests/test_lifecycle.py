@@ -307,3 +307,42 @@ def test_negative_word_of_mouth_cuts_acquisition_by_the_configured_share():
     _, calm, _ = _run(_slow_complaints(0.0, lost), 10_000, 8)
     assert np.all(np.abs(_col(calm, "new_customers") - N) <= w)
     assert _col(calm, "new_customers_lost_wom").sum() == 0.0
+
+
+def test_recall_campaign_is_an_optimiser_lever_priced_with_its_reactivations():
+    from simulator.optimiser.levers import apply_allocation, extract_levers
+    from simulator.runner import run
+
+    d = _recall(_plain(orders_per_month=0.4, churn_annual=0.3, dormant_after_months=2),
+                repeat_every_months=2)
+    sc = scenario_io.from_dict(d, "recall lever")
+    kw = dict(replications=2, agents=8000, horizon_months=12, workers=1)
+    res = run(sc, **kw)
+    lv = next(x for x in extract_levers(sc, res) if x.id == "promotion:Win-back")
+    mon = res.monthly[res.monthly["arm"] == "scenario"]
+    spent = float((mon["promotion_cost_sms"] + mon["promotion_reactivation_cost"]).sum()) / 2
+    assert lv.current_cny == pytest.approx(spent / 12, rel=0.05)
+    half = apply_allocation(sc, [lv], {lv.id: lv.current_cny / 2})
+    assert half.promotions[0].budget_cny == pytest.approx(lv.current_cny / 2 * 12 / 6)
+    mon2 = run(half, **kw).monthly
+    mon2 = mon2[mon2["arm"] == "scenario"]
+    spent2 = float((mon2["promotion_cost_sms"] + mon2["promotion_reactivation_cost"]).sum()) / 2
+    assert spent2 / 12 == pytest.approx(lv.current_cny / 2, rel=0.12)
+    kpis = res.summary
+    assert kpis["recall_success"].mean == pytest.approx(0.25, abs=0.02)
+    assert "dormant_share_end" in kpis and "cost_per_acquired_customer" in kpis
+
+
+def test_lifecycle_figures_join_the_summary_only_when_a_mechanism_acts():
+    from simulator.metrics import METRICS
+    from simulator.runner import run
+
+    kw = dict(replications=1, agents=2000, horizon_months=3, workers=1)
+    off = run(scenario_io.from_dict(_plain(orders_per_month=0.4, churn_annual=0.3), "off"),
+              **kw).summary
+    on = run(scenario_io.from_dict(_plain(orders_per_month=0.4, churn_annual=0.3,
+                                          dormant_after_months=1), "on"), **kw).summary
+    extra = set(on) - set(off)
+    assert "dormant_share_end" in extra and "recall_success" in extra
+    assert not {k for k in off if k.startswith("dormant")}
+    assert all(k in METRICS for k in extra)

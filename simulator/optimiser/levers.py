@@ -22,6 +22,9 @@ id                     what moves when its monthly spend changes
                        reach); spend per month = budget per run × runs in the
                        horizon / horizon months. The most it can take is every
                        targeted customer contacted.
+                       A recall campaign (``target_lifecycle`` dormant or at
+                       risk) targets its dormant customers and its budget pays the
+                       contacts and the reactivations.
 ``acquisition``        ``population.acquisition.paid_spend_cny_per_month``
 =====================  ===========================================================
 
@@ -110,6 +113,30 @@ def _runs_in_horizon(p, horizon: int) -> list[int]:
     return list(range(p.start_month, horizon + 1, p.repeat_every_months))
 
 
+def _recall_estimate(p, mon, R: int, runs: list[int]) -> tuple[float, float, list[int]]:
+    """Spend and most spend of a recall campaign over its runs (CNY), from a baseline run.
+
+    Targeted: dormant customers in the campaign's segments and tiers (at risk: its
+    contacts / reach); each reached one costs the contact plus the reactivation cost
+    times the redemption share.
+    """
+    sel = mon[mon["month"].isin(runs)]
+    if p.target_segments:
+        sel = sel[sel["segment"].isin(p.target_segments)]
+    if p.target_tiers:
+        sel = sel[sel["tier"].isin(p.target_tiers)]
+    if p.target_lifecycle == "dormant":
+        targeted = float(sel["dormant_customers"].sum()) / R
+    else:
+        targeted = float(sel["recall_contacts"].sum()) / R / max(p.reach_share, 1e-9)
+    per = p.cost_per_contact_cny + p.cost_per_reactivation_cny * p.redemption_share
+    full = targeted * per
+    spend = p.reach_share * full
+    if p.budget_cny is not None:
+        spend = min(spend, p.budget_cny * len(runs))
+    return spend, full, runs
+
+
 def extract_levers(sc: Scenario, baseline) -> list[Lever]:
     """Levers of ``sc`` with today's spend, read from ``baseline`` (a RunResult of ``sc``).
 
@@ -142,6 +169,8 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
                             note="" if cur > 0 else "no staff today: not movable"))
 
     # Promotions: targeted real customers in the months a campaign runs.
+    # A recall (dormant / at-risk) campaign targets the dormant customers (at risk: those
+    # its contacts show) and pays per contact plus the expected reactivations.
     act = mon.groupby(["month", "segment", "tier"])["active_customers"].sum() / R
     est: dict[int, tuple[float, float, list[int]]] = {}
     for i, p in enumerate(sc.promotions):
@@ -150,6 +179,9 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
         runs = _runs_in_horizon(p, H)
         full = 0.0
         spend = 0.0
+        if p.target_lifecycle != "all":
+            est[i] = _recall_estimate(p, mon, R, runs)
+            continue
         for m in runs:
             sel = act.xs(m, level="month") if m in act.index.get_level_values(0) else None
             if sel is None:
@@ -167,7 +199,8 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
     # Scale the estimates to the engine's channel cost (same channel, same factor).
     for ch in CHANNELS[:-1]:
         col = f"promotion_cost_{ch}"
-        idx = [i for i in est if sc.promotions[i].channel == ch]
+        idx = [i for i in est if sc.promotions[i].channel == ch
+               and sc.promotions[i].target_lifecycle == "all"]
         if not idx or col not in mon.columns:
             continue
         observed = float(mon[col].sum()) / R
