@@ -49,6 +49,7 @@ SAMPLE = {
     "global_shop_today": (2, 12000, 12),  # brand-loyal are 15 %: enough of them for ±3 pp
     "segment_budget_plan": (2, 12000, 12),
     "loyalty_playbook": (2, 1000, 12),
+    "lifecycle_today": (2, 12000, 12),
     "lifecycle_recall_referrals": (3, 12000, 12),  # recall success +-3 pp at this sample
 }
 
