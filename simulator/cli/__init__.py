@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--sla-target", type=_share_arg, default=0.8,
                    help="share to answer within the SLA hours, 0-1 (default 0.8)")
     q.add_argument("--json", help="write the check as JSON")
-    q.set_defaults(func=_delegate("simulator.capacity", "cli_capacity"))
+    q.set_defaults(func=_delegate("simulator.cli.capacity", "cli_capacity"))
 
     a = sub.add_parser("attribute", help="split the scheme's result across its parts (Shapley)")
     a.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_args(x)
     x.set_defaults(func=_delegate("simulator.cli.attribution", "cli_explain"))
 
-    from simulator.sensitivity import register as register_sensitivity
+    from simulator.cli.sensitivity import register as register_sensitivity
 
     register_sensitivity(sub, _sample_args)  # sensitivity, goalseek, breakeven
 
