@@ -310,8 +310,11 @@ def calibrate(key: str, sc: Scenario, path: Path | None = None, base: Scenario |
     if needs_base and base is None:
         raise ValueError(f"{key}: intervention targets need run.counterfactual.mode = "
                          f"'base_scenario' with a base_scenario file")
+    # At the nominal values of any inputs written as ranges: the targets calibrate those
+    # values; the ranges say how sure we are of them (docs/UNCERTAINTY.md).
     kw: dict[str, Any] = dict(replications=replications, agents=agents, seed=seed,
-                              horizon_months=horizon_months, workers=workers)
+                              horizon_months=horizon_months, workers=workers,
+                              assumptions="nominal")
     res = run(sc, base=base, **kw)
     base_res = None
     if base is not None and needs_base:

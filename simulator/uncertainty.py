@@ -494,13 +494,30 @@ class Plan:
                 if d is not None}
 
     def arms(self, sc: Any, cf_sc: Any, rep: int) -> tuple[Any, Any]:
-        """Both arms of replication ``rep`` with their drawn values."""
-        a = materialise(sc, self.values(rep, "scenario"))
+        """Both arms of replication ``rep`` with their drawn values.
+
+        An input whose value is no longer its range's nominal value was changed on
+        purpose (a tornado swing, a goal-seek step, effects scaled for break-even)
+        and keeps that value.
+        """
+        a = materialise(sc, self._unchanged(sc, self.scenario, self.values(rep, "scenario")))
         if cf_sc is None:
             return a, None
         if cf_sc is sc:  # scheme off: the same scenario with parts switched off
             return a, a
-        return a, materialise(cf_sc, self.values(rep, "counterfactual"))
+        return a, materialise(cf_sc, self._unchanged(cf_sc, self.counterfactual,
+                                                     self.values(rep, "counterfactual")))
+
+    def _unchanged(self, arm: Any, dists: tuple, values: dict) -> dict:
+        by_key = dict(zip(self.keys, dists))
+        out = {}
+        for k, v in values.items():
+            path = resolve(arm, k)
+            now = _value_at(arm, path) if path is not None else None
+            if isinstance(now, (int, float)) and _num(now) and math.isclose(
+                    float(now), by_key[k].nominal, rel_tol=1e-9, abs_tol=1e-12):
+                out[k] = v
+        return out
 
     def table(self, replications: int) -> dict:
         """The drawn values per replication (the scenario arm): for global measures."""

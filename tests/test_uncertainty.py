@@ -48,13 +48,21 @@ def test_each_form_reads_and_the_field_holds_its_nominal_value():
 
 
 def test_plain_numbers_stay_plain_and_old_files_write_as_before():
-    for key in ("xinghe_today", "global_shop_today"):
-        p = shipped_path(key)
-        sc = io.load(p)
-        assert not u.uncertain_of(sc)
-        text = io.dumps(sc)
-        assert "schema_version = 2" in text and "uncertainty" not in text
-        assert io.to_dict(sc)["schema_version"] == 2
+    sc = io.from_dict(simple_dict())  # a version-2 file
+    assert not u.uncertain_of(sc)
+    text = io.dumps(sc)
+    assert "schema_version = 2" in text and "uncertainty" not in text
+    assert io.to_dict(sc)["schema_version"] == 2
+
+
+def test_shipped_ranges_are_centred_on_the_numbers_they_replace():
+    sc = io.load(shipped_path("xinghe_today"))
+    dists = u.uncertain_of(sc)
+    assert len(dists) >= 20
+    for key, d in dists.items():
+        path = u.resolve(sc, key)
+        assert path is not None
+        assert u._value_at(sc, path) == d.nominal
 
 
 def test_save_keeps_ranges_round_trip(tmp_path):
@@ -322,3 +330,14 @@ def test_a_range_that_cannot_fit_in_memory_is_refused_before_the_run():
     with pytest.raises(io.ScenarioError) as e:
         run(sc, replications=2, agents=2000, horizon_months=60, workers=1)
     assert "new customers per month" in str(e.value)
+
+
+def test_a_value_changed_on_purpose_is_not_overwritten_by_its_draw():
+    sc = io.from_dict(ranged(churn_annual={"low": 0.1, "mode": 0.2, "high": 0.35},
+                             orders_per_month={"low": 0.4, "high": 0.6}))
+    swung = sc.model_copy(deep=True)
+    swung.segments[0].churn_annual = 0.3  # e.g. a tornado's high end (ranges still attached)
+    plan = u.plan_for(sc, sc, 1, 4, 1)
+    a, _ = plan.arms(swung, swung, 0)
+    assert a.segments[0].churn_annual == 0.3
+    assert a.segments[0].orders_per_month == plan.values(0)[ORDERS]  # the others still drawn
