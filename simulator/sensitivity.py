@@ -169,7 +169,10 @@ class _Runner:
             if self.progress:
                 self.progress(done0 + done, max(self.total_runs, self.runs_done + 1) * R)
 
-        res = run(sc, base=self.base, progress=cb, cancel=self.cancel, **self.kw)
+        # every input at its nominal value unless swung: a tornado, a goal seek and a
+        # break-even compare variants of one scenario, not draws of its ranges
+        kw = {"assumptions": "nominal", **self.kw}
+        res = run(sc, base=self.base, progress=cb, cancel=self.cancel, **kw)
         self.runs_done += 1
         return res
 
@@ -205,6 +208,8 @@ class Bar:
     delta_high: Stat
     swing: Stat  # KPI(high) − KPI(low), paired per replication
     note: str = ""
+    range_text: str = ""  # the input's range as written (uncertain inputs)
+    spider: list = field(default_factory=list)  # [{x, kpi, delta, delta_ci95}] over the range
 
     def to_json(self) -> dict:
         """Plain data."""
@@ -235,6 +240,41 @@ class Tornado:
                 "meta": self.meta}
 
 
+def uncertain_inputs(sc: Scenario) -> dict[str, tuple[float, float, str]]:
+    """The inputs written as ranges: {path: (swing low, swing high, label)}.
+
+    A bounded range swings from its low to its high; a normal or lognormal range
+    without a stated bound swings over its 5th to 95th percentile.
+    """
+    from simulator import labels
+    from simulator.uncertainty import key_text, resolve, uncertain_of
+
+    out: dict[str, tuple[float, float, str]] = {}
+    for k, d in sorted(uncertain_of(sc).items(), key=lambda kv: key_text(kv[0])):
+        path = resolve(sc, k)
+        if path is None:
+            continue
+        stated = d.kind in ("triangular", "uniform") or ("low" in d.stated
+                                                        and "high" in d.stated)
+        lo, hi = (d.lo, d.hi) if stated else (float(d.ppf(0.05)), float(d.ppf(0.95)))
+        out[key_text(k)] = (lo, hi, labels.where(path, sc))
+    return out
+
+
+def uncertain_texts(sc: Scenario) -> dict[str, str]:
+    """{path: the range in the form's units} of the inputs written as ranges."""
+    from simulator import labels
+    from simulator.uncertainty import key_text, resolve, uncertain_of
+
+    out = {}
+    for k, d in uncertain_of(sc).items():
+        path = resolve(sc, k)
+        if path is not None:
+            unit, scale, _ = labels.display_unit(Scenario, path)
+            out[key_text(k)] = d.text(unit, scale)
+    return out
+
+
 def _is_lever(name: str, sc: Scenario) -> bool:
     from simulator.optimiser.levers import lever_ids
 
@@ -243,22 +283,34 @@ def _is_lever(name: str, sc: Scenario) -> bool:
 
 def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
             swing: float = DEFAULT_SWING, ranges: dict[str, tuple[float, float]] | None = None,
-            base: Scenario | None = None, progress=None, cancel=None, **sample) -> Tornado:
+            base: Scenario | None = None, progress=None, cancel=None, spider_points: int = 3,
+            **sample) -> Tornado:
     """Swing each input low -> high and rank by the KPI's swing (see module doc).
 
-    ``inputs``: lever ids or parameter paths (default: every lever of the scenario).
+    ``inputs``: lever ids or parameter paths (default: every input written as a
+    range, swung over its range; without ranges every lever). Every run holds the
+    other inputs at their nominal values. ``spider_points``: values per input for
+    the spider chart (3: low, centre, high from the tornado's own runs; more add
+    runs at evenly spaced values).
     ``ranges``: {input: (low, high)} in the input's own units (CNY/month for a
     lever); others are swung ±``swing`` of today's value. ``sample``: replications,
     agents, seed, horizon_months, workers — passed to every run.
     """
+    import numpy as np
+
     from simulator.optimiser.levers import apply_allocation, extract_levers, lever_ids
     from simulator.results import Stat
 
     key = _kpi_key(kpi)
+    if not 3 <= spider_points <= 21:
+        raise ValueError(f"spider points: {spider_points} must be between 3 and 21")
     if not 0.0 < swing < 1.0:
         raise ValueError(f"swing: {swing} must be between 0 and 1 (0.2 = ±20 %)")
-    ranges = dict(ranges or {})
-    names = list(inputs) if inputs else lever_ids(sc)
+    uncertain = uncertain_inputs(sc)
+    names = list(inputs) if inputs else (list(uncertain) or lever_ids(sc))
+    # an input written as a range swings over it, unless a range is given here
+    ranges = {**{n: (lo, hi) for n, (lo, hi, _) in uncertain.items() if n in names},
+              **dict(ranges or {})}
     if len(set(names)) != len(names):
         raise ValueError("inputs: an input is named twice")
     for n in ranges:
@@ -267,7 +319,9 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
     for n in names:  # every path readable before any run
         if not _is_lever(n, sc):
             get_value(sc, n)
-    runner = _Runner(sc, base, sample, progress, cancel, 1 + 2 * len(names))
+    range_texts = {n: t for n, t in uncertain_texts(sc).items()}
+    runner = _Runner(sc, base, sample, progress, cancel,
+                     1 + (2 + max(0, spider_points - 3)) * len(names))
     centre = runner(sc)
     c_vals = _values(centre, key)
     levers = {lv.id: lv for lv in extract_levers(sc, centre)} if any(
@@ -281,11 +335,11 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
             lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
             if cur <= 0:
                 skipped.append(f"{n}: no spend today, nothing to swing")
-                runner.total_runs -= 2
+                runner.total_runs -= 2 + max(0, spider_points - 3)
                 continue
             if lv.kind == "promotion" and lv.runs == 0:
                 skipped.append(f"{n}: does not run within the horizon")
-                runner.total_runs -= 2
+                runner.total_runs -= 2 + max(0, spider_points - 3)
                 continue
             def make(x, lv=lv):
                 return apply_allocation(sc, list(levers.values()), {lv.id: x})
@@ -295,11 +349,11 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
             lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
             if lo == hi == cur:
                 skipped.append(f"{n}: today's value is 0; give a range to swing it")
-                runner.total_runs -= 2
+                runner.total_runs -= 2 + max(0, spider_points - 3)
                 continue
             def make(x, n=n):
                 return with_value(sc, n, x)
-            label, unit = n, ""
+            label, unit = (uncertain[n][2], "") if n in uncertain else (n, "")
         if lo > hi:
             raise ValueError(f"range of {n}: low {lo:g} is above high {hi:g}")
         s_lo, s_hi = make(lo), make(hi)
@@ -309,9 +363,22 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
             note = "whole number: rounded"
         r_lo, r_hi = runner(s_lo), runner(s_hi)
         v_lo, v_hi = _values(r_lo, key), _values(r_hi, key)
-        bars.append(Bar(n, label, unit, float(lo), float(cur), float(hi), r_lo.summary[key],
-                        r_hi.summary[key], Stat.of(v_lo - c_vals), Stat.of(v_hi - c_vals),
-                        Stat.of(v_hi - v_lo), note))
+        bar = Bar(n, label, unit, float(lo), float(cur), float(hi), r_lo.summary[key],
+                  r_hi.summary[key], Stat.of(v_lo - c_vals), Stat.of(v_hi - c_vals),
+                  Stat.of(v_hi - v_lo), note, range_texts.get(n, ""))
+        # the spider: the KPI at evenly spaced values over the range (the ends and the
+        # centre are the runs above; interior points are runs of their own)
+        pts = {float(lo): v_lo, float(cur): c_vals, float(hi): v_hi}
+        for x in np.linspace(lo, hi, spider_points)[1:-1] if spider_points > 3 else ():
+            if bar.note:  # a whole number
+                x = float(round(x))
+            if not any(math.isclose(x, k, rel_tol=1e-9, abs_tol=1e-12) for k in pts):
+                pts[float(x)] = _values(runner(make(float(x))), key)
+        for x in sorted(pts):
+            d = Stat.of(pts[x] - c_vals)
+            bar.spider.append({"x": x, "kpi": float(np.nanmean(pts[x])), "delta": d.mean,
+                               "delta_ci95": [d.ci95_low, d.ci95_high]})
+        bars.append(bar)
     bars.sort(key=lambda b: -abs(b.swing.mean) if math.isfinite(b.swing.mean) else 0.0)
     meta = {k: centre.meta.get(k) for k in ("seed", "replications", "agents", "horizon_months",
                                             "counterfactual")}

@@ -35,10 +35,15 @@ def test_process_pool_matches_single_process():
 
 
 def test_replication_prefix_is_stable():
-    """Replication r is the same whether 2 or 4 replications are run."""
+    """Replication r is the same whether 2 or 4 replications are run.
+
+    At the nominal values: the Latin hypercube of inputs written as ranges is
+    stratified over the run's draws, so a draw's values depend on how many there are
+    (docs/UNCERTAINTY.md); the random streams do not.
+    """
     sc = _small()
-    a = run(sc, replications=2, agents=1000, horizon_months=4, workers=1)
-    b = run(sc, replications=4, agents=1000, horizon_months=4, workers=1)
+    a = run(sc, replications=2, agents=1000, horizon_months=4, workers=1, assumptions="nominal")
+    b = run(sc, replications=4, agents=1000, horizon_months=4, workers=1, assumptions="nominal")
     assert np.array_equal(a.kpis.to_numpy(), b.kpis.iloc[:2].to_numpy(), equal_nan=True)
 
 

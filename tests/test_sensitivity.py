@@ -226,3 +226,31 @@ def test_sensitivity_cli(tmp_path):
     assert main(["breakeven", str(f), "-r", "2", "-n", "1000", "--json", str(out)]) == 1
     assert json.loads(out.read_text())["reachable"] is False
     assert main(["goalseek", str(f), "--input", "nope.x", "--kpi", "npv", "--target", "0"]) == 2
+
+
+def test_tornado_over_uncertain_inputs_swings_their_ranges_linear_known_answer():
+    """Inputs written as ranges are the default inputs, each swung over its range with the
+    others at their nominal values; linear fee: bar = slope × (high − low). Spider data at
+    5 points lies on the same line."""
+    d = simple_dict()
+    d["segments"][0].update(churn_annual=0.0, gross_margin={"low": 0.25, "high": 0.35})
+    d["tiers"] = [{"name": "Member", "threshold_cny": 0.0, "benefits": [{
+        "name": "Club fee", "kind": "other", "cost_model": "per_member_month",
+        "cost_cny": {"low": 1.0, "mode": 2.0, "high": 4.0}}]}]
+    d["run"].update(agents=2000, replications=2)
+    sc = from_dict(d)
+    t = tornado(sc, "npv", spider_points=5)
+    assert {b.input for b in t.bars} == {"tiers[Member].benefits[Club fee].cost_cny",
+                                         "segments[All].gross_margin"}
+    bar = next(b for b in t.bars if b.input.endswith("cost_cny"))
+    assert (bar.low, bar.centre, bar.high) == (1.0, 2.0, 4.0)
+    assert bar.label == "Tiers & benefits ▸ Tier 'Member' ▸ Benefit 'Club fee' ▸ Cost"
+    assert bar.range_text.startswith("triangular ¥1")
+    slope = -sc.population.customers * _disc_sum(sc)
+    assert bar.swing.mean == pytest.approx(slope * 3.0, rel=1e-6)
+    xs = [p["x"] for p in bar.spider]
+    assert xs == [1.0, 1.75, 2.0, 2.5, 3.25, 4.0]  # 5 even points and the centre
+    for p in bar.spider:
+        assert p["delta"] == pytest.approx(slope * (p["x"] - 2.0), rel=1e-6, abs=1e-6)
+    # the centre, per input its ends and interior points; the margin's middle is the centre
+    assert t.meta["runs"] == 1 + (2 + 3) + (2 + 2)

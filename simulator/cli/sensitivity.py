@@ -54,12 +54,12 @@ def cli_sensitivity(args) -> int:
     ranges = dict(_parse_range(r) for r in (args.range or []))
     t = _progress_work(console, lambda **pc: tornado(
         ld.scenario, args.kpi, args.inputs, args.swing, ranges, ld.base_scenario, **pc,
-        **sample), "runs (replications)")
+        spider_points=args.spider_points, **sample), "runs (replications)")
     kind = metrics.kind_of(t.metric)
     console.print(f"[bold]{t.scenario}[/bold]: tornado of {metrics.label_of(t.metric)} "
                   f"(centre {metrics.stat_text(t.centre, kind)}); {t.meta['runs']} runs × "
                   f"{t.meta['replications']} replications, seed {t.meta['seed']}, common "
-                  "random numbers", highlight=False)
+                  "random numbers, every other input at its nominal value", highlight=False)
     tab = Table(title="Inputs ranked by swing (intervals: paired differences, 95 %)",
                 title_justify="left")
     for col in ("input", "low → high", "KPI at low", "KPI at high", "swing", "swing 95 % CI"):
@@ -67,7 +67,8 @@ def cli_sensitivity(args) -> int:
     for b in t.bars:
         fmtv = (metrics.money if b.unit else (lambda v: f"{v:,.4g}"))
         tab.add_row(b.label + (f"  ({b.input})" if b.label != b.input else ""),
-                    f"{fmtv(b.low)} → {fmtv(b.high)}" + (" /month" if b.unit else ""),
+                    b.range_text or (f"{fmtv(b.low)} → {fmtv(b.high)}"
+                                     + (" /month" if b.unit else "")),
                     metrics.stat_value(b.kpi_low, kind), metrics.stat_value(b.kpi_high, kind),
                     metrics.delta(b.swing.mean, kind),
                     metrics.delta_interval(b.swing.ci95_low, b.swing.ci95_high, kind))
@@ -75,7 +76,9 @@ def cli_sensitivity(args) -> int:
     for s in t.skipped:
         console.print(f"not swung: {s}", markup=False)
     if args.json:
-        write_output(args.json, json.dumps(t.to_json(), indent=2, ensure_ascii=False)
+        from simulator.uncertainty import json_safe
+
+        write_output(args.json, json.dumps(json_safe(t.to_json()), indent=2, ensure_ascii=False)
                      .encode("utf-8"), "--json")
         console.print(f"wrote {args.json}")
     return 0
@@ -138,9 +141,13 @@ def register(sub, sample_args) -> None:
     s.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     s.add_argument("--kpi", choices=list(KPIS), default="npv")
     s.add_argument("--inputs", nargs="+", metavar="INPUT",
-                   help="lever ids or parameter paths (default: every lever)")
+                   help="lever ids or parameter paths (default: every input written as a range, "
+                   "else every lever)")
     s.add_argument("--range", action="append", metavar="INPUT=LOW:HIGH",
                    help="swing this input over its own range (repeatable)")
+    s.add_argument("--spider-points", type=int, default=3, metavar="N",
+                   help="values per input for the spider chart data in --json (3: low, "
+                   "centre, high, no extra runs; more: N - 3 extra runs per input)")
     s.add_argument("--swing", type=float, default=DEFAULT_SWING,
                    help="relative swing when no range is given (default 0.2 = ±20 %%)")
     s.add_argument("--json", help="write the tornado as JSON")
