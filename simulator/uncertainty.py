@@ -42,7 +42,7 @@ import json
 import math
 import typing
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
@@ -50,7 +50,19 @@ from pydantic import BaseModel
 
 from simulator import labels
 
-Key = tuple  # steps: field names, ("#", item name) for a named list item, int for others
+Key = tuple  # steps: field names, Item(name, position) for a named list item, int for others
+
+
+@dataclass(frozen=True)
+class Item:
+    """A named list item in a key: found by its name, else (renamed) at its position.
+
+    Keys compare by name only, so a scenario and its base share an input by the
+    items' names; the position lets a range follow an item renamed in the form.
+    """
+
+    name: str
+    at: int = field(default=-1, compare=False)
 KINDS = ("triangular", "uniform", "normal", "lognormal")
 _KEYS = {"dist", "low", "mode", "high", "mean", "sd"}
 _NEEDS = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"),
@@ -263,7 +275,7 @@ def key_of(path: tuple, data: Any) -> Key:
         if isinstance(part, int):
             item = labels._step(node, part)
             nm = item.get("name") if isinstance(item, dict) else getattr(item, "name", None)
-            out.append(("#", nm) if isinstance(nm, str) else part)
+            out.append(Item(nm, part) if isinstance(nm, str) else part)
         else:
             out.append(part)
         node = labels._step(node, part)
@@ -274,8 +286,8 @@ def key_text(key: Key) -> str:
     """``segments[HNW].churn_annual`` (for people and for JSON)."""
     s = ""
     for part in key:
-        if isinstance(part, tuple):
-            s += f"[{part[1]}]"
+        if isinstance(part, Item):
+            s += f"[{part.name}]"
         elif isinstance(part, int):
             s += f"[{part}]"
         else:
@@ -288,16 +300,19 @@ def resolve(sc: Any, key: Key) -> tuple | None:
     out: list = []
     node = sc
     for part in key:
-        if isinstance(part, tuple):
+        if isinstance(part, Item):
             items = node if isinstance(node, list) else None
             if items is None:
                 return None
             hits = [i for i, x in enumerate(items)
                     if (x.get("name") if isinstance(x, dict) else getattr(x, "name", None))
-                    == part[1]]
-            if not hits:
+                    == part.name]
+            if hits:
+                part = hits[0]
+            elif 0 <= part.at < len(items):
+                part = part.at  # renamed since: the item at the same place
+            else:
                 return None
-            part = hits[0]
         node = labels._step(node, part)
         if node is None:
             return None

@@ -14,8 +14,8 @@ from simulator.library import shipped_path
 from simulator.runner import run
 from tests.conftest import simple_dict
 
-CHURN = ("segments", ("#", "All"), "churn_annual")
-ORDERS = ("segments", ("#", "All"), "orders_per_month")
+CHURN = ("segments", u.Item("All"), "churn_annual")
+ORDERS = ("segments", u.Item("All"), "orders_per_month")
 
 
 def ranged(**seg) -> dict:
@@ -43,7 +43,7 @@ def test_each_form_reads_and_the_field_holds_its_nominal_value():
     kinds = {k[-1]: d.kind for k, d in u.uncertain_of(sc).items()}
     assert kinds == {"churn_annual": "triangular", "orders_per_month": "uniform",
                      "spend_per_order_cny": "normal", "contacts_per_order": "lognormal"}
-    normal = u.uncertain_of(sc)[("segments", ("#", "All"), "spend_per_order_cny")]
+    normal = u.uncertain_of(sc)[("segments", u.Item("All"), "spend_per_order_cny")]
     assert normal.lo == 150 and normal.hi == 1e7  # stated low, the field's own high
 
 
@@ -138,11 +138,20 @@ def test_an_edit_of_the_number_in_the_form_is_a_problem_until_the_range_follows(
                                          "differs from the nominal value of its range")
 
 
-def test_a_renamed_item_leaves_its_range_behind_as_a_problem():
-    sc = io.from_dict(ranged(churn_annual={"low": 0.1, "mode": 0.2, "high": 0.35}))
-    sc.segments[0].name = "Everyone"
+def test_a_renamed_item_keeps_its_range_a_removed_one_is_a_problem():
+    d = ranged(churn_annual={"low": 0.1, "mode": 0.2, "high": 0.35})
+    sc = io.from_dict(d)
+    sc.segments[0].name = "Everyone"  # renamed in the form: the range follows the item
+    assert not io.check(sc)
+    assert "low = 0.1" in io.dumps(sc)
+    assert u.uncertain_of(io.loads(io.dumps(sc)))[("segments", u.Item("Everyone"),
+                                                    "churn_annual")].mode == 0.2
+    d["tiers"][0]["benefits"] = [{"name": "Gift", "kind": "gift", "cost_model": "per_use",
+                                  "cost_cny": {"low": 1, "mode": 2, "high": 3}}]
+    sc = io.from_dict(d)
+    sc.tiers[0].benefits = []  # removed in the form
     found = [str(i) for i in io.check(sc)]
-    assert any("the item it belongs to is gone" in f for f in found)
+    assert any("the item it belongs to is gone" in f for f in found), found
 
 
 # ------------------------------------------------------------------ Latin hypercube

@@ -568,6 +568,11 @@ class Editor(QWidget):
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.addWidget(form)
+        if key == "service":  # offered load vs staff, live from queueing theory
+            from ui.capacity_panel import CapacityPanel
+
+            self.capacity = CapacityPanel(doc)
+            lay.addWidget(self.capacity)
         lay.addStretch(1)
         return w
 

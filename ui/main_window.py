@@ -39,6 +39,7 @@ from ui.optimizer_panel import OptimiserPanel
 from ui.recent import RecentFiles
 from ui.recovery import recover
 from ui.results_panel import PreviewSize, ResultsPanel
+from ui.risk_panel import RiskPanel
 
 APP_NAME = "benefit-sim"
 
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.library_dock = dock
         self.optimiser = OptimiserPanel(self)
         self.optimiser_tab = self.add_tool_tab("Budget optimiser", self.optimiser)
+        self.risk = RiskPanel(self.doc)
+        self.risk_tab = self.add_tool_tab("Risk && sensitivity", self.risk)
 
         self._make_actions()
         self.status_label = QLabel()
@@ -676,6 +679,7 @@ class MainWindow(QMainWindow):
         self.results.shutdown()
         self.compare.shutdown()
         self.optimiser.shutdown()
+        self.risk.shutdown()
 
 
 def _scrolled(widget: QWidget, fill: bool = False) -> QScrollArea:

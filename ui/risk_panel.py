@@ -1,0 +1,415 @@
+"""The "Risk & sensitivity" view: how sure we are, and what the answer hinges on.
+
+For the scenario on screen, one background run of
+:func:`simulator.sensitivity.risk_analysis` (its own worker thread,
+:class:`ui.workers.TaskRunner`, with progress and Cancel) gives:
+
+- with inputs written as ranges: NPV's distribution over the Latin hypercube
+  draws (histogram and CDF), P(NPV > 0), P(ROI > target), P10/P50/P90 and the
+  variance split into assumptions and simulation noise;
+- the tornado of the chosen KPI over every uncertain input (or every budget
+  lever without ranges), each bar low → high with its paired 95 % interval;
+- the spider chart: the KPI against each input across its range;
+- the break-even: the share k of the assumed effects at which NPV = 0.
+
+The charts compute nothing; the numbers are the engine's (the CLI's ``run``,
+``sensitivity`` and ``breakeven`` print the same ones).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator import metrics
+from simulator.scenario_io import scenario_hash
+from simulator.sensitivity import KPIS, RiskAnalysis, risk_analysis
+from ui.charts import color, make_plot, neutral_line
+from ui.waterfall import short
+
+LOW, HIGH = "#d62728", "#2ca02c"
+
+
+class RiskPanel(QWidget):
+    """Run and show the risk analysis of the open scenario."""
+
+    finished = Signal(object)  # RiskAnalysis
+
+    def __init__(self, doc, parent: QWidget | None = None):
+        super().__init__(parent)
+        from ui.workers import TaskRunner
+
+        self.doc = doc
+        self.result: RiskAnalysis | None = None
+        self.result_hash: str | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("KPI"))
+        self.kpi = QComboBox()
+        for k, key in KPIS.items():
+            self.kpi.addItem(metrics.label_of(key), k)
+        row.addWidget(self.kpi)
+        self.reps = QSpinBox()
+        self.reps.setRange(2, 500)
+        self.reps.setValue(8)
+        self.reps.setSuffix(" replications")
+        row.addWidget(self.reps)
+        self.agents = QSpinBox()
+        self.agents.setRange(200, 5_000_000)
+        self.agents.setSingleStep(1000)
+        self.agents.setGroupSeparatorShown(True)
+        self.agents.setValue(2000)
+        self.agents.setSuffix(" agents")
+        row.addWidget(self.agents)
+        row.addWidget(QLabel("ROI target"))
+        self.roi_target = QDoubleSpinBox()
+        self.roi_target.setRange(-100.0, 1000.0)
+        self.roi_target.setSuffix(" %")
+        self.roi_target.setDecimals(0)
+        row.addWidget(self.roi_target)
+        self.btn_run = QPushButton("▶ Analyse risk")
+        self.btn_run.setToolTip("Sampled run over the ranges, tornado, spider and break-even, "
+                                "all with the scenario's seed and this sample")
+        self.btn_cancel = QPushButton("Cancel")
+        self.btn_cancel.setEnabled(False)
+        row.addWidget(self.btn_run)
+        row.addWidget(self.btn_cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.progress.setMinimumWidth(120)
+        row.addWidget(self.progress, 1)
+        lay.addLayout(row)
+        self.status = QLabel("")
+        self.status.setObjectName("risk_status")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.answers = QLabel("")
+        self.answers.setObjectName("risk_answers")
+        self.answers.setWordWrap(True)
+        self.answers.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.answers)
+
+        grid = QGridLayout()
+        self.tornado_plot = make_plot("Tornado", "", legend=True, x_label="", money_x=True,
+                                      left_width=190, grid_y=False, min_size=(260, 200))
+        self.tornado_plot.getPlotItem().invertY(True)
+        self.tornado_plot.setMouseEnabled(x=False, y=False)
+        self.spider_plot = make_plot("Spider", "", legend=True, money_axis=True,
+                                     x_label="position in the input's range (%)",
+                                     min_size=(260, 200))
+        self.hist_plot = make_plot("NPV over the assumptions", "replications", legend=False,
+                                   x_label="", money_x=True, min_size=(260, 180))
+        self.cdf_plot = make_plot("Cumulative: P(NPV ≤ x)", "share", legend=False, x_label="",
+                                  money_x=True, min_size=(260, 180))
+        self.breakeven_plot = make_plot("Break-even: NPV vs share k of the effects",
+                                        "", legend=False, money_axis=True,
+                                        x_label="k (1 = as assumed)", min_size=(260, 180))
+        grid.addWidget(self.tornado_plot, 0, 0)
+        grid.addWidget(self.spider_plot, 0, 1)
+        grid.addWidget(self.hist_plot, 1, 0)
+        grid.addWidget(self.cdf_plot, 1, 1)
+        grid.addWidget(self.breakeven_plot, 2, 0, 1, 2)
+        for r, st in ((0, 3), (1, 2), (2, 2)):
+            grid.setRowStretch(r, st)
+        lay.addLayout(grid, 1)
+        for p in self.plots():
+            p.set_empty(True)
+
+        self.runner = TaskRunner("risk", parent=self)
+        self.runner.progress.connect(self._progress)
+        self.runner.finished.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+        self.btn_run.clicked.connect(self.start)
+        self.btn_cancel.clicked.connect(self.cancel)
+        doc.edited.connect(self._mark_stale)
+        doc.replaced.connect(self._replaced)
+        self._describe()
+
+    def plots(self) -> list:
+        """Every chart of the view."""
+        return [self.tornado_plot, self.spider_plot, self.hist_plot, self.cdf_plot,
+                self.breakeven_plot]
+
+    # -- running -----------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while an analysis runs."""
+        return self.runner.busy
+
+    def _describe(self) -> None:
+        if self.busy or self.result is not None:
+            return
+        from simulator.sensitivity import uncertain_inputs
+
+        n = len(uncertain_inputs(self.doc.scenario))
+        self.status.setText(
+            f"{n} inputs written as ranges: a sampled run over them, then a tornado and spider "
+            "over their ranges and the break-even." if n else
+            "No input is written as a range: the tornado swings every budget lever ±20 %; "
+            "write ranges in the scenario file (docs/UNCERTAINTY.md) for the distribution of NPV.")
+
+    def start(self) -> bool:
+        """Start the analysis of the scenario on screen in the worker thread."""
+        if self.busy:
+            return False
+        issues = self.doc.issues()
+        if issues:
+            self.status.setText(f"Cannot analyse: {len(issues)} problem(s) in the scenario.")
+            return False
+        sc = self.doc.snapshot()
+        h = scenario_hash(sc)
+        kpi = self.kpi.currentData()
+        reps, agents = self.reps.value(), self.agents.value()
+        target = self.roi_target.value() / 100.0
+        base = self._base(sc)
+
+        def task(progress, cancel):
+            return risk_analysis(sc, kpi, base=base, roi_target=target, spider_points=5,
+                                 replications=reps, agents=agents, progress=progress,
+                                 cancel=cancel), h
+
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("starting…")
+        self.btn_run.setEnabled(False)
+        self.btn_cancel.setEnabled(True)
+        self.status.setText(f"Analysing {sc.name!r}: {reps} replications × {agents:,} agents, "
+                            f"seed {sc.run.seed}…")
+        self.runner.submit(task)
+        return True
+
+    def _base(self, sc):
+        from simulator.loader import loaded_from
+
+        try:
+            return loaded_from(sc, self.doc.path).base_scenario
+        except Exception:  # noqa: BLE001 - the problems panel lists a bad base
+            return None
+
+    def cancel(self) -> None:
+        """Stop the analysis (the engine stops within a month of a replication)."""
+        if self.busy:
+            self.progress.setFormat("cancelling…")
+            self.runner.cancel()
+
+    def _progress(self, done, total) -> None:
+        self.progress.setRange(0, max(int(total), 1))
+        self.progress.setValue(int(done))
+        self.progress.setFormat(f"{int(done)}/{int(total)} replications")
+
+    def _end(self) -> None:
+        self.btn_run.setEnabled(True)
+        self.btn_cancel.setEnabled(False)
+
+    def _done(self, payload, seconds: float) -> None:
+        ra, h = payload
+        self._end()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat(f"done in {seconds:.1f} s")
+        self.show_analysis(ra, h)
+        self.finished.emit(ra)
+
+    def _failed(self, message: str) -> None:
+        self._end()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("failed")
+        self.status.setText("Risk analysis failed: " + message.split("\n\n")[0])
+
+    def _cancelled(self) -> None:
+        self._end()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("cancelled")
+        self.status.setText("Risk analysis cancelled.")
+
+    def shutdown(self) -> None:
+        """Stop the worker thread."""
+        self.runner.shutdown()
+
+    # -- showing -----------------------------------------------------------------------
+    def is_current(self) -> bool:
+        """True if the shown analysis was run from the scenario on screen."""
+        return self.result is not None and self.result_hash == scenario_hash(self.doc.scenario)
+
+    def _mark_stale(self) -> None:
+        if self.result is None:
+            self._describe()
+        elif not self.is_current():
+            self.status.setText("⚠ This analysis is for an earlier version of the scenario: "
+                                "press Analyse risk to run it again.")
+
+    def _replaced(self) -> None:
+        self.runner.cancel()
+        self.result = None
+        self.result_hash = None
+        for p in self.plots():
+            p.getPlotItem().clear()
+            p.set_empty(True)
+        self.answers.setText("")
+        self._describe()
+
+    def show_analysis(self, ra: RiskAnalysis, h: str | None = None) -> None:
+        """Draw the charts and the answers from an analysis."""
+        self.result, self.result_hash = ra, h
+        self._tornado(ra)
+        self._spider(ra)
+        self._distribution(ra)
+        self._breakeven(ra)
+        self.answers.setText(answers_text(ra))
+        s = ra.sample
+        self.status.setText(f"{ra.scenario}: {s.get('replications')} replications × "
+                            f"{s.get('agents'):,} agents, seed {s.get('seed')}; every run with "
+                            "the same random numbers (paired).")
+
+    def _tornado(self, ra: RiskAnalysis) -> None:
+        t = ra.tornado
+        p = self.tornado_plot
+        pi = p.getPlotItem()
+        pi.clear()
+        kind = metrics.kind_of(t.metric)
+        p.setTitle(f"Tornado: {metrics.label_of(t.metric)} − centre "
+                   f"({metrics.value(t.centre.mean, kind)}), low → high")
+        bars = t.bars[:15]
+        if not bars:
+            p.set_empty(True)
+            return
+        p.set_empty(False)
+        y = np.arange(len(bars))
+        lo = np.array([b.delta_low.mean for b in bars])
+        hi = np.array([b.delta_high.mean for b in bars])
+        pi.addItem(pg.BarGraphItem(x0=np.minimum(lo, 0), x1=np.maximum(lo, 0), y=y, height=0.6,
+                                   brush=LOW, pen=None, name="input at its low end"))
+        pi.addItem(pg.BarGraphItem(x0=np.minimum(hi, 0), x1=np.maximum(hi, 0), y=y, height=0.6,
+                                   brush=HIGH, pen=None, name="input at its high end"))
+        lg = getattr(pi, "legend", None)
+        if lg is not None:
+            lg.clear()
+            lg.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=LOW), "low end")
+            lg.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=HIGH), "high end")
+        pi.addItem(neutral_line(pos=0, angle=90))
+        ax = pi.getAxis("left")
+        ax.setTicks([[(i, short(b.label.split(" ▸ ")[-2] + " ▸ " + b.label.split(" ▸ ")[-1]
+                               if " ▸ " in b.label else b.label, 30))
+                      for i, b in enumerate(bars)]])
+        pi.setYRange(-0.6, len(bars) - 0.4, padding=0)
+
+    def _spider(self, ra: RiskAnalysis) -> None:
+        t = ra.tornado
+        p = self.spider_plot
+        pi = p.getPlotItem()
+        pi.clear()
+        lg = getattr(pi, "legend", None)
+        if lg is not None:
+            lg.clear()
+        bars = [b for b in t.bars if len(b.spider) >= 2][:6]
+        p.setTitle(f"Spider: {metrics.label_of(t.metric)} across each input's range "
+                   f"(top {len(bars)})")
+        if not bars:
+            p.set_empty(True)
+            return
+        p.set_empty(False)
+        for i, b in enumerate(bars):
+            span = (b.high - b.low) or 1.0
+            xs = [100 * (q["x"] - b.low) / span for q in b.spider]
+            ys = [q["kpi"] for q in b.spider]
+            pi.plot(xs, ys, pen=pg.mkPen(color(i), width=2), symbol="o", symbolSize=5,
+                    symbolBrush=color(i), name=short(b.label.split(" ▸ ")[-1], 22))
+
+    def _distribution(self, ra: RiskAnalysis) -> None:
+        hp, cp = self.hist_plot, self.cdf_plot
+        for p in (hp, cp):
+            p.getPlotItem().clear()
+        if ra.risk is None:
+            for p in (hp, cp):
+                p.set_empty(True)
+            hp.setTitle("NPV over the assumptions: no input is written as a range")
+            return
+        d = ra.risk["npv_distribution"]
+        edges, counts = np.array(d["edges"]), np.array(d["counts"])
+        hp.set_empty(False)
+        cp.set_empty(False)
+        hp.setTitle(f"NPV over the assumptions ({ra.risk['replications']} replications, "
+                    f"{ra.risk['draws']} draws)")
+        if len(edges) > 1:
+            hp.getPlotItem().addItem(pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts,
+                                                     brush=color(0, 170), pen=None))
+        hp.getPlotItem().addItem(neutral_line(pos=0, angle=90))
+        cp.getPlotItem().plot(d["cdf_x"], d["cdf_p"], stepMode=None,
+                              pen=pg.mkPen(color(0), width=2), symbol="o", symbolSize=4)
+        cp.getPlotItem().addItem(neutral_line(pos=0, angle=90))
+        cp.getPlotItem().setYRange(0, 1)
+
+    def _breakeven(self, ra: RiskAnalysis) -> None:
+        p = self.breakeven_plot
+        pi = p.getPlotItem()
+        pi.clear()
+        be = ra.breakeven
+        if be is None and not ra.breakeven_why:
+            p.set_empty(True)
+            return
+        p.set_empty(False)
+        if be is not None:
+            pts = sorted(be.evaluations)
+            pi.plot([x for x, _ in pts], [y for _, y in pts], pen=pg.mkPen(color(1), width=2),
+                    symbol="o", symbolSize=5)
+            pi.addItem(neutral_line(pos=0, angle=0))
+            pi.addItem(pg.InfiniteLine(pos=be.value, angle=90,
+                                       pen=pg.mkPen(color(2), width=1, style=Qt.PenStyle.DashLine)))
+            p.setTitle(f"Break-even: NPV = 0 at k = {be.value:.2f} of the assumed effects")
+        else:
+            p.setTitle("Break-even: " + short(ra.breakeven_why, 110))
+
+
+def answers_text(ra: RiskAnalysis) -> str:
+    """The probabilistic answers in one paragraph (also used by tests)."""
+    parts = []
+    r = ra.risk
+    if r is not None:
+        k = r["kpis"]["npv"]
+        roi = r["p_roi_above_target"]
+        sa = k["share_assumptions"]
+        split = (f"; variance from assumptions {100 * sa:.0f} %, simulation noise "
+                 f"{100 * (1 - sa):.0f} %" if math.isfinite(sa) else "")
+        parts.append(f"<b>P(NPV &gt; 0) = {_pct(r['p_npv_positive'])}</b>, "
+                     f"P(ROI &gt; {100 * roi['target']:.0f} %) = {_pct(roi['p'])}; NPV P10 "
+                     f"{metrics.money(k['p10'])}, P50 {metrics.money(k['p50'])}, P90 "
+                     f"{metrics.money(k['p90'])}{split}.")
+    be = ra.breakeven
+    if be is not None:
+        lo, hi = be.interval
+        iv = (f" (95 % about {lo:.2f} to {hi:.2f})" if all(map(math.isfinite, (lo, hi)))
+              else "")
+        parts.append(f"Break-even: NPV = 0 when {100 * be.value:.0f} % of the assumed effects "
+                     f"materialise (k = {be.value:.2f}{iv}).")
+    elif ra.breakeven_why:
+        parts.append("Break-even: " + ra.breakeven_why)
+    if ra.tornado.bars:
+        b = ra.tornado.bars[0]
+        kind = metrics.kind_of(ra.tornado.metric)
+        parts.append(f"Largest swing: {b.label} ({metrics.delta(b.swing.mean, kind)} "
+                     f"{metrics.label_of(ra.tornado.metric)} from low to high).")
+    return " ".join(parts)
+
+
+def _pct(p: float) -> str:
+    return "n/a" if p is None or not math.isfinite(p) else f"{100 * p:.0f} %"
