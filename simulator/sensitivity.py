@@ -626,8 +626,16 @@ def break_even(sc: Scenario, base: Scenario | None = None, high: float | None = 
         results[k] = r
         return float(r.summary["npv"].mean), r
 
-    k, evals, _ = _bracket_solve(f, 0.0, kmax, 0.0, False, tol, max_iter, "NPV",
-                                 lambda v: f"k = {v:.3g}")
+    try:
+        k, evals, _ = _bracket_solve(f, 0.0, kmax, 0.0, False, tol, max_iter, "NPV",
+                                     lambda v: f"k = {v:.3g}")
+    except Unreachable:
+        if 0.0 in results and kmax in results:
+            a, b = (float(results[x].summary["npv"].mean) for x in (0.0, kmax))
+            raise Unreachable(f"NPV does not reach 0 for k from 0 to {kmax:.3g}: it is "
+                              f"{metrics.money(a)} with no effect (k = 0) and "
+                              f"{metrics.money(b)} at k = {kmax:.3g}") from None
+        raise
     if k not in results:
         f(k)
     st = results[k].summary["npv"]
@@ -651,6 +659,7 @@ class RiskAnalysis:
     breakeven: Solution | None
     breakeven_why: str = ""
     sample: dict = field(default_factory=dict)
+    result: RunResult | None = None  # the sampled run (with ranges), for a workbook
 
     def to_json(self) -> dict:
         """Plain data (NaN as null)."""
@@ -689,7 +698,7 @@ def risk_analysis(sc: Scenario, kpi: str = "npv", base: Scenario | None = None,
                 progress(min(offset[name] + done, grand), grand)
         return cb
 
-    risk = None
+    risk, res = None, None
     if uncertain_of(sc):
         res = run(sc, base=base, progress=part("sampled"), cancel=cancel,
                   **{**sample, "assumptions": "sample"})
@@ -705,7 +714,7 @@ def risk_analysis(sc: Scenario, kpi: str = "npv", base: Scenario | None = None,
     if progress:
         progress(grand, grand)
     meta = {k: t.meta.get(k) for k in ("seed", "replications", "agents", "horizon_months")}
-    return RiskAnalysis(sc.name, risk, t, be, why, meta)
+    return RiskAnalysis(sc.name, risk, t, be, why, meta, res)
 
 
 def _lever_ids(sc: Scenario) -> list[str]:

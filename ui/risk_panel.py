@@ -109,26 +109,28 @@ class RiskPanel(QWidget):
 
         grid = QGridLayout()
         self.tornado_plot = make_plot("Tornado", "", legend=True, x_label="", money_x=True,
-                                      left_width=190, grid_y=False, min_size=(260, 200))
+                                      left_width=190, grid_y=False, min_size=(300, 260))
         self.tornado_plot.getPlotItem().invertY(True)
         self.tornado_plot.setMouseEnabled(x=False, y=False)
         self.spider_plot = make_plot("Spider", "", legend=True, money_axis=True,
                                      x_label="position in the input's range (%)",
-                                     min_size=(260, 200))
+                                     min_size=(200, 150))
         self.hist_plot = make_plot("NPV over the assumptions", "replications", legend=False,
-                                   x_label="", money_x=True, min_size=(260, 180))
+                                   x_label="", money_x=True, min_size=(200, 150))
         self.cdf_plot = make_plot("Cumulative: P(NPV ≤ x)", "share", legend=False, x_label="",
-                                  money_x=True, min_size=(260, 180))
+                                  money_x=True, min_size=(200, 150))
         self.breakeven_plot = make_plot("Break-even: NPV vs share k of the effects",
                                         "", legend=False, money_axis=True,
-                                        x_label="k (1 = as assumed)", min_size=(260, 180))
-        grid.addWidget(self.tornado_plot, 0, 0)
+                                        x_label="k (1 = as assumed)", min_size=(200, 150))
+        # the tornado tall on the left; spider, distribution, CDF and break-even beside it
+        # (all on one 1366×768 screen)
+        grid.addWidget(self.tornado_plot, 0, 0, 2, 1)
         grid.addWidget(self.spider_plot, 0, 1)
-        grid.addWidget(self.hist_plot, 1, 0)
-        grid.addWidget(self.cdf_plot, 1, 1)
-        grid.addWidget(self.breakeven_plot, 2, 0, 1, 2)
-        for r, st in ((0, 3), (1, 2), (2, 2)):
-            grid.setRowStretch(r, st)
+        grid.addWidget(self.hist_plot, 0, 2)
+        grid.addWidget(self.breakeven_plot, 1, 1)
+        grid.addWidget(self.cdf_plot, 1, 2)
+        for c, st in ((0, 4), (1, 3), (2, 3)):
+            grid.setColumnStretch(c, st)
         lay.addLayout(grid, 1)
         for p in self.plots():
             p.set_empty(True)
@@ -308,9 +310,7 @@ class RiskPanel(QWidget):
             lg.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=HIGH), "high end")
         pi.addItem(neutral_line(pos=0, angle=90))
         ax = pi.getAxis("left")
-        ax.setTicks([[(i, short(b.label.split(" ▸ ")[-2] + " ▸ " + b.label.split(" ▸ ")[-1]
-                               if " ▸ " in b.label else b.label, 30))
-                      for i, b in enumerate(bars)]])
+        ax.setTicks([[(i, short(short_label(b.label), 34)) for i, b in enumerate(bars)]])
         pi.setYRange(-0.6, len(bars) - 0.4, padding=0)
 
     def _spider(self, ra: RiskAnalysis) -> None:
@@ -333,7 +333,7 @@ class RiskPanel(QWidget):
             xs = [100 * (q["x"] - b.low) / span for q in b.spider]
             ys = [q["kpi"] for q in b.spider]
             pi.plot(xs, ys, pen=pg.mkPen(color(i), width=2), symbol="o", symbolSize=5,
-                    symbolBrush=color(i), name=short(b.label.split(" ▸ ")[-1], 22))
+                    symbolBrush=color(i), name=short(short_label(b.label), 26))
 
     def _distribution(self, ra: RiskAnalysis) -> None:
         hp, cp = self.hist_plot, self.cdf_plot
@@ -377,7 +377,28 @@ class RiskPanel(QWidget):
                                        pen=pg.mkPen(color(2), width=1, style=Qt.PenStyle.DashLine)))
             p.setTitle(f"Break-even: NPV = 0 at k = {be.value:.2f} of the assumed effects")
         else:
-            p.setTitle("Break-even: " + short(ra.breakeven_why, 110))
+            p.setTitle("Break-even: not reached for k from 0 to the largest the ranges allow")
+
+
+def short_label(label: str) -> str:
+    """A form label without its section and item words, for a chart's axis.
+
+    ``Tiers & benefits ▸ Tier 'Silver' ▸ Benefit 'Free shipping' ▸ Effect ▸ Order rate``
+    reads ``Silver ▸ Free shipping ▸ Order rate``.
+    """
+    import re
+
+    parts = label.split(" ▸ ")
+    if len(parts) > 1:
+        parts = parts[1:]
+    out = []
+    for p in parts:
+        m = re.fullmatch(r"\w+ '(.*)'", p)
+        if m:
+            out.append(m.group(1))
+        elif p not in ("Effect", "Acquisition"):
+            out.append(p)
+    return " ▸ ".join(out) or label
 
 
 def answers_text(ra: RiskAnalysis) -> str:
@@ -402,7 +423,7 @@ def answers_text(ra: RiskAnalysis) -> str:
         parts.append(f"Break-even: NPV = 0 when {100 * be.value:.0f} % of the assumed effects "
                      f"materialise (k = {be.value:.2f}{iv}).")
     elif ra.breakeven_why:
-        parts.append("Break-even: " + ra.breakeven_why)
+        parts.append("Break-even: " + ra.breakeven_why.rstrip(".") + ".")
     if ra.tornado.bars:
         b = ra.tornado.bars[0]
         kind = metrics.kind_of(ra.tornado.metric)

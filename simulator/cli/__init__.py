@@ -108,7 +108,9 @@ def cmd_run(args) -> int:
 
         print_risk(console, risk)
     elif m.get("uncertainty"):
-        console.print("The inputs written as ranges ran at their nominal values.")
+        console.print(f"{len(m['uncertainty']['inputs'])} inputs are written as ranges; this run "
+                      "used their nominal values (run.uncertainty.mode). Draw them with "
+                      "--assumptions sample, or see `benefit-sim risk`.", highlight=False)
     if args.json:
         js = res.to_json()
         js.update(accounting_json(res, sc))
@@ -335,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     from simulator.cli.sensitivity import register as register_sensitivity
 
     register_sensitivity(sub, _sample_args)  # sensitivity, goalseek, breakeven
+
+    from simulator.cli.risk import register as register_risk
+
+    register_risk(sub, _sample_args)  # risk
 
     from simulator.datafit.cli import register as register_datafit
 

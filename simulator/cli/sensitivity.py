@@ -43,18 +43,10 @@ def _parse_range(text: str) -> tuple[str, tuple[float, float]]:
     return name.strip(), (lo, hi)
 
 
-def cli_sensitivity(args) -> int:
-    """``benefit-sim sensitivity``: the tornado table, ranked."""
+def print_tornado(console, t) -> None:
+    """The tornado table, ranked (sensitivity and risk print the same)."""
     from rich.table import Table
 
-    from simulator.console import _console, write_output
-
-    console = _console()
-    ld, sample = _load(args)
-    ranges = dict(_parse_range(r) for r in (args.range or []))
-    t = _progress_work(console, lambda **pc: tornado(
-        ld.scenario, args.kpi, args.inputs, args.swing, ranges, ld.base_scenario, **pc,
-        spider_points=args.spider_points, **sample), "runs (replications)")
     kind = metrics.kind_of(t.metric)
     console.print(f"[bold]{t.scenario}[/bold]: tornado of {metrics.label_of(t.metric)} "
                   f"(centre {metrics.stat_text(t.centre, kind)}); {t.meta['runs']} runs × "
@@ -73,8 +65,21 @@ def cli_sensitivity(args) -> int:
                     metrics.delta(b.swing.mean, kind),
                     metrics.delta_interval(b.swing.ci95_low, b.swing.ci95_high, kind))
     console.print(tab)
-    for s in t.skipped:
-        console.print(f"not swung: {s}", markup=False)
+    for skip in t.skipped:
+        console.print(f"not swung: {skip}", markup=False)
+
+
+def cli_sensitivity(args) -> int:
+    """``benefit-sim sensitivity``: the tornado table, ranked."""
+    from simulator.console import _console, write_output
+
+    console = _console()
+    ld, sample = _load(args)
+    ranges = dict(_parse_range(r) for r in (args.range or []))
+    t = _progress_work(console, lambda **pc: tornado(
+        ld.scenario, args.kpi, args.inputs, args.swing, ranges, ld.base_scenario, **pc,
+        spider_points=args.spider_points, **sample), "runs (replications)")
+    print_tornado(console, t)
     if args.json:
         from simulator.uncertainty import json_safe
 

@@ -8,6 +8,7 @@ Public API (no Qt; the GUI and the CLI call the same functions)::
         simulator.compare.run_scenarios (same seed for all = common random numbers).
         optimisation: None, an OptimisationSheet, or a tuple (DataFrame, dict of
         headline figures) -- the budget optimiser's table and its headline numbers.
+        risk_sheet (keyword): None, or simulator.sensitivity.RiskAnalysis.to_json().
     check_output(out_path, overwrite=False) -> Path   # call before a long run
     ExportError (base), OutputExistsError, OutputNotWritableError, OutputLockedError
 
@@ -16,14 +17,15 @@ base as live formulas), Charts (native Excel charts), Inputs (every parameter,
 differences highlighted), Monthly N (per scenario: simulated columns as values,
 derived columns as formulas over them), Segments & tiers, Members by tier,
 Deadweight (runs paired with a scheme-off counterfactual), Points liability
-(schemes with points), Definitions, optional Optimisation, Manifest (versions, seed, hashes, the CLI
+(schemes with points), Definitions, optional Optimisation, optional Risk (input ranges, tornado as a native
+bar chart, P(NPV > 0), break-even), Manifest (versions, seed, hashes, the CLI
 command that reproduces it). It is written to a temporary file in the target folder
 and moved into place with os.replace, so a failed export never leaves a half file.
 
 The package, top to bottom (``lint-imports`` enforces the order):
 ``workbook`` (sheet order, build/write) > one module per sheet (``summary``,
 ``charts``, ``inputs``, ``monthly``, ``segments``, ``members``, ``definitions``,
-``optimisation``, ``manifest``, ``deadweight``, ``points``, ``attribution`` (the
+``optimisation``, ``risk``, ``manifest``, ``deadweight``, ``points``, ``attribution`` (the
 "Attribution" / "Why different" workbooks of ``attribute``/``explain --excel``,
 :func:`simulator.excel.attribution.write_analysis_workbook`); sheets never import
 each other) > ``book`` (the

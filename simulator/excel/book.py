@@ -30,3 +30,5 @@ class Book:
         self.summary_rows: dict[str, int] = {}
         self.summary_mean_col: list[int] = []
         self.tier_blocks: list[tuple[int, int, int]] = []  # (header row, first col, n tiers)
+        self.risk_answers: dict[str, int] = {}  # Risk sheet: answer -> row (value in column B)
+        self.risk_tornado_rows: tuple[int, int] = (0, 0)  # Risk sheet: first, last bar row

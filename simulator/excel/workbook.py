@@ -18,6 +18,7 @@ from simulator.excel import (
     monthly,
     optimisation,
     points,
+    risk,
     segments,
     summary,
 )
@@ -27,7 +28,7 @@ from simulator.results import RunResult
 from simulator.scenario import Scenario
 
 
-def _build(book: Book, optimisation_sheet) -> Workbook:
+def _build(book: Book, optimisation_sheet, risk_sheet=None) -> Workbook:
     """Create the sheets in their tab order and fill them in dependency order.
 
     Inputs before Monthly (the discount-rate cells), Summary after Monthly and
@@ -50,6 +51,8 @@ def _build(book: Book, optimisation_sheet) -> Workbook:
     ws_defs = wb.create_sheet("Definitions")
     if optimisation_sheet is not None:
         optimisation.write(book, wb.create_sheet("Optimisation"), optimisation_sheet)
+    if risk_sheet is not None:
+        risk.write(book, wb.create_sheet("Risk"), risk_sheet)
     manifest.write(book, wb.create_sheet("Manifest"))
     summary.write(book, ws_sum)
     definitions.write(book, ws_defs)
@@ -59,14 +62,14 @@ def _build(book: Book, optimisation_sheet) -> Workbook:
 
 def build_workbook(results: Sequence[tuple[Scenario, Path | None, RunResult]],
                    base_index: int = 0, optimisation=None,
-                   out_name: str = "out.xlsx") -> Workbook:
+                   out_name: str = "out.xlsx", risk_sheet: dict | None = None) -> Workbook:
     """The workbook object (not saved); see :func:`write_workbook`."""
     if not results:
         raise ValueError("results: at least one scenario is required")
     if not 0 <= base_index < len(results):
         raise ValueError(f"base_index: {base_index} must be in 0..{len(results) - 1}")
     check_results(results)
-    return _build(Book(results, base_index, out_name), optimisation)
+    return _build(Book(results, base_index, out_name), optimisation, risk_sheet)
 
 
 def check_results(results: Sequence[tuple[Scenario, Path | None, RunResult]]) -> None:
@@ -86,7 +89,7 @@ def check_results(results: Sequence[tuple[Scenario, Path | None, RunResult]]) ->
 
 def write_workbook(results: Sequence[tuple[Scenario, Path | None, RunResult]],
                    out_path: str | os.PathLike, base_index: int = 0, optimisation=None, *,
-                   overwrite: bool = False) -> Path:
+                   overwrite: bool = False, risk_sheet: dict | None = None) -> Path:
     """Write the audit workbook atomically; return its path.
 
     Raises an :class:`ExportError` subclass for a bad target (exists without
@@ -95,6 +98,6 @@ def write_workbook(results: Sequence[tuple[Scenario, Path | None, RunResult]],
     """
     check_results(results)  # before touching the target
     p = check_output(out_path, overwrite=overwrite)
-    wb = build_workbook(results, base_index, optimisation, out_name=p.name)
+    wb = build_workbook(results, base_index, optimisation, out_name=p.name, risk_sheet=risk_sheet)
     save_atomic(wb, p)
     return p
