@@ -182,7 +182,7 @@ def test_break_even_equals_closed_form():
     assert abs(s.kpi_at_value.mean) < 0.01 * 2.0 * sc.population.customers * _disc_sum(sc)
     # scale_effects scales every effect; an effect that would need k* = 66.7 > 10: unreachable
     assert scale_effects(sc, 0.5).tiers[0].benefits[0].effect.order_rate == pytest.approx(0.05)
-    with pytest.raises(Unreachable, match="not reached between k = 0 and k = 10"):
+    with pytest.raises(Unreachable, match="NPV does not reach 0 for k from 0 to 10: it is −¥"):
         break_even(_benefit_scenario(cost=2.0, order_effect=0.001), replications=2, agents=1000)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulator import uncertainty
 from simulator.labels import field_at, value_at
 from simulator.scenario import SCHEMA_VERSION, Scenario
 from simulator.scenario_io import Issue, ScenarioError, migrate, read_data, to_dict
@@ -115,10 +116,16 @@ def recover(path: str | Path, fallback: Scenario) -> tuple[Scenario, list[str]]:
     except Exception as exc:  # a migration tripping over a malformed old file
         raise ScenarioError([Issue("(file)", "schema", f"cannot be migrated: {exc}")]) from None
     notes += mig
+    # inputs written as ranges: their nominal values, the ranges kept (a bad range is left
+    # in place, so the loop below mends it like any bad value)
+    data, ranges, _ = uncertainty.extract(data)
     base = to_dict(fallback)
     for _ in range(200):
         try:
-            return Scenario.model_validate(data), notes
+            sc = Scenario.model_validate(data)
+            uncertainty.set_uncertain(sc, {k: d for k, d in ranges.items()
+                                           if uncertainty.resolve(sc, k) is not None})
+            return sc, notes
         except ValidationError as exc:
             progressed = False
             for err in exc.errors(include_url=False):
