@@ -725,7 +725,7 @@ def risk_analysis(sc: Scenario, kpi: str = "npv", base: Scenario | None = None,
 
 
 def _lever_ids(sc: Scenario) -> list[str]:
-    from simulator.budget import lever_ids
+    from simulator.optimiser.levers import lever_ids
 
     return lever_ids(sc)
 
