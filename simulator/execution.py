@@ -50,7 +50,7 @@ from simulator.scenario import (
     memory_budget,
     simulated_slots,
 )
-from simulator.threads import configure_threads
+from simulator.threads import configure_threads, cores
 from simulator.worker_guard import worker_init
 
 if TYPE_CHECKING:
@@ -369,6 +369,9 @@ def _dask_task(task: Task, run_id: str):
     """A task on a Dask worker; it stops at its next month once its call is cancelled."""
     if run_id in _CANCELLED_RUNS:
         raise Cancelled()
+    # A cluster runs one task per worker thread and often several worker processes per
+    # machine: one kernel thread per task never oversubscribes a machine.
+    configure_threads(cores())
     return run_task(task, _RunFlag(run_id))
 
 
