@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from simulator import threads as _threads  # noqa: F401 - picks the threading layer first
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -108,11 +110,15 @@ def _sum_approx(n, mu, sigma, z):
     return mean - scale + scale * math.exp(-0.5 * s2 + math.sqrt(s2) * z)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def compound_values(key, n, mu, sigma, exact=EXACT_ORDERS):
-    """``compound_value(key, i, n[i], mu[i], sigma[i])`` for every i (warm-start history)."""
+    """``compound_value(key, i, n[i], mu[i], sigma[i])`` for every i (warm-start history).
+
+    In parallel over i (each element is its own addressed draw: the result does not
+    depend on the thread count).
+    """
     out = np.empty(n.shape[0])
-    for i in range(n.shape[0]):
+    for i in prange(n.shape[0]):
         out[i] = compound_value(key, i, n[i], mu[i], sigma[i], exact)
     return out
 
@@ -145,11 +151,11 @@ def _poisson(u: float, lam: float) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def poisson_array(u, lam):
-    """Poisson draws by inversion at uniforms ``u`` with rates ``lam`` (arrays)."""
+    """Poisson draws by inversion at uniforms ``u`` with rates ``lam`` (arrays, in parallel)."""
     out = np.empty(u.shape[0], dtype=np.int32)
-    for i in range(u.shape[0]):
+    for i in prange(u.shape[0]):
         out[i] = _poisson(u[i], lam[i])
     return out
 
