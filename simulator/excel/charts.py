@@ -19,7 +19,7 @@ def write(book: Book, ws) -> None:
     """Fill the Charts sheet; it reads where the other sheets put their figures from ``book``."""
     put(ws, 1, 1, "Charts (native Excel charts over the workbook's cells)", font=TITLE)
     anchors: list[str] = []
-    W, Hh = 17.0, 8.5  # cm
+    width_cm, height_cm = 17.0, 8.5  # cm
     row = 3
 
     slot = 0
@@ -30,7 +30,7 @@ def write(book: Book, ws) -> None:
         slot += 1
         col = "A" if k % 2 == 0 else "K"
         if chart is not None:
-            chart.width, chart.height = W, Hh
+            chart.width, chart.height = width_cm, height_cm
             anchor = f"{col}{row}"
             ws.add_chart(chart, anchor)
             anchors.append(anchor)

@@ -104,9 +104,9 @@ def command(book: Book) -> tuple[str, list[str]]:
     cmd = (f"benefit-sim {verb} {' '.join(args)} --excel {shlex.quote(book.out_name)} "
            f"--seed {m.get('seed')} --replications {m.get('replications')} "
            f"--agents {m.get('agents')}")
-    H = m.get("horizon_months")
-    if H is not None and H != book.results[book.base][0].run.horizon_months:
-        cmd += f" --months {H}"
+    horizon = m.get("horizon_months")
+    if horizon is not None and horizon != book.results[book.base][0].run.horizon_months:
+        cmd += f" --months {horizon}"
     return cmd, caveats
 
 

@@ -32,7 +32,7 @@ def write(book: Book, ws, i: int) -> None:
     book.monthly_titles.append(title)
     df = monthly_means(res)
     has_cf = "cf_net_contribution" in df
-    H = len(df)
+    n_months = len(df)
     multi = len(book.results) > 1
     # Column A repeats on every printed section: the titles start in column B, so
     # that no section page shows them cut off.
@@ -55,7 +55,7 @@ def write(book: Book, ws, i: int) -> None:
     put(ws, 4, 4, res.meta.get("counterfactual", "none" if not has_cf else ""))
     head = 5
     first = head + 1
-    last = first + H - 1
+    last = first + n_months - 1
     book.monthly_first = first
     cols: dict[str, int] = {}
     spec = [("month", "Month", "int")] + MONTHLY_SIM + (CF_SIM if has_cf else [])
@@ -65,7 +65,7 @@ def write(book: Book, ws, i: int) -> None:
         set_width(ws, j, WIDTH[kind])
         vals = df[key].to_numpy() if key != "month" else df["month"].to_numpy()
         f = FMT[kind]
-        for k in range(H):
+        for k in range(n_months):
             put(ws, first + k, j, vals[k], f)
     derived = [("total_cost", "Total cost", "cny"), ("net", "Net contribution", "cny"),
                ("cum_cash", "Cumulative cash flow", "cny"),
@@ -83,7 +83,7 @@ def write(book: Book, ws, i: int) -> None:
         put(ws, head, j, h, font=BOLD, fill=HEAD_FORMULA)
         set_width(ws, j, WIDTH[kind] - (1 if kind == "cny" else 0))
     L = {k: get_column_letter(c) for k, c in cols.items()}
-    for k in range(H):
+    for k in range(n_months):
         r = first + k
         fc = {key: cols[key] for key, _, _ in derived}
 

@@ -88,7 +88,7 @@ def write(book: Book, ws) -> None:
                           "print the selection)", font=BOLD)
     rt, rd = tot_head, det_head
     flows = [k for k in sim_keys if k not in ("active_customers", "members_end")]
-    for i, (df, H) in enumerate(frames):
+    for i, (df, horizon) in enumerate(frames):
         arrays = {k: df[k].to_numpy() for k, _, _ in spec[1:]}
         start = rd + 1
         for k in range(len(df)):
@@ -111,14 +111,14 @@ def write(book: Book, ws) -> None:
             rt += 1
             r0, r1 = start + a, start + b
             put(ws, rt, col["no"], i + 1, FMT["int"]).alignment = CENTER
-            put(ws, rt, col["month"], f"1–{H}").alignment = CENTER
+            put(ws, rt, col["month"], f"1–{horizon}").alignment = CENTER
             put(ws, rt, col["segment"], keys[a][0])
             put(ws, rt, col["tier"], keys[a][1])
             for key in flows + ["total_cost", "net"]:
                 formula(ws, rt, col[key], f"=SUM({L[key]}{r0}:{L[key]}{r1})",
                         FMT[kinds[key]])
             months = df["month"].to_numpy()
-            if int(months[b]) == H:
+            if int(months[b]) == horizon:
                 formula(ws, rt, col["members_end"], f"={L['members_end']}{r1}",
                         FMT["count"])
             else:

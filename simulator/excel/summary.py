@@ -39,11 +39,11 @@ if TYPE_CHECKING:
 def write(book: Book, ws) -> None:
     """Fill the Summary sheet; record each KPI's row and each scenario's mean column in ``book``."""
     res0 = book.results[book.base][2]
-    R = res0.meta.get("replications", res0.replications)
+    reps = res0.meta.get("replications", res0.replications)
     seed = res0.meta.get("seed")
     multi = len(book.results) > 1
     put(ws, 1, 1, "Summary: KPIs over the horizon", font=TITLE)
-    text = (f"Mean over {R} replications with its 95 % interval (Student t). "
+    text = (f"Mean over {reps} replications with its 95 % interval (Student t). "
             f"Money in CNY over {res0.horizon} months (unit CNY M: millions); NPV and LTV "
             "discounted. Each figure's definition: sheet Definitions.")
     if multi:

@@ -113,7 +113,7 @@ def _runs_in_horizon(p, horizon: int) -> list[int]:
     return list(range(p.start_month, horizon + 1, p.repeat_every_months))
 
 
-def _recall_estimate(p, mon, R: int, runs: list[int]) -> tuple[float, float, list[int]]:
+def _recall_estimate(p, mon, reps: int, runs: list[int]) -> tuple[float, float, list[int]]:
     """Spend and most spend of a recall campaign over its runs (CNY), from a baseline run.
 
     Targeted: dormant customers in the campaign's segments and tiers (at risk: its
@@ -126,9 +126,9 @@ def _recall_estimate(p, mon, R: int, runs: list[int]) -> tuple[float, float, lis
     if p.target_tiers:
         sel = sel[sel["tier"].isin(p.target_tiers)]
     if p.target_lifecycle == "dormant":
-        targeted = float(sel["dormant_customers"].sum()) / R
+        targeted = float(sel["dormant_customers"].sum()) / reps
     else:
-        targeted = float(sel["recall_contacts"].sum()) / R / max(p.reach_share, 1e-9)
+        targeted = float(sel["recall_contacts"].sum()) / reps / max(p.reach_share, 1e-9)
     per = p.cost_per_contact_cny + p.cost_per_reactivation_cny * p.redemption_share
     full = targeted * per
     spend = p.reach_share * full
@@ -143,14 +143,14 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
     Raises ``ValueError`` naming the bound when ``budget.bounds`` names a lever
     the scenario does not have.
     """
-    H = int(baseline.meta.get("horizon_months") or sc.run.horizon_months)
+    horizon = int(baseline.meta.get("horizon_months") or sc.run.horizon_months)
     mon = baseline.monthly
     mon = mon[mon["arm"] == "scenario"]
-    R = max(1, mon["replication"].nunique())
+    reps = max(1, mon["replication"].nunique())
     levers: list[Lever] = []
 
     # Benefits per tier: realised benefit cost of members in that tier.
-    by_tier = mon.groupby("tier")["benefit_cost"].sum() / (R * H)
+    by_tier = mon.groupby("tier")["benefit_cost"].sum() / (reps * horizon)
     for t in sc.tiers:
         if not t.benefits:
             continue
@@ -171,16 +171,16 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
     # Promotions: targeted real customers in the months a campaign runs.
     # A recall (dormant / at-risk) campaign targets the dormant customers (at risk: those
     # its contacts show) and pays per contact plus the expected reactivations.
-    act = mon.groupby(["month", "segment", "tier"])["active_customers"].sum() / R
+    act = mon.groupby(["month", "segment", "tier"])["active_customers"].sum() / reps
     est: dict[int, tuple[float, float, list[int]]] = {}
     for i, p in enumerate(sc.promotions):
         if p.channel == "none":
             continue
-        runs = _runs_in_horizon(p, H)
+        runs = _runs_in_horizon(p, horizon)
         full = 0.0
         spend = 0.0
         if p.target_lifecycle != "all":
-            est[i] = _recall_estimate(p, mon, R, runs)
+            est[i] = _recall_estimate(p, mon, reps, runs)
             continue
         for m in runs:
             sel = act.xs(m, level="month") if m in act.index.get_level_values(0) else None
@@ -203,7 +203,7 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
                and sc.promotions[i].target_lifecycle == "all"]
         if not idx or col not in mon.columns:
             continue
-        observed = float(mon[col].sum()) / R
+        observed = float(mon[col].sum()) / reps
         estimated = sum(est[i][0] for i in idx)
         if observed > 0 and estimated > 0:
             k = observed / estimated
@@ -215,9 +215,10 @@ def extract_levers(sc: Scenario, baseline) -> list[Lever]:
         seg = ", ".join(p.target_segments) if p.target_segments else "all"
         note = "" if runs else "does not run within the horizon: not movable"
         levers.append(Lever(f"promotion:{p.name}", "promotion",
-                            f"Promotion {p.name} ({p.channel}, {seg})", spend / H, 0.0, full / H,
+                            f"Promotion {p.name} ({p.channel}, {seg})", spend / horizon, 0.0,
+                            full / horizon,
                             segment=seg, channel=p.channel, note=note, runs=len(runs),
-                            horizon_months=H))
+                            horizon_months=horizon))
 
     acq = sc.population.acquisition
     levers.append(Lever("acquisition", "acquisition", "Paid acquisition",
