@@ -95,8 +95,10 @@ marginal returns are equal (the budget's shadow price); a lever at a bound
 earns less (at its min) or more (at its max) than that.
 
 The package, top to bottom (``lint-imports`` enforces the order): ``pipeline``
-(:func:`optimise`: the steps above, one function each) > ``report`` (the
-:class:`Allocation` answer, :func:`verify` and its verdict in words) > ``response``
+(:func:`optimise`: the steps above, one function each) > ``verification`` (steps 5-6:
+the verification runs, the frontier) > ``report`` (the :class:`Allocation` answer,
+:func:`verify` and its verdict in words) | ``runs`` (every simulation at one sample
+and seed, with progress; the levers as arrays) > ``response``
 (a run's additive components, the objective from them, the fitted
 :class:`ResponseModel`) | ``allocate`` (the allocator, marginal returns, bindings,
 local-check probes) > ``curves`` (response-curve fitting) | ``levers`` (what a

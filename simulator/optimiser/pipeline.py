@@ -1,7 +1,7 @@
 """The optimiser's run: baseline, response curves, allocation, local check, verification, frontier.
 
 :func:`optimise` runs the steps of the package docstring in order; each step is a
-function here. Every simulation goes through :class:`_Simulations` (one sample, one
+function here. Every simulation goes through :class:`Simulations` (one sample, one
 seed, progress in replications, cancellable), so the steps differ only in which
 split they simulate and how many replications they spend on it.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -24,95 +23,29 @@ from simulator.optimiser.allocate import (
     probe_split,
 )
 from simulator.optimiser.curves import CurveFit, fit_curve, refit_like
-from simulator.optimiser.levers import Lever, apply_allocation, extract_levers, spend_after
-from simulator.optimiser.report import Allocation, recommended_name, verify
+from simulator.optimiser.levers import apply_allocation, extract_levers, spend_after
+from simulator.optimiser.report import Allocation, verify
 from simulator.optimiser.response import (
     ResponseModel,
     components_of,
     objective_from,
     reference_of,
 )
+from simulator.optimiser.runs import LeverArrays, Sample, Simulations
 from simulator.optimiser.settings import COMPONENTS, FRONTIER_SHARES, OBJECTIVES, unit_of
-from simulator.results import RunResult, Stat
-
-
-@dataclass(frozen=True)
-class _Sample:
-    """What every simulation of one optimisation shares."""
-
-    replications: int  # per response-curve point and local-check probe
-    verify_replications: int  # per verification and frontier run
-    agents: int
-    seed: int
-    horizon_months: int
-    workers: int | None  # None: each run's own choice (simulator.runner)
-
-
-class _Simulations:
-    """Runs simulations at the sample, counts them, reports progress in replications."""
-
-    def __init__(self, sample: _Sample, base, progress: Callable[[int, int], None] | None,
-                 cancel):
-        self.sample = sample
-        self.base = base
-        self.progress = progress
-        self.cancel = cancel
-        self.count = 0  # simulations run
-        self.done_reps = 0  # replications run
-        self.total = 0  # replications planned (an upper bound until the end)
-
-    def report(self, extra: int = 0) -> None:
-        """Tell the progress callback how far the optimisation is."""
-        if self.progress:
-            self.progress(self.done_reps + extra, self.total)
-
-    def run(self, scn, reps: int, with_cf: bool = False) -> RunResult:
-        """Simulate ``scn`` (its counterfactual too if ``with_cf``) with ``reps`` replications."""
-        from simulator.runner import run
-
-        s = self.sample
-        if not with_cf:
-            scn = scn.model_copy(deep=True)
-            scn.run.counterfactual.mode = "none"
-        res = run(scn, replications=reps, agents=s.agents, seed=s.seed,
-                  horizon_months=s.horizon_months,
-                  workers=None if s.workers is None else min(s.workers, reps),
-                  cancel=self.cancel, base=self.base if with_cf else None,
-                  progress=(lambda d, t: self.report(d)) if self.progress else None)
-        self.count += 1
-        self.done_reps += reps
-        self.report()
-        return res
-
-
-@dataclass
-class _Levers:
-    """The levers as arrays: today's spend, bounds, pinned, and which the optimiser moves."""
-
-    levers: list[Lever]
-    today: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    pinned: np.ndarray
-    free_idx: list[int]
-
-    @classmethod
-    def of(cls, levers: list[Lever]) -> _Levers:
-        """The arrays of ``levers``."""
-        return cls(levers, np.array([lv.current_cny for lv in levers]),
-                   np.array([lv.min_cny for lv in levers]),
-                   np.array([lv.max_cny for lv in levers]),
-                   np.array([lv.pinned for lv in levers]),
-                   [i for i, lv in enumerate(levers) if lv.free])
-
-    def split(self, x) -> dict[str, float]:
-        """Spend per lever id."""
-        return dict(zip([lv.id for lv in self.levers], x))
+from simulator.optimiser.verification import (
+    Verifier,
+    cheaper_split,
+    frontier_table,
+    plan_frontier,
+    split_key,
+)
+from simulator.results import Stat
 
 
 def _sample_of(sc, replications: int, verify_replications: int | None, agents: int | None,
                seed: int | None, horizon_months: int | None, workers: int | None,
-               levels: int) -> _Sample:
+               levels: int) -> Sample:
     """The sample from the arguments and the scenario; ValueError for a bad argument."""
     if int(levels) != levels or levels < 2:
         raise ValueError(f"levels: {levels} must be a whole number >= 2")
@@ -121,7 +54,7 @@ def _sample_of(sc, replications: int, verify_replications: int | None, agents: i
         raise ValueError(f"replications: {replications} must be >= 1")
     n_agents = int(agents or sc.run.agents)
     horizon = int(horizon_months or sc.run.horizon_months)
-    return _Sample(reps, int(verify_replications or max(4, reps)), n_agents,
+    return Sample(reps, int(verify_replications or max(4, reps)), n_agents,
                    int(sc.run.seed if seed is None else seed), horizon, workers)
 
 
@@ -135,7 +68,7 @@ def _budget_of(sc, budget: float | None, today_spend: float) -> float:
     return total
 
 
-def _fit_response(sims: _Simulations, sc, lv: _Levers, levels: int, comp0: np.ndarray,
+def _fit_response(sims: Simulations, sc, lv: LeverArrays, levels: int, comp0: np.ndarray,
                   ref: np.ndarray, obj: str, shift: np.ndarray
                   ) -> tuple[ResponseModel, dict[int, list[CurveFit]], list]:
     """Step 2: move each free lever alone to ``levels`` spends, fit its response curves.
@@ -165,7 +98,7 @@ def _fit_response(sims: _Simulations, sc, lv: _Levers, levels: int, comp0: np.nd
     return ResponseModel(obj, lv.today, comp0, ref, shift, fits, rep_fits), fits, points
 
 
-def _local_check(sims: _Simulations, sc, lv: _Levers, x_rec: np.ndarray, budget: float,
+def _local_check(sims: Simulations, sc, lv: LeverArrays, x_rec: np.ndarray, budget: float,
                  constraint: str, ref: np.ndarray, obj: str
                  ) -> tuple[np.ndarray, list[dict], bool]:
     """Step 4: simulate the split and a probe per free lever; adopt a probe clearly better.
@@ -196,7 +129,7 @@ def _local_check(sims: _Simulations, sc, lv: _Levers, x_rec: np.ndarray, budget:
     return best[1], probes, True
 
 
-def _curve_table(points: list, model: ResponseModel, lv: _Levers, obj: str) -> pd.DataFrame:
+def _curve_table(points: list, model: ResponseModel, lv: LeverArrays, obj: str) -> pd.DataFrame:
     """The simulated response points beside the fitted model's value there."""
     rows = []
     for i, xp, vals in points:
@@ -209,87 +142,7 @@ def _curve_table(points: list, model: ResponseModel, lv: _Levers, obj: str) -> p
                                        "ci_high", "fitted"])
 
 
-def _split_key(x) -> tuple:
-    return tuple(np.round(np.asarray(x, dtype=float), 6).tolist())
-
-
-class _Verifier:
-    """Steps 5-6: full runs of splits at the verification sample, against today's reference.
-
-    Today's scenario runs first, with its own counterfactual like a full run of its
-    file; that counterfactual is the one reference every split is measured against.
-    Each split is simulated once (remembered by its rounded spends).
-    """
-
-    def __init__(self, sims: _Simulations, sc, lv: _Levers, obj: str):
-        self.sims, self.sc, self.lv, self.obj = sims, sc, lv, obj
-        reps = sims.sample.verify_replications
-        self.res_today = sims.run(sc, reps, with_cf=True)
-        ref = reference_of(self.res_today)
-        self.ref = ref if ref is not None else np.zeros((reps, 3))
-        self.today = objective_from(components_of(self.res_today), self.ref, obj)
-        self.by_split: dict[tuple, np.ndarray] = {_split_key(lv.today): self.today}
-
-    def simulated(self, x) -> np.ndarray:
-        """Objective per replication of split ``x`` (against today's reference)."""
-        k = _split_key(x)
-        if k not in self.by_split:
-            scn = apply_allocation(self.sc, self.lv.levers, self.lv.split(x))
-            res = self.sims.run(scn, self.sims.sample.verify_replications)
-            self.by_split[k] = objective_from(components_of(res), self.ref, self.obj)
-        return self.by_split[k]
-
-    def verified(self, x) -> tuple:
-        """The applied scenario of split ``x`` and its run with its own counterfactual."""
-        scn = apply_allocation(self.sc, self.lv.levers, self.lv.split(x))
-        scn.name = recommended_name(self.sc.name)
-        res = self.sims.run(scn, self.sims.sample.verify_replications, with_cf=True)
-        self.by_split[_split_key(x)] = objective_from(components_of(res), self.ref, self.obj)
-        return scn, res
-
-
-def _plan_frontier(ver: _Verifier, model: ResponseModel, lv: _Levers, x_rec: np.ndarray,
-                   budget: float, constraint: str, shares: Sequence[float]) -> list[tuple]:
-    """(share, budget, split or None) per share: the best fitted split, simulated.
-
-    At 100 % the split is the recommendation; ``None`` where the share cannot pay
-    for the pinned levers and the minimums.
-    """
-    plans = []
-    for share in shares:
-        share_budget = float(share) * budget
-        xf = x_rec if share == 1.0 else None
-        if xf is None:
-            try:
-                xf = allocate(model, lv.lower, lv.upper, share_budget, constraint=constraint,
-                              pinned=lv.pinned, start=lv.today).x
-            except ValueError:  # below the pinned levers' and minimums' spend
-                xf = None
-            else:
-                ver.simulated(xf)
-        plans.append((float(share), share_budget, xf))
-    return plans
-
-
-def _cheaper_split(ver: _Verifier, plans: list[tuple], x_rec: np.ndarray, budget: float,
-                   obj: str) -> tuple | None:
-    """Under "at most": the affordable frontier split that beats ``x_rec`` beyond noise.
-
-    (mean gain, split, share) of the best one whose paired 95 % interval lies above zero.
-    """
-    tol = 1e-9 * max(1.0, budget)
-    rec_v = ver.by_split[_split_key(x_rec)]
-    best = None
-    for share, _, xf in plans:
-        if xf is None or share == 1.0 or xf.sum() > budget + tol:
-            continue
-        d = Stat.of(ver.simulated(xf) - rec_v, OBJECTIVES[obj])
-        if d.n > 1 and d.ci95_low > 0 and (best is None or d.mean > best[0]):
-            best = (d.mean, xf, share)
-    return best
-
-
-def _lever_table(model: ResponseModel, fits: dict[int, list[CurveFit]], lv: _Levers,
+def _lever_table(model: ResponseModel, fits: dict[int, list[CurveFit]], lv: LeverArrays,
                  x_rec: np.ndarray, obj: str, discounted_months: float, sc_rec) -> pd.DataFrame:
     """One row per lever: today's and the recommended spend, bounds, marginal returns."""
     m_now = marginal_returns(model, lv.today, lv.lower, lv.upper)
@@ -320,43 +173,6 @@ def _lever_table(model: ResponseModel, fits: dict[int, list[CurveFit]], lv: _Lev
     return table
 
 
-def _frontier_table(ver: _Verifier, model: ResponseModel, plans: list[tuple], constraint: str,
-                    obj: str) -> pd.DataFrame:
-    """Step 6's rows: the best simulated split per budget share and its gain over today.
-
-    Under "at most" each share's point is the best simulated split it can afford (its
-    own fitted split, the recommendation or a smaller share's); at 100 % it is the
-    recommendation itself, so the recommended point lies on the frontier.
-    """
-    cands = [(xf, ver.simulated(xf), "recommended" if sh == 1.0 else f"best at {100 * sh:.0f} %")
-             for sh, _, xf in plans if xf is not None]
-    rows = []
-    for share, share_budget, xf in plans:
-        if xf is None:
-            rows.append({"budget_share": share, "budget_cny": share_budget,
-                         "objective_mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-                         "gain_vs_today_mean": math.nan, "gain_ci_low": math.nan,
-                         "gain_ci_high": math.nan, "predicted": math.nan, "feasible": False,
-                         "spent_cny": math.nan, "split": ""})
-            continue
-        byrep, src = ver.simulated(xf), ("recommended" if share == 1.0 else
-                                         f"best at {100 * share:.0f} %")
-        if constraint == "at_most" and share != 1.0:
-            tol = 1e-9 * max(1.0, share_budget)
-            for c_x, c_vals, c_src in cands:
-                if c_x.sum() <= share_budget + tol and np.mean(c_vals) > np.mean(byrep):
-                    xf, byrep, src = c_x, c_vals, c_src
-        st = Stat.of(byrep, unit_of(obj))
-        gt = Stat.of(byrep - ver.today, unit_of(obj))
-        rows.append({"budget_share": share, "budget_cny": share_budget,
-                     "objective_mean": st.mean, "ci_low": st.ci95_low,
-                     "ci_high": st.ci95_high, "gain_vs_today_mean": gt.mean,
-                     "gain_ci_low": gt.ci95_low, "gain_ci_high": gt.ci95_high,
-                     "predicted": model.value(xf), "feasible": True,
-                     "spent_cny": float(xf.sum()), "split": src})
-    return pd.DataFrame(rows)
-
-
 def optimise(sc, budget: float | None = None, objective: str | None = None, *,
              agents: int | None = None, replications: int = 3, levels: int = 3,
              verify_replications: int | None = None, local_check: bool = True,
@@ -383,7 +199,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
                         workers, levels)
     reps, v_reps = sample.replications, sample.verify_replications
     constraint = sc.budget.constraint
-    sims = _Simulations(sample, base, progress, cancel)
+    sims = Simulations(sample, base, progress, cancel)
 
     # 1. Baseline: today's split with its counterfactual (the fixed reference).
     sims.total = reps
@@ -395,7 +211,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
             raise ValueError("objective: 'roi' needs a counterfactual (run.counterfactual.mode "
                              "is 'none')")
         ref = np.zeros((reps, 3))
-    lv = _Levers.of(extract_levers(sc, res0))
+    lv = LeverArrays.of(extract_levers(sc, res0))
     total = _budget_of(sc, budget, lv.today.sum())
     check_bounds(np.where(lv.pinned, lv.today, lv.lower), np.where(lv.pinned, lv.today, lv.upper),
                  total, constraint)
@@ -431,16 +247,16 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
     # one seed. The objective is measured against today's counterfactual (the one fixed
     # reference every split is compared with); the recommended split's own figure (against
     # its own counterfactual) is what a full run of the applied scenario reports.
-    ver = _Verifier(sims, sc, lv, obj)
+    ver = Verifier(sims, sc, lv, obj)
     # 6. Frontier splits: the best split on the fitted curves at each other budget share,
     # simulated like the recommendation (same replications, same seed, today's reference).
-    plans = _plan_frontier(ver, model, lv, x_rec, total, constraint, frontier_shares)
+    plans = plan_frontier(ver, model, lv, x_rec, total, constraint, frontier_shares)
     sc_rec, res_r = ver.verified(x_rec)
     # Under "at most" the budget can buy any split that spends less: a frontier split
     # that beats the recommendation in simulation with its whole 95 % interval above zero
     # (paired) becomes the recommendation, as an adopted probe does.
     if constraint == "at_most":
-        cheaper = _cheaper_split(ver, plans, x_rec, total, obj)
+        cheaper = cheaper_split(ver, plans, x_rec, total, obj)
         if cheaper is not None:
             x_rec = cheaper[1]
             method += (f" + the fitted split for {100 * cheaper[2]:.0f} % of the budget, which "
@@ -448,7 +264,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
             plans = [(sh, b, x_rec if sh == 1.0 else xf) for sh, b, xf in plans]
             sims.total += v_reps
             sc_rec, res_r = ver.verified(x_rec)
-    rec_v = ver.by_split[_split_key(x_rec)]
+    rec_v = ver.by_split[split_key(x_rec)]
     ref_r = reference_of(res_r)
     if ref_r is None:
         rec_own, same_ref = rec_v, True
@@ -461,7 +277,7 @@ def optimise(sc, budget: float | None = None, objective: str | None = None, *,
                           today_spend_cny=float(lv.today.sum()),
                           predicted_gain=model.value(x_rec) - model.value(lv.today),
                           recommended_own=rec_own, same_reference=same_ref)
-    frontier = _frontier_table(ver, model, plans, constraint, obj)
+    frontier = frontier_table(ver, model, plans, constraint, obj)
     sims.total = sims.done_reps
     sims.report()
 
