@@ -70,7 +70,8 @@ class ScenarioError(ValueError):
         super().__init__(f"{head}{len(issues)} problem(s) in {what}:\n{lines}")
 
 
-def _path(loc: tuple) -> str:
+def path_str(loc: tuple) -> str:
+    """``("tiers", 2, "threshold_cny")`` -> ``"tiers[2].threshold_cny"``: an Issue's path."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -153,7 +154,7 @@ def _issues_from_pydantic(exc: ValidationError, data: object = None,
             value = None if e["type"] != "too_long" else value
         full = prefix + loc
         where = labels.where(full, data) if data is not None else ""
-        out.append(Issue(_path(full), value, _message(e, root), where))
+        out.append(Issue(path_str(full), value, _message(e, root), where))
     return out
 
 

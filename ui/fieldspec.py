@@ -19,22 +19,12 @@ import annotated_types as at
 from pydantic import BaseModel
 
 from simulator.labels import label, unit_for
+from simulator.scenario_io import path_str  # Issue paths and field paths read alike
 
 Path = tuple  # tuple[str | int, ...]
 
 # ---------------------------------------------------------------------------
 # Paths
-
-
-def path_str(path: Path) -> str:
-    """``("tiers", 2, "threshold_cny")`` -> ``"tiers[2].threshold_cny"`` (as Issue paths read)."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
 
 
 def get_at(obj: Any, path: Path) -> Any:
