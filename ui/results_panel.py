@@ -40,6 +40,7 @@ from simulator.compare import paired_delta
 from simulator.labels import wrap
 from simulator.scenario import Scenario
 from simulator.scenario_io import scenario_hash
+from ui.accounting_view import AccountingView
 from ui.attribution_view import AttributionView
 from ui.charts import ResultCharts
 from ui.document import ScenarioDocument
@@ -187,6 +188,8 @@ class ResultsPanel(QWidget):
         self.views.addTab(self.chart_scroll, "Charts")
         self.attribution = AttributionView(doc)
         self.views.addTab(self.attribution, "Attribution")
+        self.accounting = AccountingView()  # points liability, deadweight of the shown result
+        self.views.addTab(self.accounting, "Points && deadweight")
         lay.addWidget(self.views, 1)
 
         self.preview_runner = TaskRunner("preview", latest_only=True, parent=self)
@@ -262,6 +265,7 @@ class ResultsPanel(QWidget):
         self._hash = None
         self.kpis.clear("No results yet: the preview is on its way.")
         self.charts.clear()
+        self.accounting.clear()
         self._show_warnings(None)
         self.status.setText("")
         self.progress.setRange(0, 1)
@@ -418,6 +422,7 @@ class ResultsPanel(QWidget):
         self.deltas = None
         self.kpis.clear("Preview failed: no figures for this scenario (the reason is above).")
         self.charts.clear()
+        self.accounting.clear()
         self._show_warnings(None)
         self._mark_stale()
         self.status.setText(first)
@@ -545,6 +550,7 @@ class ResultsPanel(QWidget):
         self.kpis.show_summary(res.summary, caption,
                                deltas=self.deltas if kind == "preview" else None)
         self.charts.show_result(res, sla_hours=self.doc.scenario.service.sla_hours)
+        self.accounting.set_result(res, self.doc.scenario)
         self._show_warnings(res)
         self._mark_stale()
         self.state_changed.emit()

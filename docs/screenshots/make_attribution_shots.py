@@ -7,7 +7,9 @@ in the light palette (and 1366×768 dark): the main window with the results'
 Attribution tab after an attribution of the default scenario (Chinese tier
 names, 4 replications × 2,000 agents, 24 months), and the Compare tab's "Why
 different" panel explaining "星河 + staff, 10 % → 8 %" against the base. Saved as
-``<size>_<palette>_attribution.png`` and ``<size>_<palette>_why_different.png``.
+``<size>_<palette>_attribution.png``, ``<size>_<palette>_why_different.png`` and
+``<size>_<palette>_points_deadweight.png`` (Results → Points & deadweight of the
+base with points switched on).
 """
 
 import os
@@ -42,7 +44,19 @@ def prepare() -> tuple[Path, Path]:
             if b.kind == "discount":
                 b.cost_share = 0.08
     sc2.population.acquisition.paid_spend_cny_per_month *= 1.5
-    return base, scenarios.save_user(sc2)
+    other = scenarios.save_user(sc2)
+    sc3 = sc.model_copy(deep=True)
+    sc3.name = "星河 + points (积分)"
+    sc3.tier_rules.points.enabled = True
+    scenarios.save_user(sc3)
+    return base, other
+
+
+def _points_path(base: Path) -> Path:
+    """The saved "星河 + points" scenario (beside the base in the user folder)."""
+    import scenarios
+
+    return next(e.path for e in scenarios.list_all() if e.title.startswith("星河 + points"))
 
 
 def shoot(size: str, palette: str, base: Path, other: Path) -> None:
@@ -89,6 +103,14 @@ def shoot(size: str, palette: str, base: Path, other: Path) -> None:
     why.start()
     wait(lambda: why.result is not None and not why.busy, 1200)
     win.grab().toImage().save(str(here / f"{tag}_why_different.png"), "PNG", 0)
+    # Results -> Points & deadweight of a scheme with points (the preview's result)
+    win.doc.undo_stack.setClean()
+    win.open_path(_points_path(base))
+    win.tabs.setCurrentIndex(0)
+    wait(lambda: win.results.result is not None and not win.results.preview_runner.busy, 120)
+    win.results.views.setCurrentWidget(win.results.accounting)
+    wait(lambda: win.results.accounting.ledger is not None, 60)
+    win.grab().toImage().save(str(here / f"{tag}_points_deadweight.png"), "PNG", 0)
     print("wrote", tag)
     win.doc.undo_stack.setClean()
     win.shutdown()

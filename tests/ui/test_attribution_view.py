@@ -118,3 +118,29 @@ def test_why_different_waterfall_in_compare(window, qtbot, small_path):
                      horizon_months=6)
     assert [b.value.mean for b in direct.bars] == pytest.approx(
         [b.value.mean for b in wf.bars], rel=1e-12)
+
+
+def test_points_and_deadweight_tab_follows_the_shown_result(window, qtbot):
+    from simulator.deadweight import deadweight
+    from simulator.points_ledger import of_scenario
+
+    panel = window.results
+    view = panel.accounting
+    assert panel.views.tabText(2) == "Points && deadweight"  # &&: a literal &
+    panel.views.setCurrentWidget(view)  # drawn when shown (not on every hidden preview)
+    res = panel.result
+    assert res is not None
+    sc = window.doc.scenario
+    assert view.deadweight is not None  # the default scheme's counterfactual is scheme-off
+    assert view.deadweight_share() == pytest.approx(
+        deadweight(res).stats()["all customers"]["deadweight_share"].mean, rel=1e-12)
+    assert view.table.rowCount() == 1 + len(res.segments) + len(res.tiers)
+    assert (view.ledger is None) == (of_scenario(res, sc) is None)
+    assert "no points" in view.points_note.text()
+    # a scheme with points: the liability chart follows the next preview
+    with qtbot.waitSignal(panel.preview_shown, timeout=90_000):
+        window.doc.set_value(("tier_rules", "points", "enabled"), True)
+    qtbot.waitUntil(lambda: view.ledger is not None, timeout=90_000)
+    led = of_scenario(panel.result, window.doc.scenario)
+    assert view.liability.y() == pytest.approx(led.values["liability_cny"].mean(axis=0))
+    assert "Points liability (IFRS 15)" in view.points_note.text()
