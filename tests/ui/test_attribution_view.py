@@ -93,7 +93,10 @@ def test_why_different_waterfall_in_compare(window, qtbot, small_path):
     base = load(small_path)
     other = base.model_copy(deep=True)
     other.name = "星河 other"
-    other.tiers[0].benefits = other.tiers[0].benefits[:-1] if other.tiers[0].benefits else []
+    for t in other.tiers:
+        for b in t.benefits:
+            if b.kind == "discount":
+                b.cost_share = 0.08
     other.service.pools[0].shifts[0].staff += 3
     other_path = scenarios.save_user(other)
     other = load(other_path)
