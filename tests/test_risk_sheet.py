@@ -47,7 +47,7 @@ def test_risk_sheet_numbers_equal_the_clis(tmp_path):
         assert ws.cell(r, 9).value == pytest.approx(b["swing"]["mean"])
         assert ws.cell(r, 7).value == pytest.approx(b["delta_low"]["mean"])
     # the input ranges, and the tornado as a native bar chart
-    assert any(str(ws.cell(r, 2).value) == "segments[=1+1].churn_annual"
+    assert any(str(ws.cell(r, 9).value) == "segments[=1+1].churn_annual"
                for r in range(1, ws.max_row + 1))
     for row in ws.iter_rows():
         for c in row:

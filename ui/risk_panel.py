@@ -67,7 +67,7 @@ class RiskPanel(QWidget):
         row.addWidget(self.kpi)
         self.reps = QSpinBox()
         self.reps.setRange(2, 500)
-        self.reps.setValue(8)
+        self.reps.setValue(8)  # 4 draws of 2 replications
         self.reps.setSuffix(" replications")
         row.addWidget(self.reps)
         self.agents = QSpinBox()
@@ -109,19 +109,19 @@ class RiskPanel(QWidget):
 
         grid = QGridLayout()
         self.tornado_plot = make_plot("Tornado", "", legend=True, x_label="", money_x=True,
-                                      left_width=190, grid_y=False, min_size=(300, 260))
+                                      left_width=210, grid_y=False, min_size=(300, 200))
         self.tornado_plot.getPlotItem().invertY(True)
         self.tornado_plot.setMouseEnabled(x=False, y=False)
         self.spider_plot = make_plot("Spider", "", legend=True, money_axis=True,
                                      x_label="position in the input's range (%)",
-                                     min_size=(200, 150))
+                                     min_size=(200, 110))
         self.hist_plot = make_plot("NPV over the assumptions", "replications", legend=False,
-                                   x_label="", money_x=True, min_size=(200, 150))
+                                   x_label="", money_x=True, min_size=(200, 110))
         self.cdf_plot = make_plot("Cumulative: P(NPV ≤ x)", "share", legend=False, x_label="",
-                                  money_x=True, min_size=(200, 150))
+                                  money_x=True, min_size=(200, 110))
         self.breakeven_plot = make_plot("Break-even: NPV vs share k of the effects",
                                         "", legend=False, money_axis=True,
-                                        x_label="k (1 = as assumed)", min_size=(200, 150))
+                                        x_label="k (1 = as assumed)", min_size=(200, 110))
         # the tornado tall on the left; spider, distribution, CDF and break-even beside it
         # (all on one 1366×768 screen)
         grid.addWidget(self.tornado_plot, 0, 0, 2, 1)
@@ -291,7 +291,7 @@ class RiskPanel(QWidget):
         kind = metrics.kind_of(t.metric)
         p.setTitle(f"Tornado: {metrics.label_of(t.metric)} − centre "
                    f"({metrics.value(t.centre.mean, kind)}), low → high")
-        bars = t.bars[:15]
+        bars = t.bars[:12]
         if not bars:
             p.set_empty(True)
             return
@@ -310,7 +310,7 @@ class RiskPanel(QWidget):
             lg.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=HIGH), "high end")
         pi.addItem(neutral_line(pos=0, angle=90))
         ax = pi.getAxis("left")
-        ax.setTicks([[(i, short(short_label(b.label), 34)) for i, b in enumerate(bars)]])
+        ax.setTicks([[(i, short(short_label(b.label), 30)) for i, b in enumerate(bars)]])
         pi.setYRange(-0.6, len(bars) - 0.4, padding=0)
 
     def _spider(self, ra: RiskAnalysis) -> None:
@@ -321,7 +321,7 @@ class RiskPanel(QWidget):
         lg = getattr(pi, "legend", None)
         if lg is not None:
             lg.clear()
-        bars = [b for b in t.bars if len(b.spider) >= 2][:6]
+        bars = [b for b in t.bars if len(b.spider) >= 2][:4]
         p.setTitle(f"Spider: {metrics.label_of(t.metric)} across each input's range "
                    f"(top {len(bars)})")
         if not bars:
@@ -333,7 +333,7 @@ class RiskPanel(QWidget):
             xs = [100 * (q["x"] - b.low) / span for q in b.spider]
             ys = [q["kpi"] for q in b.spider]
             pi.plot(xs, ys, pen=pg.mkPen(color(i), width=2), symbol="o", symbolSize=5,
-                    symbolBrush=color(i), name=short(short_label(b.label), 26))
+                    symbolBrush=color(i), name=short(short_label(b.label), 18))
 
     def _distribution(self, ra: RiskAnalysis) -> None:
         hp, cp = self.hist_plot, self.cdf_plot
@@ -377,7 +377,7 @@ class RiskPanel(QWidget):
                                        pen=pg.mkPen(color(2), width=1, style=Qt.PenStyle.DashLine)))
             p.setTitle(f"Break-even: NPV = 0 at k = {be.value:.2f} of the assumed effects")
         else:
-            p.setTitle("Break-even: not reached for k from 0 to the largest the ranges allow")
+            p.setTitle("Break-even: NPV < 0 for every k tried")
 
 
 def short_label(label: str) -> str:

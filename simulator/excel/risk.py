@@ -14,7 +14,7 @@ from openpyxl.chart.series import SeriesLabel
 
 from simulator import metrics
 from simulator.excel.cells import add_table, note, print_setup, put, set_width
-from simulator.excel.styles import BOLD, FMT, HEAD_PLAIN, TITLE
+from simulator.excel.styles import BOLD, FMT, HEAD_PLAIN, RIGHT, TITLE
 
 if TYPE_CHECKING:
     from simulator.excel.book import Book
@@ -80,17 +80,24 @@ def write(book: Book, ws, ra: dict) -> None:
     if risk and risk.get("inputs"):
         put(ws, r, 1, "Inputs written as ranges", font=BOLD)
         r += 1
-        head = r
-        for j, col in enumerate(("Input", "Path", "Range", "Low", "Nominal", "High"), 1):
-            put(ws, r, j, col, font=BOLD, fill=HEAD_PLAIN)
+        # numbers in the columns of the tornado's low/centre/high below; the range's text
+        # and the path (for --inputs) over merged cells to the right
+        for j, col in ((1, "Input"), (2, "Low"), (3, "Nominal"), (4, "High"), (5, "Range"),
+                       (9, "Path (for --inputs)")):
+            c = put(ws, r, j, col, font=BOLD, fill=HEAD_PLAIN)
+            if j in (2, 3, 4):
+                c.alignment = RIGHT  # over right-aligned numbers
+        for j in (6, 7, 8, 10, 11):
+            put(ws, r, j, None, fill=HEAD_PLAIN)
         for inp in risk["inputs"]:
             r += 1
             put(ws, r, 1, inp["label"])
-            put(ws, r, 2, inp["input"])
-            put(ws, r, 3, inp["text"])
-            for j, key in ((4, "low"), (5, "nominal"), (6, "high")):
+            for j, key in ((2, "low"), (3, "nominal"), (4, "high")):
                 put(ws, r, j, _num(inp[key]), FMT["num"])
-        add_table(ws, "RiskInputs", head, r, 1, 6)
+            put(ws, r, 5, inp["text"])
+            put(ws, r, 9, inp["input"])
+            ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=8)
+            ws.merge_cells(start_row=r, start_column=9, end_row=r, end_column=11)
         r += 2
     # -- tornado -------------------------------------------------------------------
     put(ws, r, 1, f"Tornado: {metrics.label_of(t['metric'])} (centre "
@@ -101,7 +108,9 @@ def write(book: Book, ws, ra: dict) -> None:
     cols = ("Input", "Low", "Centre", "High", "KPI at low", "KPI at high", "Change at low",
             "Change at high", "Swing", "Swing 95 % low", "Swing 95 % high")
     for j, col in enumerate(cols, 1):
-        put(ws, r, j, col, font=BOLD, fill=HEAD_PLAIN)
+        c = put(ws, r, j, col, font=BOLD, fill=HEAD_PLAIN)
+        if j > 1:
+            c.alignment = RIGHT  # over right-aligned numbers
     for b in t["bars"]:
         r += 1
         put(ws, r, 1, b["label"])
@@ -136,8 +145,6 @@ def write(book: Book, ws, ra: dict) -> None:
     if t.get("skipped"):
         note(ws, last + 2, "Not swung: " + "; ".join(t["skipped"]), len(cols))
     set_width(ws, 1, 62)
-    set_width(ws, 2, 40)
-    set_width(ws, 3, 40)
-    for j in range(4, len(cols) + 1):
-        set_width(ws, j, 16)
+    for j in range(2, len(cols) + 1):
+        set_width(ws, j, 15)
     print_setup(ws)
