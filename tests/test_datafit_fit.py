@@ -100,3 +100,13 @@ def test_first_year_churn_two_ways():
     bands = [toscenario._band_figures(TRUE, i / 4, (i + 1) / 4) for i in range(4)]
     assert sum(b[0] for b in bands) / 4 == pytest.approx(lam, rel=1e-6)
     assert sum(b[2] for b in bands) / 4 == pytest.approx(churn, rel=1e-6)
+
+
+def test_factored_likelihood_equals_the_direct_one():
+    rng = np.random.default_rng(4)
+    T = rng.integers(1, 400, 5000) / 7.0
+    x = rng.poisson(2, 5000).astype(float)
+    tx = np.where(x > 0, np.floor(rng.random(5000) * T * 7) / 7, 0.0)
+    for params in (TRUE, (0.2426, 4.414, 0.793, 2.426), (3.0, 0.5, 40.0, 900.0)):
+        np.testing.assert_allclose(bgnbd._Factored(x, tx, T).terms(params),
+                                   bgnbd.loglik_terms(params, x, tx, T), rtol=1e-9, atol=1e-9)
