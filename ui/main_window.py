@@ -40,6 +40,7 @@ from ui.recent import RecentFiles
 from ui.recovery import recover
 from ui.results_panel import PreviewSize, ResultsPanel
 from ui.risk_panel import RiskPanel
+from ui.run_settings_dialog import run_settings_action
 
 APP_NAME = "benefit-sim"
 
@@ -212,6 +213,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Run")
         for a in (self.act_run, self.act_cancel, self.act_preview):
             m.addAction(a)
+        m.addAction(run_settings_action(self, self.settings))  # where runs go (Dask or here)
         m = mb.addMenu("&View")
         m.addAction(self.act_design)
         m.addAction(self.act_compare)
