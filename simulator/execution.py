@@ -365,13 +365,58 @@ class _RunFlag:
         return self.run_id in _CANCELLED_RUNS
 
 
+WINDOWS_METADATA = "benefit-sim-windows"  # the scheduler's key for the shared queue windows
+
+
+class _SchedulerWindows:
+    """Queue windows shared by every worker of a cluster, kept by its scheduler.
+
+    A window is a pure function of its key (:mod:`simulator.window_cache`), so a
+    window one worker simulated serves every other, on any machine: each is
+    simulated once per cluster (two workers missing the same key at the same
+    moment both simulate it, with the same result). Stored as the checksummed
+    bytes of a cache file in the scheduler's metadata; a failure only costs time.
+    """
+
+    def _name(self, key: tuple) -> list[str]:
+        from simulator.window_cache import _disk_name
+
+        return [WINDOWS_METADATA, _disk_name(key)]
+
+    def get(self, key: tuple):
+        from distributed import get_client
+
+        from simulator.window_cache import from_bytes
+
+        try:
+            data = get_client().get_metadata(self._name(key), default=None)
+            return None if data is None else from_bytes(key, data)
+        except Exception as exc:  # noqa: BLE001 - never fatal: the window is simulated
+            log.warning("shared queue windows: %s: %s", type(exc).__name__, exc)
+            return None
+
+    def put(self, key: tuple, res) -> None:
+        from distributed import get_client
+
+        from simulator.window_cache import to_bytes
+
+        try:
+            get_client().set_metadata(self._name(key), to_bytes(key, res))
+        except Exception as exc:  # noqa: BLE001 - never fatal: only others' time
+            log.warning("shared queue windows: %s: %s", type(exc).__name__, exc)
+
+
 def _dask_task(task: Task, run_id: str):
     """A task on a Dask worker; it stops at its next month once its call is cancelled."""
+    from simulator import window_cache
+
     if run_id in _CANCELLED_RUNS:
         raise Cancelled()
     # A cluster runs one task per worker thread and often several worker processes per
     # machine: one kernel thread per task never oversubscribes a machine.
     configure_threads(cores())
+    if not isinstance(window_cache._SHARED[0], _SchedulerWindows):
+        window_cache.share_through(_SchedulerWindows())
     return run_task(task, _RunFlag(run_id))
 
 

@@ -12,6 +12,7 @@ cache folder (``BENEFIT_SIM_HOME``/cache/windows, or off with
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import tempfile
@@ -92,6 +93,44 @@ def _checksum(key: tuple, arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.frombuffer(h.digest(), dtype=np.uint8)
 
 
+def _result(key: tuple, arrays: dict[str, np.ndarray]) -> WindowResult:
+    """The window stored as ``arrays`` (checksum included); ValueError when it does not match."""
+    arrays = dict(arrays)
+    stored = arrays.pop("checksum")
+    if not np.array_equal(stored, _checksum(key, arrays)):
+        raise ValueError("checksum does not match the key and content")
+    prios = arrays["priorities"]
+    waits = {int(p): arrays[f"w{int(p)}"] for p in prios}
+    m = arrays["meta"]
+    return WindowResult(waits, float(m[0]), float(m[1]), float(m[2]), int(m[3]), int(m[4]),
+                        float(m[5]))
+
+
+def _arrays(key: tuple, res: WindowResult) -> dict[str, Any]:
+    """A window as named arrays with the checksum of its key and content."""
+    arrays: dict[str, Any] = {f"w{p}": np.asarray(w, dtype=np.float64)
+                              for p, w in res.waits.items()}
+    arrays["priorities"] = np.array(sorted(res.waits), dtype=np.int64)
+    arrays["meta"] = np.array([res.utilisation, res.contacts_per_hour, res.waited_share,
+                               res.days, res.simulated_contacts, res.queue_length],
+                              dtype=np.float64)
+    arrays["checksum"] = _checksum(key, arrays)
+    return arrays
+
+
+def to_bytes(key: tuple, res: WindowResult) -> bytes:
+    """A window as the bytes of its cache file (``.npz``, checksummed)."""
+    buf = io.BytesIO()
+    np.savez(buf, **_arrays(key, res))
+    return buf.getvalue()
+
+
+def from_bytes(key: tuple, data: bytes) -> WindowResult:
+    """The window in ``data`` (from :func:`to_bytes`); ValueError when damaged or foreign."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        return _result(key, {name: z[name] for name in z.files})
+
+
 def _disk_load(key: tuple) -> WindowResult | None:
     d = _disk_dir()
     if d is None:
@@ -101,15 +140,7 @@ def _disk_load(key: tuple) -> WindowResult | None:
         return None
     try:
         with np.load(f, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files if name != "checksum"}
-            stored = z["checksum"]
-        if not np.array_equal(stored, _checksum(key, arrays)):
-            raise ValueError("checksum does not match the key and content")
-        prios = arrays["priorities"]
-        waits = {int(p): arrays[f"w{int(p)}"] for p in prios}
-        m = arrays["meta"]
-        return WindowResult(waits, float(m[0]), float(m[1]), float(m[2]), int(m[3]), int(m[4]),
-                            float(m[5]))
+            return _result(key, {name: z[name] for name in z.files})
     except Exception as exc:  # noqa: BLE001 - any damage: never fatal, never trusted
         log.warning("queue window cache: discarding %s (%s: %s); simulating it again",
                     f, type(exc).__name__, exc)
@@ -126,13 +157,7 @@ def _disk_save(key: tuple, res: WindowResult) -> None:
         return
     try:
         d.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, Any] = {f"w{p}": np.asarray(w, dtype=np.float64)
-                                  for p, w in res.waits.items()}
-        arrays["priorities"] = np.array(sorted(res.waits), dtype=np.int64)
-        arrays["meta"] = np.array([res.utilisation, res.contacts_per_hour, res.waited_share,
-                                   res.days, res.simulated_contacts, res.queue_length],
-                                  dtype=np.float64)
-        arrays["checksum"] = _checksum(key, arrays)
+        arrays = _arrays(key, res)
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -167,20 +192,37 @@ def _prune(d: Path) -> None:
         f.unlink(missing_ok=True)
 
 
+# A cluster-wide tier after the disk (set by simulator.execution on Dask workers, whose
+# machines do not share a disk): an object with get(key) -> WindowResult | None and
+# put(key, WindowResult). Windows one machine simulated are then read by all.
+_SHARED: list[Any] = [None]
+
+
+def share_through(tier: Any) -> None:
+    """Read and write windows through ``tier`` after memory and disk (None: no such tier)."""
+    _SHARED[0] = tier
+
+
 def lookup(key: tuple) -> WindowResult | None:
-    """The window of ``key`` from memory, else from disk (then kept in memory), else None."""
+    """The window of ``key`` from memory, else disk, else the shared tier (then kept), else None."""
     hit = _CACHE.get(key)
     if hit is None:
         hit = _disk_load(key)
+        if hit is None and _SHARED[0] is not None:
+            hit = _SHARED[0].get(key)
+            if hit is not None:
+                _disk_save(key, hit)
         if hit is not None:
             _remember(key, hit)
     return hit
 
 
 def store(key: tuple, res: WindowResult) -> None:
-    """Keep a freshly simulated window in memory and on disk."""
+    """Keep a freshly simulated window in memory, on disk and in the shared tier."""
     _remember(key, res)
     _disk_save(key, res)
+    if _SHARED[0] is not None:
+        _SHARED[0].put(key, res)
 
 
 def _remember(key: tuple, res: WindowResult) -> None:

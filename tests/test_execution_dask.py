@@ -28,8 +28,11 @@ SMALL = dict(replications=4, agents=1500, horizon_months=6)
 def cluster(tmp_path_factory):
     """A 2-worker LocalCluster (processes) for this module; closed whatever happens."""
     home = tmp_path_factory.mktemp("cluster-home")
-    old = os.environ.get("BENEFIT_SIM_HOME")
-    os.environ["BENEFIT_SIM_HOME"] = str(home)  # the workers' window cache: not the user's
+    old = {k: os.environ.get(k) for k in ("BENEFIT_SIM_HOME", "BENEFIT_SIM_WINDOW_CACHE")}
+    os.environ["BENEFIT_SIM_HOME"] = str(home)  # never the user's folders
+    # no disk cache on the workers: as on machines that share no disk, only the
+    # scheduler's window store is common to them
+    os.environ["BENEFIT_SIM_WINDOW_CACHE"] = "0"
     try:
         execution.configure("local:2")
         client = execution.dask_client()
@@ -37,10 +40,11 @@ def cluster(tmp_path_factory):
         yield client
     finally:
         execution.configure(None)  # closes the client and the cluster
-        if old is None:
-            os.environ.pop("BENEFIT_SIM_HOME", None)
-        else:
-            os.environ["BENEFIT_SIM_HOME"] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _local(fn):
@@ -99,6 +103,24 @@ def test_cluster_gives_the_local_numbers(cluster):
     both = run_scenarios([(sc, None), (other, None)], **SMALL)
     _same(both[0][2], local)
     _same(both[1][2], _local(lambda: runner.run(other, workers=1, **SMALL)))
+
+
+def _windows(res) -> int:
+    return sum(a.windows for a in res.scn + (res.cf or []))
+
+
+@pytest.mark.timeout(300)
+def test_queue_windows_are_simulated_once_per_cluster(cluster):
+    from simulator import window_cache
+
+    sc = load_scenario("xinghe_today").scenario
+    kw = dict(replications=2, agents=1500, horizon_months=4, seed=4242)  # a seed no test used
+    first = runner.run(sc, **kw)
+    assert _windows(first) > 0
+    cluster.run(window_cache.clear_cache)  # workers forget; no disk: only the scheduler has them
+    again = runner.run(sc, **kw)
+    assert _windows(again) == 0  # every window read from the cluster's store
+    _same(first, again)
 
 
 @pytest.mark.slow
