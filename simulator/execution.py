@@ -417,7 +417,33 @@ def _dask_task(task: Task, run_id: str):
     configure_threads(cores())
     if not isinstance(window_cache._SHARED[0], _SchedulerWindows):
         window_cache.share_through(_SchedulerWindows())
+    if not _SLOTS:
+        _SLOTS.append(_host_slots())  # once per worker process
+    configure_threads(_SLOTS[0])  # numba's count is per thread: each task sets its own
     return run_task(task, _RunFlag(run_id))
+
+
+_SLOTS: list[int] = []
+
+
+def _host_slots() -> int:
+    """Tasks the cluster can run at once on this worker's machine (its workers' threads).
+
+    Each gets ``cores // slots`` kernel threads (:func:`simulator.threads.configure_threads`),
+    so the workers of one machine do not oversubscribe it; counted when the worker
+    runs its first task (workers that join this machine later are not counted).
+    """
+    from distributed import get_client, get_worker
+
+    try:
+        me = get_worker()
+        host = me.address.rsplit(":", 1)[0]
+        workers = get_client().scheduler_info(n_workers=-1)["workers"]
+        slots = sum(int(w.get("nthreads", 1)) for a, w in workers.items()
+                    if a.rsplit(":", 1)[0] == host)
+        return max(1, slots, int(me.state.nthreads))
+    except Exception:  # noqa: BLE001 - unknown: one thread per task cannot oversubscribe
+        return 1 << 16
 
 
 async def _cancel_on_worker(run_id: str) -> None:

@@ -103,6 +103,8 @@ def test_cluster_gives_the_local_numbers(cluster):
     both = run_scenarios([(sc, None), (other, None)], **SMALL)
     _same(both[0][2], local)
     _same(both[1][2], _local(lambda: runner.run(other, workers=1, **SMALL)))
+    # two single-threaded workers on this machine: each task gets cores // 2 kernel threads
+    assert cluster.submit(execution._host_slots, pure=False).result(timeout=60) == 2
 
 
 def _windows(res) -> int:
