@@ -362,7 +362,11 @@ class _RunFlag:
         self.run_id = run_id
 
     def is_set(self) -> bool:
+        _FLAG_CHECKS[0] += 1  # a heartbeat: running tasks look once a month
         return self.run_id in _CANCELLED_RUNS
+
+
+_FLAG_CHECKS = [0]  # on a worker: how often running tasks looked at their flag
 
 
 WINDOWS_METADATA = "benefit-sim-windows"  # the scheduler's key for the shared queue windows
@@ -461,6 +465,15 @@ def _executing_here(dask_worker) -> int:
 def cluster_executing(spec: str | None = None) -> dict[str, int]:
     """Tasks each worker of the cluster is running right now (diagnostics, tests)."""
     return dict(dask_client(spec).run(_executing_here))
+
+
+def _checks_here() -> int:
+    return _FLAG_CHECKS[0]
+
+
+def cluster_heartbeats(spec: str | None = None) -> dict[str, int]:
+    """How often each worker's tasks have looked at their cancel flag (once a month)."""
+    return dict(dask_client(spec).run(_checks_here))
 
 
 def _close_dask() -> None:
