@@ -50,7 +50,7 @@ from simulator.scenario import (
     memory_budget,
     simulated_slots,
 )
-from simulator.threads import configure_threads, cores
+from simulator.threads import configure_threads
 from simulator.worker_guard import worker_init
 
 if TYPE_CHECKING:
@@ -416,9 +416,6 @@ def _dask_task(task: Task, run_id: str):
 
     if run_id in _CANCELLED_RUNS:
         raise Cancelled()
-    # A cluster runs one task per worker thread and often several worker processes per
-    # machine: one kernel thread per task never oversubscribes a machine.
-    configure_threads(cores())
     if not isinstance(window_cache._SHARED[0], _SchedulerWindows):
         window_cache.share_through(_SchedulerWindows())
     if not _SLOTS:
