@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.labels import wrap
+from simulator.metrics import label_of
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")  # before a palette applies
 
@@ -417,6 +418,19 @@ COST_KINDS = [("benefit_cost", "benefits"), ("promotion_cost", "promotions"),
               ("service_cost", "service staff"), ("acquisition_cost", "acquisition")]
 
 
+def lifecycle_series(res) -> dict[str, np.ndarray]:
+    """Mean customers by lifecycle stage per month, in stacking order (metric labels).
+
+    Active (not dormant) and dormant at the month's start, churned up to the month's end
+    (cumulative).
+    """
+    active = res.band("active_customers")["mean"].to_numpy()
+    dormant = res.band("dormant_customers")["mean"].to_numpy()
+    churned = res.band("churned_customers", cumulative=True)["mean"].to_numpy()
+    return {"Active (not dormant)": active - dormant, label_of("dormant_customers"): dormant,
+            "Churned (cumulative)": churned}
+
+
 class ResultCharts(QWidget):
     """Every chart of one run, laid out in a grid."""
 
@@ -443,6 +457,12 @@ class ResultCharts(QWidget):
 
         p = self._plot("members", "Active customers by tier (stacked)", "customers")
         self.members = StackedAreas(p.getPlotItem())
+
+        p = self._plot("lifecycle", "Customer lifecycle: active, dormant, churned (stacked)",
+                       "customers")
+        p.setToolTip(wrap("Active (not dormant) and dormant customers at each month's start, "
+                          "and the customers churned so far (cumulative), stacked"))
+        self.lifecycle = StackedAreas(p.getPlotItem())
 
         p = self._plot("cash", "Cumulative incremental cash flow (¥)", "¥", money_axis=True)
         self.cash = Band(p.getPlotItem(), "vs counterfactual", color(4))
@@ -523,6 +543,7 @@ class ResultCharts(QWidget):
         x = np.sort(by_tier["month"].unique())
         series = {t: by_tier.loc[by_tier["tier"] == t, "mean"].to_numpy() for t in res.tiers}
         self.members.set(x, series)
+        self.lifecycle.set(x, lifecycle_series(res))
 
         if has_cf:
             cash = res.incremental_band("net_contribution", cumulative=True)
@@ -561,6 +582,7 @@ class ResultCharts(QWidget):
                      *self.costs.values()):
             band.clear()
         self.members.set(np.array([]), {})
+        self.lifecycle.set(np.array([]), {})
         self.payback.hide()
         self.wait_p90.setData([], [])
         self.ltv.set([], {})
