@@ -17,7 +17,8 @@ base as live formulas), Charts (native Excel charts), Inputs (every parameter,
 differences highlighted), Monthly N (per scenario: simulated columns as values,
 derived columns as formulas over them), Segments & tiers, Members by tier,
 Deadweight (runs paired with a scheme-off counterfactual), Points liability
-(schemes with points), Definitions, optional Optimisation, optional Risk (input
+(schemes with points), Lifecycle (dormancy, recall, word of mouth),
+Definitions, optional Optimisation, optional Risk (input
 ranges, tornado as a native bar chart, P(NPV > 0), break-even), Manifest (versions,
 seed, hashes, the CLI command that reproduces it). It is written to a temporary file
 in the target folder and moved into place with os.replace, so a failed export never

@@ -13,6 +13,7 @@ from simulator.excel import (
     deadweight,
     definitions,
     inputs,
+    lifecycle,
     manifest,
     members,
     monthly,
@@ -48,6 +49,8 @@ def _build(book: Book, optimisation_sheet, risk_sheet=None) -> Workbook:
         deadweight.write(book, wb.create_sheet("Deadweight"))
     if points.wanted(book):
         points.write(book, wb.create_sheet("Points liability"))
+    if lifecycle.wanted(book):  # issue 18: dormancy, recall, word of mouth
+        lifecycle.write(book, wb.create_sheet("Lifecycle"))
     ws_defs = wb.create_sheet("Definitions")
     if optimisation_sheet is not None:
         optimisation.write(book, wb.create_sheet("Optimisation"), optimisation_sheet)
