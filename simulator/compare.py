@@ -183,14 +183,21 @@ def benefit_kinds_used(results: Sequence[Result]) -> list[str]:
 
 
 def kpi_catalogue(results: Sequence[Result]) -> list[Kpi]:
-    """The KPIs compared: :data:`KPIS`, with benefit cost split by the kinds in use."""
+    """The KPIs compared: :data:`KPIS`, with benefit cost split by the kinds in use.
+
+    When a lifecycle mechanism acts in any scenario, the lifecycle headline figures
+    (:data:`simulator.metrics.LIFECYCLE_HEADLINE`) follow the absolute ones.
+    """
     out: list[Kpi] = []
     kinds = benefit_kinds_used(results)
+    lifecycle = any(any(o.lifecycle for o in res.scn) for _, _, res in results)
     for kp in KPIS:
         out.append(kp)
         if kp.metric == "benefit_cost":
             out += [Kpi(c, "  of which " + c[len(BENEFIT_KIND_PREFIX):].replace("_", " "),
                         "money") for c in kinds]
+        if lifecycle and kp.metric == ABSOLUTE[-1]:
+            out += [Kpi.of(k) for k in metrics.LIFECYCLE_HEADLINE]
     return out
 
 

@@ -346,3 +346,24 @@ def test_lifecycle_figures_join_the_summary_only_when_a_mechanism_acts():
     assert "dormant_share_end" in extra and "recall_success" in extra
     assert not {k for k in off if k.startswith("dormant")}
     assert all(k in METRICS for k in extra)
+
+
+def test_compare_lists_the_lifecycle_figures_when_a_scenario_has_them():
+    from simulator.compare import compare_scenarios, kpi_catalogue
+    from simulator.metrics import LIFECYCLE_HEADLINE
+
+    on = scenario_io.from_dict(_plain(orders_per_month=0.4, churn_annual=0.3,
+                                      dormant_after_months=2), "dormancy on")
+    off = scenario_io.from_dict(_plain(orders_per_month=0.4, churn_annual=0.3), "off")
+    from simulator.compare import run_scenarios
+
+    results = run_scenarios([(off, None), (on, None)], replications=2, agents=2000,
+                            horizon_months=4, workers=1)
+    keys = [k.metric for k in kpi_catalogue(results)]
+    assert all(k in keys for k in LIFECYCLE_HEADLINE)
+    assert not any(k in [x.metric for x in kpi_catalogue(results[:1])]
+                   for k in LIFECYCLE_HEADLINE)
+    table = compare_scenarios(results)
+    on_row = table["scenario_no"] == 2  # 1-based: the second scenario
+    row = table[(table["metric"] == "dormant_customers_end") & on_row]
+    assert float(row["mean"].iloc[0]) > 0
