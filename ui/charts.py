@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator import metrics as _metrics
 from simulator.labels import wrap
-from simulator.metrics import label_of
+from simulator.metrics import LIFECYCLE_HEADLINE, label_of, stat_text
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")  # before a palette applies
 
@@ -398,6 +399,30 @@ class MigrationTable(QTableWidget):
                 self.setItem(i, j, it)
 
 
+class LifecycleTable(QTableWidget):
+    """The lifecycle headline figures of a run (metric catalogue labels and formatter)."""
+
+    def __init__(self):
+        super().__init__(0, 2)
+        self.setHorizontalHeaderLabels(["figure", "mean (95 % interval)"])
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def set_summary(self, summary: dict) -> bool:
+        """Fill from ``res.summary``; False (and empty) when it has no lifecycle figures."""
+        keys = [k for k in LIFECYCLE_HEADLINE if k in summary]
+        self.setRowCount(len(keys))
+        for r, k in enumerate(keys):
+            m = _metrics.metric(k)
+            name = QTableWidgetItem(m.label)
+            name.setToolTip(wrap(m.definition))
+            self.setItem(r, 0, name)
+            self.setItem(r, 1, QTableWidgetItem(stat_text(summary[k], m.kind)))
+        self.resizeColumnToContents(0)
+        return bool(keys)
+
+
 def titled(title: str, widget: QWidget) -> QWidget:
     """A widget with a small bold title above it."""
     box = QWidget()
@@ -503,6 +528,15 @@ class ResultCharts(QWidget):
         self.migration_box.setToolTip(wrap("Share of each start tier's customers in each tier at "
                                       "the horizon's end, or churned"))
         grid.addWidget(self.migration_box, len(keys) // 2, len(keys) % 2)
+        self.lifecycle_table = LifecycleTable()
+        self.lifecycle_box = titled("Customer lifecycle (mean, 95 % interval)",
+                                    self.lifecycle_table)
+        self.lifecycle_box.setToolTip(wrap("Dormant customers, recall success and cost per "
+                                           "acquired customer by source; shown when the "
+                                           "scenario uses dormancy, recall or word of mouth"))
+        n = len(keys) + 1
+        grid.addWidget(self.lifecycle_box, n // 2, n % 2)
+        self.lifecycle_box.hide()
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         self.migration.setMinimumWidth(240)
@@ -572,6 +606,8 @@ class ResultCharts(QWidget):
 
         self._show_ltv(res)
         self.migration.set_matrix(res.migration_matrix())
+        shown = self.lifecycle_table.set_summary(res.summary)
+        self.lifecycle_box.setVisible(shown)
         for p in self.plots.values():
             p.fit()  # legends gained entries (tiers, segments)
 
@@ -588,6 +624,8 @@ class ResultCharts(QWidget):
         self.ltv.set([], {})
         self.migration.setRowCount(0)
         self.migration.setColumnCount(0)
+        self.lifecycle_table.set_summary({})
+        self.lifecycle_box.hide()
         for p in self.plots.values():
             p.set_empty(True)
 
