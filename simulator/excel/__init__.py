@@ -27,7 +27,8 @@ leaves a half file.
 The package, top to bottom (``lint-imports`` enforces the order):
 ``workbook`` (sheet order, build/write) > one module per sheet (``summary``,
 ``charts``, ``inputs``, ``monthly``, ``segments``, ``members``, ``definitions``,
-``optimisation``, ``risk``, ``manifest``, ``deadweight``, ``points``, ``attribution`` (the
+``optimisation``, ``risk``, ``manifest``, ``deadweight``, ``points``, ``lifecycle``,
+``attribution`` (the
 "Attribution" / "Why different" workbooks of ``attribute``/``explain --excel``,
 :func:`simulator.excel.attribution.write_analysis_workbook`); sheets never import
 each other) > ``book`` (the
