@@ -15,10 +15,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-import annotated_types as at
 from pydantic import BaseModel
 
-from simulator.labels import label, unit_for
+from simulator.labels import bounds, label, unit_for
 from simulator.scenario_io import path_str  # Issue paths and field paths read alike
 
 Path = tuple  # tuple[str | int, ...]
@@ -115,18 +114,10 @@ def _soft_default(spec: FieldSpec) -> float:
 
 
 def _bounds(metadata: list) -> tuple[float | None, float | None, bool, bool]:
-    lo = hi = None
-    lo_open = hi_open = False
-    for m in metadata:
-        if isinstance(m, at.Ge):
-            lo = float(m.ge)
-        elif isinstance(m, at.Gt):
-            lo, lo_open = float(m.gt), True
-        elif isinstance(m, at.Le):
-            hi = float(m.le)
-        elif isinstance(m, at.Lt):
-            hi, hi_open = float(m.lt), True
-    return lo, hi, lo_open, hi_open
+    """The constraints' bounds (:func:`simulator.labels.bounds`, as messages read them), floats."""
+    lo, hi, lo_open, hi_open = bounds(metadata)
+    return (None if lo is None else float(lo), None if hi is None else float(hi),
+            lo_open, hi_open)
 
 
 def _unwrap_annotated(tp: Any) -> tuple[Any, list]:
