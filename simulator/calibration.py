@@ -329,7 +329,7 @@ def calibrate(key: str, sc: Scenario, path: Path | None = None, base: Scenario |
     return rep
 
 
-# ---------------------------------------------------------------------------- CLI
+# ------------------------------------------------------------------- report text
 
 
 def _fmt(x: float, metric: str, mode: str) -> str:
@@ -345,7 +345,8 @@ def _fmt(x: float, metric: str, mode: str) -> str:
     return f"{100 * x:{sign}.1f} %"
 
 
-def _row(r: TargetResult) -> list[str]:
+def row_texts(r: TargetResult) -> list[str]:
+    """Target, observed, simulated, interval, base, tolerance and pass/fail as text."""
     tg, s = r.target, r.simulated
     unit = tg.metric if tg.versus is None else "roi"
 
@@ -360,30 +361,12 @@ def _row(r: TargetResult) -> list[str]:
             "pass" if r.passed else "FAIL"]
 
 
-def report_table(rep: CalibrationReport):
-    """A rich table: target, observed, simulated, interval, tolerance, pass/fail, source."""
-    from rich.table import Table
-
-    title = (f"Calibration of {rep.key}: {rep.scenario}\n{rep.replications} replications × "
-             f"{rep.agents:,} agents, seed {rep.seed}"
-             + (f"; base: {rep.base} (same seed)" if rep.base else ""))
-    t = Table(title=title, title_justify="left", show_lines=False)
-    for c in ("#", "target", "observed", "simulated", "95 % CI", "base", "tolerance", "result"):
-        t.add_column(c, justify="left" if c in ("target", "result") else "right",
-                     overflow="fold")
-    for i, r in enumerate(rep.results, 1):
-        row = _row(r)
-        row[-1] = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
-        t.add_row(str(i), *row)
-    return t
-
-
 def report_text(rep: CalibrationReport) -> str:
     """Plain-text report (one line per target), for logs and tests."""
     lines = [f"{rep.key}: {rep.scenario} ({rep.replications} x {rep.agents} agents, "
              f"seed {rep.seed}{', base ' + rep.base if rep.base else ''})"]
     for r in rep.results:
-        label, obs, sim, ci, base, tol, ok = _row(r)
+        label, obs, sim, ci, base, tol, ok = row_texts(r)
         lines.append(f"  {ok:4s} {label}: observed {obs}, simulated {sim} [{ci}] "
                      f"{'base ' + base + ' ' if base else ''}tol {tol} -- {r.target.source}")
     return "\n".join(lines)

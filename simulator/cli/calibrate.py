@@ -8,8 +8,9 @@ from simulator.calibration import (
     DEFAULT_AGENTS,
     DEFAULT_REPLICATIONS,
     TARGETS,
+    CalibrationReport,
     calibrate,
-    report_table,
+    row_texts,
 )
 
 
@@ -41,3 +42,21 @@ def cli_calibrate(args) -> int:
                            .encode("utf-8"))
         console.print(f"wrote {args.json}")
     return 0 if rep.passed else 1
+
+
+def report_table(rep: CalibrationReport):
+    """A rich table: target, observed, simulated, interval, tolerance, pass/fail, source."""
+    from rich.table import Table
+
+    title = (f"Calibration of {rep.key}: {rep.scenario}\n{rep.replications} replications × "
+             f"{rep.agents:,} agents, seed {rep.seed}"
+             + (f"; base: {rep.base} (same seed)" if rep.base else ""))
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for c in ("#", "target", "observed", "simulated", "95 % CI", "base", "tolerance", "result"):
+        t.add_column(c, justify="left" if c in ("target", "result") else "right",
+                     overflow="fold")
+    for i, r in enumerate(rep.results, 1):
+        row = row_texts(r)
+        row[-1] = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
+        t.add_row(str(i), *row)
+    return t
