@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -134,6 +135,9 @@ class RiskPanel(QWidget):
         lay.addLayout(grid, 1)
         for p in self.plots():
             p.set_empty(True)
+            # the charts share what the window has (their own size hints, with titles and
+            # legends, made the tab taller than a 1366×768 screen)
+            p.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
         self.runner = TaskRunner("risk", parent=self)
         self.runner.progress.connect(self._progress)
@@ -376,8 +380,10 @@ class RiskPanel(QWidget):
             pi.addItem(pg.InfiniteLine(pos=be.value, angle=90,
                                        pen=pg.mkPen(color(2), width=1, style=Qt.PenStyle.DashLine)))
             p.setTitle(f"Break-even: NPV = 0 at k = {be.value:.2f} of the assumed effects")
-        else:
-            p.setTitle("Break-even: NPV < 0 for every k tried")
+        else:  # no k tried reaches NPV = 0: nothing to draw, the title says so
+            p.set_empty(True)
+            p.setTitle("Break-even: not reached for any share k of the effects tried "
+                       "(see the answers above)")
 
 
 def short_label(label: str) -> str:
@@ -398,6 +404,8 @@ def short_label(label: str) -> str:
             out.append(m.group(1))
         elif p not in ("Effect", "Acquisition"):
             out.append(p)
+    if len(out) >= 2 and out[-2] == "Sensitivity":  # "Key accounts ▸ Benefits sens."
+        out[-2:] = [out[-1] + " sens."]
     return " ▸ ".join(out) or label
 
 
