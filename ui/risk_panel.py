@@ -382,8 +382,7 @@ class RiskPanel(QWidget):
             p.setTitle(f"Break-even: NPV = 0 at k = {be.value:.2f} of the assumed effects")
         else:  # no k tried reaches NPV = 0: nothing to draw, the title says so
             p.set_empty(True)
-            p.setTitle("Break-even: not reached for any share k of the effects tried "
-                       "(see the answers above)")
+            p.setTitle("Break-even: not reached (see above)")
 
 
 def short_label(label: str) -> str:
