@@ -133,6 +133,16 @@ def roi_and_payback(inc: np.ndarray, inc_cost: np.ndarray, scale: np.ndarray
     return (roi, roi_why), (payback, pay_why)
 
 
+# Why a lifecycle ratio has no value (its denominator is zero in every replication).
+LIFECYCLE_NOT_DEFINED = {
+    "dormant_share_end": "no active customers in the last month",
+    "recall_success": "no recall contacts",
+    "cost_per_acquired_customer": "no new customers",
+    "cost_per_paid_customer": "no paid new customers",
+    "cost_per_referred_customer": "no referred customers",
+}
+
+
 def lifecycle_kpis(tot: np.ndarray) -> dict[str, np.ndarray]:
     """Lifecycle summary figures per replication from monthly totals [R, H, METRICS].
 
@@ -387,6 +397,7 @@ class RunResult:
         k["high_freq_customer_share"] = _safe_div(y1("high_freq_customers"), cust)
         if outs and any(o.lifecycle for o in outs):
             k.update(lifecycle_kpis(tot))
+            undefined.update(LIFECYCLE_NOT_DEFINED)
         if level == "all":
             svc = [o.service for o in outs]  # [H, P, X]
             w = np.array([s[:, :, 0].sum() for s in svc])

@@ -36,7 +36,10 @@ MAY_BE_NAN = {"payback_month", "roi", "ltv_uplift", "service_wait_mean_hours",
               "service_wait_p90_hours", "sla_attainment", "utilisation",
               "complaint_resolution_hours", "retention_12m", "repurchase_rate",
               "high_freq_sales_share", "high_freq_customer_share", "ltv_per_customer",
-              "satisfaction_end", "churn_annual"}
+              "satisfaction_end", "churn_annual",
+              # lifecycle ratios: "not defined" when their denominator is zero
+              "dormant_share_end", "recall_success", "cost_per_acquired_customer",
+              "cost_per_paid_customer", "cost_per_referred_customer"}
 MUST_BE_FINITE = {"revenue", "total_cost", "net_contribution", "npv", "active_customers_end",
                   "incremental_contribution", "incremental_cost", "orders"}
 

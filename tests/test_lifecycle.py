@@ -346,6 +346,9 @@ def test_lifecycle_figures_join_the_summary_only_when_a_mechanism_acts():
     assert "dormant_share_end" in extra and "recall_success" in extra
     assert not {k for k in off if k.startswith("dormant")}
     assert all(k in METRICS for k in extra)
+    # Ratios without a denominator say why (no recall campaign, no paid or referred customers).
+    assert on["recall_success"].not_defined == "no recall contacts"
+    assert on["cost_per_referred_customer"].not_defined == "no referred customers"
 
 
 def test_compare_lists_the_lifecycle_figures_when_a_scenario_has_them():
