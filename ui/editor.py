@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -407,20 +408,28 @@ class IssuesPanel(QListWidget):
         self.itemClicked.connect(self._go)
         self._fill()
 
+    # (light palette, dark palette): dark blue on a dark base was unreadable
+    TONES = {"note": ("#00008b", "#8ab4f8"), "problem": ("#8b0000", "#ff8a80"),
+             "ok": ("#006400", "#7ddc8a")}
+
+    def _tone(self, kind: str) -> QColor:
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        return QColor(self.TONES[kind][1 if dark else 0])
+
     def _fill(self, *_):
         self.clear()
         for note in self.doc.notes:
             it = QListWidgetItem("ℹ " + note)
-            it.setForeground(Qt.GlobalColor.darkBlue)
+            it.setForeground(self._tone("note"))
             self.addItem(it)
         for issue in self.doc.issues():
             it = QListWidgetItem("⚠ " + str(issue))
-            it.setForeground(Qt.GlobalColor.darkRed)
+            it.setForeground(self._tone("problem"))
             it.setData(Qt.ItemDataRole.UserRole, issue.path)
             self.addItem(it)
         if self.count() == 0:
             it = QListWidgetItem("✓ No problems: the scenario can run.")
-            it.setForeground(Qt.GlobalColor.darkGreen)
+            it.setForeground(self._tone("ok"))
             self.addItem(it)
 
     def messages(self) -> list[str]:

@@ -31,7 +31,7 @@ def key_label(entries) -> QLabel:
     return lab
 
 
-def _short(label: str, n: int = 26) -> str:
+def _short(label: str, n: int = 20) -> str:  # fits the 150-px axis (longer ones vanish)
     return label if len(label) <= n else label[: n - 1] + "…"
 
 
