@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from simulator import metrics
 from simulator.attribution import EXACT_MAX, Attribution, attribute, parts_of
+from simulator.labels import wrap
 from simulator.scenario_io import scenario_hash
 from ui.waterfall import Row, WaterfallChart
 
@@ -134,10 +135,10 @@ class AttributionView(QWidget):
                            "alone (> 0: pays only with the others). Pale dashed bars: within "
                            "noise.")
         self.note.setWordWrap(True)
-        self.note.setToolTip("'Alone' = the part on its own against nothing on; "
+        self.note.setToolTip(wrap("'Alone' = the part on its own against nothing on; "
                              "'leave-one-out' = the whole scheme minus the scheme without the "
                              "part. ROI = the part's incremental contribution / its "
-                             "incremental cost, per replication.")
+                             "incremental cost, per replication."))
         self.note.setStyleSheet("color: palette(placeholder-text);")
         lay.addWidget(self.note)
 

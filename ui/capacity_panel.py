@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.capacity import DEFAULT_SLA_TARGET, PoolCapacity, capacity_check
+from simulator.labels import wrap
 
 COLUMNS = ("Pool", "Hours", "Staff", "Offered load", "ρ", "Erlang C staff", "Within SLA now")
 OVER = QColor(214, 39, 40, 70)
@@ -51,8 +52,8 @@ class CapacityPanel(QGroupBox):
         self.target.setDecimals(1)
         self.target.setValue(100 * DEFAULT_SLA_TARGET)
         self.target.setSuffix(" %")
-        self.target.setToolTip("Share of contacts to answer within Service ▸ SLA hours; "
-                               "Erlang C gives the staff that reaches it")
+        self.target.setToolTip(wrap("Share of contacts to answer within Service ▸ SLA hours; "
+                               "Erlang C gives the staff that reaches it"))
         row.addWidget(self.target)
         row.addStretch(1)
         lay.addLayout(row)
@@ -108,8 +109,8 @@ class CapacityPanel(QGroupBox):
                     it.setBackground(QBrush(OVER))
                 if bad and c == 4:
                     it.setText(f"{text}  ρ ≥ 1")
-                    it.setToolTip("The offered load is at or above the staff on duty: the "
-                                  "queue cannot keep up in these hours")
+                    it.setToolTip(wrap("The offered load is at or above the staff on duty: the "
+                                  "queue cannot keep up in these hours"))
                 t.setItem(r, c, it)
         flags = [f for p in self.pools for f in p.flags()]
         ok = "✓ Every pool keeps up with its offered load" if not any(

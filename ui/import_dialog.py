@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from simulator.datafit import importlog, simcheck, toscenario
 from simulator.datafit.importlog import Columns, LogError
+from simulator.labels import wrap
 from ui.charts import color, make_plot
 from ui.workers import TaskRunner
 
@@ -131,8 +132,8 @@ class ImportDialog(QDialog):
         ff.addRow(row)
         self.segments = QSpinBox()
         self.segments.setRange(1, 10)
-        self.segments.setToolTip("Without a segment column: k-means clusters of today's "
-                                 "customers on recency, frequency and spend")
+        self.segments.setToolTip(wrap("Without a segment column: k-means clusters of today's "
+                                 "customers on recency, frequency and spend"))
         ff.addRow("Segments", self.segments)
         self.replications = QSpinBox()
         self.replications.setRange(1, 50)

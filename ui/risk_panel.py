@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator import metrics
+from simulator.labels import wrap
 from simulator.scenario_io import scenario_hash
 from simulator.sensitivity import KPIS, RiskAnalysis, risk_analysis
 from ui.charts import color, make_plot, neutral_line
@@ -85,8 +86,8 @@ class RiskPanel(QWidget):
         self.roi_target.setDecimals(0)
         row.addWidget(self.roi_target)
         self.btn_run = QPushButton("▶ Analyse risk")
-        self.btn_run.setToolTip("Sampled run over the ranges, tornado, spider and break-even, "
-                                "all with the scenario's seed and this sample")
+        self.btn_run.setToolTip(wrap("Sampled run over the ranges, tornado, spider and break-even, "
+                                "all with the scenario's seed and this sample"))
         self.btn_cancel = QPushButton("Cancel")
         self.btn_cancel.setEnabled(False)
         row.addWidget(self.btn_run)
