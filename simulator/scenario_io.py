@@ -368,7 +368,9 @@ def from_dict(data: dict, source: str | None = None) -> Scenario:
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        ranged = {p[0] for p, _ in bad}  # a bad range is reported once, as a range
+        # a bad range is reported once, as a range (its path may end in the range's key)
+        ranged = {p[0] for p, _ in bad} | {p[0].rsplit(".", 1)[0] for p, _ in bad
+                                           if p[0].rsplit(".", 1)[-1] in uncertainty.RANGE_KEYS}
         issues = [i for i in _issues_from_pydantic(exc, data) if i.path not in ranged]
         raise ScenarioError([Issue(*p, where=w) for p, w in bad] + issues, source) from None
     if bad:

@@ -65,6 +65,7 @@ class Item:
     at: int = field(default=-1, compare=False)
 KINDS = ("triangular", "uniform", "normal", "lognormal")
 _KEYS = {"dist", "low", "mode", "high", "mean", "sd"}
+RANGE_KEYS = frozenset(_KEYS)  # the keys of a range table
 _NEEDS = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"),
           "normal": ("mean", "sd"), "lognormal": ("mean", "sd")}
 # Fields that cannot be uncertain: run settings and the optimiser's budget are choices,
@@ -210,7 +211,8 @@ def parse(table: dict, field_lo: float | None, field_hi: float | None, lo_open: 
             msgs.append(f"range ({kind}): {k} is required")
     for k in ("low", "mode", "high", "mean", "sd"):
         if k in table and not _num(table[k]):
-            msgs.append(f"range: {k} must be a finite number (found "
+            # "@key|" tags the message with the range's key (the problem's path ends in it)
+            msgs.append(f"@{k}|range: {k} must be a finite number (found "
                         f"{labels.value_text(table[k])})")
     extra = {"triangular": {"mean", "sd"}, "uniform": {"mean", "sd", "mode"},
              "normal": {"mode"}, "lognormal": {"mode"}}[kind] & set(table)
@@ -364,7 +366,11 @@ def extract(data: dict) -> tuple[dict, dict[Key, Distribution], list[tuple[Probl
                 unit, scale, is_int = labels.display_unit(Scenario, here)
                 dist, msgs = parse(value, lo, hi, lo_open, hi_open, tp is int, unit, scale)
                 for m in msgs:
-                    problems.append(((_path_text(here), None, m), where))
+                    at = _path_text(here)
+                    if m.startswith("@"):
+                        k, m = m[1:].split("|", 1)
+                        at = f"{at}.{k}"
+                    problems.append(((at, None, m), where))
                 if dist is not None:
                     found[key_of(here, out)] = dist
                     nom = dist.nominal
