@@ -385,7 +385,7 @@ class ImportDialog(QDialog):
     def stop(self) -> None:
         """Cancel any fit and end the worker thread."""
         self.runner.cancel()
-        self.runner.shutdown(10_000)
+        self.runner.shutdown()  # waits up to 30 s: a QThread destroyed while running aborts
 
 
 def add_import_action(window, menu) -> QAction:
