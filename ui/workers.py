@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ui.main_thread_gc import install as collect_on_gui_thread
+
 Task = Callable[[Callable[[int, int], None], threading.Event], Any]
 
 
@@ -74,6 +76,9 @@ class TaskRunner(QObject):
 
     def __init__(self, name: str, latest_only: bool = False, parent: QObject | None = None):
         super().__init__(parent)
+        # Before any worker thread exists: cycles are collected on the GUI thread only,
+        # so no worker ever finalises a Qt object (ui.main_thread_gc explains the hang).
+        collect_on_gui_thread()
         self.latest_only = latest_only
         self._thread = QThread()
         self._thread.setObjectName(name)
