@@ -29,6 +29,20 @@ def test_run_writes_documented_json_and_csv(tmp_path, capsys):
     assert (tmp_path / "csv" / "monthly.csv").stat().st_size > 0
 
 
+def test_run_prints_the_lifecycle_only_where_it_acts(capsys):
+    """A scenario with dormancy, recall and referrals gets a lifecycle table; others none."""
+    from simulator import metrics
+
+    assert main(["run", "lifecycle_recall_referrals", "-r", "2", "-n", "800", "--months",
+                 "6"]) == 0
+    text = capsys.readouterr().out
+    assert "Customer lifecycle" in text
+    for k in ("dormant_share_end", "recall_success"):
+        assert metrics.label_of(k) in text
+    assert main(["run", "xinghe_today", "-r", "2", "-n", "500", "--months", "3"]) == 0
+    assert "Customer lifecycle" not in capsys.readouterr().out
+
+
 def test_run_without_arguments_uses_default(capsys, monkeypatch):
     import simulator.cli as cli
 

@@ -30,14 +30,14 @@ from simulator.loader import load_scenario, loaded_from
 from simulator.scenario_io import ScenarioError, load
 
 
-def summary_table(res, title: str):
-    """A rich table of the headline metrics with intervals (labels and units: simulator.metrics)."""
+def summary_table(res, title: str, keys=metrics.CLI_HEADLINE):
+    """A rich table of headline metrics with intervals (labels and units: simulator.metrics)."""
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
     for col in ("metric", "mean", "95 % CI", "P10", "P50", "P90", "key"):
         t.add_column(col, justify="left" if col in ("metric", "key") else "right")
-    for k in metrics.CLI_HEADLINE:
+    for k in keys:
         s = res.summary.get(k)
         if s is None:
             continue
@@ -97,6 +97,10 @@ def cmd_run(args) -> int:
         console.print(group_table(res.by_tier_counterfactual,
                                   f"By tier of the base, {m.get('base_scenario')} "
                                   "(counterfactual arm; means)", per_arm))
+    if any(k in res.summary for k in metrics.LIFECYCLE_HEADLINE):
+        # dormancy, recall campaigns or word of mouth act in this scenario
+        console.print(summary_table(res, "Customer lifecycle (95 % CI across replications)",
+                                    metrics.LIFECYCLE_HEADLINE))
     from simulator.cli.accounting import accounting_csv, accounting_json, print_accounting
 
     print_accounting(console, res, sc)
