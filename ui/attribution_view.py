@@ -36,6 +36,7 @@ from simulator import metrics
 from simulator.attribution import EXACT_MAX, Attribution, attribute, parts_of
 from simulator.labels import wrap
 from simulator.scenario_io import scenario_hash
+from ui.background_run import BackgroundRunMixin
 from ui.waterfall import Row, WaterfallChart
 
 COLUMNS = ("Part", "Incremental contribution", "Incremental cost", "NPV", "ROI", "NPV alone",
@@ -61,8 +62,11 @@ def waterfall_rows(att: Attribution) -> list[Row]:
     return rows
 
 
-class AttributionView(QWidget):
+class AttributionView(BackgroundRunMixin, QWidget):
     """Run and show the attribution of the open scenario's scheme."""
+
+    NOUN = "Attribution"
+    UNIT = "sets"
 
     finished = Signal(object)  # Attribution
 
@@ -143,10 +147,7 @@ class AttributionView(QWidget):
         lay.addWidget(self.note)
 
         self.runner = TaskRunner("attribution", parent=self)
-        self.runner.progress.connect(self._progress)
-        self.runner.finished.connect(self._done)
-        self.runner.failed.connect(self._failed)
-        self.runner.cancelled.connect(self._cancelled)
+        self._connect_runner()
         self.btn_run.clicked.connect(self.start)
         self.btn_cancel.clicked.connect(self.cancel)
         self.by.currentIndexChanged.connect(lambda _: self._describe())
@@ -155,11 +156,6 @@ class AttributionView(QWidget):
         self._describe()
 
     # -- running -----------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        """True while an attribution runs."""
-        return self.runner.busy
-
     def _describe(self) -> None:
         """Say what a run will do (parts, sets) before it starts."""
         if self.busy or self.result is not None:
@@ -200,56 +196,14 @@ class AttributionView(QWidget):
             return attribute(sc, by=by, replications=reps, agents=agents,
                              progress=progress, cancel=cancel), h
 
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("starting…")
-        self.btn_run.setEnabled(False)
-        self.btn_cancel.setEnabled(True)
-        self.status.setText(f"Attributing {sc.name!r} by {self.by.currentText()}: {n} parts, "
-                            f"{reps} replications × {agents:,} agents, seed {sc.run.seed}…")
-        self.runner.submit(task)
+        self._starting(f"Attributing {sc.name!r} by {self.by.currentText()}: {n} parts, "
+                       f"{reps} replications × {agents:,} agents, seed {sc.run.seed}…", task)
         return True
 
-    def cancel(self) -> None:
-        """Stop the attribution (the engine stops within a month of a replication)."""
-        if self.busy:
-            self.progress.setFormat("cancelling…")
-            self.runner.cancel()
-
-    def _progress(self, done, total) -> None:
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.progress.setFormat(f"{int(done)}/{int(total)} sets")
-
-    def _end(self) -> None:
-        self.btn_run.setEnabled(True)
-        self.btn_cancel.setEnabled(False)
-
-    def _done(self, payload, seconds: float) -> None:
+    def _show_result(self, payload):
         att, h = payload
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat(f"done in {seconds:.1f} s")
         self.show_attribution(att, h)
-        self.finished.emit(att)
-
-    def _failed(self, message: str) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("failed")
-        self.status.setText("Attribution failed: " + message.split("\n\n")[0])
-
-    def _cancelled(self) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("cancelled")
-        self.status.setText("Attribution cancelled.")
-
-    def shutdown(self) -> None:
-        """Stop the worker thread."""
-        self.runner.shutdown()
+        return att
 
     # -- showing -----------------------------------------------------------------------
     def is_current(self) -> bool:

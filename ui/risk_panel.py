@@ -41,14 +41,18 @@ from simulator import metrics
 from simulator.labels import wrap
 from simulator.scenario_io import scenario_hash
 from simulator.sensitivity import KPIS, RiskAnalysis, risk_analysis
+from ui.background_run import BackgroundRunMixin
 from ui.charts import color, make_plot, neutral_line
 from ui.waterfall import short
 
 LOW, HIGH = "#d62728", "#2ca02c"
 
 
-class RiskPanel(QWidget):
+class RiskPanel(BackgroundRunMixin, QWidget):
     """Run and show the risk analysis of the open scenario."""
+
+    NOUN = "Risk analysis"
+    UNIT = "replications"
 
     finished = Signal(object)  # RiskAnalysis
 
@@ -141,10 +145,7 @@ class RiskPanel(QWidget):
             p.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
         self.runner = TaskRunner("risk", parent=self)
-        self.runner.progress.connect(self._progress)
-        self.runner.finished.connect(self._done)
-        self.runner.failed.connect(self._failed)
-        self.runner.cancelled.connect(self._cancelled)
+        self._connect_runner()
         self.btn_run.clicked.connect(self.start)
         self.btn_cancel.clicked.connect(self.cancel)
         doc.edited.connect(self._mark_stale)
@@ -157,11 +158,6 @@ class RiskPanel(QWidget):
                 self.breakeven_plot]
 
     # -- running -----------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        """True while an analysis runs."""
-        return self.runner.busy
-
     def _describe(self) -> None:
         if self.busy or self.result is not None:
             return
@@ -194,13 +190,8 @@ class RiskPanel(QWidget):
                                  replications=reps, agents=agents, progress=progress,
                                  cancel=cancel), h
 
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("starting…")
-        self.btn_run.setEnabled(False)
-        self.btn_cancel.setEnabled(True)
-        self.status.setText(f"Analysing {sc.name!r}: {reps} replications × {agents:,} agents, "
-                            f"seed {sc.run.seed}…")
-        self.runner.submit(task)
+        self._starting(f"Analysing {sc.name!r}: {reps} replications × {agents:,} agents, "
+                       f"seed {sc.run.seed}…", task)
         return True
 
     def _base(self, sc):
@@ -211,47 +202,10 @@ class RiskPanel(QWidget):
         except Exception:  # noqa: BLE001 - the problems panel lists a bad base
             return None
 
-    def cancel(self) -> None:
-        """Stop the analysis (the engine stops within a month of a replication)."""
-        if self.busy:
-            self.progress.setFormat("cancelling…")
-            self.runner.cancel()
-
-    def _progress(self, done, total) -> None:
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.progress.setFormat(f"{int(done)}/{int(total)} replications")
-
-    def _end(self) -> None:
-        self.btn_run.setEnabled(True)
-        self.btn_cancel.setEnabled(False)
-
-    def _done(self, payload, seconds: float) -> None:
+    def _show_result(self, payload):
         ra, h = payload
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat(f"done in {seconds:.1f} s")
         self.show_analysis(ra, h)
-        self.finished.emit(ra)
-
-    def _failed(self, message: str) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("failed")
-        self.status.setText("Risk analysis failed: " + message.split("\n\n")[0])
-
-    def _cancelled(self) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("cancelled")
-        self.status.setText("Risk analysis cancelled.")
-
-    def shutdown(self) -> None:
-        """Stop the worker thread."""
-        self.runner.shutdown()
+        return ra
 
     # -- showing -----------------------------------------------------------------------
     def is_current(self) -> bool:

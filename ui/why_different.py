@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from simulator import metrics
 from simulator.attribution import Waterfall, coupled_groups, explain
 from ui.attribution_view import stat_cell
+from ui.background_run import BackgroundRunMixin
 from ui.waterfall import Row, WaterfallChart
 
 KPIS = ("npv", "npv_net_contribution", "incremental_contribution", "incremental_cost",
@@ -43,8 +44,11 @@ def waterfall_rows(wf: Waterfall) -> list[Row]:
             + [Row.of(wf.other, wf.end, total=True)])
 
 
-class WhyDifferentPanel(QWidget):
+class WhyDifferentPanel(BackgroundRunMixin, QWidget):
     """Waterfall and table of why a compared scenario differs from the base."""
+
+    NOUN = "Explain"
+    UNIT = "mixes"
 
     finished = Signal(object)  # Waterfall
 
@@ -110,17 +114,9 @@ class WhyDifferentPanel(QWidget):
         lay.addWidget(split, 1)
 
         self.runner = TaskRunner("why-different", parent=self)
-        self.runner.progress.connect(self._progress)
-        self.runner.finished.connect(self._done)
-        self.runner.failed.connect(self._failed)
-        self.runner.cancelled.connect(self._cancelled)
+        self._connect_runner()
         self.btn_run.clicked.connect(self.start)
         self.btn_cancel.clicked.connect(self.cancel)
-
-    @property
-    def busy(self) -> bool:
-        """True while a waterfall runs."""
-        return self.runner.busy
 
     def set_comparison(self, cmp) -> None:
         """Offer the compared scenarios (``cmp.results[i] = (scenario, path, result)``)."""
@@ -160,55 +156,16 @@ class WhyDifferentPanel(QWidget):
                            agents=s.get("agents"), horizon_months=s.get("horizon_months"),
                            progress=progress, cancel=cancel)
 
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("starting…")
-        self.btn_run.setEnabled(False)
-        self.btn_cancel.setEnabled(True)
-        self.status.setText(f"Explaining {other.name!r} against {base.name!r}: {n} groups of "
-                            f"changed inputs, {2 ** n if n <= 8 else 'sampled'} mixes…")
-        self.runner.submit(task)
+        self._starting(f"Explaining {other.name!r} against {base.name!r}: {n} groups of "
+                       f"changed inputs, {2 ** n if n <= 8 else 'sampled'} mixes…", task)
         return True
 
-    def cancel(self) -> None:
-        """Stop the waterfall."""
-        if self.busy:
-            self.progress.setFormat("cancelling…")
-            self.runner.cancel()
+    def _can_run(self) -> bool:
+        return self.comparison is not None
 
-    def _progress(self, done, total) -> None:
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.progress.setFormat(f"{int(done)}/{int(total)} mixes")
-
-    def _end(self) -> None:
-        self.btn_run.setEnabled(self.comparison is not None)
-        self.btn_cancel.setEnabled(False)
-
-    def _done(self, wf: Waterfall, seconds: float) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat(f"done in {seconds:.1f} s")
+    def _show_result(self, wf: Waterfall) -> Waterfall:
         self.show_waterfall(wf)
-        self.finished.emit(wf)
-
-    def _failed(self, message: str) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("failed")
-        self.status.setText("Explain failed: " + message.split("\n\n")[0])
-
-    def _cancelled(self) -> None:
-        self._end()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("cancelled")
-        self.status.setText("Explain cancelled.")
-
-    def shutdown(self) -> None:
-        """Stop the worker thread."""
-        self.runner.shutdown()
+        return wf
 
     def show_waterfall(self, wf: Waterfall) -> None:
         """Fill the chart and the table from a waterfall."""
