@@ -294,6 +294,8 @@ def _bare(v: float, kind: str, div: float = 1.0) -> str:
         return f"{_sign(v)}{abs(v):,.1f}"
     if kind == "score":
         return f"{_sign(v)}{abs(v):.3f}"
+    if kind == "count" and v == 0:
+        return "0"  # none at all, not "0.00" of something
     if kind in ("money", "count"):
         return f"{_sign(v)}{_num(abs(v), div)}"
     return f"{_sign(v)}{abs(v):,.3g}"

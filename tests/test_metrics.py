@@ -104,3 +104,9 @@ def test_workbook_notes_define_every_figure(result):
             continue
         m = METRICS[kp.metric]
         assert f"{m.label}: {m.definition}." in defs, kp.metric
+
+
+def test_a_count_of_none_reads_0():
+    """No customers lost reads "0", not "0.00"; a fractional mean count keeps its decimals."""
+    assert metrics.value(0.0, "count") == "0"
+    assert metrics.value(2.5, "count") == "2.50"
