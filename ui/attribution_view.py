@@ -22,9 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -72,8 +69,6 @@ class AttributionView(BackgroundRunMixin, QWidget):
 
     def __init__(self, doc, parent: QWidget | None = None):
         super().__init__(parent)
-        from ui.workers import TaskRunner
-
         self.doc = doc
         self.result: Attribution | None = None
         self.result_hash: str | None = None
@@ -85,38 +80,14 @@ class AttributionView(BackgroundRunMixin, QWidget):
         for text, key in BY_CHOICES:
             self.by.addItem(text, key)
         row.addWidget(self.by)
-        self.reps = QSpinBox()
-        self.reps.setRange(2, 500)
-        self.reps.setValue(4)
-        self.reps.setSuffix(" replications")
-        row.addWidget(self.reps)
-        self.agents = QSpinBox()
-        self.agents.setRange(200, 5_000_000)
-        self.agents.setSingleStep(1000)
-        self.agents.setGroupSeparatorShown(True)
-        self.agents.setValue(2000)
-        self.agents.setSuffix(" agents")
-        row.addWidget(self.agents)
+        self._sample_boxes(row, replications=4)
         row.addStretch(1)
         lay.addLayout(row)
         row = QHBoxLayout()  # a second row: the panel must fit beside the editor at 1366 px
-        self.btn_run = QPushButton("▶ Attribute")
+        self._run_controls(row, "▶ Attribute")
         self.btn_run.setToolTip("Run every set of parts with the scenario's seed and this sample")
-        self.btn_cancel = QPushButton("Cancel")
-        self.btn_cancel.setEnabled(False)
-        row.addWidget(self.btn_run)
-        row.addWidget(self.btn_cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("idle")
-        self.progress.setMinimumWidth(120)
-        row.addWidget(self.progress, 1)
         lay.addLayout(row)
-        self.status = QLabel("")
-        self.status.setObjectName("attribution_status")
-        self.status.setWordWrap(True)
-        lay.addWidget(self.status)
+        lay.addWidget(self._status_label("attribution_status"))
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.chart = WaterfallChart("NPV by part: Shapley shares")
@@ -146,8 +117,7 @@ class AttributionView(BackgroundRunMixin, QWidget):
         self.note.setStyleSheet("color: palette(placeholder-text);")
         lay.addWidget(self.note)
 
-        self.runner = TaskRunner("attribution", parent=self)
-        self._connect_runner()
+        self._make_runner("attribution", self._show_payload)
         self.btn_run.clicked.connect(self.start)
         self.btn_cancel.clicked.connect(self.cancel)
         self.by.currentIndexChanged.connect(lambda _: self._describe())
@@ -200,7 +170,7 @@ class AttributionView(BackgroundRunMixin, QWidget):
                        f"{reps} replications × {agents:,} agents, seed {sc.run.seed}…", task)
         return True
 
-    def _show_result(self, payload):
+    def _show_payload(self, payload):
         att, h = payload
         self.show_attribution(att, h)
         return att

@@ -29,10 +29,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -58,8 +55,6 @@ class RiskPanel(BackgroundRunMixin, QWidget):
 
     def __init__(self, doc, parent: QWidget | None = None):
         super().__init__(parent)
-        from ui.workers import TaskRunner
-
         self.doc = doc
         self.result: RiskAnalysis | None = None
         self.result_hash: str | None = None
@@ -71,42 +66,18 @@ class RiskPanel(BackgroundRunMixin, QWidget):
         for k, key in KPIS.items():
             self.kpi.addItem(metrics.label_of(key), k)
         row.addWidget(self.kpi)
-        self.reps = QSpinBox()
-        self.reps.setRange(2, 500)
-        self.reps.setValue(8)  # 4 draws of 2 replications
-        self.reps.setSuffix(" replications")
-        row.addWidget(self.reps)
-        self.agents = QSpinBox()
-        self.agents.setRange(200, 5_000_000)
-        self.agents.setSingleStep(1000)
-        self.agents.setGroupSeparatorShown(True)
-        self.agents.setValue(2000)
-        self.agents.setSuffix(" agents")
-        row.addWidget(self.agents)
+        self._sample_boxes(row, replications=8)  # 4 draws of 2 replications
         row.addWidget(QLabel("ROI target"))
         self.roi_target = QDoubleSpinBox()
         self.roi_target.setRange(-100.0, 1000.0)
         self.roi_target.setSuffix(" %")
         self.roi_target.setDecimals(0)
         row.addWidget(self.roi_target)
-        self.btn_run = QPushButton("▶ Analyse risk")
+        self._run_controls(row, "▶ Analyse risk")
         self.btn_run.setToolTip(wrap("Sampled run over the ranges, tornado, spider and break-even, "
                                 "all with the scenario's seed and this sample"))
-        self.btn_cancel = QPushButton("Cancel")
-        self.btn_cancel.setEnabled(False)
-        row.addWidget(self.btn_run)
-        row.addWidget(self.btn_cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("idle")
-        self.progress.setMinimumWidth(120)
-        row.addWidget(self.progress, 1)
         lay.addLayout(row)
-        self.status = QLabel("")
-        self.status.setObjectName("risk_status")
-        self.status.setWordWrap(True)
-        lay.addWidget(self.status)
+        lay.addWidget(self._status_label("risk_status"))
         self.answers = QLabel("")
         self.answers.setObjectName("risk_answers")
         self.answers.setWordWrap(True)
@@ -144,8 +115,7 @@ class RiskPanel(BackgroundRunMixin, QWidget):
             # legends, made the tab taller than a 1366×768 screen)
             p.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
-        self.runner = TaskRunner("risk", parent=self)
-        self._connect_runner()
+        self._make_runner("risk", self._show_payload)
         self.btn_run.clicked.connect(self.start)
         self.btn_cancel.clicked.connect(self.cancel)
         doc.edited.connect(self._mark_stale)
@@ -202,7 +172,7 @@ class RiskPanel(BackgroundRunMixin, QWidget):
         except Exception:  # noqa: BLE001 - the problems panel lists a bad base
             return None
 
-    def _show_result(self, payload):
+    def _show_payload(self, payload):
         ra, h = payload
         self.show_analysis(ra, h)
         return ra

@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -54,7 +52,6 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        from ui.workers import TaskRunner
 
         self.comparison = None
         self.result: Waterfall | None = None
@@ -75,24 +72,11 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
         row.addWidget(self.kpi, 1)
         lay.addLayout(row)
         row = QHBoxLayout()  # a second row: the compare tab must fit a 1366-px screen
-        self.btn_run = QPushButton("▶ Explain")
+        self._run_controls(row, "▶ Explain", progress_width=90)
         self.btn_run.setEnabled(False)
-        self.btn_cancel = QPushButton("Cancel")
-        self.btn_cancel.setEnabled(False)
-        row.addWidget(self.btn_run)
-        row.addWidget(self.btn_cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("idle")
-        self.progress.setMinimumWidth(90)
-        row.addWidget(self.progress, 1)
         lay.addLayout(row)
-        self.status = QLabel("Run a comparison first; then explain any compared scenario "
-                             "against the base.")
-        self.status.setObjectName("why_status")
-        self.status.setWordWrap(True)
-        lay.addWidget(self.status)
+        lay.addWidget(self._status_label("why_status", "Run a comparison first; then explain "
+                                         "any compared scenario against the base."))
         split = QSplitter(Qt.Orientation.Horizontal)
         self.chart = WaterfallChart("Why different")
         split.addWidget(self.chart.widget)
@@ -113,8 +97,7 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
         split.setSizes([600, 400])
         lay.addWidget(split, 1)
 
-        self.runner = TaskRunner("why-different", parent=self)
-        self._connect_runner()
+        self._make_runner("why-different", self._show_payload)
         self.btn_run.clicked.connect(self.start)
         self.btn_cancel.clicked.connect(self.cancel)
 
@@ -163,7 +146,7 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
     def _can_run(self) -> bool:
         return self.comparison is not None
 
-    def _show_result(self, wf: Waterfall) -> Waterfall:
+    def _show_payload(self, wf: Waterfall) -> Waterfall:
         self.show_waterfall(wf)
         return wf
 
