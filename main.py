@@ -1,7 +1,9 @@
 """Start the benefit-sim desktop app.
 
-    python main.py [SCENARIO] [--screenshot OUT.png] [--view design|editor|compare]
-                   [--compare A B ...] [--tab TAB] [--optimize [AGENTS]]
+    python main.py [SCENARIO] [--screenshot OUT.png] [--view design|editor|compare|optimiser]
+                   [--compare A B ...] [--tab TAB] [--optimise [AGENTS]]
+
+``--optimize`` and ``--view optimizer`` are accepted as the old spellings.
 
 SCENARIO is a file, a shipped key or a user scenario key; without it the
 default scenario opens. ``--screenshot`` waits until the figures are drawn,
@@ -21,8 +23,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="benefit-sim", description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", help="scenario file or library key")
     ap.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot and exit")
-    ap.add_argument("--view", choices=["window", "design", "editor", "compare", "optimizer"],
-                    default="window", help="what the screenshot shows")
+    ap.add_argument("--view", choices=["window", "design", "editor", "compare", "optimiser",
+                                       "optimizer"],
+                    default="window", help="what the screenshot shows ('optimizer' is the old "
+                                           "spelling of 'optimiser')")
     ap.add_argument("--tab", default=None, help="editor tab to show (e.g. 'Service')")
     ap.add_argument("--compare", nargs="+", metavar="SCENARIO",
                     help="scenarios to compare (first is the base); opens the Compare tab")
@@ -30,10 +34,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--palette", choices=["system", "light", "dark"], default="system",
                     help="colour palette (dark: a Fusion dark palette, e.g. for screenshots)")
     ap.add_argument("--full", action="store_true", help="do a full run before the screenshot")
-    ap.add_argument("--optimize", nargs="?", type=int, const=0, metavar="AGENTS",
+    ap.add_argument("--optimise", "--optimize", dest="optimise", nargs="?", type=int, const=0,
+                    metavar="AGENTS",
                     help="open the Budget optimiser tab and run it (optionally with AGENTS "
-                         "simulated customers)")
-    return ap.parse_args(argv)
+                         "simulated customers); --optimize is the old spelling")
+    args = ap.parse_args(argv)
+    if args.view == "optimizer":
+        args.view = "optimiser"
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(exc, file=sys.stderr)
         win.compare.set_checked(paths, base=paths[0] if paths else None)
         win.tabs.setCurrentIndex(1)
-    if args.optimize is not None or args.view == "optimizer":
+    if args.optimise is not None or args.view == "optimiser":
         win.tabs.setCurrentIndex(win.optimiser_tab)
-        if args.optimize:
-            win.optimiser.controls.agents.setValue(args.optimize)
+        if args.optimise:
+            win.optimiser.controls.agents.setValue(args.optimise)
     if args.tab:
         for i in range(win.editor.tabs.count()):
             if win.editor.tabs.tabText(i).replace("&&", "&").lower().startswith(
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         win.show()
         return _screenshot(app, win, args)
     win.show()
-    if args.optimize is not None:
+    if args.optimise is not None:
         win.optimiser.start()
     code = app.exec()
     win.shutdown()
@@ -141,7 +149,7 @@ def _screenshot(app, win, args) -> int:
         wait(lambda: win.compare.last is not None and not win.compare.runner.busy, 600)
     else:
         wait(lambda: win.results.result is not None, 120)
-        if args.optimize is not None:
+        if args.optimise is not None:
             win.optimiser.start()
             wait(lambda: win.optimiser.alloc is not None and not win.optimiser.busy, 1800)
         if args.full:
@@ -152,7 +160,7 @@ def _screenshot(app, win, args) -> int:
         app.processEvents()
         time.sleep(0.04)
     target = {"window": win, "design": win.design, "editor": win.editor,
-              "compare": win.compare, "optimizer": win.optimiser}[args.view]
+              "compare": win.compare, "optimiser": win.optimiser}[args.view]
     out = Path(args.screenshot)
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = target.grab().toImage().save(str(out), "PNG", 0)  # 0: smallest file

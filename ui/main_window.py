@@ -35,7 +35,7 @@ from ui.editor import Editor
 from ui.export import ExcelExport
 from ui.fields import FieldWidget
 from ui.library import LibraryPanel
-from ui.optimizer_panel import OptimiserPanel
+from ui.optimiser_panel import OptimiserPanel
 from ui.recent import RecentFiles
 from ui.recovery import recover
 from ui.results_panel import PreviewSize, ResultsPanel

@@ -78,8 +78,8 @@ def shots(base, variant, third, only: str | None):
             yield size, ["--compare", str(base), str(variant), str(third), *common,
                          "--screenshot", str(here / f"{tag}_compare.png")]
             # the Budget optimiser tab after a run (2,000 customers per simulation)
-            yield size, [str(base), "--optimize", "2000", *common, "--screenshot",
-                         str(here / f"{tag}_optimizer.png")]
+            yield size, [str(base), "--optimise", "2000", *common, "--screenshot",
+                         str(here / f"{tag}_optimiser.png")]
 
 
 def main() -> None:

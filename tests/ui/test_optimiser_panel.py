@@ -8,8 +8,8 @@ from simulator.metrics import OBJECTIVES, kind_of, value
 from simulator.optimiser.levers import lever_ids, service_spend_cny
 from simulator.scenario_io import load
 from simulator.service import DAYS_PER_MONTH
-from ui.optimizer_controls import scenario_for_run
-from ui.optimizer_panel import TABLE_COLUMNS
+from ui.optimiser_controls import scenario_for_run
+from ui.optimiser_panel import TABLE_COLUMNS
 
 pytestmark = pytest.mark.gui
 

@@ -1,10 +1,10 @@
 """Budget optimiser tab: split the monthly budget across levers, verify, apply, export.
 
 The controller of the tab. Its views are the settings column
-(:class:`ui.optimizer_controls.OptimiserControls`) and the results
-(:class:`ui.optimizer_results.OptimiserResults`, with the charts of
-:mod:`ui.optimizer_charts`). It drives :func:`simulator.optimiser.optimise` (the
-same call as ``benefit-sim optimize``) in a worker thread with progress and
+(:class:`ui.optimiser_controls.OptimiserControls`) and the results
+(:class:`ui.optimiser_results.OptimiserResults`, with the charts of
+:mod:`ui.optimiser_charts`). It drives :func:`simulator.optimiser.optimise` (the
+same call as ``benefit-sim optimise``) in a worker thread with progress and
 Cancel.
 
 "Apply this split…" lists what the split changes in the planner's terms
@@ -31,8 +31,8 @@ from simulator.compare import differing_inputs
 from simulator.labels import parse_path, value_at
 from simulator.library import unique_name
 from simulator.scenario import Scenario
-from ui.optimizer_controls import OBJECTIVE_NAMES, OptimiserControls, scenario_for_run
-from ui.optimizer_results import TABLE_COLUMNS, OptimiserResults
+from ui.optimiser_controls import OBJECTIVE_NAMES, OptimiserControls, scenario_for_run
+from ui.optimiser_results import TABLE_COLUMNS, OptimiserResults
 from ui.results_panel import base_for
 from ui.workers import TaskRunner
 

@@ -4,7 +4,7 @@ A view of one :class:`simulator.optimiser.Allocation`: a table of levers (today 
 recommended ¥ per month, bounds, marginal return per extra ¥ at today's and at
 the recommended split, which bound binds), the verification by full simulation
 (gain with its 95 % interval and a plain statement when it is within noise) and
-the charts (:mod:`ui.optimizer_charts`).
+the charts (:mod:`ui.optimiser_charts`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from simulator.labels import wrap
 from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
-from ui.optimizer_charts import OptimiserCharts
-from ui.optimizer_controls import CONSTRAINTS, LEVER_ROLE
+from ui.optimiser_charts import OptimiserCharts
+from ui.optimiser_controls import CONSTRAINTS, LEVER_ROLE
 
 # Marginal return shown per objective: (column suffix in Allocation.levers, scale, unit text)
 #  npv: net ¥ back per extra (discounted) ¥ spent, 0 = break even

@@ -2,7 +2,7 @@
 
 A view: it shows the open scenario's budget block and run settings, and reports
 what the next run will use (:meth:`OptimiserControls.settings`). The controller
-(:class:`ui.optimizer_panel.OptimiserPanel`) starts the run and drives the
+(:class:`ui.optimiser_panel.OptimiserPanel`) starts the run and drives the
 progress bar and status line kept here.
 """
 
