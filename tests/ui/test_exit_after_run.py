@@ -1,37 +1,15 @@
 """After a full run, the app's process is gone within a second of closing the window."""
 
-import os
-import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.support.app_process import alive, app_script, start_app
+
 pytestmark = pytest.mark.gui
 
-ROOT = Path(__file__).resolve().parents[2]
-
-APP = textwrap.dedent("""
-    import sys, time
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-    import scenarios
-    from main import quit_now
-    from simulator import runner
-    from ui.main_window import MainWindow
-    from ui.results_panel import PreviewSize
-
-    app = QApplication(sys.argv)
-    sc = scenarios.load_default()
-    # big enough for the engine's worker pool (4 x 60,000 x 24 > 5 M customer-months)
-    sc.run.replications, sc.run.agents, sc.run.horizon_months = 4, 60_000, 24
-    win = MainWindow(sc, None, preview=PreviewSize(replications=1, agents=300,
-                                                   horizon_months=2, refine=False))
-    win.show()
-    state = {}
-
+# big enough for the engine's worker pool (4 x 60,000 x 24 > 5 M customer-months)
+APP = app_script(4, 60_000, 24, """
     def tick():
         res = win.results
         if "started" not in state:
@@ -53,11 +31,7 @@ APP = textwrap.dedent("""
 
 
 def test_process_exits_within_a_second_after_a_run(tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
-               BENEFIT_SIM_HOME=str(tmp_path / "home"), BENEFIT_SIM_POOL_SIZE="2",
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    proc = subprocess.Popen([sys.executable, "-c", APP], cwd=str(tmp_path), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_app(tmp_path, APP)
     closing = None
     pids: list[int] = []
     try:
@@ -78,6 +52,4 @@ def test_process_exits_within_a_second_after_a_run(tmp_path):
     assert pids, "the run did not use the worker pool"
     assert took < 1.0, f"the process took {took:.2f} s to exit after the window closed"
     time.sleep(0.2)
-    for pid in pids:  # no orphaned engine worker
-        assert not os.path.exists(f"/proc/{pid}") or \
-            open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] == "Z"
+    assert not [p for p in pids if alive(p)], "an engine worker outlived the app"

@@ -1,36 +1,16 @@
 """Quitting during a full run: the app is gone, and no worker alive, within ~1-2 s."""
 
 import os
-import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.support.app_process import alive, app_script, start_app
+
 pytestmark = pytest.mark.gui
 
-ROOT = Path(__file__).resolve().parents[2]
-
-APP = textwrap.dedent("""
-    import sys, time
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-    import scenarios
-    from simulator import runner
-    from ui.main_window import MainWindow
-    from ui.results_panel import PreviewSize
-
-    app = QApplication(sys.argv)
-    sc = scenarios.load_default()
-    # a full run long enough to be in the middle of pool replications when the user quits
-    sc.run.replications, sc.run.agents, sc.run.horizon_months = 8, 60_000, 60
-    win = MainWindow(sc, None, preview=PreviewSize(replications=1, agents=300,
-                                                   horizon_months=2, refine=False))
-    win.show()
-    state = {}
-
+# a full run long enough to be in the middle of pool replications when the user quits
+APP = app_script(8, 60_000, 60, """
     def tick():
         res = win.results
         if "started" not in state:
@@ -58,24 +38,8 @@ APP = textwrap.dedent("""
 """)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is not running
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_quit_during_full_run_is_prompt(tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
-               BENEFIT_SIM_HOME=str(tmp_path / "home"), BENEFIT_SIM_POOL_SIZE="2",
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    proc = subprocess.Popen([sys.executable, "-c", APP], cwd=str(tmp_path), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_app(tmp_path, APP)
     pids: list[int] = []
     try:
         deadline = time.monotonic() + 240
@@ -86,7 +50,7 @@ def test_quit_during_full_run_is_prompt(tmp_path):
                 break
             if line.startswith("PIDS"):
                 pids = [int(x) for x in line.split()[1:]]
-                assert pids and all(_alive(p) for p in pids)
+                assert pids and all(alive(p) for p in pids)
             if line.startswith("CLOSING"):
                 closing = time.monotonic()
                 break
@@ -94,9 +58,9 @@ def test_quit_during_full_run_is_prompt(tmp_path):
         closed = proc.stdout.readline()
         assert closed.startswith("CLOSED"), closed
         assert float(closed.split()[1]) < 1.0  # the window is gone within a second
-        while [p for p in pids if _alive(p)] and time.monotonic() - closing < 2.0:
+        while [p for p in pids if alive(p)] and time.monotonic() - closing < 2.0:
             time.sleep(0.05)
-        assert not [p for p in pids if _alive(p)], "worker processes alive 2 s after quit"
+        assert not [p for p in pids if alive(p)], "worker processes alive 2 s after quit"
         proc.wait(timeout=60)
         gone = time.monotonic() - closing
         # the process itself: interpreter and Qt teardown take ~0.8 s here even when idle,
@@ -107,5 +71,5 @@ def test_quit_during_full_run_is_prompt(tmp_path):
             proc.kill()
             proc.wait()
         for p in pids:
-            if _alive(p):
+            if alive(p):
                 os.kill(p, 9)
