@@ -110,3 +110,49 @@ def test_factored_likelihood_equals_the_direct_one():
     for params in (TRUE, (0.2426, 4.414, 0.793, 2.426), (3.0, 0.5, 40.0, 900.0)):
         np.testing.assert_allclose(bgnbd._Factored(x, tx, T).terms(params),
                                    bgnbd.loglik_terms(params, x, tx, T), rtol=1e-9, atol=1e-9)
+
+
+def test_cdnow_sample_rfm_equals_the_published_summary():
+    """Our (x, t_x, T) per customer are FHL's: lifetimes ships their summary of the sample.
+
+    The published file counts one transaction per customer-day, ends the calibration on
+    1997-09-30 (T = 38.86 weeks for a first purchase on 1997-01-01) and measures in weeks;
+    a row count (6,919 rows, several per customer-day) or another calibration end would
+    differ here.
+    """
+    log = read_log(cdnow("CDNOW_sample.txt"),  # column 2: the sample's id 1..2357
+                   Columns(customer="2", date="3", amount="5", sep="whitespace", header=False))
+    days = holdout.daily(log)
+    c = holdout.rfm(days, holdout._day("1997-09-30"))
+    ref = pd.read_csv(cdnow("cdnow_customers_summary_with_transactions.csv"))
+    order = np.argsort([int(log.customer_ids[k]) for k in np.sort(days["c"].unique())])
+    assert len(order) == len(ref) == 2357
+    assert np.array_equal(c.x[order], ref["x"].to_numpy())
+    assert np.abs(c.tx[order] - ref["t_x"].to_numpy()).max() < 0.005  # published to 2 decimals
+    assert np.abs(c.T[order] - ref["T"].to_numpy()).max() < 0.005
+    assert len(log) == 6919 and len(days) == 6696  # rows vs customer-days
+
+
+def test_fit_and_holdout_count_the_same_transactions():
+    """Several rows of one customer on one day are one transaction in the fit AND the holdout."""
+    rows = [("a", "2020-01-01"), ("a", "2020-01-01"), ("a", "2020-01-05"), ("a", "2020-01-05"),
+            ("a", "2020-03-02"), ("a", "2020-03-02"), ("a", "2020-03-02"), ("b", "2020-01-02"),
+            ("b", "2020-03-03"), ("b", "2020-03-03")]
+    log = _log_of(rows)
+    r = holdout.validate(log, "2020-02-01")
+    assert r["calibration_repeat_transactions"] == 1  # a: 01-05 (01-01 is the first)
+    assert r["holdout_total"]["actual"] == 2  # a: 03-02, b: 03-03, once each
+    assert sum(r["weekly"]["actual"]) == 3
+    freq = {row["x"]: row["actual"] for row in r["by_calibration_frequency"]}
+    assert freq == {"0": 1.0, "1": 1.0}
+
+
+def _log_of(rows):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "log.csv"
+        p.write_text("customer_id,date,amount\n"
+                     + "".join(f"{c},{day},10\n" for c, day in rows), encoding="utf-8")
+        return read_log(p)
