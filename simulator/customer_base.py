@@ -16,7 +16,11 @@ Columns (header names; ``m1`` is the month just before the simulation starts):
   dropping out after each order (BG/NBD); a customer's monthly churn probability is
   then 1 - exp(-rate x dropout). Without them the segment's churn applies;
 - ``spend_m1`` .. ``spend_m12`` and ``orders_m1`` .. ``orders_m12`` (optional):
-  spend (CNY) and orders in each of the last months, most recent first.
+  spend (CNY) and orders in each of the last months, most recent first;
+- ``spend_per_order`` (optional, CNY, > 0): the customer's own expected order value
+  (``fit`` writes the gamma-gamma estimate: their mean order value shrunk toward the
+  population's). Their orders then average this instead of the segment's spend per
+  order (same spread). Without it every customer averages the segment's.
 
 The engine draws each customer's alive state, rate and dropout from these once per
 replication with addressed random numbers (:func:`draw`), so both arms meet the
@@ -42,7 +46,8 @@ REQUIRED = ("customer_id", "segment", "p_alive", "order_rate_mean", "order_rate_
 DROPOUT = ("dropout_a", "dropout_b")
 SPEND = tuple(f"spend_m{k}" for k in range(1, HISTORY_MONTHS + 1))
 ORDERS = tuple(f"orders_m{k}" for k in range(1, HISTORY_MONTHS + 1))
-COLUMNS = REQUIRED + DROPOUT + SPEND + ORDERS
+LEVEL = "spend_per_order"
+COLUMNS = REQUIRED + DROPOUT + SPEND + ORDERS + (LEVEL,)
 SHOWN = 5  # bad rows quoted in a message
 
 
@@ -64,6 +69,7 @@ class CustomerBase:
     spend: np.ndarray  # [HISTORY_MONTHS, n] float64, row 0 = the month before the start
     orders: np.ndarray  # [HISTORY_MONTHS, n] int64
     source: str
+    spend_level: np.ndarray | None = None  # expected CNY per order (None: the segment's)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -152,11 +158,12 @@ def parse(text: str, segments: list[str], source: str = "customer file") -> Cust
             if np.any(o != np.floor(o)):
                 raise CustomerFileError(f"column {ORDERS[k]!r}: orders must be whole numbers")
             orders[k] = o.astype(np.int64)
+    level = num(LEVEL, 0.0, 1e9, True) if LEVEL in col else None
     return CustomerBase(
         ids=tuple(_text(r[col["customer_id"]]) for r in rows), segment=seg,
         p_alive=num("p_alive", 0.0, 1.0), rate_mean=num("order_rate_mean", 0.0, 1e4, True),
         rate_shape=num("order_rate_shape", 0.0, 1e6, True), dropout_a=da, dropout_b=db,
-        spend=spend, orders=orders, source=source)
+        spend=spend, orders=orders, source=source, spend_level=level)
 
 
 def read(path: str | Path, segments: list[str]) -> CustomerBase:
@@ -184,7 +191,7 @@ def to_csv(cb: CustomerBase, segments: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     cols = list(REQUIRED) + (list(DROPOUT) if cb.dropout_a is not None else []) \
-        + list(SPEND) + list(ORDERS)
+        + list(SPEND) + list(ORDERS) + ([LEVEL] if cb.spend_level is not None else [])
     w.writerow(cols)
     for i in range(len(cb)):
         row = [neutral(cb.ids[i]), neutral(segments[cb.segment[i]]), f"{cb.p_alive[i]:.6g}",
@@ -192,6 +199,8 @@ def to_csv(cb: CustomerBase, segments: list[str]) -> str:
         if cb.dropout_a is not None and cb.dropout_b is not None:
             row += [f"{cb.dropout_a[i]:.6g}", f"{cb.dropout_b[i]:.6g}"]
         row += [f"{v:.2f}" for v in cb.spend[:, i]] + [str(int(v)) for v in cb.orders[:, i]]
+        if cb.spend_level is not None:
+            row.append(f"{cb.spend_level[i]:.6g}")
         w.writerow(row)
     return buf.getvalue()
 

@@ -147,6 +147,7 @@ class Customers(NamedTuple):
     y1_gross: np.ndarray  # float64 [n0], today's customers' first-year spend
     join_month: np.ndarray  # int16, month joined (0: today's customers)
     idle_months: np.ndarray  # int16, months since the last purchase (dormancy)
+    spend_level: np.ndarray  # float32, order-value multiplier (1: the segment's; real customers)
 
 
 class Tables(NamedTuple):
@@ -366,7 +367,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
             if o > 0:
                 # Each order has its own value: the step's spend is their sum.
                 gross += compound_value(keys[k, D_SPEND], i, o, seg_f[SG_MU, s],
-                                        seg_f[SG_SIGMA, s]) * spend_mult
+                                        seg_f[SG_SIGMA, s]) * spend_mult * cu.spend_level[i]
                 orders += o
                 qn = _poisson(uniform_at(keys[k, D_QUESTIONS], i), o * cpo)
                 cn = _poisson(uniform_at(keys[k, D_COMPLAINTS], i),

@@ -28,7 +28,7 @@ _STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
 # Per-customer arrays that grow with the capacity (last axis).
 _GROWING = ("alive", "tier", "satisfaction", "complaints_window", "grace_count", "join_month",
             "pull_forward_debt", "y1_orders", "tier_start", "spend_hist", "rolling_spend",
-            "idle_months")
+            "idle_months", "spend_level")
 
 
 class Population:
@@ -64,6 +64,11 @@ class Population:
         self.tier_start = np.zeros(cap, dtype=np.int8)
         self.y1_gross = np.zeros(agents)
         self.idle_months = np.zeros(cap, dtype=np.int16)  # months since the last purchase
+        # Order-value multiplier: 1, or a real customer's own spend per order over the segment's.
+        self.spend_level = np.ones(cap, dtype=np.float32)
+        if customers is not None and customers.spend_level is not None:
+            seg_mean = np.exp(cs.spend_mu + cs.spend_sigma**2 / 2)[customers.segment]
+            self.spend_level[:agents] = customers.spend_level / seg_mean
         self.new_idx = np.zeros(0, dtype=np.int64)  # customers who joined this month
         self.new_referred = 0  # the last this many of new_idx came by referral
         # Stand-ins for arrays not kept (the kernel's types stay the same).
@@ -185,6 +190,7 @@ class Population:
 
         for name in _GROWING:
             setattr(self, name, ext(getattr(self, name)))
+        self.spend_level[old:] = 1.0  # new customers spend as their segment
         if self.order_hist is not None:
             self.order_hist = ext(self.order_hist)
             self.rolling_orders = ext(self.rolling_orders)
@@ -240,7 +246,7 @@ class Population:
             self.rolling_orders if self.rolling_orders is not None else self._no_orders,
             self.spend_hist,
             self.order_hist if self.order_hist is not None else self._no_order_hist,
-            self.y1_orders, self.y1_gross, self.join_month, self.idle_months)
+            self.y1_orders, self.y1_gross, self.join_month, self.idle_months, self.spend_level)
 
     def review(self, m: int) -> None:
         """Tier review at the end of month m (the downgrade rule of the scheme)."""

@@ -4,7 +4,9 @@ Each customer keeps their own history: spend and orders per month over the last 
 months (the rolling window for tiers) and, from the fitted BG/NBD model, the
 probability that they are still alive and the posterior of their order rate and
 dropout given alive (Fader, Hardie & Lee 2005): rate ~ Gamma(r + x, alpha + T) per
-week, dropout per purchase ~ Beta(a, b + x).
+week, dropout per purchase ~ Beta(a, b + x). Their spend per order is the
+gamma-gamma estimate (:mod:`simulator.datafit.spend`): their own mean order value
+shrunk toward the population's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.customer_base import HISTORY_MONTHS, CustomerBase
-from simulator.datafit import bgnbd
+from simulator.datafit import bgnbd, spend
 from simulator.datafit.holdout import RFM
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -45,4 +47,21 @@ def build(days: pd.DataFrame, cal: RFM, params, end_day: int, ids: list[str],
     return CustomerBase(
         ids=tuple(ids[c] for c in codes), segment=segment.astype(np.int8), p_alive=pa,
         rate_mean=rate_mean, rate_shape=shape, dropout_a=np.array(a),
-        dropout_b=b + cal.x, spend=spend, orders=orders, source=source)
+        dropout_b=b + cal.x, spend=spend, orders=orders, source=source,
+        spend_level=spend_levels(days, end_day, codes))
+
+
+def spend_levels(days: pd.DataFrame, end_day: int, codes: np.ndarray) -> np.ndarray | None:
+    """Each customer's expected spend per purchase day (gamma-gamma), None if it cannot be fitted.
+
+    None when fewer than 3 customers have a repeat purchase of positive value, or the
+    fitted population mean is not finite (q <= 1: spend too dispersed to have a mean).
+    """
+    m_x, x = spend.repeat_mean(days, end_day, codes)
+    try:
+        gg = spend.fit(m_x, x)
+    except ValueError:
+        return None
+    if not np.isfinite(gg.mean):
+        return None
+    return np.maximum(gg.expected(m_x, x), 0.01)

@@ -220,5 +220,7 @@ def customer_base_at(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment
     if cny_per_unit != 1.0:
         from dataclasses import replace
 
-        cb = replace(cb, spend=cb.spend * cny_per_unit)
+        cb = replace(cb, spend=cb.spend * cny_per_unit,
+                     spend_level=None if cb.spend_level is None
+                     else cb.spend_level * cny_per_unit)
     return cb
