@@ -472,7 +472,7 @@ def test_missing_or_unwritable_folder_and_wrong_suffix(book, tmp_path, monkeypat
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    import simulator.scenario_io as sio
+    import simulator.scenario_io.atomic as sio
 
     monkeypatch.setattr(sio.tempfile, "mkstemp", refuse)
     with pytest.raises(OutputNotWritableError, match="cannot write"):
@@ -493,7 +493,7 @@ def test_failed_export_leaves_no_truncated_file(book, tmp_path, monkeypatch):
     out = tmp_path / "x.xlsx"
     out.write_bytes(b"old")
 
-    import simulator.scenario_io as sio
+    import simulator.scenario_io.atomic as sio
 
     def disk_full(tmp, data):
         Path(tmp).write_bytes(data[:100])  # half a zip, then the disk is full

@@ -164,7 +164,7 @@ def _kill_during(code: str, ready: Path) -> None:
 
 _SLOW_WRITE = textwrap.dedent("""
     import sys, time, pathlib
-    import simulator.scenario_io as sio
+    import simulator.scenario_io.atomic as sio
     ready = pathlib.Path(sys.argv[-1]) if False else pathlib.Path({ready!r})
 
     def slow(tmp, data):
@@ -338,7 +338,7 @@ def test_bad_output_paths_are_one_line_messages(tmp_path):
 
 
 def test_disk_full_is_a_one_line_message(tmp_path, monkeypatch, capsys):
-    import simulator.scenario_io as sio
+    import simulator.scenario_io.atomic as sio
 
     def full(tmp, data):
         Path(tmp).write_bytes(data[:10])

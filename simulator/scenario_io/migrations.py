@@ -1,0 +1,104 @@
+"""Schema migrations: a scenario dict of an older schema version brought to the current one.
+
+Each migration takes a dict of version N and returns version N+1. Each first checks
+the shape of what it moves (a section of the wrong type is a validation problem).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from simulator import labels
+from simulator.scenario import SCHEMA_VERSION
+from simulator.scenario_io.messages import _KIND, Issue, ScenarioError
+
+
+def _shape(d: dict, path: str, kind: type, issues: list[Issue]) -> Any:
+    """The value at a dotted path of ``d`` if present and of ``kind``; records an issue if not."""
+    node: object = d
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if not isinstance(node, kind) or isinstance(node, bool):
+        issues.append(Issue(path, None, f"must be {_KIND['dict' if kind is dict else 'list']} "
+                            f"(found {labels.value_text(node)})"))
+        return None
+    return node
+
+
+def _check_v1(d: dict) -> None:
+    """The parts of a version-1 file the migration moves must have the right shape."""
+    issues: list[Issue] = []
+    pop = _shape(d, "population", dict, issues)
+    if pop is not None:
+        _shape(d, "population.segments", list, issues)
+    ts = _shape(d, "tier_scheme", dict, issues)
+    if ts is not None:
+        _shape(d, "tier_scheme.tiers", list, issues)
+    svc = _shape(d, "service", dict, issues)
+    pools = _shape(d, "service.pools", list, issues) if svc is not None else None
+    for i, pool in enumerate(pools or []):
+        where = f"service.pools[{i}]"
+        if not isinstance(pool, dict):
+            issues.append(Issue(where, None, f"must be a table (found {labels.value_text(pool)})"))
+            continue
+        if "staff" in pool and "shifts" not in pool and "open_hours" in pool:
+            oh = pool["open_hours"]
+            if not (isinstance(oh, list) and len(oh) == 2
+                    and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                            for x in oh)):
+                issues.append(Issue(f"{where}.open_hours", None,
+                                    "must be [opening hour, closing hour], e.g. [8, 22] "
+                                    f"(found {labels.value_text(oh)})"))
+    if issues:
+        raise ScenarioError(issues)
+
+
+def _migrate_1_to_2(d: dict) -> dict:
+    """Version 1 nested segments in population and tiers in tier_scheme; pools had staff+hours."""
+    _check_v1(d)
+    d = copy.deepcopy(d)
+    pop = d.get("population", {})
+    if "segments" in pop and "segments" not in d:
+        d["segments"] = pop.pop("segments")
+    ts = d.pop("tier_scheme", None)
+    if ts is not None:
+        if "tiers" in ts:
+            d["tiers"] = ts.pop("tiers")
+        d["tier_rules"] = ts
+    for pool in d.get("service", {}).get("pools", []):
+        if "staff" in pool and "shifts" not in pool:
+            start, end = pool.pop("open_hours", [0, 24])
+            pool["shifts"] = [{"start_hour": start, "end_hour": end, "staff": pool.pop("staff")}]
+    d["schema_version"] = 2
+    return d
+
+
+def _migrate_2_to_3(d: dict) -> dict:
+    """Version 3 allows ranges in place of numbers; a version-2 file is valid as it is."""
+    return {**d, "schema_version": 3}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+
+
+def migrate(data: dict) -> tuple[dict, list[str]]:
+    """Bring a scenario dict to the current schema. Returns (dict, notes of what changed)."""
+    notes: list[str] = []
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ScenarioError([Issue("schema_version", version,
+                                   f"must be a whole number from 1 to {SCHEMA_VERSION}")])
+    if version > SCHEMA_VERSION:
+        raise ScenarioError([Issue(
+            "schema_version", version,
+            f"is newer than this program understands (at most {SCHEMA_VERSION}); "
+            "update benefit-sim",
+        )])
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        notes.append(f"migrated from schema version {version} to {version + 1}")
+        version += 1
+    return data, notes
