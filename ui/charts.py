@@ -144,6 +144,19 @@ def chart_colors(pal: QPalette) -> dict[str, QColor]:
             "muted": QColor(pal.color(QPalette.ColorRole.PlaceholderText))}
 
 
+def good_bad_color(good: bool, pal: QPalette) -> QColor:
+    """Green/red text for a better/worse (or up/down) figure, readable on the palette's base.
+
+    Light shades on a dark palette, dark shades on a light one: dark red on dark grey
+    and mid green on light grey were unreadable (contrast under 3:1). Used by the
+    compare deltas, the optimiser's spend changes and the KPI strip's edit deltas.
+    """
+    dark = pal.color(QPalette.ColorRole.Base).lightness() < 128
+    if dark:
+        return QColor("#7ddc8a") if good else QColor("#ff8a80")
+    return QColor("#006400") if good else QColor("#8b0000")
+
+
 class ThemedPlot(pg.PlotWidget):
     """A PlotWidget that follows the widget's palette (light or dark).
 

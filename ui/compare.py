@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,7 +42,7 @@ from simulator.labels import wrap
 from simulator.metrics import delta, delta_interval, interval, metric, not_defined, value
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
-from ui.charts import Band, color, make_plot
+from ui.charts import Band, color, good_bad_color, make_plot
 from ui.dialogs import Prompter
 from ui.results_panel import base_for
 from ui.why_different import WhyDifferentPanel
@@ -103,19 +102,6 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
                                     "seed": res0.meta.get("seed"),
                                     "horizon_months": res0.horizon})
     return task
-
-
-def good_bad_color(good: bool, pal) -> "QColor":
-    """Green/red for a better/worse delta, readable on the palette's base.
-
-    Light enough on a dark palette's base (dark red on dark grey was unreadable).
-    """
-    from PySide6.QtGui import QColor, QPalette
-
-    dark = pal.color(QPalette.ColorRole.Base).lightness() < 128
-    if dark:
-        return QColor("#7ddc8a") if good else QColor("#ff8a80")
-    return QColor("#006400") if good else QColor("#8b0000")
 
 
 class OverlayCharts(QWidget):

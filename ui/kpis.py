@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from simulator.labels import tip, wrap
 from simulator.metrics import delta, delta_interval, interval, not_defined, value
 from simulator.metrics import metric as metric_of
+from ui.charts import good_bad_color
 
 STRIP = ["npv", "roi", "incremental_contribution", "ltv_per_customer", "churn_annual",
          "payback_month", "sla_attainment"]
@@ -100,8 +101,8 @@ class KpiBox(QFrame):
             self.delta_label.setStyleSheet("")
             _muted(self.delta_label)
         else:
-            self.delta_label.setStyleSheet("color: #2da44e;" if stat.mean > 0 else
-                                           "color: #d1242f;")
+            col = good_bad_color(stat.mean > 0, self.delta_label.palette())
+            self.delta_label.setStyleSheet(f"color: {col.name()};")
         self.delta_label.setToolTip(wrap(
             "Change from the state before your last edit, simulated with the same seed and "
             "the same customers (common random numbers); the 95 % interval is over the "

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from simulator.labels import wrap
 from simulator.metrics import OBJECTIVES, interval, kind_of, money, value
+from ui.charts import good_bad_color
 from ui.optimiser_charts import OptimiserCharts
 from ui.optimiser_controls import CONSTRAINTS, LEVER_ROLE
 
@@ -190,10 +191,9 @@ class OptimiserResults(QWidget):
                      _Num(_fmt_marg(now[r]), now[r]),
                      _Num(_fmt_marg(rec[r]), rec[r]),
                      QTableWidgetItem(_binding_text(row.binding))]
-            if row.change_cny > 1e-6 * max(1.0, row.current_cny):
-                cells[3].setForeground(QColor("#1b7d33"))
-            elif row.change_cny < -1e-6 * max(1.0, row.current_cny):
-                cells[3].setForeground(QColor("#b00020"))
+            if abs(row.change_cny) > 1e-6 * max(1.0, row.current_cny):  # up green, down red
+                cells[3].setForeground(good_bad_color(row.change_cny > 0,
+                                                      self.table.palette()))
             f = QFont(cells[2].font())
             f.setBold(True)
             cells[2].setFont(f)

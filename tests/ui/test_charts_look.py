@@ -122,7 +122,7 @@ def test_compare_legends_reflow_when_scenarios_are_added(qtbot):
 
 
 def test_compare_delta_colours_readable_in_both_palettes():
-    from ui.compare import good_bad_color
+    from ui.charts import good_bad_color
 
     dark = _dark()
     for good in (True, False):

@@ -1,0 +1,76 @@
+"""Coloured figures stay readable in the app's light and dark palettes (contrast >= 4.5)."""
+
+import math
+
+import pandas as pd
+import pytest
+from PySide6.QtGui import QColor, QPalette
+
+from simulator.results import Stat
+from tests.support.gui import app_palette, contrast_ratio
+
+pytestmark = pytest.mark.gui
+
+READABLE = 4.5  # WCAG AA for body text
+
+
+@pytest.mark.parametrize("which", ["light", "dark"])
+def test_good_bad_colours_readable(qtbot, which):
+    from ui.charts import good_bad_color
+
+    pal = app_palette(which)
+    for good in (True, False):
+        for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+            assert contrast_ratio(good_bad_color(good, pal), pal.color(role)) >= READABLE
+
+
+def _levers() -> pd.DataFrame:
+    rows = [("tier:Gold", "Gold tier benefits", 5.3e6, 3.06e5), ("acquisition",
+            "Paid acquisition", 1.5e5, 4.5e5), ("promotion:Double 11", "Promotion: Double 11",
+            8213.0, 0.0)]
+    return pd.DataFrame([{"lever": lv, "label": lb, "note": "", "curve": "",
+                          "current_cny": cur, "recommended_cny": rec, "change_cny": rec - cur,
+                          "min_cny": 0.0, "max_cny": math.inf, "binding": ""}
+                         for lv, lb, cur, rec in rows])
+
+
+@pytest.mark.parametrize("which", ["light", "dark"])
+def test_optimiser_change_column_readable(qtbot, which):
+    """The red and green "Change" values (dark red on the dark palette was unreadable)."""
+    import numpy as np
+
+    from ui.optimiser_results import OptimiserResults
+
+    view = OptimiserResults()
+    qtbot.addWidget(view)
+    pal = app_palette(which)
+    view.table.setPalette(pal)
+
+    class Alloc:
+        levers = _levers()
+
+    view._fill_table(Alloc(), np.zeros(3), np.zeros(3), "¥ per ¥")
+    base = pal.color(QPalette.ColorRole.Base)
+    alt = pal.color(QPalette.ColorRole.AlternateBase)
+    colours = set()
+    for r in range(view.table.rowCount()):
+        fg = view.table.item(r, 3).foreground().color()
+        colours.add(fg.name())
+        assert contrast_ratio(fg, base) >= READABLE, view.table.item(r, 3).text()
+        assert contrast_ratio(fg, alt) >= READABLE, view.table.item(r, 3).text()
+    assert len(colours) == 2  # rises and cuts are told apart
+
+
+@pytest.mark.parametrize("which", ["light", "dark"])
+def test_kpi_edit_delta_readable(qtbot, which):
+    from ui.kpis import KpiBox
+
+    box = KpiBox("npv")
+    qtbot.addWidget(box)
+    pal = app_palette(which)
+    box.setPalette(pal)
+    box.delta_label.setPalette(pal)
+    for mean in (5e6, -5e6):  # an interval that excludes 0: coloured, not muted
+        box.set_delta(Stat(mean, mean * 0.9, mean * 1.1, mean, mean, mean, "CNY", 4))
+        col = QColor(box.delta_label.styleSheet().split("color:")[1].strip(" ;"))
+        assert contrast_ratio(col, pal.color(QPalette.ColorRole.Window)) >= READABLE
