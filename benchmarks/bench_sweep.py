@@ -78,7 +78,7 @@ def main() -> None:
     # neither reads windows the other computed; workers take the folder at start-up.
     def use(spec: str) -> None:
         # switch without configure(), which would close the warm LocalCluster
-        execution._CHOSEN = spec
+        execution.backend._CHOSEN = spec
 
     os.environ["BENEFIT_SIM_HOME"] = tempfile.mkdtemp(prefix="bench-sweep-pool-")
     use("local")

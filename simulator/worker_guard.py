@@ -25,7 +25,7 @@ def worker_init(parent: int) -> None:
 
     On Linux the kernel kills the worker when the thread that started it ends
     (``PR_SET_PDEATHSIG``; the pool's workers are all started by one long-lived
-    owner thread, see :func:`simulator.execution._new_pool`), even while it runs
+    owner thread, see :func:`simulator.execution.local_pool._new_pool`), even while it runs
     compiled code holding the GIL. A thread polling the parent backs this up
     (and is the mechanism elsewhere).
     """

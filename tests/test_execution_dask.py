@@ -49,12 +49,12 @@ def cluster(tmp_path_factory):
 
 def _local(fn):
     """``fn()`` run on the local back end (this process), whatever is configured."""
-    saved = execution._CHOSEN
-    execution._CHOSEN = "local"
+    saved = execution.backend._CHOSEN
+    execution.backend._CHOSEN = "local"
     try:
         return fn()
     finally:
-        execution._CHOSEN = saved
+        execution.backend._CHOSEN = saved
 
 
 def _same(a, b) -> None:
@@ -72,19 +72,19 @@ def test_spec_parsing_says_what_is_allowed():
 
 
 def test_environment_variable_chooses_the_back_end(monkeypatch):
-    monkeypatch.setattr(execution, "_CHOSEN", None)
+    monkeypatch.setattr(execution.backend, "_CHOSEN", None)
     monkeypatch.setenv(execution.CLUSTER_ENV, "local:2")
     assert execution.current() == "local:2"
     monkeypatch.setenv(execution.CLUSTER_ENV, "nonsense")
     with pytest.raises(ValueError, match=execution.CLUSTER_ENV):
         execution.current()
-    monkeypatch.setattr(execution, "_CHOSEN", "local")  # an explicit choice wins
+    monkeypatch.setattr(execution.backend, "_CHOSEN", "local")  # an explicit choice wins
     assert execution.current() == "local"
 
 
 @pytest.mark.timeout(300)
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(execution, "CONNECT_SECONDS", 2)
+    monkeypatch.setattr(execution.cluster, "CONNECT_SECONDS", 2)
     with pytest.raises(ValueError, match="could not reach the Dask scheduler"):
         execution.dask_client("tcp://127.0.0.1:9")
 
@@ -104,7 +104,7 @@ def test_cluster_gives_the_local_numbers(cluster):
     _same(both[0][2], local)
     _same(both[1][2], _local(lambda: runner.run(other, workers=1, **SMALL)))
     # two single-threaded workers on this machine: each task gets cores // 2 kernel threads
-    assert cluster.submit(execution._host_slots, pure=False).result(timeout=60) == 2
+    assert cluster.submit(execution.cluster._host_slots, pure=False).result(timeout=60) == 2
 
 
 def _windows(res) -> int:
