@@ -91,7 +91,7 @@ class AttributionView(BackgroundRunMixin, QWidget):
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.chart = WaterfallChart("NPV by part: Shapley shares")
-        split.addWidget(self.chart.widget)
+        split.addWidget(self.chart.view)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("attribution_table")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))

@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtWidgets import QFrame, QScrollArea
 
 from simulator import metrics
 from ui.charts import make_plot, neutral_line
@@ -53,7 +54,12 @@ def short(label: str, n: int = LABEL_CHARS) -> str:
 
 
 class WaterfallChart:
-    """The chart widget (``.widget``) and its bars; rows top to bottom."""
+    """The chart widget (``.widget``) and its bars; rows top to bottom.
+
+    Containers add ``.view``: the chart in a scroll area. Each row gets at least a
+    text line's height (:meth:`row_pitch`), so with many rows (a "why different" of
+    a dozen groups) the chart grows and scrolls instead of overprinting its labels.
+    """
 
     def __init__(self, title: str, kind: str = "money"):
         self.kind = kind
@@ -70,6 +76,17 @@ class WaterfallChart:
         self.zero = neutral_line(pos=0, angle=90)
         self.plot.addItem(self.zero)
         self.widget.set_empty(True)
+        self._base_min_height = self.widget.minimumHeight()
+        self.view = QScrollArea()
+        self.view.setWidgetResizable(True)
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setWidget(self.widget)
+        self.view.setMinimumHeight(self._base_min_height)
+
+    def row_pitch(self) -> int:
+        """Pixels each row needs: a line of axis or value text and a little air."""
+        return QFontMetrics(self.widget.font()).height() + 6
 
     # ------------------------------------------------------------------
     def clear(self) -> None:
@@ -80,6 +97,7 @@ class WaterfallChart:
         self.rows, self.spans = [], []
         self.plot.getAxis("left").setTicks([[]])
         self.widget.set_empty(True)
+        self.widget.setMinimumHeight(self._base_min_height)
 
     def set_rows(self, rows: list[Row], title: str | None = None) -> None:
         """Draw ``rows``: totals from zero, steps from the running sum (the last total's)."""
@@ -90,6 +108,9 @@ class WaterfallChart:
             return
         self.widget.set_empty(False)
         self.rows = list(rows)
+        # title, bottom axis and margins take ~80 px; each row a text line
+        self.widget.setMinimumHeight(max(self._base_min_height,
+                                         80 + len(rows) * self.row_pitch()))
         fg = QColor(self.widget.palette().color(self.widget.foregroundRole()))
         cum = 0.0
         spans = []

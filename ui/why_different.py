@@ -79,7 +79,7 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
                                          "any compared scenario against the base."))
         split = QSplitter(Qt.Orientation.Horizontal)
         self.chart = WaterfallChart("Why different")
-        split.addWidget(self.chart.widget)
+        split.addWidget(self.chart.view)
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("why_table")
         self.table.setHorizontalHeaderLabels(["Step", "Value (95 % interval)", "",

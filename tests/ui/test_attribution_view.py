@@ -15,7 +15,7 @@ pytestmark = pytest.mark.gui
 
 def test_waterfall_steps_start_where_the_last_bar_ended(qtbot):
     chart = WaterfallChart("t")
-    qtbot.addWidget(chart.widget)
+    qtbot.addWidget(chart.view)
     rows = [Row("base", 100.0, 90.0, 110.0, total=True),
             Row("a", 30.0, 20.0, 40.0), Row("b", -50.0, -55.0, -45.0),
             Row("c", 2.0, -3.0, 7.0, within_noise=True),
@@ -140,6 +140,8 @@ def test_points_and_deadweight_tab_follows_the_shown_result(window, qtbot):
     assert view.table.rowCount() == 1 + len(res.segments) + len(res.tiers)
     assert (view.ledger is None) == (of_scenario(res, sc) is None)
     assert "no points" in view.points_note.text()
+    # no empty liability frames: the deadweight table has the tab
+    assert not view.liability_plot.isVisible() and not view.flows_plot.isVisible()
     # a scheme with points: the liability chart follows the next preview
     with qtbot.waitSignal(panel.preview_shown, timeout=90_000):
         window.doc.set_value(("tier_rules", "points", "enabled"), True)
@@ -147,3 +149,33 @@ def test_points_and_deadweight_tab_follows_the_shown_result(window, qtbot):
     led = of_scenario(panel.result, window.doc.scenario)
     assert view.liability.y() == pytest.approx(led.values["liability_cny"].mean(axis=0))
     assert "Points liability (IFRS 15)" in view.points_note.text()
+    assert view.liability_plot.isVisible() and view.flows_plot.isVisible()
+
+
+def test_many_rows_keep_a_text_line_each(qtbot):
+    """A dozen changed-input groups in the compare tab's low pane: the chart grows and
+    scrolls rather than overprinting its labels (at 1366 x 768 the rows were 9 px apart)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QFontMetrics
+
+    from ui.why_different import WhyDifferentPanel
+
+    panel = WhyDifferentPanel()
+    qtbot.addWidget(panel)
+    panel.resize(750, 240)
+    panel.show()
+    rows = [Row("base: a scenario with a long name", 100.0, 90.0, 110.0, total=True)]
+    rows += [Row(f"benefit: number {i}", 3.0 * (-1) ** i, -1.0, 7.0) for i in range(12)]
+    rows += [Row("the other scenario", 106.0, 95.0, 117.0, total=True)]
+    panel.chart.set_rows(rows)
+    qtbot.wait(50)
+    vb = panel.chart.plot.vb
+    y0 = vb.mapViewToDevice(QPointF(0.0, 0.0)).y()
+    y1 = vb.mapViewToDevice(QPointF(0.0, 1.0)).y()
+    assert abs(y1 - y0) >= QFontMetrics(panel.chart.widget.font()).height()
+    bar = panel.chart.view.verticalScrollBar()
+    assert bar.maximum() > 0  # the chart scrolls inside the panel
+    panel.chart.set_rows(rows[:3])
+    qtbot.wait(50)
+    assert panel.chart.view.verticalScrollBar().maximum() == 0  # few rows: no scrolling
+    panel.shutdown()
