@@ -64,7 +64,11 @@ class AccountingView(QWidget):
                       enumerate(("issued", "redeemed", "expired"))}
         row.addWidget(self.liability_plot, 1)
         row.addWidget(self.flows_plot, 1)
-        lay.addLayout(row, 3)
+        self.points_charts = QWidget()  # hidden when the scheme has no points
+        self.points_charts.setObjectName("points_charts")
+        self.points_charts.setLayout(row)
+        row.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.points_charts, 3)
         self.dw_note = QLabel("")
         self.dw_note.setObjectName("deadweight_note")
         self.dw_note.setWordWrap(True)
@@ -121,8 +125,11 @@ class AccountingView(QWidget):
                 b.clear()
             for p in (self.liability_plot, self.flows_plot):
                 p.set_empty(True)
+            # two empty frames took most of the tab: the deadweight table gets the room
+            self.points_charts.hide()
             self.points_note.setText("This scheme has no points: no points liability.")
         else:
+            self.points_charts.show()
             for p in (self.liability_plot, self.flows_plot):
                 p.set_empty(False)
             x = np.arange(1, led.horizon + 1)
