@@ -410,6 +410,12 @@ class MigrationTable(QTableWidget):
                     if float(v) > 0.55:
                         it.setForeground(QColor("white"))
                 self.setItem(i, j, it)
+        # columns share the width, but never below their widest text (then it scrolls)
+        fm = self.fontMetrics()
+        texts = [self.horizontalHeaderItem(j).text() for j in range(len(cols))]
+        texts += [self.item(i, j).text() for i in range(len(rows)) for j in range(len(cols))]
+        self.horizontalHeader().setMinimumSectionSize(
+            max((fm.horizontalAdvance(t) for t in texts), default=0) + 16)
 
 
 class LifecycleTable(QTableWidget):
@@ -540,15 +546,17 @@ class ResultCharts(QWidget):
                                     self.migration)
         self.migration_box.setToolTip(wrap("Share of each start tier's customers in each tier at "
                                       "the horizon's end, or churned"))
-        grid.addWidget(self.migration_box, len(keys) // 2, len(keys) % 2)
+        # the tables span both columns: in one column (at 1366 px) the tier names in the
+        # migration matrix's headers were cut ("→ Bronz") and shares wrapped ("40.9 / %")
+        rows = (len(keys) + 1) // 2
+        grid.addWidget(self.migration_box, rows, 0, 1, 2)
         self.lifecycle_table = LifecycleTable()
         self.lifecycle_box = titled("Customer lifecycle (mean, 95 % interval)",
                                     self.lifecycle_table)
         self.lifecycle_box.setToolTip(wrap("Dormant customers, recall success and cost per "
                                            "acquired customer by source; shown when the "
                                            "scenario uses dormancy, recall or word of mouth"))
-        n = len(keys) + 1
-        grid.addWidget(self.lifecycle_box, n // 2, n % 2)
+        grid.addWidget(self.lifecycle_box, rows + 1, 0, 1, 2)
         self.lifecycle_box.hide()
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)

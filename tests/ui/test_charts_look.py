@@ -128,3 +128,27 @@ def test_compare_delta_colours_readable_in_both_palettes():
     for good in (True, False):
         assert good_bad_color(good, dark).lightness() > 150
         assert good_bad_color(good, QPalette(QColor("#f0f0f0"))).lightness() < 110
+
+
+def test_migration_matrix_headers_and_shares_are_not_cut(qtbot):
+    """In the results column at 1366 px (~640 px of charts) the tier names and shares fit
+    their columns (they were cut to "→ Bronz" and wrapped "40.9 / %")."""
+    import pandas as pd
+
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    charts.resize(640, 1800)
+    charts.show()
+    tiers = ["青铜 Bronze", "白银 Silver", "黄金 Gold", "钻石 Diamond", "黑钻 Black diamond",
+             "王牌 Ace"]
+    m = pd.DataFrame(np.full((6, 7), 0.409), index=tiers, columns=[*tiers, "(churned)"])
+    charts.migration.set_matrix(m)
+    qtbot.wait(50)
+    t = charts.migration
+    fm = t.fontMetrics()
+    for j in range(t.columnCount()):
+        width = t.horizontalHeader().sectionSize(j)
+        assert fm.horizontalAdvance(t.horizontalHeaderItem(j).text()) < width
+        assert fm.horizontalAdvance(t.item(0, j).text()) < width
