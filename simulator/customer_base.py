@@ -168,18 +168,7 @@ def parse(text: str, segments: list[str], source: str = "customer file") -> Cust
 
 def read(path: str | Path, segments: list[str]) -> CustomerBase:
     """Read a customer file (size-checked, decoded as UTF-8)."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise CustomerFileError(f"{p.name}: {size / 2**30:.1f} GB; at most "
-                                    f"{MAX_BYTES / 2**30:.0f} GB")
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CustomerFileError(f"{p.name}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise CustomerFileError(f"{p.name}: cannot be read ({exc.strerror or exc})") from None
-    return parse(text, segments, p.name)
+    return parse_bytes(read_bytes(path), segments, Path(path).name)
 
 
 def to_csv(cb: CustomerBase, segments: list[str]) -> str:
@@ -224,3 +213,70 @@ def draw(cb: CustomerBase, u_alive: np.ndarray, u_rate: np.ndarray, u_drop: np.n
         p = betaincinv(cb.dropout_a, cb.dropout_b, np.clip(u_drop, 1e-12, 1 - 1e-12))
         churn = -np.expm1(-rate * p)
     return alive, rate, churn
+
+
+# ---------------------------------------------------------------- scenario's customer file
+# A scenario names its customer file in ``population.customer_file``; the loader
+# (simulator.loader) reads it, checks it against the scenario's segments, records its
+# content hash in ``population.customer_file_sha256`` (part of the scenario hash) and
+# attaches its bytes to the scenario, which carries them, pickled, to whichever process
+# or Dask worker runs a replication. There the bytes are parsed once per process.
+_PARSED: dict[tuple[str, tuple[str, ...]], CustomerBase] = {}
+_PARSED_MAX = 4
+
+
+def content_hash(data: bytes) -> str:
+    """The customer file's content hash (SHA-256, hex)."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """A customer file's bytes (size-checked); CustomerFileError if it cannot be read."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise CustomerFileError(f"{p.name}: {size / 2**30:.1f} GB; at most "
+                                    f"{MAX_BYTES / 2**30:.0f} GB")
+        return p.read_bytes()
+    except OSError as exc:
+        raise CustomerFileError(f"{p.name}: cannot be read ({exc.strerror or exc})") from None
+
+
+def parse_bytes(data: bytes, segments: list[str], source: str) -> CustomerBase:
+    """Parse a customer file's bytes (UTF-8, a BOM allowed)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CustomerFileError(f"{source}: not a UTF-8 text file") from None
+    return parse(text, segments, source)
+
+
+def for_scenario(sc) -> CustomerBase | None:
+    """The customers a scenario starts from: its customer file, or None (drawn from segments).
+
+    The file's bytes come with the scenario (attached by :mod:`simulator.loader`) and
+    must still have the hash the scenario records; they are parsed once per process.
+    """
+    pop = sc.population
+    if not pop.customer_file:
+        return None
+    data = pop._customer_data
+    if data is None or pop.customer_file_sha256 is None:
+        raise CustomerFileError(f"customer file {pop.customer_file!r}: not loaded with the "
+                                "scenario; open the scenario file through benefit-sim (the "
+                                "loader reads the customer file beside it)")
+    sha = pop.customer_file_sha256
+    segments = tuple(s.name for s in sc.segments)
+    hit = _PARSED.get((sha, segments))
+    if hit is None:
+        if content_hash(data) != sha:
+            raise CustomerFileError(f"customer file {pop.customer_file!r}: its content does not "
+                                    f"match the hash the scenario records ({sha[:16]}…)")
+        hit = parse_bytes(data, list(segments), Path(pop.customer_file).name)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[(sha, segments)] = hit
+    return hit

@@ -111,6 +111,8 @@ def unit_for(model: type[BaseModel] | None, name: str, lo: float | None, hi: flo
 
 # Fields whose name is not the planner's word for them.
 LABELS = {"intensity": "Funding",
+          "customer_file": "Actual customers (customer file)",
+          "customer_file_sha256": "Customer file hash",
           "dormant_after_months": "Dormant after (months without a purchase)",
           "dormant_order_factor": "Dormant order rate (× active)",
           "dormant_churn_factor": "Dormant churn hazard (× active)",

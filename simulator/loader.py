@@ -23,6 +23,16 @@ Every breach is a :class:`~simulator.scenario_io.ScenarioError` whose issue
 names the field (``run.counterfactual.base_scenario``, labelled
 "Run settings ▸ Counterfactual ▸ Base scenario" in the editor), the value and
 what is allowed.
+
+``population.customer_file`` (the shop's actual customers, a file written by
+``benefit-sim fit --customers``) is resolved against the folder of the scenario
+file (an absolute path is taken as it is; a scenario not saved yet needs one). The
+file is read and checked against the scenario's segments here, once: a missing
+file, wrong columns or bad values are a ScenarioError naming the field. Its
+content hash goes into ``population.customer_file_sha256`` (so into the scenario
+hash: a changed customer file is a different scenario) and its bytes are attached
+to the returned scenario, which carries them to the pool's and the cluster's
+workers (:func:`simulator.customer_base.for_scenario`).
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator import library
+from simulator import customer_base, library
 from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, ScenarioError, load, scenario_hash
 
@@ -128,6 +138,44 @@ def _resolve(name: str, naming: Path | None, src: str | None) -> Path:
                                 + _allowed_text(naming))], src)
 
 
+CUSTOMERS_FIELD = "population.customer_file"
+CUSTOMERS_ALLOWED = ("allowed: a customer file (CSV) written by `benefit-sim fit --customers`, "
+                     "named relative to the scenario's folder, with a segment column naming "
+                     "this scenario's segments")
+
+
+def with_customers(sc: Scenario, path: Path | None) -> Scenario:
+    """``sc`` with its customer file read, checked, hashed and attached (unchanged if none).
+
+    Raises :class:`ScenarioError` naming ``population.customer_file`` for a file that
+    does not exist, cannot be read, or is not a valid customer file for ``sc``.
+    """
+    name = sc.population.customer_file
+    if not name:
+        return sc
+    src = str(path) if path is not None else None
+    p = Path(name).expanduser()
+    if not p.is_absolute():
+        if path is None:
+            raise ScenarioError([Issue(CUSTOMERS_FIELD, name, "is relative, but the scenario "
+                                       "is not saved yet: save it beside the customer file "
+                                       "or give the full path; " + CUSTOMERS_ALLOWED)], src)
+        p = path.resolve().parent / p
+    if not p.is_file():
+        raise ScenarioError([Issue(CUSTOMERS_FIELD, name, f"does not exist (looked for {p}); "
+                                   + CUSTOMERS_ALLOWED)], src)
+    try:
+        data = customer_base.read_bytes(p)
+        customer_base.parse_bytes(data, [s.name for s in sc.segments], p.name)
+    except customer_base.CustomerFileError as exc:
+        raise ScenarioError([Issue(CUSTOMERS_FIELD, name, f"is not a valid customer file: "
+                                   f"{exc}; " + CUSTOMERS_ALLOWED)], src) from None
+    pop = sc.population.model_copy(
+        update={"customer_file_sha256": customer_base.content_hash(data)})
+    pop._customer_data = data
+    return sc.model_copy(update={"population": pop})
+
+
 def segment_mismatch(sc: Scenario, base: Scenario) -> str | None:
     """Why ``base`` cannot be the counterfactual of ``sc`` (None if it can).
 
@@ -144,6 +192,7 @@ def segment_mismatch(sc: Scenario, base: Scenario) -> str | None:
 
 
 def _with_base(sc: Scenario, path: Path | None, chain: tuple[Path, ...]) -> Loaded:
+    sc = with_customers(sc, path)
     cf = sc.run.counterfactual
     base: Loaded | None = None
     if cf.mode == "base_scenario":

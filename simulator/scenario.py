@@ -156,6 +156,18 @@ class Population(Model):
         description="real customers today (the sample is scaled to this)"
     )
     acquisition: Acquisition = Field(default_factory=Acquisition)
+    customer_file: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
+        None, description="the shop's actual customers as today's customers: a customer file "
+        "(CSV) written by `benefit-sim fit --customers`, relative to this scenario's folder "
+        "(empty: customers drawn from the segments)"
+    )
+    customer_file_sha256: Annotated[str, Field(max_length=64)] | None = Field(
+        None, description="content hash of the customer file, filled in when the scenario is "
+        "loaded (part of the scenario's hash, so results name the customers they started from)"
+    )
+    # The customer file's bytes, attached by simulator.loader and pickled with the scenario to
+    # the pool's and the cluster's workers (simulator.customer_base.for_scenario).
+    _customer_data: bytes | None = PrivateAttr(default=None)
 
 
 BenefitKind = Literal[

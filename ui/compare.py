@@ -44,7 +44,6 @@ from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
 from ui.charts import Band, color, good_bad_color, make_plot
 from ui.dialogs import Prompter
-from ui.results_panel import base_for
 from ui.why_different import WhyDifferentPanel
 from ui.workers import TaskRunner
 
@@ -88,13 +87,16 @@ def compare_task(paths: list[Path], replications: int, agents: int | None,
     """Task: load the scenarios and run them with common settings (base's seed)."""
     def task(progress, cancel):
         from simulator.compare import run_scenarios
+        from simulator.loader import loaded_from
 
-        scs = [load(p) for p in paths]
+        # The one loader: each scenario with its base and its customer file.
+        lds = [loaded_from(load(p), p) for p in paths]
+        scs = [ld.scenario for ld in lds]
         results = run_scenarios([(sc, p) for sc, p in zip(scs, paths)],
                                 replications=replications, agents=agents,
                                 horizon_months=horizon or min(sc.run.horizon_months
                                                               for sc in scs),
-                                bases=[base_for(sc, p) for sc, p in zip(scs, paths)],
+                                bases=[ld.base_scenario for ld in lds],
                                 progress=progress, cancel=cancel)
         res0 = results[0][2]
         return Comparison(results, {"replications": res0.replications,

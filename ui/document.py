@@ -375,13 +375,20 @@ class ScenarioDocument(QObject):
 
     def _refresh_issues(self) -> None:
         new = check(self._sc)  # cross-field rules, list items named as in validate
-        if not new and self._sc.run.counterfactual.mode == "base_scenario":
-            # the base scenario is resolved as a run resolves it (the one loader, relative
-            # to this document's file): a missing, cyclic or incompatible base is a problem
+        pop = self._sc.population
+        if not new and (self._sc.run.counterfactual.mode == "base_scenario"
+                        or pop.customer_file):
+            # the base scenario and the customer file are resolved as a run resolves them
+            # (the one loader, relative to this document's file): a missing, cyclic or
+            # incompatible base, or a missing or invalid customer file, is a problem
             from simulator.loader import loaded_from
 
             try:
-                loaded_from(self._sc, self._path)
+                ld = loaded_from(self._sc, self._path)
+                sha = ld.scenario.population.customer_file_sha256
+                if pop.customer_file and pop.customer_file_sha256 != sha:
+                    # the shown scenario names the customers a run starts from (its hash)
+                    pop.customer_file_sha256 = sha
             except ScenarioError as exc:
                 new = list(exc.issues)
         if new != self._issues:

@@ -33,7 +33,6 @@ from simulator.library import unique_name
 from simulator.scenario import Scenario
 from ui.optimiser_controls import OBJECTIVE_NAMES, OptimiserControls, scenario_for_run
 from ui.optimiser_results import TABLE_COLUMNS, OptimiserResults
-from ui.results_panel import base_for
 from ui.workers import TaskRunner
 
 __all__ = ["OptimiserPanel", "TABLE_COLUMNS", "changes_to_apply"]
@@ -126,13 +125,15 @@ class OptimiserPanel(QWidget):
         path = self.doc.path
 
         def task(progress, cancel):
+            from simulator.loader import loaded_from
             from simulator.optimiser import optimise
 
-            return optimise(sc, budget=s["budget"], objective=s["objective"],
+            ld = loaded_from(sc, path)  # the base scenario and the customer file
+            return optimise(ld.scenario, budget=s["budget"], objective=s["objective"],
                             agents=s["agents"], replications=s["replications"],
                             levels=s["levels"], verify_replications=s["verify_replications"],
                             local_check=s["local_check"], horizon_months=s["horizon_months"],
-                            progress=progress, cancel=cancel, base=base_for(sc, path))
+                            progress=progress, cancel=cancel, base=ld.base_scenario)
 
         self._pending = (snap, path, sc)
         self._job = "optimise"

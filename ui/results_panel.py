@@ -92,9 +92,13 @@ def run_task(sc: Scenario, path=None, **kwargs):
     ``path`` is the scenario's file, against which a base scenario's name is resolved.
     """
     def task(progress, cancel):
+        from simulator.loader import loaded_from
         from simulator.runner import run
 
-        return run(sc, progress=progress, cancel=cancel, base=base_for(sc, path), **kwargs)
+        # The one loader: the base scenario and the customer file, relative to ``path``.
+        ld = loaded_from(sc, path)
+        return run(ld.scenario, progress=progress, cancel=cancel, base=ld.base_scenario,
+                   **kwargs)
     return task
 
 

@@ -39,7 +39,9 @@ def register(sub) -> None:
                    help="CNY per unit of that currency (default 1)")
     f.add_argument("--json", help="also write the fit report")
     f.add_argument("--customers", help="also write the customer file: each customer of the fit "
-                   "period with P(alive), rate, dropout and 12 months of history (CSV)")
+                   "period with P(alive), rate, dropout, spend per order and 12 months of "
+                   "history (CSV); the scenario then starts from these customers "
+                   "(population.customer_file)")
     f.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     f.set_defaults(func=cmd_fit)
     v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
@@ -96,8 +98,9 @@ def cmd_fit(args) -> int:
     fitted = toscenario.fit_segments(log, args.split, args.segments, args.segment_by)
     sc, text = toscenario.build(log, args.split, args.segments, args.cny_per_unit,
                                 args.currency, fitted=fitted, segment_by=args.segment_by)
-    write_output(args.out, text.encode("utf-8"), "--out")
     if args.customers:
+        import os
+
         from simulator.customer_base import to_csv
         from simulator.datafit import simcheck
 
@@ -107,6 +110,16 @@ def cmd_fit(args) -> int:
                      .encode("utf-8"), "--customers")
         console.print(f"wrote {args.customers}: {len(cb):,} customers, "
                       f"{cb.p_alive.sum():,.0f} expected alive", markup=False)
+        # The scenario starts from them: population.customer_file, relative to its folder.
+        try:
+            rel = os.path.relpath(Path(args.customers).resolve(),
+                                  Path(args.out).resolve().parent)
+        except ValueError:  # another drive (Windows): the full path
+            rel = str(Path(args.customers).resolve())
+        sc, text = toscenario.build(log, args.split, args.segments, args.cny_per_unit,
+                                    args.currency, fitted=fitted, segment_by=args.segment_by,
+                                    customer_file=(Path(rel).as_posix(), len(cb)))
+    write_output(args.out, text.encode("utf-8"), "--out")
     for s in sc.segments:
         console.print(f"  {s.name}: share {s.share:.1%}, {s.orders_per_month:.4g} orders/month "
                       f"(CV {s.order_rate_cv:.2f}), {s.spend_per_order_cny:,.2f} CNY/order "

@@ -281,10 +281,14 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
 def build(log: Log, split: str | None = None, segments: int | None = None,
           cny_per_unit: float = 1.0, currency: str = "CNY",
           fitted: tuple[list[FittedSegment], dict] | None = None,
-          segment_by: str = "rfm") -> tuple[Scenario, str]:
+          segment_by: str = "rfm", customer_file: tuple[str, int] | None = None
+          ) -> tuple[Scenario, str]:
     """Build the fitted scenario; return it and its TOML text with comments.
 
     ``fitted``: the result of :func:`fit_segments` for the same arguments, if at hand.
+    ``customer_file``: (its path relative to the scenario file, its customers): the
+    scenario then starts from those customers (``population.customer_file``), each
+    agent one of them, so ``population.customers`` is their number.
     """
     from simulator import library
     from simulator.scenario_io import from_dict, to_dict
@@ -306,6 +310,9 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
         f"{_dt.date.today().isoformat()}.")
     alive = facts.get("expected_alive")
     d["population"]["customers"] = max(1, int(round(alive)) if alive else facts["customers"])
+    if customer_file is not None:
+        d["population"]["customer_file"] = customer_file[0]
+        d["population"]["customers"] = customer_file[1]
     d["population"]["acquisition"] = {
         **d["population"]["acquisition"],
         "organic_per_month": round(facts["new_per_month_recent"], 3),
@@ -409,7 +416,13 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
                 line = f"{line:<40} # {c}"
         if key == "organic_per_month":
             line = f"{line:<40} # fitted: first purchases in the last 90 days of the fit period"
-        if key == "customers" and not in_seg:
+        if key == "customer_file":
+            line = (f"{line:<40} # the fit period's customers, each with P(alive), order rate, "
+                    "dropout, spend per order and 12 months of history")
+        elif key == "customers" and not in_seg and sc.population.customer_file:
+            line = (f"{line:<40} # the customer file's customers (each agent one of them, "
+                    "alive as drawn from their P(alive))")
+        elif key == "customers" and not in_seg:
             line = f"{line:<40} # fitted: " + (
                 "customers expected alive at the end of the fit period (sum of P(alive))"
                 if facts.get("expected_alive") else "customers in the fit period")

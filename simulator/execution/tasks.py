@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Hashable
 
 import numpy as np
 
-from simulator import __version__
+from simulator import __version__, customer_base
 from simulator.engine import ArmOutput, Simulation
 from simulator.outputs import Cancelled
 from simulator.scenario import (
@@ -70,26 +70,31 @@ def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str,
     """
     if plan is not None:
         sc, cf_sc = plan.arms(sc, cf_sc, rep)
+    # The shop's actual customers (population.customer_file), shipped with the scenario:
+    # both arms start from them.
+    cb = customer_base.for_scenario(sc)
     root = np.random.SeedSequence(seed)
     if cf_sc is not None and switch_off and pairing_fits(sc, agents, horizon):
         # The scheme switched off: the same customers in both arms, index by index. The
         # counterfactual runs first and keeps each customer's orders per month, so the
         # scenario arm can tell purchases that happen anyway from incremental ones.
         rec = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel,
-                         pairing="record")
+                         pairing="record", customers=cb)
         cf_out = rec.run()
         if cancel is not None and cancel.is_set():
             raise Cancelled()
-        sim = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel, pairing="paired")
+        sim = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel, pairing="paired",
+                         customers=cb)
         sim.cf_log = rec.orders_log
         del rec
         return sim.run(), cf_out
-    a = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel).run()
+    a = Simulation(sc, root, rep, agents, horizon, (), cancel=cancel, customers=cb).run()
     b = None
     if cf_sc is not None:
         if cancel is not None and cancel.is_set():  # before the second arm's set-up
             raise Cancelled()
-        b = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel).run()
+        b = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel,
+                       customers=cb).run()
     return a, b
 
 

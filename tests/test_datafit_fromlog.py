@@ -1,0 +1,126 @@
+"""A scenario that starts from the shop's actual customers (population.customer_file).
+
+The one loader resolves the file relative to the scenario, checks it, hashes it into
+the scenario hash and attaches its bytes, which travel with the scenario to the
+pool's workers; the CLI run, compare and the GUI's run all go through it.
+"""
+
+import shutil
+
+import pytest
+
+from simulator import customer_base
+from simulator.cli import main
+from simulator.loader import load_scenario, loaded_from
+from simulator.runner import run
+from simulator.scenario_io import ScenarioError, load, scenario_hash
+from tests.test_datafit_cli import SAMPLE
+from tests.test_datafit_fit import cdnow
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """CDNOW sample fitted to 1997-10-01: shop.toml naming customers/shop.csv."""
+    d = tmp_path_factory.mktemp("shop")
+    (d / "customers").mkdir()
+    out = d / "shop.toml"
+    assert main(["fit", str(cdnow("CDNOW_sample.txt")), *SAMPLE, "--out", str(out),
+                 "--split", "1997-10-01", "--customers", str(d / "customers" / "shop.csv")]) == 0
+    return d
+
+
+def _copy(fitted, tmp_path):
+    shutil.copytree(fitted, tmp_path / "s")
+    return tmp_path / "s"
+
+
+def test_fit_writes_a_scenario_naming_its_customer_file(fitted):
+    text = (fitted / "shop.toml").read_text()
+    assert 'customer_file = "customers/shop.csv"' in text
+    ld = load_scenario(fitted / "shop.toml")
+    pop = ld.scenario.population
+    assert pop.customers == 2357  # each agent one real customer
+    data = (fitted / "customers" / "shop.csv").read_bytes()
+    assert pop.customer_file_sha256 == customer_base.content_hash(data)
+    cb = customer_base.for_scenario(ld.scenario)
+    assert len(cb) == 2357 and cb.spend_level is not None
+    assert ld.scenario_hash == scenario_hash(ld.scenario)
+
+
+def test_the_hash_changes_when_the_customer_file_changes(fitted, tmp_path):
+    d = _copy(fitted, tmp_path)
+    before = load_scenario(d / "shop.toml").scenario_hash
+    assert load_scenario(d / "shop.toml").scenario_hash == before  # stable
+    f = d / "customers" / "shop.csv"
+    lines = f.read_text().splitlines()
+    head, first = lines[0].split(","), lines[1].split(",")
+    first[head.index("p_alive")] = "0.5"
+    f.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    after = load_scenario(d / "shop.toml")
+    assert after.scenario_hash != before
+    assert customer_base.for_scenario(after.scenario).p_alive[0] == 0.5
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda f: f.unlink(), ["Actual customers (customer file)", "customers/shop.csv",
+                            "does not exist", "fit --customers"]),
+    (lambda f: f.write_text("customer_id,segment\nc1,Fitted customers\n"),
+     ["Actual customers (customer file)", "is not a valid customer file",
+      "missing column(s) p_alive, order_rate_mean, order_rate_shape"]),
+    (lambda f: f.write_text(f.read_text().replace(",Fitted customers,", ",Gold,", 1)),
+     ["segment 'Gold' (line 2) is not a segment of the scenario"]),
+    (lambda f: f.write_bytes(b"\xff\xfe\x00"), ["not a UTF-8 text file"]),
+])
+def test_bad_customer_files_are_refused_in_the_planners_words(fitted, tmp_path, edit, words,
+                                                              capsys):
+    d = _copy(fitted, tmp_path)
+    segs = [s.name for s in load(d / "shop.toml").segments]
+    assert segs == ["Fitted customers"]
+    edit(d / "customers" / "shop.csv")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(d / "shop.toml")
+    msg = str(e.value)
+    for w in words:
+        assert w in msg
+    assert main(["validate", str(d / "shop.toml")]) == 2  # validate says the same
+    assert "customer file" in capsys.readouterr().out
+
+
+def test_a_scenario_in_memory_needs_a_saved_file_for_a_relative_name(fitted):
+    sc = load(fitted / "shop.toml")
+    with pytest.raises(ScenarioError, match="is relative, but the scenario is not saved yet"):
+        loaded_from(sc, None)
+    absolute = sc.model_copy(update={"population": sc.population.model_copy(
+        update={"customer_file": str(fitted / "customers" / "shop.csv")})})
+    assert customer_base.for_scenario(loaded_from(absolute, None).scenario) is not None
+
+
+def test_an_unresolved_scenario_is_refused_not_run_from_the_segments(fitted):
+    sc = load(fitted / "shop.toml")  # read without the loader: no customers attached
+    with pytest.raises(customer_base.CustomerFileError, match="not loaded with the scenario"):
+        run(sc, replications=1, agents=100, horizon_months=2, workers=1)
+
+
+def test_run_starts_from_the_actual_customers_same_numbers_on_the_pool(fitted):
+    ld = load_scenario(fitted / "shop.toml")
+    sc = ld.scenario
+    kw = dict(replications=2, agents=500, horizon_months=3, seed=7)
+    local = run(sc, workers=1, **kw)
+    pool = run(sc, workers=2, **kw)  # spawned pool workers: the data travel with the tasks
+    assert local.meta["scenario_hash"] == pool.meta["scenario_hash"] == ld.scenario_hash
+    for k in ("orders", "net_contribution", "members_end"):
+        a, b = local.summary[k], pool.summary[k]
+        assert (a.mean, a.ci95_low, a.p90) == (b.mean, b.ci95_low, b.p90), k
+    # Started from the file, not from 500 agents drawn from the segments: today's
+    # customers are the 2,357 real ones, alive as drawn from their P(alive).
+    plain = sc.model_copy(update={"population": sc.population.model_copy(
+        update={"customer_file": None, "customer_file_sha256": None})})
+    drawn = run(plain, workers=1, **kw)
+    assert local.summary["orders"].mean != drawn.summary["orders"].mean
+
+
+def test_cli_run_and_compare_start_from_the_customer_file(fitted, capsys):
+    assert main(["run", str(fitted / "shop.toml"), "--replications", "1", "--agents", "200",
+                 "--months", "2", "--workers", "1"]) == 0
+    assert main(["compare", str(fitted / "shop.toml"), str(fitted / "shop.toml"),
+                 "--replications", "1", "--agents", "200", "--months", "2"]) == 0
