@@ -32,8 +32,9 @@ from simulator.execution import shutdown as shutdown_pool  # noqa: F401
 from simulator.loader import segment_mismatch
 from simulator.outputs import Cancelled  # noqa: F401 - raised by run() on cancel
 from simulator.results import RunResult
-from simulator.scenario import Scenario, size_problems
+from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
+from simulator.sizing import size_problems
 from simulator.theory import discount_factors
 from simulator.uncertainty import Plan, corners, distributions_hash, plan_for, uncertain_of
 

@@ -3,7 +3,8 @@
 A scenario is plain data (a TOML file on disk, see ``simulator.scenario_io``).
 These pydantic models check each field's range and forbid unknown keys, so a
 typo is an error rather than a silent default. Cross-field rules (names that
-must exist, shares that must sum to one) live in :func:`cross_check`.
+must exist, shares that must sum to one) live in
+:func:`simulator.scenario_rules.cross_check`.
 
 Money is in the scenario's currency (CNY unless stated), rates are per month
 unless the name says otherwise, shares are fractions in [0, 1].
@@ -11,7 +12,6 @@ unless the name says otherwise, shares are fractions in [0, 1].
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -35,7 +35,7 @@ def above0(hi: float) -> object:
 
 
 # Limits a real shop could need; beyond them the engine's numbers are meaningless or the
-# run does not fit a desktop (see Scenario.size_problems for the whole-scenario check).
+# run does not fit a desktop (see simulator.sizing.size_problems for the whole-scenario check).
 MAX_CNY = 1e10  # any single amount of money: 10 billion CNY
 MAX_SEGMENTS = 30
 MAX_TIERS = 30
@@ -523,155 +523,3 @@ class Scenario(Model):
     def tier_index(self, name: str) -> int:
         """Position of a tier by name (KeyError if absent)."""
         return [t.name for t in self.tiers].index(name)
-
-
-def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
-    """Rules that span fields. Returns (path, value, what is allowed) for each breach.
-
-    Values are in the file's units (shares as fractions); messages speak the form's units.
-    """
-    errs: list[tuple[str, object, str]] = []
-    seg_names = [x.name for x in s.segments]
-    tier_names = [t.name for t in s.tiers]
-    pool_names = [p.name for p in s.service.pools]
-
-    def one_of(names: list[str]) -> str:
-        shown = ", ".join(repr(n) for n in names[:12]) + (", …" if len(names) > 12 else "")
-        return f"must be one of {shown}" if names else "must name an existing item"
-
-    def unique(kind: str, what: str, names: list[str]) -> None:
-        seen: set[str] = set()
-        for i, n in enumerate(names):
-            if n in seen:
-                errs.append((f"{kind}[{i}].name", n, f"is used twice: each {what} needs its "
-                             "own name"))
-            seen.add(n)
-
-    unique("segments", "segment", seg_names)
-    unique("tiers", "tier", tier_names)
-    unique("service.pools", "pool", pool_names)
-    unique("promotions", "promotion", [p.name for p in s.promotions])
-
-    total = sum(x.share for x in s.segments)
-    if abs(total - 1.0) > 1e-6:
-        errs.append(("segments[*].share", round(total, 6), "the shares must add up to 100 %"))
-    for k, v in s.population.acquisition.mix.items():
-        if k not in seg_names:
-            errs.append((f"population.acquisition.mix.{k}", k, one_of(seg_names)))
-    mix = s.population.acquisition.mix
-    if mix and abs(sum(mix.values()) - 1.0) > 1e-6:
-        errs.append(("population.acquisition.mix", round(sum(mix.values()), 6),
-                     "the mix must add up to 100 %"))
-
-    if s.tiers[0].threshold_cny != 0 or s.tiers[0].min_orders != 0:
-        errs.append(("tiers[0].threshold_cny", s.tiers[0].threshold_cny,
-                     "the first tier is the entry tier: its threshold and minimum orders "
-                     "must be 0"))
-    for i in range(1, len(s.tiers)):
-        if s.tiers[i].threshold_cny < s.tiers[i - 1].threshold_cny:
-            errs.append((f"tiers[{i}].threshold_cny", s.tiers[i].threshold_cny,
-                         f"must be at least the threshold of the tier below "
-                         f"({s.tiers[i - 1].name!r}: ¥{s.tiers[i - 1].threshold_cny:,.0f})"))
-    for i, t in enumerate(s.tiers):
-        if t.pool is not None and t.pool not in pool_names:
-            errs.append((f"tiers[{i}].pool", t.pool, one_of(pool_names)))
-        for j, b in enumerate(t.benefits):
-            for k in b.segment_value:
-                if k not in seg_names:
-                    errs.append((f"tiers[{i}].benefits[{j}].segment_value.{k}", k,
-                                 one_of(seg_names)))
-    if s.service.default_pool is not None and s.service.default_pool not in pool_names:
-        errs.append(("service.default_pool", s.service.default_pool, one_of(pool_names)))
-    esc = s.service.escalation
-    if esc.to_pool is not None and esc.to_pool not in pool_names:
-        errs.append(("service.escalation.to_pool", esc.to_pool, one_of(pool_names)))
-    for i, p in enumerate(s.service.pools):
-        if not p.shifts:
-            errs.append((f"service.pools[{i}].shifts", [], "needs at least one shift"))
-        for j, sh in enumerate(p.shifts):
-            if sh.end_hour <= sh.start_hour:
-                errs.append((f"service.pools[{i}].shifts[{j}].end_hour", sh.end_hour,
-                             f"must be later than the start hour ({sh.start_hour:g} h)"))
-    for i, t in enumerate(s.tiers):
-        for j, b in enumerate(t.benefits):
-            if b.kind == "referral_reward" and b.cost_model != "per_use":
-                errs.append((f"tiers[{i}].benefits[{j}].cost_model", b.cost_model,
-                             "a referral reward is paid per referred customer: the cost model "
-                             "must be 'per use' (one use = one referred customer)"))
-    for i, pr in enumerate(s.promotions):
-        if pr.target_lifecycle != "all":
-            segs = [x for x in s.segments
-                    if not pr.target_segments or x.name in pr.target_segments]
-            if not any(x.dormant_after_months > 0 for x in segs):
-                errs.append((f"promotions[{i}].target_lifecycle", pr.target_lifecycle,
-                             "addresses dormant or at-risk customers: at least one target "
-                             "segment needs 'dormant after' above 0 months"))
-        for k in pr.target_segments:
-            if k not in seg_names:
-                errs.append((f"promotions[{i}].target_segments", k, one_of(seg_names)))
-        for k in pr.target_tiers:
-            if k not in tier_names:
-                errs.append((f"promotions[{i}].target_tiers", k, one_of(tier_names)))
-    cf = s.run.counterfactual
-    if cf.mode == "base_scenario" and not cf.base_scenario:
-        errs.append(("run.counterfactual.base_scenario", None,
-                     "a scenario file is required when the mode is 'base_scenario'"))
-    errs += size_problems(s)
-    return errs
-
-
-# Memory one simulated customer slot needs (bytes): per-customer state, the spend and
-# order histories over the qualification window, and the kernel's temporaries
-# (measured: 2 M agents × 12 months of Xinghe today peak at +220 MB, ~110 B a slot).
-SLOT_BYTES = 160
-SLOT_BYTES_PER_WINDOW_MONTH = 8
-MEMORY_BUDGET_BYTES = 3 * 2**30  # per simulation process
-
-
-def memory_budget() -> int:
-    """Bytes one simulation may use: 3 GB, or half the machine's memory if that is less."""
-    try:
-        phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return MEMORY_BUDGET_BYTES
-    return int(min(MEMORY_BUDGET_BYTES, phys // 2))
-
-
-def simulated_slots(s: Scenario, agents: int | None = None, horizon: int | None = None) -> float:
-    """Customer slots one replication allocates: today's sample plus every new customer."""
-    n0 = agents if agents is not None else s.run.agents
-    H = horizon if horizon is not None else s.run.horizon_months
-    acq = s.population.acquisition
-    paid = acq.paid_spend_cny_per_month
-    new = acq.organic_per_month + paid / acq.cac_cny / (1.0 + paid / acq.saturation_cny_per_month)
-    per_agent = n0 / s.population.customers
-    return n0 + new * per_agent * H * 1.25 + 64
-
-
-def size_problems(s: Scenario, agents: int | None = None, horizon: int | None = None
-                  ) -> list[tuple[str, object, str]]:
-    """Whether a run of this scenario fits the machine, checked before it starts.
-
-    The sample (agents) plus the new customers it gains over the horizon set the
-    memory a replication needs; the message says which setting to reduce.
-    """
-    n0 = agents if agents is not None else s.run.agents
-    H = horizon if horizon is not None else s.run.horizon_months
-    slots = simulated_slots(s, n0, H)
-    need = slots * (SLOT_BYTES + SLOT_BYTES_PER_WINDOW_MONTH * s.tier_rules.window_months)
-    budget = memory_budget()
-    if need <= budget:
-        return []
-    grown = slots / max(n0, 1)
-    gb = need / 2**30
-    if grown > 4:
-        return [("population.acquisition.organic_per_month", s.population.acquisition
-                 .organic_per_month,
-                 f"over {H} months brings {grown:,.0f}× today's customers into the simulation "
-                 f"(about {gb:,.1f} GB, more than the {budget / 2**30:.1f} GB a run may use): "
-                 "reduce new customers per month or the horizon, or raise today's customers")]
-    fit = int(n0 * budget / need)
-    return [("run.agents", n0,
-             f"simulated customers over {H} months need about {gb:,.1f} GB, more than the "
-             f"{budget / 2**30:.1f} GB a run may use: reduce the agents to at most {fit:,} "
-             "or shorten the horizon")]

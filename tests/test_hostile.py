@@ -365,7 +365,7 @@ def test_scenario_that_cannot_fit_says_what_to_reduce():
     text = str(e.value)
     assert "Acquisition ▸ Organic per month" in text and "reduce new customers" in text
     sc = load(SHIPPED_DIR / "xinghe_today.toml")
-    from simulator.scenario import size_problems
+    from simulator.sizing import size_problems
 
     (prob,) = size_problems(sc, agents=5_000_000, horizon=120) or [None]
     if prob is not None:  # a small machine: the sample is what to reduce

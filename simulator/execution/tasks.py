@@ -15,10 +15,10 @@ import numpy as np
 from simulator import __version__, customer_base
 from simulator.engine import ArmOutput, Simulation
 from simulator.outputs import Cancelled
-from simulator.scenario import (
+from simulator.scenario import Scenario
+from simulator.sizing import (
     SLOT_BYTES,
     SLOT_BYTES_PER_WINDOW_MONTH,
-    Scenario,
     memory_budget,
     simulated_slots,
 )
@@ -50,7 +50,7 @@ def pairing_fits(sc: Scenario, agents: int, horizon: int) -> bool:
     """Whether the counterfactual's orders log (1 byte per customer and month) fits too.
 
     The log is what lets the scenario arm report deadweight; a run at the limit of
-    :func:`simulator.scenario.size_problems` (about 12 M simulated customers) runs
+    :func:`simulator.sizing.size_problems` (about 12 M simulated customers) runs
     without it, and reports deadweight as not available.
     """
     slots = simulated_slots(sc, agents, horizon)

@@ -14,10 +14,11 @@ import tomli_w
 from pydantic import ValidationError
 
 from simulator import labels, uncertainty
-from simulator.scenario import Scenario, Uncertainty, cross_check
+from simulator.scenario import Scenario, Uncertainty
 from simulator.scenario_io.messages import Issue, ScenarioError, _issues_from_pydantic
 from simulator.scenario_io.migrations import migrate
 from simulator.scenario_io.reading import MAX_DEPTH, _depth_ok, parse
+from simulator.scenario_rules import cross_check
 
 
 def from_dict(data: dict, source: str | None = None) -> Scenario:

@@ -5,8 +5,8 @@ import json
 import pytest
 
 import scenarios
-from simulator.scenario import cross_check
 from simulator.scenario_io import load
+from simulator.scenario_rules import cross_check
 from ui.recent import RecentFiles, settings_path
 
 pytestmark = pytest.mark.gui
