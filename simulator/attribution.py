@@ -38,7 +38,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 from math import factorial
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -128,11 +128,33 @@ def _sample(sc: Scenario, seed, replications, agents, horizon_months) -> Sample:
                   sc.run.agents if agents is None else agents, horizon_months)
 
 
-def _run(sc: Scenario, smp: Sample, cancel, base: Scenario | None = None) -> RunResult:
-    from simulator.runner import run
+BATCH = 32  # sets sent to the workers at once (their results are reduced batch by batch)
 
-    return run(sc, seed=smp.seed, replications=smp.replications, agents=smp.agents,
-               horizon_months=smp.horizon_months, cancel=cancel, base=base)
+
+def _run_sets(sets: list[tuple[Scenario, Scenario | None]], smp: Sample, cancel,
+              progress: Callable[[int], None] | None = None, deadweight: bool = True
+              ) -> Iterator[RunResult]:
+    """Each set's run, in order; the sets go to the workers in batches of :data:`BATCH`.
+
+    Call inside a :func:`simulator.arms.sharing` block: an arm several sets share (a
+    counterfactual, a scheme arm already run) is simulated once.
+    ``progress(sets done)`` after each batch.
+    """
+    from simulator.runner import run_many
+
+    for i in range(0, len(sets), BATCH):
+        chunk = sets[i:i + BATCH]
+
+        def reps_done(done: int, _total: int, i=i) -> None:
+            if progress:  # runs whose replications are all in (runs finish about in turn)
+                progress(i + done // smp.replications)
+
+        yield from run_many([s for s, _ in chunk], bases=[b for _, b in chunk],
+                            seed=smp.seed, replications=smp.replications, agents=smp.agents,
+                            horizon_months=smp.horizon_months, cancel=cancel,
+                            deadweight=deadweight, progress=reps_done)
+        if progress:
+            progress(i + len(chunk))
 
 
 def _arm_values(res: RunResult, arm: str) -> np.ndarray:
@@ -300,18 +322,15 @@ def attribute(sc: Scenario, *, by: str = "benefit", seed: int | None = None,
         perms = _permutations(n, permutations or PERMUTATIONS, smp.seed)
     masks = _masks_needed(n, perms)
     cache: dict[int, np.ndarray] = {}
-    runs = 0
     # A set with switched-off parts runs as the counterfactual arm of its scenario; that
     # run's scenario arm is the same set with every switch on, kept for free.
     todo = sorted(masks, key=lambda m: (m & all_sw) == all_sw)
     total = len(todo)
+    planned: set[int] = set()
+    sets: list[tuple[int, bool, Scenario]] = []  # (mask, with switches off, scenario)
     for mask in todo:
-        if mask in cache:
+        if mask in planned:
             continue
-        if cancel is not None and cancel.is_set():
-            from simulator.runner import Cancelled
-
-            raise Cancelled()
         off = [p for i, p in enumerate(parts) if not mask >> i & 1]
         s = _without(sc, {p.benefit for p in off if p.benefit},
                      any(p.acquisition for p in off))
@@ -320,13 +339,33 @@ def attribute(sc: Scenario, *, by: str = "benefit", seed: int | None = None,
         s = s.model_copy(update={"run": s.run.model_copy(update={
             "counterfactual": type(s.run.counterfactual).model_validate(cfd),
             "convergence": s.run.convergence.model_copy(update={"enabled": False})})})
-        res = _run(s, smp, cancel)
-        runs += 1
-        cache[mask | all_sw] = _arm_values(res, "scenario")
+        planned.add(mask | all_sw)
         if off_sw:
-            cache[mask] = _arm_values(res, "counterfactual")
+            planned.add(mask)
+        sets.append((mask, bool(off_sw), s))
+
+    covered = [0]  # sets known after the first k runs
+    seen: set[int] = set()
+    for mask, has_cf, _ in sets:
+        seen |= {mask | all_sw, mask} if has_cf else {mask | all_sw}
+        covered.append(len(seen & set(masks)))
+
+    def sets_done(k: int) -> None:
         if progress:
-            progress(min(len([m for m in masks if m in cache]), total), total)
+            progress(min(covered[k], total), total)
+
+    # Only totals are needed (no deadweight): the sets' scheme arms with every switch on
+    # are the same arm whatever their counterfactual, each simulated once.
+    from simulator.arms import sharing
+
+    with sharing():
+        for (mask, has_cf, _), res in zip(sets, _run_sets([(x, None) for _, _, x in sets],
+                                                          smp, cancel, sets_done,
+                                                          deadweight=False)):
+            cache[mask | all_sw] = _arm_values(res, "scenario")
+            if has_cf:
+                cache[mask] = _arm_values(res, "counterfactual")
+    runs = len(sets)
     v = {m: _increments(cache[m] - cache[0]) for m in cache}
     full = (1 << n) - 1
     if perms is None:
@@ -602,11 +641,8 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
     masks = _masks_needed(n, perms)
     full = (1 << n) - 1
     cache: dict[int, np.ndarray] = {}
-    for k, mask in enumerate(masks):
-        if cancel is not None and cancel.is_set():
-            from simulator.runner import Cancelled
-
-            raise Cancelled()
+    sets: list[tuple[Scenario, Scenario | None]] = []
+    for mask in masks:
         on = {x for i, g in enumerate(groups) if mask >> i & 1 for x in found[g][0]}
         if mask == 0:
             s, b = base, base_of_base
@@ -622,13 +658,16 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
             b = base_of_other if "run settings" in on else base_of_base
             if s.run.counterfactual.mode != "base_scenario":
                 b = None
-        res = _run(s, smp, cancel, b)
-        kp = res.kpis
-        if kpi not in kp.columns:
-            raise ValueError(f"--kpi: {kpi!r} must be one of {', '.join(kp.columns)}")
-        cache[mask] = kp[kpi].to_numpy(dtype=float)
-        if progress:
-            progress(k + 1, len(masks))
+        sets.append((s, b))
+    from simulator.arms import sharing
+
+    with sharing():  # the mixes share arms (their counterfactuals, mostly)
+        for mask, res in zip(masks, _run_sets(
+                sets, smp, cancel, progress and (lambda k: progress(k, len(masks))))):
+            kp = res.kpis
+            if kpi not in kp.columns:
+                raise ValueError(f"--kpi: {kpi!r} must be one of {', '.join(kp.columns)}")
+            cache[mask] = kp[kpi].to_numpy(dtype=float)
     v = {m: cache[m] - cache[0] for m in cache}
     unit = metrics.metric(kpi).unit
     if n == 0:

@@ -18,6 +18,7 @@ from typing import Callable, Sequence, cast
 import numpy as np
 
 from simulator import __version__
+from simulator.arms import execute_runs
 from simulator.engine import SWITCHES, ArmOutput
 from simulator.execution import (  # noqa: F401 - the pool's controls, re-exported
     POOL_SIZE_ENV,
@@ -83,6 +84,7 @@ class _Job:
     window_contacts: int | None
     mode: str  # inputs written as ranges: "sample" or "nominal"
     plan: Plan | None  # the run's draws of its uncertain inputs (None: none drawn)
+    pair: bool = True  # pair the arms customer by customer (deadweight)
     results: dict[int, tuple[ArmOutput, ArmOutput | None]] = field(default_factory=dict)
     converged: bool | None = None
     finished: bool = False
@@ -96,7 +98,7 @@ class _Job:
     def tasks(self, index: int, reps: Sequence[int]) -> list[Task]:
         """Tasks for replications ``reps``, keyed (run index, replication)."""
         return [Task((index, r), self.sc, self.cf_sc, self.off, self.S, r, self.N, self.H,
-                     self.plan) for r in reps]
+                     self.plan, self.pair) for r in reps]
 
 
 def _prepare(sc: Scenario, replications, agents, seed, horizon_months,
@@ -179,12 +181,15 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
              seed: int | None = None, horizon_months: int | None = None,
              workers: int | None = None, progress: Callable[[int, int], None] | None = None,
              cancel=None, window_contacts: int | None = None,
-             assumptions: str | None = None) -> list[RunResult]:
+             assumptions: str | None = None, deadweight: bool = True) -> list[RunResult]:
     """Run several scenarios as one batch of tasks; each result as :func:`run` gives it.
 
     Settings left as None come from each scenario's own file. ``bases[i]`` is
     scenario i's base (its counterfactual in ``base_scenario`` mode).
     ``progress(done, total)`` counts replications over all the scenarios.
+    ``deadweight=False``: the arms are not paired customer by customer (no deadweight,
+    every other number the same), so a sweep that needs only totals shares scheme arms
+    across runs whose counterfactuals differ (attribution's sets).
     """
     t0 = time.perf_counter()
     bases = list(bases) if bases is not None else [None] * len(scenarios)
@@ -192,6 +197,8 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
         raise ValueError("bases: one per scenario (None where there is none)")
     jobs = [_prepare(sc, replications, agents, seed, horizon_months, b, window_contacts,
                      assumptions) for sc, b in zip(scenarios, bases)]
+    for j in jobs:
+        j.pair = deadweight
     if not jobs:
         return []
     W = workers if workers is not None else \
@@ -208,7 +215,8 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
 
     tasks = [t for i, j in enumerate(jobs) for t in j.tasks(i, range(j.R))]
     while tasks:
-        execute(tasks, workers=W, on_result=arrived, cancel=cancel)
+        # as arms: an arm several runs share (a counterfactual) is simulated once
+        execute_runs(tasks, workers=W, on_result=arrived, cancel=cancel)
         tasks = []
         for i, j in enumerate(jobs):
             if j.finished or not j.sc.run.convergence.enabled:

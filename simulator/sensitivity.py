@@ -32,6 +32,7 @@ Public API (each takes ``progress(done, total)`` and ``cancel`` like
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -165,21 +166,48 @@ class _Runner:
         return self.kw.get("replications") or self.sc.run.replications
 
     def __call__(self, sc: Scenario) -> RunResult:
-        from simulator.runner import run
+        return self.many([sc])[0]
+
+    def many(self, scs: Sequence[Scenario]) -> list[RunResult]:
+        """Run variants as one batch (every replication of all of them in flight at once).
+
+        Inside the sweep's :func:`simulator.arms.sharing` block, so an arm already run
+        (the scheme-off counterfactual of every variant that leaves it unchanged) is
+        not simulated again.
+        """
+        from simulator.runner import run_many
 
         R = self.reps
         done0 = self.runs_done * R
 
         def cb(done, _total):
             if self.progress:
-                self.progress(done0 + done, max(self.total_runs, self.runs_done + 1) * R)
+                self.progress(done0 + done,
+                              max(self.total_runs, self.runs_done + len(scs)) * R)
 
         # every input at its nominal value unless swung: a tornado, a goal seek and a
         # break-even compare variants of one scenario, not draws of its ranges
         kw = {"assumptions": "nominal", **self.kw}
-        res = run(sc, base=self.base, progress=cb, cancel=self.cancel, **kw)
-        self.runs_done += 1
+        res = run_many(list(scs), bases=[self.base] * len(scs), progress=cb,
+                       cancel=self.cancel, **kw)
+        self.runs_done += len(scs)
         return res
+
+
+def sharing():
+    """The sweep's :func:`simulator.arms.sharing` block (imported when a sweep runs)."""
+    from simulator import arms
+
+    return arms.sharing()
+
+
+def _sharing_arms(fn):
+    """Run the sweep ``fn`` in one :func:`simulator.arms.sharing` block (arms kept across runs)."""
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        with sharing():
+            return fn(*args, **kwargs)
+    return inner
 
 
 def _kpi_key(kpi: str) -> str:
@@ -286,6 +314,85 @@ def _is_lever(name: str, sc: Scenario) -> bool:
     return name in lever_ids(sc)
 
 
+def _swings(sc: Scenario, names, ranges, swing: float, levers: dict, uncertain: dict,
+            range_texts: dict, spider_points: int, runner: _Runner, key: str,
+            c_vals) -> tuple[list[Bar], list[str]]:
+    """The tornado's bars (with spider points): every swing planned, then run as one batch."""
+    import numpy as np
+
+    from simulator.optimiser.levers import apply_allocation
+    from simulator.results import Stat
+
+    plans = []  # (input, label, unit, lo, cur, hi, note, [x], [scenario])
+    skipped: list[str] = []
+    for n in names:
+        if n in levers:
+            lv = levers[n]
+            cur = lv.current_cny
+            lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
+            if cur <= 0:
+                skipped.append(f"{n}: no spend today, nothing to swing")
+                runner.total_runs -= 2 + max(0, spider_points - 3)
+                continue
+            if lv.kind == "promotion" and lv.runs == 0:
+                skipped.append(f"{n}: does not run within the horizon")
+                runner.total_runs -= 2 + max(0, spider_points - 3)
+                continue
+
+            def make(x, lv=lv):
+                return apply_allocation(sc, list(levers.values()), {lv.id: x})
+            label, unit = lv.label, "CNY/month"
+        else:
+            cur = float(get_value(sc, n))
+            lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
+            if lo == hi == cur:
+                skipped.append(f"{n}: today's value is 0; give a range to swing it")
+                runner.total_runs -= 2 + max(0, spider_points - 3)
+                continue
+
+            def make(x, n=n):
+                return with_value(sc, n, x)
+            label, unit = (uncertain[n][2], "") if n in uncertain else (n, "")
+        if lo > hi:
+            raise ValueError(f"range of {n}: low {lo:g} is above high {hi:g}")
+        s_lo, s_hi = make(lo), make(hi)
+        note = ""
+        if not _is_lever(n, sc) and isinstance(get_value(sc, n), int):
+            lo, hi = float(get_value(s_lo, n)), float(get_value(s_hi, n))
+            note = "whole number: rounded"
+        # the spider: the KPI at evenly spaced values over the range (the ends and the
+        # centre are the tornado's runs; interior points are runs of their own)
+        xs, scs = [float(lo), float(hi)], [s_lo, s_hi]
+        seen = [float(lo), float(cur), float(hi)]
+        for x in np.linspace(lo, hi, spider_points)[1:-1] if spider_points > 3 else ():
+            if note:  # a whole number
+                x = float(round(x))
+            if not any(math.isclose(x, k, rel_tol=1e-9, abs_tol=1e-12) for k in seen):
+                seen.append(float(x))
+                xs.append(float(x))
+                scs.append(make(float(x)))
+        plans.append((n, label, unit, lo, cur, hi, note, xs, scs))
+    results = iter(runner.many([x for p in plans for x in p[8]]))
+    bars: list[Bar] = []
+    for n, label, unit, lo, cur, hi, note, xs, scs in plans:
+        got = [next(results) for _ in scs]
+        r_lo, r_hi = got[0], got[1]
+        v_lo, v_hi = _values(r_lo, key), _values(r_hi, key)
+        bar = Bar(n, label, unit, float(lo), float(cur), float(hi), r_lo.summary[key],
+                  r_hi.summary[key], Stat.of(v_lo - c_vals), Stat.of(v_hi - c_vals),
+                  Stat.of(v_hi - v_lo), note, range_texts.get(n, ""))
+        pts = {float(lo): v_lo, float(cur): c_vals, float(hi): v_hi}
+        for x, r in zip(xs[2:], got[2:]):
+            pts[x] = _values(r, key)
+        for x in sorted(pts):
+            d = Stat.of(pts[x] - c_vals)
+            bar.spider.append({"x": x, "kpi": float(np.nanmean(pts[x])), "delta": d.mean,
+                               "delta_ci95": [d.ci95_low, d.ci95_high]})
+        bars.append(bar)
+    return bars, skipped
+
+
+@_sharing_arms
 def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
             swing: float = DEFAULT_SWING, ranges: dict[str, tuple[float, float]] | None = None,
             base: Scenario | None = None, progress=None, cancel=None, spider_points: int = 3,
@@ -301,10 +408,7 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
     lever); others are swung ±``swing`` of today's value. ``sample``: replications,
     agents, seed, horizon_months, workers — passed to every run.
     """
-    import numpy as np
-
-    from simulator.optimiser.levers import apply_allocation, extract_levers, lever_ids
-    from simulator.results import Stat
+    from simulator.optimiser.levers import extract_levers, lever_ids
 
     key = _kpi_key(kpi)
     if not 3 <= spider_points <= 21:
@@ -329,63 +433,13 @@ def tornado(sc: Scenario, kpi: str = "npv", inputs: Sequence[str] | None = None,
         sample = {**sample, "replications": min(sc.run.replications, TORNADO_REPLICATIONS)}
     runner = _Runner(sc, base, sample, progress, cancel,
                      1 + (2 + max(0, spider_points - 3)) * len(names))
-    centre = runner(sc)
-    c_vals = _values(centre, key)
-    levers = {lv.id: lv for lv in extract_levers(sc, centre)} if any(
-        _is_lever(n, sc) for n in names) else {}
-    bars: list[Bar] = []
-    skipped: list[str] = []
-    for n in names:
-        if n in levers:
-            lv = levers[n]
-            cur = lv.current_cny
-            lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
-            if cur <= 0:
-                skipped.append(f"{n}: no spend today, nothing to swing")
-                runner.total_runs -= 2 + max(0, spider_points - 3)
-                continue
-            if lv.kind == "promotion" and lv.runs == 0:
-                skipped.append(f"{n}: does not run within the horizon")
-                runner.total_runs -= 2 + max(0, spider_points - 3)
-                continue
-            def make(x, lv=lv):
-                return apply_allocation(sc, list(levers.values()), {lv.id: x})
-            label, unit = lv.label, "CNY/month"
-        else:
-            cur = float(get_value(sc, n))
-            lo, hi = ranges.get(n, (cur * (1 - swing), cur * (1 + swing)))
-            if lo == hi == cur:
-                skipped.append(f"{n}: today's value is 0; give a range to swing it")
-                runner.total_runs -= 2 + max(0, spider_points - 3)
-                continue
-            def make(x, n=n):
-                return with_value(sc, n, x)
-            label, unit = (uncertain[n][2], "") if n in uncertain else (n, "")
-        if lo > hi:
-            raise ValueError(f"range of {n}: low {lo:g} is above high {hi:g}")
-        s_lo, s_hi = make(lo), make(hi)
-        note = ""
-        if not _is_lever(n, sc) and isinstance(get_value(sc, n), int):
-            lo, hi = float(get_value(s_lo, n)), float(get_value(s_hi, n))
-            note = "whole number: rounded"
-        r_lo, r_hi = runner(s_lo), runner(s_hi)
-        v_lo, v_hi = _values(r_lo, key), _values(r_hi, key)
-        bar = Bar(n, label, unit, float(lo), float(cur), float(hi), r_lo.summary[key],
-                  r_hi.summary[key], Stat.of(v_lo - c_vals), Stat.of(v_hi - c_vals),
-                  Stat.of(v_hi - v_lo), note, range_texts.get(n, ""))
-        # the spider: the KPI at evenly spaced values over the range (the ends and the
-        # centre are the runs above; interior points are runs of their own)
-        pts = {float(lo): v_lo, float(cur): c_vals, float(hi): v_hi}
-        for x in np.linspace(lo, hi, spider_points)[1:-1] if spider_points > 3 else ():
-            if bar.note:  # a whole number
-                x = float(round(x))
-            if not any(math.isclose(x, k, rel_tol=1e-9, abs_tol=1e-12) for k in pts):
-                pts[float(x)] = _values(runner(make(float(x))), key)
-        for x in sorted(pts):
-            d = Stat.of(pts[x] - c_vals)
-            bar.spider.append({"x": x, "kpi": float(np.nanmean(pts[x])), "delta": d.mean,
-                               "delta_ci95": [d.ci95_low, d.ci95_high]})
-        bars.append(bar)
+    with sharing():
+        centre = runner(sc)
+        c_vals = _values(centre, key)
+        levers = {lv.id: lv for lv in extract_levers(sc, centre)} if any(
+            _is_lever(n, sc) for n in names) else {}
+        bars, skipped = _swings(sc, names, ranges, swing, levers, uncertain, range_texts,
+                                spider_points, runner, key, c_vals)
     bars.sort(key=lambda b: -abs(b.swing.mean) if math.isfinite(b.swing.mean) else 0.0)
     meta = {k: centre.meta.get(k) for k in ("seed", "replications", "agents", "horizon_months",
                                             "counterfactual")}
@@ -500,6 +554,7 @@ def _interval(x: float, st: Stat, evals, target: float) -> tuple[float, float]:
     return (x - d, x + d)
 
 
+@_sharing_arms
 def goal_seek(sc: Scenario, input: str, kpi: str, target: float, low: float | None = None,
               high: float | None = None, base: Scenario | None = None, tol: float | None = None,
               max_iter: int = 12, progress=None, cancel=None, **sample) -> Solution:
@@ -543,18 +598,21 @@ def goal_seek(sc: Scenario, input: str, kpi: str, target: float, low: float | No
     if not lo < hi:
         raise ValueError(f"range of {input}: low {lo:g} must be below high {hi:g}")
     results: dict[float, RunResult] = {}
+    ends: dict[float, RunResult] = {}
 
     def f(x):
-        r = runner(make(x))
+        r = ends.pop(x) if x in ends else runner(make(x))
         results[x] = r
         return float(r.summary[key].mean), r
 
     tol = tol if tol is not None else 1e-3 * (hi - lo)
     label = metrics.label_of(key)
-    x, evals, _ = _bracket_solve(f, lo, hi, target, integer, tol, max_iter, label,
-                                 lambda v: f"{v:,.6g}")
-    if x not in results:
-        f(x)
+    with sharing():  # every step shares the arms it does not change (the counterfactual)
+        ends.update(zip((lo, hi), runner.many([make(lo), make(hi)])))  # the bracket: one batch
+        x, evals, _ = _bracket_solve(f, lo, hi, target, integer, tol, max_iter, label,
+                                     lambda v: f"{v:,.6g}")
+        if x not in results:
+            f(x)
     st = results[x].summary[key]
     iv = _interval(x, st, evals, target)
     note = ("whole number: the first value on the target's side" if integer else "")
@@ -613,6 +671,7 @@ def max_effect_scale(sc: Scenario) -> float:
     return max(kmax, 0.0)
 
 
+@_sharing_arms
 def break_even(sc: Scenario, base: Scenario | None = None, high: float | None = None,
                tol: float = 1e-3, max_iter: int = 12, progress=None, cancel=None,
                **sample) -> Solution:
@@ -627,24 +686,28 @@ def break_even(sc: Scenario, base: Scenario | None = None, high: float | None = 
         raise ValueError(f"high: {kmax:g} must be above 0 and at most {MAX_EFFECT_SCALE:g}")
     runner = _Runner(sc, base, sample, progress, cancel, max_iter + 2)
     results: dict[float, RunResult] = {}
+    ends: dict[float, RunResult] = {}
 
     def f(k):
-        r = runner(scale_effects(sc, k))
+        r = ends.pop(k) if k in ends else runner(scale_effects(sc, k))
         results[k] = r
         return float(r.summary["npv"].mean), r
 
-    try:
-        k, evals, _ = _bracket_solve(f, 0.0, kmax, 0.0, False, tol, max_iter, "NPV",
-                                     lambda v: f"k = {v:.3g}")
-    except Unreachable:
-        if 0.0 in results and kmax in results:
-            a, b = (float(results[x].summary["npv"].mean) for x in (0.0, kmax))
-            raise Unreachable(f"NPV does not reach 0 for k from 0 to {kmax:.3g}: it is "
-                              f"{metrics.money(a)} with no effect (k = 0) and "
-                              f"{metrics.money(b)} at k = {kmax:.3g}") from None
-        raise
-    if k not in results:
-        f(k)
+    with sharing():  # every k shares the scheme-off counterfactual
+        ends.update(zip((0.0, kmax), runner.many([scale_effects(sc, 0.0),
+                                                  scale_effects(sc, kmax)])))
+        try:
+            k, evals, _ = _bracket_solve(f, 0.0, kmax, 0.0, False, tol, max_iter, "NPV",
+                                         lambda v: f"k = {v:.3g}")
+        except Unreachable:
+            if 0.0 in results and kmax in results:
+                a, b = (float(results[x].summary["npv"].mean) for x in (0.0, kmax))
+                raise Unreachable(f"NPV does not reach 0 for k from 0 to {kmax:.3g}: it is "
+                                  f"{metrics.money(a)} with no effect (k = 0) and "
+                                  f"{metrics.money(b)} at k = {kmax:.3g}") from None
+            raise
+        if k not in results:
+            f(k)
     st = results[k].summary["npv"]
     return Solution("effects × k", "npv", "npv", 0.0, k, _interval(k, st, evals, 0.0), st,
                     evals, False, "k = 1: every effect as assumed; k = 0: no effect")
@@ -678,6 +741,7 @@ class RiskAnalysis:
                           "breakeven_why": self.breakeven_why})
 
 
+@_sharing_arms
 def risk_analysis(sc: Scenario, kpi: str = "npv", base: Scenario | None = None,
                   roi_target: float = 0.0, spider_points: int = 3, breakeven: bool = True,
                   progress=None, cancel=None, **sample) -> RiskAnalysis:

@@ -43,6 +43,7 @@ class Task:
     agents: int
     horizon: int
     plan: Plan | None = None  # the run's draws of its uncertain inputs (simulator.uncertainty)
+    pair: bool = True  # pair the arms customer by customer (deadweight) where they can be
     version: str = __version__  # a worker running other code refuses the task
 
 
@@ -61,7 +62,7 @@ def pairing_fits(sc: Scenario, agents: int, horizon: int) -> bool:
 
 def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str, ...],
                     seed: int, rep: int, agents: int, horizon: int,
-                    cancel=None, plan: Plan | None = None
+                    cancel=None, plan: Plan | None = None, pair: bool = True
                     ) -> tuple[ArmOutput, ArmOutput | None]:
     """Both arms of one replication, on the same random streams.
 
@@ -74,7 +75,7 @@ def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str,
     # both arms start from them.
     cb = customer_base.for_scenario(sc)
     root = np.random.SeedSequence(seed)
-    if cf_sc is not None and switch_off and pairing_fits(sc, agents, horizon):
+    if pair and cf_sc is not None and switch_off and pairing_fits(sc, agents, horizon):
         # The scheme switched off: the same customers in both arms, index by index. The
         # counterfactual runs first and keeps each customer's orders per month, so the
         # scenario arm can tell purchases that happen anyway from incremental ones.
@@ -103,5 +104,8 @@ def run_task(task: Task, cancel=None) -> tuple[ArmOutput, ArmOutput | None]:
     if task.version != __version__:
         raise RuntimeError(f"this worker runs benefit-sim {__version__}, the task comes from "
                            f"{task.version}: install the same version on every machine")
+    if not isinstance(task, Task):  # one arm (simulator.arms.ArmTask): it runs itself
+        return task.run(cancel)
     return run_replication(task.scenario, task.counterfactual, task.switch_off, task.seed,
-                           task.replication, task.agents, task.horizon, cancel, task.plan)
+                           task.replication, task.agents, task.horizon, cancel, task.plan,
+                           task.pair)

@@ -82,11 +82,12 @@ def _fit_response(sims: Simulations, sc, lv: LeverArrays, levels: int, comp0: np
     points = []
     for i in lv.free_idx:
         lever = lv.levers[i]
-        spends, comps = [lv.today[i]], [comp0]
+        spends, comps, scns = [lv.today[i]], [comp0], []
         for level in np.linspace(lv.lower[i], lv.upper[i], levels):
             scn = apply_allocation(sc, lv.levers, {lever.id: float(level)})
             spends.append(spend_after(lever, scn, float(level)))
-            comps.append(components_of(sims.run(scn, reps)))
+            scns.append(scn)
+        comps += [components_of(r) for r in sims.run_many(scns, reps)]  # the levels: one batch
         xs = np.array(spends)
         cs = np.stack(comps)  # [point, replication, component]
         y = cs + shift[None, None, :] * xs[:, None, None]
@@ -107,16 +108,16 @@ def _local_check(sims: Simulations, sc, lv: LeverArrays, x_rec: np.ndarray, budg
     """
     reps = sims.sample.replications
     sc_rec = apply_allocation(sc, lv.levers, lv.split(x_rec))
-    base_obj = objective_from(components_of(sims.run(sc_rec, reps)), ref, obj)
+    tries = [(i, xp) for i in lv.free_idx if (xp := probe_split(
+        x_rec, i, lv.lower, lv.upper, lv.free_idx, budget, constraint)) is not None]
+    # the split and its probes: one batch
+    got = sims.run_many([sc_rec] + [apply_allocation(sc, lv.levers, lv.split(xp))
+                                    for _, xp in tries], reps)
+    base_obj = objective_from(components_of(got[0]), ref, obj)
     probes: list[dict] = []
     best_gain, best = None, None
-    for i in lv.free_idx:
-        xp = probe_split(x_rec, i, lv.lower, lv.upper, lv.free_idx, budget, constraint)
-        if xp is None:
-            continue
-        scp = apply_allocation(sc, lv.levers, lv.split(xp))
-        st = Stat.of(objective_from(components_of(sims.run(scp, reps)), ref, obj) - base_obj,
-                     unit_of(obj))
+    for (i, xp), res in zip(tries, got[1:]):
+        st = Stat.of(objective_from(components_of(res), ref, obj) - base_obj, unit_of(obj))
         probes.append({"probe": len(probes) + 1, "lever": lv.levers[i].id,
                        "shift_cny": float(xp[i] - x_rec[i]), "spent_cny": float(xp.sum()),
                        "gain_mean": st.mean, "ci_low": st.ci95_low, "ci_high": st.ci95_high,

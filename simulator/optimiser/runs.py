@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class Simulations:
         self.count = 0  # simulations run
         self.done_reps = 0  # replications run
         self.total = 0  # replications planned (an upper bound until the end)
+        self._arms: Any = None  # simulator.arms.ArmCache: arms kept over the optimisation
 
     def report(self, extra: int = 0) -> None:
         """Tell the progress callback how far the optimisation is."""
@@ -43,19 +44,35 @@ class Simulations:
 
     def run(self, scn, reps: int, with_cf: bool = False) -> RunResult:
         """Simulate ``scn`` (its counterfactual too if ``with_cf``) with ``reps`` replications."""
-        from simulator.runner import run
+        return self.run_many([scn], reps, with_cf)[0]
+
+    def run_many(self, scns, reps: int, with_cf: bool = False) -> list[RunResult]:
+        """Simulate candidates as one batch (all their replications in flight at once).
+
+        Arms are kept over the whole optimisation (:func:`simulator.arms.sharing`), so
+        a candidate already simulated (a spend level equal to today's, a split run
+        again at verification) or a counterfactual shared is not simulated again.
+        """
+        from simulator import arms
+        from simulator.runner import run_many
 
         s = self.sample
         if not with_cf:
-            scn = scn.model_copy(deep=True)
-            scn.run.counterfactual.mode = "none"
-        res = run(scn, replications=reps, agents=s.agents, seed=s.seed,
-                  horizon_months=s.horizon_months,
-                  workers=None if s.workers is None else min(s.workers, reps),
-                  cancel=self.cancel, base=self.base if with_cf else None,
-                  progress=(lambda d, t: self.report(d)) if self.progress else None)
-        self.count += 1
-        self.done_reps += reps
+            scns = [x.model_copy(deep=True) for x in scns]
+            for x in scns:
+                x.run.counterfactual.mode = "none"
+        if self._arms is None:
+            self._arms = arms.ArmCache()
+        with arms.sharing(self._arms):
+            res = run_many(scns, replications=reps, agents=s.agents, seed=s.seed,
+                           horizon_months=s.horizon_months,
+                           workers=None if s.workers is None else min(s.workers,
+                                                                      reps * len(scns)),
+                           cancel=self.cancel,
+                           bases=[self.base if with_cf else None] * len(scns),
+                           progress=(lambda d, t: self.report(d)) if self.progress else None)
+        self.count += len(scns)
+        self.done_reps += reps * len(scns)
         self.report()
         return res
 
