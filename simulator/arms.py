@@ -221,7 +221,7 @@ def _plan(task: Task) -> tuple[_Run, Scenario, Scenario | None]:
         sc, cf = task.plan.arms(sc, cf, task.replication)
     S, r, N, H = task.seed, task.replication, task.agents, task.horizon
     cf_key = None
-    pair = task.pair and cf is not None and bool(task.switch_off) and pairing_fits(sc, N, H)
+    pair = task.pair and cf is not None and pairing_fits(sc, N, H)
     if cf is not None:
         cf_key = arm_key(compile_scenario(cf, H, task.switch_off), S, r, N)
     sc_key = arm_key(compile_scenario(sc, H, ()), S, r, N, cf_key if pair else None)

@@ -1,8 +1,9 @@
 """Deadweight: scheme cost paid on purchases that would have happened anyway.
 
 Under common random numbers customer *i* is the same person in both arms. A run
-whose counterfactual switches the scheme off pairs the arms customer by
-customer (:func:`simulator.execution.run_replication`): per customer and month,
+whose counterfactual switches the scheme off, or is a base scenario with the same
+segments, pairs the arms customer by customer
+(:func:`simulator.execution.run_replication`): per customer and month,
 matched orders = min(orders with the scheme, orders without it); the rest of
 the scheme arm's orders are incremental. The engine splits each customer-month's
 scheme cost (benefit cost, points redemptions included, plus campaign
@@ -45,9 +46,10 @@ LABELS = {
 }
 KIND = {"matched_orders": "count", "incremental_orders": "count", "deadweight_share": "share",
         "retained_customers": "count"}
-NOT_PAIRED = ("deadweight needs the scenario's counterfactual to be the scheme switched off "
-              "(the same customers in both arms) and a run whose counterfactual orders log "
-              "fits in memory (1 byte per simulated customer and month)")
+NOT_PAIRED = ("deadweight needs a counterfactual (the scheme switched off, or a base scenario "
+              "with the same segments: the same customers in both arms) and a run whose "
+              "counterfactual orders log fits in memory (1 byte per simulated customer and "
+              "month)")
 
 
 def kind_of(column: str) -> str:

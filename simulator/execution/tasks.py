@@ -75,8 +75,9 @@ def run_replication(sc: Scenario, cf_sc: Scenario | None, switch_off: tuple[str,
     # both arms start from them.
     cb = customer_base.for_scenario(sc)
     root = np.random.SeedSequence(seed)
-    if pair and cf_sc is not None and switch_off and pairing_fits(sc, agents, horizon):
-        # The scheme switched off: the same customers in both arms, index by index. The
+    if pair and cf_sc is not None and pairing_fits(sc, agents, horizon):
+        # The same customers in both arms, index by index (the scheme switched off, or a
+        # base scenario with the same segments: simulator.runner.counterfactual_of). The
         # counterfactual runs first and keeps each customer's orders per month, so the
         # scenario arm can tell purchases that happen anyway from incremental ones.
         rec = Simulation(cf_sc, root, rep, agents, horizon, switch_off, cancel=cancel,
