@@ -37,7 +37,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from simulator import __version__
+from simulator import __version__, customer_base
 from simulator.compiled import CompiledScenario, compile_scenario
 from simulator.engine import ArmOutput, Simulation
 from simulator.execution import Task, execute, pairing_fits
@@ -89,10 +89,14 @@ def compiled_hash(cs: CompiledScenario) -> str:
 
 
 def arm_key(cs: CompiledScenario, seed: int, replication: int, agents: int,
-            paired_with: str | None = None) -> str:
-    """The key that determines an arm's result (``paired_with``: its counterfactual's key)."""
+            paired_with: str | None = None, customers: str | None = None) -> str:
+    """The key that determines an arm's result.
+
+    ``paired_with``: its counterfactual's key; ``customers``: the SHA-256 of the
+    customer file both arms start from (population.customer_file), if any.
+    """
     return (f"{compiled_hash(cs)}/s{seed}/r{replication}/n{agents}/h{cs.horizon}"
-            f"/p{paired_with or '-'}")
+            f"/p{paired_with or '-'}/c{customers or '-'}")
 
 
 # ------------------------------------------------------------------ one arm
@@ -109,14 +113,17 @@ class ArmTask:
     horizon: int
     record: bool = False  # keep the orders per customer and month (a shared counterfactual)
     cf_log: tuple[np.ndarray, ...] | None = None  # pair against these orders (a scheme arm)
+    customers_of: Scenario | None = None  # the run's scenario: both arms start from its customers
     version: str = __version__  # a worker running other code refuses the task
 
     def run(self, cancel=None) -> tuple[ArmOutput, list[np.ndarray] | None]:
         """The arm's output, and its orders log when recording."""
         pairing = "record" if self.record else ("paired" if self.cf_log is not None else None)
+        cb = customer_base.for_scenario(self.customers_of if self.customers_of is not None
+                                        else self.arm)
         sim = Simulation(self.arm, np.random.SeedSequence(self.seed), self.replication,
                          self.agents, self.horizon, self.switch_off, cancel=cancel,
-                         pairing=pairing)
+                         pairing=pairing, customers=cb)
         if self.cf_log is not None:
             sim.cf_log = list(self.cf_log)
         out = sim.run()
@@ -222,9 +229,10 @@ def _plan(task: Task) -> tuple[_Run, Scenario, Scenario | None]:
     S, r, N, H = task.seed, task.replication, task.agents, task.horizon
     cf_key = None
     pair = task.pair and cf is not None and pairing_fits(sc, N, H)
+    cust = sc.population.customer_file_sha256 if sc.population.customer_file else None
     if cf is not None:
-        cf_key = arm_key(compile_scenario(cf, H, task.switch_off), S, r, N)
-    sc_key = arm_key(compile_scenario(sc, H, ()), S, r, N, cf_key if pair else None)
+        cf_key = arm_key(compile_scenario(cf, H, task.switch_off), S, r, N, customers=cust)
+    sc_key = arm_key(compile_scenario(sc, H, ()), S, r, N, cf_key if pair else None, cust)
     return _Run(task, sc_key, cf_key, pair), sc, cf
 
 
@@ -244,12 +252,15 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
         return
     runs: list[_Run] = []
     arms: dict[str, tuple[Scenario, tuple[str, ...], Task]] = {}
+    owner: dict[str, Scenario] = {}  # the run's scenario arm (its customers start both arms)
     for t in tasks:
         rn, sc, cf = _plan(t)
         runs.append(rn)
         arms.setdefault(rn.sc_key, (sc, (), t))
+        owner.setdefault(rn.sc_key, sc)
         if rn.cf_key is not None:
             arms.setdefault(rn.cf_key, (cf, t.switch_off, t))  # type: ignore[arg-type]
+            owner.setdefault(rn.cf_key, sc)
     shared = getattr(_LOCAL, "cache", None)
     cache: ArmCache = shared if shared is not None else ArmCache()
     got: dict[str, ArmOutput] = {}
@@ -293,7 +304,7 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
         if n > 1 or shared is not None:
             sc, off, t = arms[k]
             first.append(ArmTask(k, sc, off, t.seed, t.replication, t.agents, t.horizon,
-                                 record=k in need_log))
+                                 record=k in need_log, customers_of=owner[k]))
 
     def arm_arrived(task: Any, result) -> None:
         _count("simulated")
@@ -318,12 +329,12 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
             sc, _, t = arms[r.sc_key]
             log = tuple(logs[r.cf_key]) if r.pair and r.cf_key is not None else None
             second.append(ArmTask(r.sc_key, sc, (), t.seed, t.replication, t.agents,
-                                  t.horizon, cf_log=log))
+                                  t.horizon, cf_log=log, customers_of=owner[r.sc_key]))
             scheduled.add(r.sc_key)
         elif need_cf and r.cf_key is not None:
             cf, off, t = arms[r.cf_key]
             second.append(ArmTask(r.cf_key, cf, off, t.seed, t.replication, t.agents,
-                                  t.horizon))
+                                  t.horizon, customers_of=owner[r.cf_key]))
             scheduled.add(r.cf_key)
 
     def arrived(task: Any, result) -> None:

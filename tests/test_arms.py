@@ -140,3 +140,18 @@ def test_explain_and_sampled_draws_identical(today, reuse):
     a, b, _, _ = _both(lambda: run(sampled, assumptions="sample", replications=3,
                                    agents=800, horizon_months=6, workers=1))
     assert a.kpis.equals(b.kpis)
+
+
+def test_arms_start_from_the_customer_file(reuse, tmp_path_factory):
+    """A scenario starting from the shop's actual customers: both arms start from them."""
+    from tests.test_datafit_fromlog import fitted as make_fitted
+
+    d = make_fitted.__wrapped__(tmp_path_factory)
+    sc = load_scenario(d / "shop.toml").scenario
+    plain = sc.model_copy(update={"population": sc.population.model_copy(
+        update={"customer_file": None, "customer_file_sha256": None})})
+    kw = dict(replications=2, agents=500, horizon_months=3, seed=7)
+    off, on, _, _ = _both(lambda: run_many([sc, sc, plain], workers=1, **kw))
+    for a, b in zip(off, on):
+        assert a.kpis.equals(b.kpis)
+    assert on[0].kpis.equals(on[1].kpis) and not on[0].kpis.equals(on[2].kpis)
