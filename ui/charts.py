@@ -540,15 +540,16 @@ class ResultCharts(QWidget):
 
         self.migration = MigrationTable()
         keys = list(self.plots)
-        for i, k in enumerate(keys):
-            grid.addWidget(self.plots[k], i // 2, i % 2)
+        self.grid = grid
+        self.columns = 0
+        self._lay_out(2)
         self.migration_box = titled("Tier migration: start → end tier (share)",
                                     self.migration)
         self.migration_box.setToolTip(wrap("Share of each start tier's customers in each tier at "
                                       "the horizon's end, or churned"))
         # the tables span both columns: in one column (at 1366 px) the tier names in the
         # migration matrix's headers were cut ("→ Bronz") and shares wrapped ("40.9 / %")
-        rows = (len(keys) + 1) // 2
+        rows = len(keys)  # below the charts in either layout
         grid.addWidget(self.migration_box, rows, 0, 1, 2)
         self.lifecycle_table = LifecycleTable()
         self.lifecycle_box = titled("Customer lifecycle (mean, 95 % interval)",
@@ -565,6 +566,27 @@ class ResultCharts(QWidget):
         self.result = None
         for p in self.plots.values():
             p.set_empty(True)
+
+    # Below this width two charts side by side leave each plot ~60 px of height under its
+    # title and legend (tick labels overprinted at 1366 px): the charts go one per row.
+    TWO_COLUMNS_FROM = 900
+    ONE_COLUMN_MIN_HEIGHT = 240
+
+    def _lay_out(self, columns: int) -> None:
+        """Put the charts in ``columns`` columns (the tables stay below, full width)."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for p in self.plots.values():
+            self.grid.removeWidget(p)
+        for i, p in enumerate(self.plots.values()):
+            self.grid.addWidget(p, i // columns, i % columns, 1, 3 - columns)
+            p.setMinimumHeight(180 if columns == 2 else self.ONE_COLUMN_MIN_HEIGHT)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
+        """One column of charts when narrow, two when wide."""
+        self._lay_out(2 if ev.size().width() >= self.TWO_COLUMNS_FROM else 1)
+        super().resizeEvent(ev)
 
     def _plot(self, key: str, title: str, y: str, money_axis: bool = False) -> pg.PlotWidget:
         p = make_plot(title, y, money_axis=money_axis)

@@ -101,7 +101,12 @@ def test_right_column_titles_and_legends_fit_and_empty_charts_have_no_axes(qtbot
         room = p.width() - pi.getAxis("left").width()
         assert pi.titleLabel.minimumWidth() <= room, key
         assert pi.layout.minimumWidth() <= p.width() + 1, key
-    assert charts.plots["costs"].getPlotItem().legend.columnCount <= 2
+    # the narrowest two-column layout: ~445 px a chart, legends reflow to fit
+    charts.resize(charts.TWO_COLUMNS_FROM, 1400)
+    qtbot.wait(50)
+    assert charts.columns == 2
+    for key, p in charts.plots.items():
+        assert p.getPlotItem().layout.minimumWidth() <= p.width() + 1, key
 
 
 def test_compare_legends_reflow_when_scenarios_are_added(qtbot):
@@ -152,3 +157,22 @@ def test_migration_matrix_headers_and_shares_are_not_cut(qtbot):
         width = t.horizontalHeader().sectionSize(j)
         assert fm.horizontalAdvance(t.horizontalHeaderItem(j).text()) < width
         assert fm.horizontalAdvance(t.item(0, j).text()) < width
+
+
+def test_result_charts_go_one_per_row_when_narrow(qtbot):
+    """At 1366 px the chart column is ~640 px: two charts side by side left each plot
+    ~60 px under its title and legend. Narrow: one per row and taller; wide: two."""
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    charts.resize(640, 900)
+    charts.show()
+    qtbot.wait(50)
+    xs = {p.geometry().x() for p in charts.plots.values()}
+    assert len(xs) == 1
+    assert min(p.height() for p in charts.plots.values()) >= charts.ONE_COLUMN_MIN_HEIGHT
+    charts.resize(1300, 900)
+    qtbot.wait(50)
+    xs = {p.geometry().x() for p in charts.plots.values()}
+    assert len(xs) == 2
