@@ -103,7 +103,9 @@ class MainWindow(QMainWindow):
 
         self._make_actions()
         self.status_label = QLabel()
-        self.statusBar().addWidget(self.status_label, 1)
+        # permanent (right-hand side): a normal widget shown with the window drew over the
+        # "Opened …" message when the scenario was opened before the window was shown
+        self.statusBar().addPermanentWidget(self.status_label)
 
         # wiring
         self.library.open_requested.connect(self.open_path)

@@ -250,3 +250,28 @@ def test_layout_is_remembered(qtbot, window, prompter, small_path):
         assert sizes[0] < sizes[1]
     finally:
         again.shutdown()
+
+
+def test_opened_message_and_read_only_note_do_not_overprint(qtbot, prompter, private_home):
+    """A shipped scenario opened before the window is shown (the command line, or the last
+    scenario reopened at start): "Opened …" and the read-only note were drawn on top of
+    each other at the status bar's left for five seconds."""
+    from ui.main_window import MainWindow
+    from ui.results_panel import PreviewSize
+
+    win = MainWindow(prompter=prompter, preview=PreviewSize(replications=1, agents=300,
+                                                            horizon_months=2, refine=False))
+    qtbot.addWidget(win)
+    assert win.open_path(scenarios.shipped_path("hnw_apparel_today"))
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    bar = win.statusBar()
+    message = bar.currentMessage()
+    assert message.startswith("Opened")
+    label = win.status_label
+    assert "read-only" in label.text()
+    if label.isVisible():  # beside the message, not over it
+        assert label.geometry().left() >= bar.fontMetrics().horizontalAdvance(message)
+    win.doc.undo_stack.setClean()
+    win.shutdown()
