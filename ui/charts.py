@@ -51,11 +51,19 @@ class MoneyAxis(pg.AxisItem):
         super().__init__(*args, **kwargs)
         self.enableAutoSIPrefix(False)
 
+    SYMBOL = "¥"
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802, D102
-        return money_ticks([v * scale for v in values], spacing * scale)
+        return money_ticks([v * scale for v in values], spacing * scale, self.SYMBOL)
 
 
-def money_ticks(values, spacing: float) -> list[str]:
+class CountAxis(MoneyAxis):
+    """Tick labels as 15 M / 350 k / 0.5 (customers, points, hours), never '1.5e+07'."""
+
+    SYMBOL = ""
+
+
+def money_ticks(values, spacing: float, symbol: str = "¥") -> list[str]:
     """Tick labels in one unit (k/M/B of the largest tick).
 
     As many decimals as the tick spacing needs, so neighbouring ticks never read the
@@ -80,7 +88,7 @@ def money_ticks(values, spacing: float) -> list[str]:
     for v in values:
         x = float(v) / div
         sign = "−" if x < 0 and round(abs(x), dec) != 0 else ""
-        out.append(f"{sign}¥{abs(x):,.{dec}f}{suf}")
+        out.append(f"{sign}{symbol}{abs(x):,.{dec}f}{suf}")
     return out
 
 
@@ -265,7 +273,7 @@ def make_plot(title: str, y_label: str, money_axis: bool = False,
               min_size: tuple[int, int] = (240, 180), left_width: int = 62,
               grid_y: bool = True, pan_x: bool = True) -> pg.PlotWidget:
     """A plot widget with title, axis labels and a compact legend."""
-    axis = {"left": MoneyAxis("left")} if money_axis else {}
+    axis = {"left": MoneyAxis("left") if money_axis else CountAxis("left")}
     if money_x:
         axis["bottom"] = MoneyAxis("bottom")
     w = ThemedPlot(axisItems=axis)

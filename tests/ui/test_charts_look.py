@@ -176,3 +176,17 @@ def test_result_charts_go_one_per_row_when_narrow(qtbot):
     qtbot.wait(50)
     xs = {p.geometry().x() for p in charts.plots.values()}
     assert len(xs) == 2
+
+
+def test_count_axes_read_in_k_and_m_not_exponents(qtbot):
+    """Customers (study B's 12.5 M) read '15 M', not '1.5e+07'; hours keep their decimals."""
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    ax = charts.plots["members"].getPlotItem().getAxis("left")
+    assert ax.tickStrings([0.0, 5e6, 1e7, 1.5e7], 1.0, 5e6) == ["0 M", "5 M", "10 M", "15 M"]
+    hours = charts.plots["wait"].getPlotItem().getAxis("left")
+    assert hours.tickStrings([0.0, 0.5, 1.0, 1.5], 1.0, 0.5) == ["0.0", "0.5", "1.0", "1.5"]
+    assert charts.plots["revenue"].getPlotItem().getAxis("left").tickStrings(
+        [1e9, 2e9], 1.0, 1e9) == ["¥1 B", "¥2 B"]
