@@ -111,15 +111,16 @@ def _sum_approx(n, mu, sigma, z):
 
 
 @njit(cache=True, parallel=True)
-def compound_values(key, n, mu, sigma, exact=EXACT_ORDERS):
-    """``compound_value(key, i, n[i], mu[i], sigma[i])`` for every i (warm-start history).
+def compound_values(key, n, mu, sigma, exact=EXACT_ORDERS, offset=0):
+    """``compound_value(key, offset + i, n[i], mu[i], sigma[i])`` for every i (warm start).
 
     In parallel over i (each element is its own addressed draw: the result does not
-    depend on the thread count).
+    depend on the thread count). ``offset``: the customer index of element 0, so a
+    population can be filled chunk by chunk with the same numbers.
     """
     out = np.empty(n.shape[0])
     for i in prange(n.shape[0]):
-        out[i] = compound_value(key, i, n[i], mu[i], sigma[i], exact)
+        out[i] = compound_value(key, offset + i, n[i], mu[i], sigma[i], exact)
     return out
 
 

@@ -94,7 +94,9 @@ class Simulation:
         self.stage = ServiceStage(dict(zip(svc.pool_names, svc.pools)), entropy % (2**63),
                                   svc.window_contacts,
                                   variant=replication)  # independent queue noise per replication
-        self.population = Population(cs, self.rs, agents, self.weight, customers)
+        self._poll()
+        # The set-up (static draws, warm start) looks at cancel between chunks of customers.
+        self.population = Population(cs, self.rs, agents, self.weight, customers, cancel)
         tb = cs.costs.totals()
         self._tables = kernel.Tables(
             cs.segment_table, cs.group_table, cs.thresholds, cs.min_orders, cs.track_orders,
@@ -167,9 +169,17 @@ class Simulation:
     def _clock(self, env):
         for m in range(1, self.horizon + 1):
             yield env.timeout((m - 1) + 0.5 - env.now)
-            if self.cancel is not None and self.cancel.is_set():
-                raise Cancelled()
+            self._poll()
             self._month(m)
+
+    def _poll(self) -> None:
+        """Raise :class:`Cancelled` if the run was cancelled.
+
+        Looked at often enough to stop within a second: each month, before each pool's
+        queue window, and during the set-up (:class:`Population`, chunk by chunk).
+        """
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
 
     def _reviews(self, env):
         for m in sorted(self._review_set):
@@ -305,6 +315,7 @@ class Simulation:
         svc_out = self.out.service[m - 1]
         total_staff_cost = 0.0
         for pi, spec in enumerate(svc.pools):
+            self._poll()  # an uncached window is a queue simulation of its own
             rates = {svc.classes[c][1]: class_rate[c] for c in range(n_classes)
                      if svc.class_pool[c] == pi}
             win = self.stage.month(spec.name, rates, days * 24)

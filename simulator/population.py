@@ -21,6 +21,11 @@ from simulator import customer_base, draws, kernel
 from simulator import streams as st
 from simulator.compiled import CompiledScenario
 from simulator.customer_base import CustomerBase
+from simulator.outputs import Cancelled
+
+# Customers per chunk of the set-up's element-wise draws: the cancel flag is looked at
+# between chunks (each takes well under a second even for gammaincinv on a loaded core).
+POLL_CHUNK = 1 << 16
 
 # Static customer draws of recent arms (read-only arrays).
 _STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
@@ -35,9 +40,10 @@ class Population:
     """Customers' state (arrays indexed by customer; today's are 0..n0-1)."""
 
     def __init__(self, cs: CompiledScenario, rs: st.Streams, agents: int, weight: float,
-                 customers: CustomerBase | None = None):
+                 customers: CustomerBase | None = None, cancel=None):
         if customers is not None and len(customers) != agents:
             raise ValueError(f"{agents} agents for {len(customers)} real customers")
+        self.cancel = cancel  # set-up raises Cancelled soon after cancel.is_set()
         self.cs = cs
         self.rs = rs
         self.customers = customers
@@ -77,6 +83,17 @@ class Population:
         self._no_points = np.zeros(1, dtype=np.float32)
         self._warm_start()
 
+    def _poll(self) -> None:
+        """Raise :class:`~simulator.outputs.Cancelled` if the run was cancelled."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+
+    def _chunks(self, n: int):
+        """Ranges (a, b) covering 0..n-1 in :data:`POLL_CHUNK` steps, polling cancel before each."""
+        for a in range(0, n, POLL_CHUNK):
+            self._poll()
+            yield a, min(n, a + POLL_CHUNK)
+
     # ----------------------------------------------------------------- draws
     def _static(self, cap: int) -> None:
         """Per-customer draws that never change (prefix-stable in ``cap``).
@@ -112,7 +129,9 @@ class Population:
             0, n_seg - 1)
         u_f = np.clip(self.rs.uniform(cap, st.STATIC_FRAILTY), 1e-12, 1 - 1e-12)
         shape = cs.gamma_shape[seg]
-        frailty = (gammaincinv(shape, u_f) / shape).astype(np.float32)
+        frailty = np.empty(cap, dtype=np.float32)
+        for a, b in self._chunks(cap):  # element-wise: the same numbers in chunks
+            frailty[a:b] = (gammaincinv(shape[a:b], u_f[a:b]) / shape[a:b]).astype(np.float32)
         anniv = (self.rs.uniform(cap, st.STATIC_ANNIVERSARY) * 12).astype(np.int8)
         # Churn probability per behaviour step: the segment's hazard, or with churn
         # heterogeneity the customer's own monthly draw from the segment's beta.
@@ -123,8 +142,10 @@ class Population:
             u_c = np.clip(self.rs.uniform(cap, st.STATIC_CHURN), 1e-12, 1 - 1e-12)
         for s, ab in enumerate(cs.churn_beta):
             if ab is not None and u_c is not None:
-                m = seg == s
-                churn[m] = -np.expm1(np.log1p(-betaincinv(ab[0], ab[1], u_c[m])) / K)
+                for a, b in self._chunks(cap):
+                    m = np.flatnonzero(seg[a:b] == s) + a
+                    churn[m] = -np.expm1(np.log1p(-betaincinv(ab[0], ab[1], u_c[m])) / K)
+        self._poll()
         alive0 = np.ones(n0, dtype=bool)
         if cb is not None and u_c is not None:  # the real customers: their own draws
             alive0, rate, q = customer_base.draw(cb, self.rs.uniform(n0, st.STATIC_ALIVE),
@@ -151,15 +172,20 @@ class Population:
                     if self.order_hist is not None:
                         self.order_hist[k, :n0] = np.minimum(cb.orders[W - 1 - k], 30000)
                 continue
+            self._poll()
             u = self.rs.uniform(n0, st.HISTORY_ORDERS, k)
-            o = st.poisson_inverse(u, lam)
-            # One value per order, as in the months (draws.compound_value).
-            self.spend_hist[k, :n0] = draws.compound_values(
-                self.rs.key(st.HISTORY_SPEND, k), o, cs.spend_mu[seg], cs.spend_sigma[seg])
-            if self.order_hist is not None:
-                self.order_hist[k, :n0] = o
+            key = self.rs.key(st.HISTORY_SPEND, k)
+            for a, b in self._chunks(n0):
+                o = st.poisson_inverse(u[a:b], lam[a:b])
+                # One value per order, as in the months (draws.compound_value).
+                self.spend_hist[k, a:b] = draws.compound_values(
+                    key, o, cs.spend_mu[seg[a:b]], cs.spend_sigma[seg[a:b]], offset=a)
+                if self.order_hist is not None:
+                    self.order_hist[k, a:b] = o
+        self._poll()
         self.rolling_spend = self.spend_hist.sum(0, dtype=np.float64)  # CNY in the window
         # Months since the last purchase: the history's trailing months without spend.
+        self._poll()
         bought = self.spend_hist[::-1, :n0] > 0  # most recent month first
         self.idle_months[:n0] = np.where(bought.any(0), bought.argmax(0), W).astype(np.int16)
         self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32)
