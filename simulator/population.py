@@ -25,7 +25,7 @@ from simulator.outputs import Cancelled
 
 # Customers per chunk of the set-up's element-wise draws: the cancel flag is looked at
 # between chunks (each takes well under a second even for gammaincinv on a loaded core).
-POLL_CHUNK = 1 << 16
+POLL_CHUNK = 1 << 15
 
 # Static customer draws of recent arms (read-only arrays).
 _STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
@@ -127,6 +127,7 @@ class Population:
             0, n_seg - 1) if cb is None else cb.segment[:n0]
         seg[n0:] = np.searchsorted(np.cumsum(cs.new_mix), u_seg[n0:], side="right").clip(
             0, n_seg - 1)
+        self._poll()
         u_f = np.clip(self.rs.uniform(cap, st.STATIC_FRAILTY), 1e-12, 1 - 1e-12)
         shape = cs.gamma_shape[seg]
         frailty = np.empty(cap, dtype=np.float32)
