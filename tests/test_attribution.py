@@ -194,7 +194,7 @@ def test_groups_that_cannot_change_alone_are_merged(pair):
 
 
 def test_sampled_permutations_add_up_and_state_their_error(monkeypatch):
-    import simulator.attribution as A
+    import simulator.attribution.parts as A  # the module whose attribute() reads it
 
     monkeypatch.setattr(A, "EXACT_MAX", 2)  # 3 parts: sampled instead of exact
     sc = from_dict(scheme([benefit("Rate", 2.0, order_rate=0.3),
