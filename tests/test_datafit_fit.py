@@ -156,3 +156,23 @@ def _log_of(rows):
         p.write_text("customer_id,date,amount\n"
                      + "".join(f"{c},{day},10\n" for c, day in rows), encoding="utf-8")
         return read_log(p)
+
+
+@pytest.mark.parametrize("params", [(0.243, 4.414, 0.793, 2.426), (1.7, 0.6, 3.0, 0.4)])
+def test_analytic_gradient_equals_numerical_differences(params):
+    rng = np.random.default_rng(2)
+    n = 3000
+    T = rng.integers(0, 273, n) / 7.0
+    x = rng.poisson(2.0, n).astype(float)
+    tx = np.where(x > 0, rng.random(n) * T, 0.0)
+    gx, gtx, gT, w = bgnbd._grouped(x, tx, T)
+    f = bgnbd._Factored(gx, gtx, gT)
+    value, grad = f.value_grad(np.array(params), w)
+    assert value == pytest.approx(np.dot(w, f.terms(params)), rel=1e-12)
+    for k in range(4):
+        h = 1e-6 * params[k]
+        up, down = np.array(params, dtype=float), np.array(params, dtype=float)
+        up[k] += h
+        down[k] -= h
+        num = (np.dot(w, f.terms(up)) - np.dot(w, f.terms(down))) / (2 * h)
+        assert grad[k] == pytest.approx(num, rel=1e-5, abs=1e-6)

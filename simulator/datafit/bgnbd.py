@@ -90,6 +90,42 @@ class _Factored:
         a4 = np.where(self.pos, c4[self.ix] - rx * np.log(alpha + self.ut)[self.it], -np.inf)
         return a12[self.ix] + np.logaddexp(a3, a4)
 
+    def value_grad(self, params, w) -> tuple[float, np.ndarray]:
+        """Sum of ``w`` x the log-likelihood terms and its gradient in (r, alpha, a, b).
+
+        Analytic (digamma functions): the optimiser needs one evaluation per step
+        instead of five with numerical differences.
+        """
+        r, alpha, a, b = params
+        ux = self.ux
+        wx = np.bincount(self.ix, weights=w, minlength=len(ux))  # weight per distinct x
+        a12 = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
+               + special.gammaln(a + b) + special.gammaln(b + ux) - special.gammaln(b)
+               - special.gammaln(a + b + ux))
+        psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux)
+        d_r = special.digamma(r + ux) - special.digamma(r) + np.log(alpha)
+        d_a = psi_ab - psi_abx
+        d_b = psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_b = np.where(ux > 0, 1.0 / np.maximum(b + ux - 1, 1e-300), 0.0)
+            c4 = np.log(a) + np.log(inv_b)
+        lT = np.log(alpha + self.uT)[self.iT]
+        lt = np.log(alpha + self.ut)[self.it]
+        rx = r + self.x
+        a3 = -rx * lT
+        a4 = np.where(self.pos, c4[self.ix] - rx * lt, -np.inf)
+        L = np.logaddexp(a3, a4)
+        w4 = np.exp(a4 - L)  # share of the "dropped out at t_x" branch (0 for x = 0)
+        w3 = 1.0 - w4
+        value = float(np.dot(wx, a12) + np.dot(w, L))
+        g_r = np.dot(wx, d_r) - np.dot(w, w3 * lT + w4 * lt)
+        g_alpha = r / alpha * wx.sum() - np.dot(
+            w * rx, w3 / (alpha + self.uT)[self.iT] + w4 / (alpha + self.ut)[self.it])
+        ww4 = np.bincount(self.ix, weights=w * w4, minlength=len(ux))
+        g_a = np.dot(wx, d_a) + ww4.sum() / a
+        g_b = np.dot(wx, d_b) - np.dot(ww4, inv_b)
+        return value, np.array([g_r, g_alpha, g_a, g_b])
+
 
 def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
     """Maximum-likelihood fit; standard errors from the observed information."""
@@ -101,12 +137,16 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
     ll = _Factored(gx, gtx, gT)
 
     def nll(theta):
-        v = -np.dot(w, ll.terms(np.exp(theta))) / n
-        return v if np.isfinite(v) else 1e10
+        p = np.exp(theta)
+        v, g = ll.value_grad(p, w)
+        if not (np.isfinite(v) and np.all(np.isfinite(g))):
+            return 1e10, np.zeros(4)
+        return -v / n, -g * p / n  # gradient in log-parameters
 
     best: Any = None  # scipy's OptimizeResult of the better start
     for s in (start, (0.5, 5.0, 0.8, 2.5)):
-        res = optimize.minimize(nll, np.log(s), method="L-BFGS-B", bounds=[(-12, 12)] * 4,
+        res = optimize.minimize(nll, np.log(s), jac=True, method="L-BFGS-B",
+                                bounds=[(-12, 12)] * 4,
                                 options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
         if best is None or res.fun < best.fun - 1e-12:
             best = res
@@ -114,19 +154,14 @@ def fit(x, tx, T, start=(1.0, 1.0, 1.0, 1.0)) -> BGNBD:
             break  # a second start only when the first did not converge
     theta = best.x
     p = np.exp(theta)
-    # Observed information in the natural parameters by central differences.
-    def total_nll(q):
-        if np.any(q <= 0):
-            return np.inf
-        return -np.dot(w, ll.terms(q))
+    # Observed information in the natural parameters: central differences of the
+    # analytic gradient (8 gradient evaluations), made symmetric.
     H = np.zeros((4, 4))
-    h = 1e-4 * p
-    for i in range(4):
-        for j in range(i, 4):
-            ei, ej = np.eye(4)[i] * h[i], np.eye(4)[j] * h[j]
-            H[i, j] = H[j, i] = (total_nll(p + ei + ej) - total_nll(p + ei - ej)
-                                 - total_nll(p - ei + ej) + total_nll(p - ei - ej)
-                                 ) / (4 * h[i] * h[j])
+    h = 1e-5 * p
+    for j in range(4):
+        e = np.eye(4)[j] * h[j]
+        H[:, j] = -(ll.value_grad(p + e, w)[1] - ll.value_grad(p - e, w)[1]) / (2 * h[j])
+    H = (H + H.T) / 2
     try:
         inv = np.linalg.inv(H)
         d = [float(np.sqrt(v)) if v > 0 else float("nan") for v in np.diag(inv)]
