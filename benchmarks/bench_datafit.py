@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/bench_datafit.py [TRANSACTIONS]   (default 1,000,000)
 """
 
+import os
 import resource
 import sys
 import tempfile
@@ -30,16 +31,19 @@ def main(target: int = 1_000_000) -> None:
                       "order_id": np.arange(len(t))}).to_csv(p, index=False)
         mb = p.stat().st_size / 1e6
         del cust, t, day
+        load0 = os.getloadavg()[0]
+        c0 = time.process_time()
         t0 = time.perf_counter()
         log = read_log(p, __import__("simulator.datafit.importlog", fromlist=["Columns"])
                        .Columns(order_id="order_id"))
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         r = holdout.validate(log, "2020-09-30")
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{len(log):,} transactions, {len(log.customer_ids):,} customers, {mb:.0f} MB CSV: "
-          f"import {t1 - t0:.1f} s, fit + holdout {t2 - t1:.1f} s (fit {r['fit_seconds']} s); "
-          f"peak RSS {rss:.0f} MB (includes generating the file)")
+          f"import {t1 - t0:.1f} s ({c1 - c0:.1f} CPU-s), fit + holdout {t2 - t1:.1f} s "
+          f"({c2 - c1:.1f} CPU-s; fit {r['fit_seconds']} s); peak RSS {rss:.0f} MB (includes "
+          f"generating the file); load average {load0:.1f} -> {os.getloadavg()[0]:.1f}")
     print("fit:", {k: round(v, 4) for k, v in r["fit"].items() if k in ("r", "alpha", "a", "b")},
           "holdout total error", round(r["holdout_total"]["error"], 4))
 

@@ -20,9 +20,10 @@ import pandas as pd
 EPOCH = np.datetime64("1970-01-01", "D")
 CHUNK_ROWS = 500_000
 MAX_LINES_SHOWN = 20
-# Tried in order on the first chunk when no --date-format is given; the one that
-# parses the most values is used for the whole file. Day/month vs month/day with
+# Tried in order on the first FORMAT_SAMPLE values when no --date-format is given; the
+# one that parses the most values is used for the whole file. Day/month vs month/day with
 # slashes is ambiguous and needs --date-format.
+FORMAT_SAMPLE = 5000  # values a format is chosen on
 DATE_FORMATS = ("ISO8601", "%Y%m%d", "%Y/%m/%d", "%d.%m.%Y", "%Y.%m.%d")
 REASONS = {
     "customer": "missing customer id",
@@ -182,8 +183,8 @@ class _Builder:
         ok = (cust.notna() & (cust != "")).to_numpy(dtype=bool)
         self.bad.add("customer", lines[~ok])
         raw_date = _pick(df, c.date, "date", c.header)
-        if self.fmt is None:
-            self.fmt = _choose_format(raw_date)
+        if self.fmt is None:  # chosen on the first chunk's first values (each format tried)
+            self.fmt = _choose_format(raw_date.dropna().head(FORMAT_SAMPLE))
         try:
             dates = _parse_dates(raw_date, self.fmt)
         except ValueError as exc:
