@@ -221,8 +221,64 @@ def draw(cb: CustomerBase, u_alive: np.ndarray, u_rate: np.ndarray, u_drop: np.n
 # content hash in ``population.customer_file_sha256`` (part of the scenario hash) and
 # attaches its bytes to the scenario, which carries them, pickled, to whichever process
 # or Dask worker runs a replication. There the bytes are parsed once per process.
+# A copy of the scenario rebuilt from its fields (from_dict, as sweeps that mix scenarios
+# do) keeps the hash but not the bytes: those are found by their hash in this process's
+# memory, else in the content-addressed folder the loader also keeps them in
+# (``<cache>/customers/<sha256>.csv``, shared by the pool's and a local cluster's workers).
 _PARSED: dict[tuple[str, tuple[str, ...]], CustomerBase] = {}
 _PARSED_MAX = 4
+_DATA: dict[str, bytes] = {}
+_DATA_MAX = 4
+
+
+def _cache_dir() -> Path | None:
+    """The content-addressed folder of customer files (None: ``BENEFIT_SIM_WINDOW_CACHE=0``)."""
+    import os
+
+    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
+        return None
+    home = os.environ.get("BENEFIT_SIM_HOME")
+    if home:
+        return Path(home) / "cache" / "customers"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / "customers"
+
+
+def keep(sha: str, data: bytes) -> None:
+    """Remember a customer file's bytes by hash: in memory and in the cache folder (atomic)."""
+    import os
+    import tempfile
+
+    if len(_DATA) >= _DATA_MAX and sha not in _DATA:
+        _DATA.pop(next(iter(_DATA)))
+    _DATA[sha] = data
+    d = _cache_dir()
+    if d is None or (d / f"{sha}.csv").is_file():
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, d / f"{sha}.csv")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass  # a read-only or full disk: the bytes still travel with the scenario
+
+
+def _kept(sha: str) -> bytes | None:
+    hit = _DATA.get(sha)
+    if hit is None:
+        d = _cache_dir()
+        try:
+            hit = (d / f"{sha}.csv").read_bytes() if d is not None else None
+        except OSError:
+            hit = None
+    return hit
 
 
 def content_hash(data: bytes) -> str:
@@ -264,6 +320,8 @@ def for_scenario(sc) -> CustomerBase | None:
     if not pop.customer_file:
         return None
     data = pop._customer_data
+    if data is None and pop.customer_file_sha256:
+        data = _kept(pop.customer_file_sha256)
     if data is None or pop.customer_file_sha256 is None:
         raise CustomerFileError(f"customer file {pop.customer_file!r}: not loaded with the "
                                 "scenario; open the scenario file through benefit-sim (the "

@@ -170,8 +170,9 @@ def with_customers(sc: Scenario, path: Path | None) -> Scenario:
     except customer_base.CustomerFileError as exc:
         raise ScenarioError([Issue(CUSTOMERS_FIELD, name, f"is not a valid customer file: "
                                    f"{exc}; " + CUSTOMERS_ALLOWED)], src) from None
-    pop = sc.population.model_copy(
-        update={"customer_file_sha256": customer_base.content_hash(data)})
+    sha = customer_base.content_hash(data)
+    customer_base.keep(sha, data)  # for copies rebuilt from the fields (by hash)
+    pop = sc.population.model_copy(update={"customer_file_sha256": sha})
     pop._customer_data = data
     return sc.model_copy(update={"population": pop})
 

@@ -88,6 +88,14 @@ def test_cdnow_sample_holdout_39_39_weeks():
     # the figure in docs/DATA_FIT.md is checked here so a change shows.
     assert r["holdout_total"]["error"] == pytest.approx(-0.116, abs=0.002)
     assert len(r["weekly"]["actual"]) == 78 and sum(r["weekly"]["actual"]) == 4339
+    # Holdout transactions per customer by calibration frequency as the R package BTYD
+    # reports them for this sample (pnbd.PlotFreqVsConditionalExpectedFrequency): the
+    # "actual" side is counted as the field counts it.
+    btyd = [0.2367116, 0.6970387, 1.392523, 1.560000, 2.532258, 2.947368, 3.862069, 6.359375]
+    got = [row["actual"] for row in r["by_calibration_frequency"]]
+    assert got == pytest.approx(btyd, abs=1e-6)
+    assert [row["customers"] for row in r["by_calibration_frequency"]][:5] == [1411, 439, 214,
+                                                                                100, 62]
 
 
 def test_first_year_churn_two_ways():

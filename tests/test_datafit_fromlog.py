@@ -124,3 +124,19 @@ def test_cli_run_and_compare_start_from_the_customer_file(fitted, capsys):
                  "--months", "2", "--workers", "1"]) == 0
     assert main(["compare", str(fitted / "shop.toml"), str(fitted / "shop.toml"),
                  "--replications", "1", "--agents", "200", "--months", "2"]) == 0
+
+
+def test_a_copy_rebuilt_from_its_fields_finds_the_customers_by_hash(fitted):
+    """Sweeps that mix scenarios rebuild them with from_dict: the hash finds the bytes."""
+    from simulator.scenario_io import from_dict, to_dict
+
+    ld = load_scenario(fitted / "shop.toml")
+    copy = from_dict(to_dict(ld.scenario))
+    assert copy.population._customer_data is None
+    assert scenario_hash(copy) == ld.scenario_hash
+    kw = dict(replications=1, agents=300, horizon_months=2, seed=3, workers=1)
+    a, b = run(ld.scenario, **kw), run(copy, **kw)
+    assert a.summary["orders"].mean == b.summary["orders"].mean
+    customer_base._DATA.clear()  # another process: the content-addressed folder
+    customer_base._PARSED.clear()
+    assert len(customer_base.for_scenario(copy)) == 2357
