@@ -16,6 +16,7 @@ from simulator.runner import run
 from simulator.scenario_io import ScenarioError, load, scenario_hash
 from tests.test_datafit_cli import SAMPLE
 from tests.test_datafit_fit import cdnow
+from tests.test_execution_dask import _local, cluster  # noqa: F401 - the LocalCluster fixture
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +141,13 @@ def test_a_copy_rebuilt_from_its_fields_finds_the_customers_by_hash(fitted):
     customer_base._DATA.clear()  # another process: the content-addressed folder
     customer_base._PARSED.clear()
     assert len(customer_base.for_scenario(copy)) == 2357
+
+
+@pytest.mark.timeout(300)
+def test_dask_workers_start_from_the_same_customers(fitted, cluster):
+    """On a LocalCluster (no shared disk cache) the bytes travel with the tasks."""
+    ld = load_scenario(fitted / "shop.toml")
+    kw = dict(replications=2, agents=500, horizon_months=3, seed=7)
+    local = _local(lambda: run(ld.scenario, workers=1, **kw))
+    remote = run(ld.scenario, **kw)
+    assert local.kpis.equals(remote.kpis) and local.monthly.equals(remote.monthly)
