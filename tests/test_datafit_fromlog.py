@@ -16,7 +16,10 @@ from simulator.runner import run
 from simulator.scenario_io import ScenarioError, load, scenario_hash
 from tests.test_datafit_cli import SAMPLE
 from tests.test_datafit_fit import cdnow
-from tests.test_execution_dask import _local, cluster  # noqa: F401 - the LocalCluster fixture
+from tests.test_execution_dask import _local
+from tests.test_execution_dask import cluster as _cluster_fixture
+
+cluster = _cluster_fixture  # the 2-worker LocalCluster (module scope, always closed)
 
 
 @pytest.fixture(scope="module")
