@@ -23,22 +23,21 @@ import time
 import numpy as np
 import pytest
 
-from simulator import service, window_cache
+from simulator import queue_window, window_cache
 from simulator.engine import SERVICE_METRICS, Simulation
-from simulator.results import Stat
-from simulator.runner import run
-from simulator.scenario_io import from_dict, load, to_dict
-from simulator.service import (
+from simulator.queue_window import (
     QUANTILES,
     PoolSpec,
-    ServiceStage,
     WindowDraws,
-    interpolate_waits,
     load_at,
     load_index,
     queue_fast,
     simulate_pool_window,
 )
+from simulator.results import Stat
+from simulator.runner import run
+from simulator.scenario_io import from_dict, load, to_dict
+from simulator.service import ServiceStage, interpolate_waits
 from simulator.theory import cobham_class_waits, erlang_c, mmc_mean_wait_hours, mmc_wait_exceeds
 from tests.conftest import simple_dict
 
@@ -57,7 +56,7 @@ def _off_grid(rho: float, theta: float) -> tuple[float, float, float]:
     """Loads of the grid points around rho and the load a fraction theta between them."""
     lo = math.floor(load_index(rho))
     a, b = load_at(lo), load_at(lo + 1)
-    x = 1.0 / (1.0 + math.exp(-(lo + theta) * math.log1p(service.GRID)))
+    x = 1.0 / (1.0 + math.exp(-(lo + theta) * math.log1p(queue_window.GRID)))
     return a, b, x
 
 
@@ -140,7 +139,7 @@ def test_cobham_class_waits_off_grid(c, variants):
 def test_night_closed_pool_answers_every_contact():
     """Evening arrivals are answered next morning: no contact is lost from the sample."""
     pool = PoolSpec("day", ((9.0, 18.0, 10),), 0.25, "exponential", 1.0)
-    d = service.draw_window(pool, {0: 12.0}, 3, 3000)
+    d = queue_window.draw_window(pool, {0: 12.0}, 3, 3000)
     waits, _ = queue_fast(pool, [0], d)
     assert not np.isnan(waits).any()
     late = d.times >= d.horizon - 6.0  # arrived after 18:00 on the last day
@@ -177,7 +176,7 @@ def test_overload_carries_the_backlog_and_does_not_depend_on_window_size():
     c, mu = 10, 6.0
     lam = 1.1 * c * mu
     pool = PoolSpec("A", ((0.0, 24.0, c),), 1 / mu, "exponential", 1.0)
-    hours = service.DAYS_PER_MONTH * 24
+    hours = queue_window.DAYS_PER_MONTH * 24
     fluid = 0.1 * hours / 2 / 1.0  # backlog grows at 0.1 c mu; wait = backlog / (c mu)
     means = {}
     for wc in (2000, 16000):
@@ -274,7 +273,7 @@ def test_littles_law_per_pool_month():
         d["run"].update(horizon_months=3, agents=2000, replications=2)
         res = run(from_dict(d), workers=1)
         s = res.service[res.service.arm == "scenario"]
-        lam = s.contacts / (service.DAYS_PER_MONTH * 24)
+        lam = s.contacts / (queue_window.DAYS_PER_MONTH * 24)
         np.testing.assert_allclose(s.queue_length_mean, lam * s.wait_mean_hours, rtol=0.08)
 
 
@@ -343,7 +342,7 @@ def test_wait_interval_covers_the_truth():
     3 agents at rho ~0.75 on a small window (1,000 contacts), 20 replications: window
     noise dominates (with 4 shared window variants this case covered 51 of 100).
     """
-    lam = 33_000 * 0.5 * 0.2 / (service.DAYS_PER_MONTH * 24)
+    lam = 33_000 * 0.5 * 0.2 / (queue_window.DAYS_PER_MONTH * 24)
     truth = mmc_mean_wait_hours(3, lam, 2.0)
     hits = 0
     for seed in range(100):
@@ -387,6 +386,9 @@ def test_disk_cache_folder_is_bounded(tmp_path, monkeypatch):
     """One window set per replication: the cache folder is pruned to DISK_MAX_FILES."""
     monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path))
     monkeypatch.setattr(window_cache, "DISK_MAX_FILES", 10)
+    # the folder is pruned every 200th save of the process: count from 0 here, or the
+    # saves of earlier tests decide whether the folder ends at exactly 10 files (unpruned)
+    monkeypatch.setattr(window_cache, "_SAVES", [0])
     pool = PoolSpec("A", ((0.0, 24.0, 3),), 0.5, "exponential", 1.0)
     window_cache.clear_cache(disk=True)
     for v in range(130):
