@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.service import PoolSpec, draw_window, simulate_pool_window  # noqa: E402
+from simulator.queue_window import PoolSpec, draw_window, simulate_pool_window  # noqa: E402
 
 CASES = [
     # name, pool, rates per hour, window_contacts

@@ -33,8 +33,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from simulator.queue_window import DAYS_PER_MONTH, HOURS_PER_DAY
 from simulator.scenario import Scenario
-from simulator.service import DAYS_PER_MONTH, HOURS_PER_DAY
 from simulator.theory import mmc_wait_exceeds
 
 DEFAULT_SLA_TARGET = 0.8

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from simulator.queue_window import DAYS_PER_MONTH
 from simulator.scenario import Promotion, Scenario
-from simulator.service import DAYS_PER_MONTH
 
 CHANNELS = ("email", "sms", "social_ads", "push", "none")
 COUPON_REFERENCE = 0.5  # coupon_use at which coupon offers redeem at the stated share

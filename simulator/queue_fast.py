@@ -1,4 +1,4 @@
-"""A compiled twin of the SimPy service queue in :func:`simulator.service.simulate_pool_window`.
+"""A compiled twin of the SimPy queue in :func:`simulator.queue_window.simulate_pool_window`.
 
 The SimPy model stays the reference; this module replays *the same* event
 sequence in numba so big windows (study B: ~100k contacts a day) take well

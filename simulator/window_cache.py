@@ -53,13 +53,14 @@ def clear_cache(disk: bool = False) -> None:
 
 # Windows are also kept on disk (the user's cache folder), so the workers of the
 # process pool, later runs and the app share them. The file name hashes the key
-# and the queue's source (service.py, queue_fast.py and this module), so a change to the queue
-# model never reads an old file. Each file carries a checksum of its key and its
-# content: an empty, truncated, foreign or edited file is discarded (with a log
-# line) and the window simulated again.
+# and the queue's source (_SOURCES: the modules that simulate a window, mix windows and
+# store them), so a change to the queue model never reads an old file. Each file carries
+# a checksum of its key and its content: an empty, truncated, foreign or edited file is
+# discarded (with a log line) and the window simulated again.
 _HERE = Path(__file__).parent
+_SOURCES = ("service.py", "queue_window.py", "queue_fast.py", "window_cache.py")
 _SOURCE_DIGEST = hashlib.sha256(
-    b"".join((_HERE / f).read_bytes() for f in ("service.py", "queue_fast.py", "window_cache.py"))
+    b"".join((_HERE / f).read_bytes() for f in _SOURCES)
 ).hexdigest()[:16]
 
 

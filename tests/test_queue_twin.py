@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import service
-from simulator.service import (
+from simulator import queue_window
+from simulator.queue_window import (
     PoolSpec,
     WindowDraws,
     queue_fast,
@@ -105,7 +105,7 @@ def test_twin_equals_simpy_on_a_big_window():
     pool = PoolSpec("big", ((0.0, 8.0, 20), (8.0, 22.0, 60), (22.0, 24.0, 30)), 0.1,
                     "lognormal", 0.9)
     rates = {0: 300.0, 5: 120.0, 10: 30.0}  # ~21.6k contacts over warm-up + one day
-    d = service.draw_window(pool, rates, 7, 4000)
+    d = queue_window.draw_window(pool, rates, 7, 4000)
     assert d.times.size > 20_000
     a = simulate_pool_window(pool, rates, 7, 4000, engine="simpy")
     b = simulate_pool_window(pool, rates, 7, 4000)  # auto: the twin
@@ -114,10 +114,10 @@ def test_twin_equals_simpy_on_a_big_window():
 
 def test_auto_uses_the_twin_whenever_it_models_the_classes(monkeypatch):
     calls = []
-    real_fast, real_simpy = service.queue_fast, service.queue_simpy
-    monkeypatch.setattr(service, "queue_fast",
+    real_fast, real_simpy = queue_window.queue_fast, queue_window.queue_simpy
+    monkeypatch.setattr(queue_window, "queue_fast",
                         lambda *a: calls.append("fast") or real_fast(*a))
-    monkeypatch.setattr(service, "queue_simpy",
+    monkeypatch.setattr(queue_window, "queue_simpy",
                         lambda *a: calls.append("simpy") or real_simpy(*a))
     pool = PoolSpec("p", ((0.0, 24.0, 5),), 0.2, "exponential", 1.0)
     simulate_pool_window(pool, {0: 10.0}, 1, 500)
@@ -130,3 +130,16 @@ def test_unknown_engine_is_an_error():
     pool = PoolSpec("p", ((0.0, 24.0, 5),), 0.2, "exponential", 1.0)
     with pytest.raises(ValueError):
         simulate_pool_window(pool, {0: 10.0}, 1, 500, engine="turbo")
+
+
+def test_disk_window_names_hash_every_module_of_the_queue_model():
+    """A change to any module that simulates or mixes windows renames the disk cache files."""
+    import sys
+    from pathlib import Path
+
+    from simulator import queue_fast, service, window_cache
+
+    for obj in (queue_window.simulate_pool_window, queue_window.draw_window,
+                queue_fast.run_queue, service.ServiceStage, window_cache.store):
+        source = sys.modules[obj.__module__].__file__
+        assert Path(source).name in window_cache._SOURCES, obj

@@ -4,9 +4,9 @@
 import numpy as np
 import pytest
 
+from simulator.queue_window import DAYS_PER_MONTH, PoolSpec, simulate_pool_window
 from simulator.runner import run
 from simulator.scenario_io import from_dict
-from simulator.service import DAYS_PER_MONTH, PoolSpec, simulate_pool_window
 from simulator.theory import (
     erlang_c,
     geometric_ltv,

@@ -58,8 +58,8 @@ from typing import Mapping
 import numpy as np
 
 from simulator.promotions import CHANNELS
+from simulator.queue_window import DAYS_PER_MONTH
 from simulator.scenario import Scenario
-from simulator.service import DAYS_PER_MONTH
 
 MAX_INTENSITY = 10.0
 DEFAULT_MAX_FACTOR = 3.0
