@@ -60,6 +60,8 @@ def fit_job(path: str, cols: Columns, split: str | None, segments: int,
                                      progress=lambda n, f: progress(int(500 * (f or 0)), 1000))
             fitted = toscenario.fit_segments(log, split, segments)
             sc, text = toscenario.build(log, split, segments, fitted=fitted)
+            # The customers at the end of the fit period (as `fit --customers` writes them).
+            cb = simcheck.customer_base_at(log, sc, fitted[0], split, segments)
             r = None
             if split:
                 r = simcheck.run_holdout(log, split, segments=segments, cancel=cancel,
@@ -71,7 +73,8 @@ def fit_job(path: str, cols: Columns, split: str | None, segments: int,
             raise
         except (LogError, FileNotFoundError) as exc:
             return {"error": str(exc)}
-        return {"log": log, "scenario": sc, "text": text, "holdout": r}
+        return {"log": log, "scenario": sc, "text": text, "holdout": r, "customers": cb,
+                "fitted": fitted, "split": split, "segments": segments}
     return job
 
 
@@ -139,6 +142,13 @@ class ImportDialog(QDialog):
         self.replications.setRange(1, 50)
         self.replications.setValue(8)
         ff.addRow("Engine runs", self.replications)
+        self.actual = QCheckBox("Start from the actual customers")
+        self.actual.setChecked(True)
+        self.actual.setToolTip(wrap(
+            "Save the fit period's customers (P(alive), order rate, dropout, spend per order, "
+            "12 months of history) beside the scenario and start its runs from them "
+            "(Acquisition ▸ Actual customers). Off: customers are drawn from the segments."))
+        ff.addRow(self.actual)
 
         self.table = QTableWidget(0, 0)
         self.table.setMinimumHeight(120)
@@ -357,18 +367,30 @@ class ImportDialog(QDialog):
         from simulator import library
         from simulator.scenario_io import atomic_write_bytes
 
-        sc = self.result_data["scenario"]
+        rd = self.result_data
+        sc = rd["scenario"]
+        cb = rd.get("customers") if self.actual.isChecked() else None
         for _ in range(100):
             target = library.unique_user_path(sc.name)
+            text = rd["text"]
+            if cb is not None:  # the scenario names its customer file, saved beside it
+                customers = target.with_name(f"{target.stem} customers.csv")
+                text = toscenario.build(rd["log"], rd["split"], rd["segments"],
+                                        fitted=rd["fitted"],
+                                        customer_file=(customers.name, len(cb)))[1]
             try:
-                atomic_write_bytes(target, self.result_data["text"].encode("utf-8"),
-                                   exclusive=True)
+                atomic_write_bytes(target, text.encode("utf-8"), exclusive=True)
                 break
             except FileExistsError:
                 continue
         else:
             self._status("No free file name in the scenarios folder.", error=True)
             return None
+        if cb is not None:
+            from simulator.customer_base import to_csv
+
+            atomic_write_bytes(customers, to_csv(cb, [s.name for s in sc.segments])
+                               .encode("utf-8"))
         if self.open_path(target):
             self.accept()
         return target

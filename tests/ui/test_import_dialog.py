@@ -67,6 +67,13 @@ def test_fit_with_holdout_draws_the_engine_beside_bgnbd_and_opens(qtbot, shop_cs
     assert opened == [path] and path.exists()
     assert path.read_text().startswith("# Fitted by `benefit-sim fit`")
     assert not list(path.parent.glob("*.tmp*"))
+    # It starts from the actual customers: their file saved beside it, named in it.
+    from simulator import customer_base
+    from simulator.loader import load_scenario
+
+    ld = load_scenario(path)
+    assert ld.scenario.population.customer_file == f"{path.stem} customers.csv"
+    assert len(customer_base.for_scenario(ld.scenario)) == 2357
 
 
 def test_cancel_stops_within_seconds(qtbot, shop_csv):
