@@ -37,7 +37,7 @@ from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
 from simulator.sizing import size_problems
 from simulator.theory import discount_factors
-from simulator.uncertainty import Plan, corners, distributions_hash, plan_for, uncertain_of
+from simulator.uncertainty import Plan, corners, distributions_hash, has_ranges, plan_for
 
 
 def counterfactual_of(sc: Scenario, base: Scenario | None = None
@@ -251,7 +251,7 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
                             if conv.enabled else None),
             "elapsed_seconds": None,
         }
-        if uncertain_of(j.sc) or (j.cf_sc is not None and uncertain_of(j.cf_sc)):
+        if has_ranges(j.sc) or (j.cf_sc is not None and has_ranges(j.cf_sc)):
             meta["uncertainty"] = {
                 "mode": j.mode,
                 "replications_per_draw": (j.sc.run.uncertainty.replications_per_draw
@@ -269,16 +269,16 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
 
 
 def _inputs_meta(sc: Scenario) -> list[dict]:
-    from simulator import labels
-    from simulator.uncertainty import key_text, resolve
+    from simulator.uncertainty import input_label, input_unit, inputs_of, key_text
 
     out = []
-    for k, d in sorted(uncertain_of(sc).items(), key=lambda kv: key_text(kv[0])):
-        path = resolve(sc, k)
-        unit, scale, _ = labels.display_unit(Scenario, path or ())
-        out.append({"input": key_text(k), "label": labels.where(path or (), sc),
+    for k, i in sorted(inputs_of(sc).items(), key=lambda kv: key_text(kv[0])):
+        d = i.dist
+        unit, scale = input_unit(sc, k, i)
+        out.append({"input": key_text(k), "label": input_label(sc, k, i),
                     "dist": d.kind, "low": d.lo, "high": d.hi, "nominal": d.nominal,
-                    "text": d.text(unit, scale), "table": d.to_table()})
+                    "text": d.text(unit, scale), "table": d.to_table(),
+                    "fields": len(i.targets)})
     return out
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 # 3: a number may be written as a range (simulator.uncertainty). A file without ranges is
 # still written as version 2, so older versions of the program read it unchanged.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
@@ -499,7 +499,7 @@ class RunSettings(Model):
 class Scenario(Model):
     """A complete what-if: population, scheme, service, promotions, budget, run."""
 
-    schema_version: Literal[3] = SCHEMA_VERSION
+    schema_version: Literal[4] = SCHEMA_VERSION
     name: Name
     description: Annotated[str, Field(max_length=20_000)] = ""
     currency: Literal["CNY"] = "CNY"
@@ -511,8 +511,9 @@ class Scenario(Model):
     promotions: list[Promotion] = Field(default_factory=list, max_length=MAX_PROMOTIONS)
     budget: Budget = Field(default_factory=Budget)
     run: RunSettings = Field(default_factory=RunSettings)
-    # The inputs written as ranges, {key: simulator.uncertainty.Distribution}; the fields
-    # hold their nominal values. Read with simulator.uncertainty.uncertain_of.
+    # The inputs written as ranges, {key: simulator.uncertainty.Distribution}, the shared
+    # assumptions and the fields referring to them; the fields hold their nominal values.
+    # Read with simulator.uncertainty.uncertain_of / inputs_of.
     _uncertain: dict = PrivateAttr(default_factory=dict)
 
     # -- convenience lookups -------------------------------------------------

@@ -63,6 +63,35 @@ class Item:
 
     name: str
     at: int = field(default=-1, compare=False)
+
+
+ASSUMPTIONS = "assumptions"  # the top-level table of named ranges shared by several fields
+REF_KEYS = frozenset({"assumption", "scale"})  # the keys of a reference to one
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A field that takes a shared assumption's value times ``scale``: ``{ assumption = "x" }``."""
+
+    name: str
+    scale: float = 1.0
+
+    def to_table(self) -> dict:
+        """The TOML table as written (``scale`` only when it is not 1)."""
+        return {"assumption": self.name} if self.scale == 1 else \
+            {"assumption": self.name, "scale": self.scale}
+
+
+def assumption_key(name: str) -> Key:
+    """The key of a shared assumption (its Latin-hypercube column): ``assumptions.<name>``."""
+    return (ASSUMPTIONS, name)
+
+
+def is_assumption(key: Key) -> bool:
+    """Whether a key names a shared assumption (not a field)."""
+    return len(key) == 2 and key[0] == ASSUMPTIONS and isinstance(key[1], str)
+
+
 KINDS = ("triangular", "uniform", "normal", "lognormal")
 _KEYS = {"dist", "low", "mode", "high", "mean", "sd"}
 RANGE_KEYS = frozenset(_KEYS)  # the keys of a range table
@@ -329,21 +358,35 @@ def _path_text(path: tuple) -> str:
     return s
 
 
-def extract(data: dict) -> tuple[dict, dict[Key, Distribution], list[tuple[Problem, str]]]:
-    """Replace every range in a scenario dict by its nominal value.
+def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]]:
+    """Replace every range and every reference to a shared assumption by its nominal value.
 
-    Returns (the dict with numbers, {key: distribution}, [(problem, where)]) where
-    ``where`` names the field as the form does.
+    Returns (the dict with numbers, found, [(problem, where)]) where ``where`` names
+    the field as the form does. ``found`` maps a field's key to its
+    :class:`Distribution` (a range of its own) or :class:`Ref` (a reference to a
+    shared assumption), and :func:`assumption_key` ``(name)`` to each shared
+    assumption's :class:`Distribution` (the ``[assumptions]`` table).
     """
     from simulator.scenario import Scenario
 
-    found: dict[Key, Distribution] = {}
+    found: dict[Key, Any] = {}
     problems: list[tuple[Problem, str]] = []
-    if not _has_table_at_number(data, Scenario):
+    if not isinstance(data, dict) or (ASSUMPTIONS not in data
+                                      and not _has_table_at_number(data, Scenario)):
         return data, found, problems
     import copy
 
     out = copy.deepcopy(data)
+    shared = out.pop(ASSUMPTIONS, None)
+    if shared is not None and not (isinstance(shared, dict)
+                                   and all(isinstance(v, dict) for v in shared.values())):
+        problems.append(((ASSUMPTIONS, None, "must be a table of named ranges, e.g. "
+                          "[assumptions] repurchase_lift = { low = 0.2, mode = 0.4, high = 0.4 } "
+                          "(a field then reads { assumption = \"repurchase_lift\" })"),
+                         "Assumptions"))
+        shared = {}
+    shared = shared or {}
+    refs: list[tuple[tuple, dict, str, Any, list, Ref]] = []  # (path, node, name, tp, meta, ref)
 
     def walk(node: dict, cls: Any, path: tuple) -> None:
         for name, value in list(node.items()):
@@ -354,13 +397,22 @@ def extract(data: dict) -> tuple[dict, dict[Key, Distribution], list[tuple[Probl
             here = path + (name,)
             if tp in (int, float) and isinstance(value, dict):
                 where = labels.where(here, out)
+                is_ref = "assumption" in value
                 why = _NOT_ALLOWED_FIELDS.get((cls.__name__, name))
                 if not path and name in _NOT_ALLOWED_SECTIONS or path and path[0] in \
                         _NOT_ALLOWED_SECTIONS:
                     why = "run settings and budget bounds are choices, not assumptions"
                 if why:
-                    problems.append(((_path_text(here), None, "cannot be a range: " + why),
-                                     where))
+                    what = "cannot refer to an assumption: " if is_ref else "cannot be a range: "
+                    problems.append(((_path_text(here), None, what + why), where))
+                    continue
+                if is_ref:
+                    ref, msg = _parse_ref(value, shared)
+                    if msg:
+                        problems.append(((_path_text(here), None, msg), where))
+                    else:
+                        assert ref is not None
+                        refs.append((here, node, name, tp, meta, ref))
                     continue
                 lo, hi, lo_open, hi_open = labels.bounds(meta)
                 unit, scale, is_int = labels.display_unit(Scenario, here)
@@ -390,7 +442,99 @@ def extract(data: dict) -> tuple[dict, dict[Key, Distribution], list[tuple[Probl
                             walk(x, item, here + (i,))
 
     walk(out, Scenario, ())
+    for aname, table in shared.items():
+        mine = [r for r in refs if r[5].name == aname]
+        dist, msgs = _parse_assumption(aname, table, mine, out)
+        for at, m, where in msgs:
+            problems.append(((at, None, m), where))
+        # a field whose scaled range does not fit it is reported there; the others take it
+        mine = [r for r in mine if not any(at == _path_text(r[0]) for at, _, _ in msgs)]
+        if dist is None:
+            for here, _node, _name, _tp, _meta, _ref in mine:
+                problems.append(((_path_text(here), None, f"refers to assumption "
+                                      f"“{aname}”, which has a problem (see Assumptions ▸ "
+                                      f"{aname})"), labels.where(here, out)))
+            continue
+        found[assumption_key(aname)] = dist
+        for here, node, name, tp, _meta, ref in mine:
+            v = ref.scale * dist.nominal
+            node[name] = int(round(v)) if tp is int else float(v)
+            found[key_of(here, out)] = ref
     return out, found, problems
+
+
+def _parse_ref(value: dict, shared: dict) -> tuple[Ref | None, str]:
+    """A reference ``{ assumption = "name", scale = k }``, or what is wrong with it."""
+    bad = sorted(set(value) - REF_KEYS)
+    if bad:
+        return None, (f"{', '.join(map(repr, bad))} does not belong beside assumption: a field "
+                      "either refers to a shared assumption ({ assumption = \"name\" }, "
+                      "optionally with scale = 0.5) or is a range of its own, not both")
+    name = value.get("assumption")
+    if not isinstance(name, str) or not name.strip():
+        return None, (f"assumption must name an entry of [assumptions] (found "
+                      f"{labels.value_text(name)})")
+    scale = value.get("scale", 1.0)
+    if not _num(scale) or scale == 0:
+        return None, (f"scale of assumption “{name}” must be a finite number other than 0 "
+                      f"(found {labels.value_text(scale)})")
+    if name not in shared:
+        have = ", ".join(f"“{n}”" for n in shared)
+        return None, (f"refers to assumption “{name}”, which is not in [assumptions] "
+                      + (f"(there are {have})" if have else "(the file has no [assumptions] "
+                         "table)"))
+    return Ref(name, float(scale)), ""
+
+
+def _parse_assumption(name: str, table: dict, refs: list, data: dict) -> tuple[Distribution | None,
+                                                                   list[tuple[str, str, str]]]:
+    """A shared assumption's distribution, truncated to what every referring field allows.
+
+    ``refs``: (path, node, field name, type, metadata, Ref) of the fields that refer to
+    it. A value of the range that, times a field's scale, falls outside what that field
+    allows is reported at the field, naming the assumption (that field takes no value;
+    the others do). Returns (distribution or None, [(problem path, message, where)]).
+    """
+    from simulator.scenario import Scenario
+
+    at, where = _path_text(assumption_key(name)), f"Assumptions ▸ {name}"
+    unit, dscale = "", 1.0
+    if refs:
+        unit, dscale, _ = labels.display_unit(Scenario, refs[0][0])
+    dist, msgs = parse(table, None, None, False, False, False, unit, dscale)
+    if dist is None:
+        return None, [(f"{at}.{m[1:].split('|', 1)[0]}" if m.startswith("@") else at,
+                       m.split("|", 1)[1] if m.startswith("@") else m, where) for m in msgs]
+    out: list[tuple[str, str, str]] = []
+    lo, hi, lo_open, hi_open = -math.inf, math.inf, False, False
+    for here, _node, _name, tp, meta, ref in refs:
+        n_bad = len(out)
+        flo, fhi, flo_open, fhi_open = labels.bounds(meta)
+        funit, fscale, _ = labels.display_unit(Scenario, here)
+        allowed = labels.range_text(flo, fhi, flo_open, fhi_open, funit, fscale, tp is int)
+        a = -math.inf if flo is None else float(flo)
+        b = math.inf if fhi is None else float(fhi)
+        for k in ("low", "mode", "high", "mean"):
+            if k not in table:
+                continue
+            v = ref.scale * float(table[k])
+            if not ((a < v if flo_open else a <= v) and (v < b if fhi_open else v <= b)):
+                times = f" × {labels.number(ref.scale)}" if ref.scale != 1 else ""
+                out.append((_path_text(here), f"refers to assumption “{name}”{times}: its {k} "
+                            f"{labels.value_text(v, funit, fscale, tp is int)} is outside what "
+                            f"the field allows ({allowed})", labels.where(here, data)))
+        if len(out) > n_bad:
+            continue  # reported at the field: it does not narrow the others' range
+        # the field's range in the assumption's units (a negative scale turns it round)
+        ra, rb = sorted((a / ref.scale, b / ref.scale))
+        ra_open, rb_open = (flo_open, fhi_open) if ref.scale > 0 else (fhi_open, flo_open)
+        if ra > lo or (ra == lo and ra_open):
+            lo, lo_open = ra, ra_open
+        if rb < hi or (rb == hi and rb_open):
+            hi, hi_open = rb, rb_open
+    dist, msgs = parse(table, None if lo == -math.inf else lo, None if hi == math.inf else hi,
+                       lo_open, hi_open, False, unit, dscale)
+    return dist, out + [(at, m.split("|", 1)[-1], where) for m in msgs]
 
 
 def _has_table_at_number(data: Any, cls: Any) -> bool:
@@ -415,23 +559,123 @@ def _has_table_at_number(data: Any, cls: Any) -> bool:
     return False
 
 
-def uncertain_of(sc: Any) -> dict[Key, Distribution]:
-    """The scenario's uncertain inputs, {key: distribution} (empty: every input is a number)."""
+def _all(sc: Any) -> dict[Key, Any]:
     d = getattr(sc, "__pydantic_private__", None) or {}
     return d.get("_uncertain") or {}
 
 
-def set_uncertain(sc: Any, dists: dict[Key, Distribution]) -> None:
-    """Attach ranges to a scenario (its fields should hold their nominal values)."""
+def uncertain_of(sc: Any) -> dict[Key, Distribution]:
+    """The fields written as ranges of their own, {key: distribution}.
+
+    Fields that refer to a shared assumption are in :func:`references_of`, the
+    assumptions in :func:`assumptions_of`; :func:`inputs_of` gives both kinds as
+    the inputs a run draws.
+    """
+    return {k: d for k, d in _all(sc).items()
+            if isinstance(d, Distribution) and not is_assumption(k)}
+
+
+def assumptions_of(sc: Any) -> dict[str, Distribution]:
+    """The shared assumptions (the ``[assumptions]`` table), {name: distribution}."""
+    return {k[1]: d for k, d in _all(sc).items() if is_assumption(k)}
+
+
+def references_of(sc: Any) -> dict[Key, Ref]:
+    """The fields that take a shared assumption's value, {key: reference}."""
+    return {k: r for k, r in _all(sc).items() if isinstance(r, Ref)}
+
+
+def has_ranges(sc: Any) -> bool:
+    """Whether the scenario has any range, shared assumption or reference to one."""
+    return bool(_all(sc))
+
+
+def set_uncertain(sc: Any, dists: dict[Key, Any]) -> None:
+    """Attach ranges, shared assumptions and references (as :func:`extract` finds them).
+
+    The fields should hold their nominal values.
+    """
     sc._uncertain = dict(dists)
 
 
+@dataclass(frozen=True)
+class Input:
+    """One uncertain input a run draws: a distribution and the fields it sets.
+
+    A range of a field's own sets that field; a shared assumption sets every field
+    that refers to it, each to ``scale`` × the drawn value, from one draw.
+    """
+
+    dist: Distribution
+    targets: tuple  # ((field key, scale), ...)
+
+    def nominal_of(self, scale: float) -> float:
+        """A target's nominal value."""
+        return scale * self.dist.nominal
+
+
+def inputs_of(sc: Any) -> dict[Key, Input]:
+    """The scenario's uncertain inputs, {key: input}: each shared assumption once.
+
+    A shared assumption that no field refers to is not an input (nothing to draw).
+    """
+    out: dict[Key, Input] = {k: Input(d, ((k, 1.0),)) for k, d in uncertain_of(sc).items()}
+    refs = references_of(sc)
+    for name, d in assumptions_of(sc).items():
+        targets = tuple(sorted(((k, r.scale) for k, r in refs.items() if r.name == name),
+                               key=lambda t: key_text(t[0])))
+        if targets:
+            out[assumption_key(name)] = Input(d, targets)
+    return out
+
+
+def input_named(sc: Any, text: str) -> tuple[Key, Input] | None:
+    """The shared assumption an input path names (``assumptions.<name>``), else None."""
+    prefix = ASSUMPTIONS + "."
+    if not text.startswith(prefix):
+        return None
+    key = assumption_key(text[len(prefix):])
+    inp = inputs_of(sc).get(key)
+    return (key, inp) if inp is not None else None
+
+
+def input_label(sc: Any, key: Key, inp: Input | None = None) -> str:
+    """An input as the form names it; a shared assumption with the fields it sets."""
+    if not is_assumption(key):
+        path = resolve(sc, key)
+        return labels.where(path if path is not None else key, sc)
+    inp = inp or inputs_of(sc).get(key)
+    fields = [labels.where(p, sc) for k, _ in (inp.targets if inp else ())
+              if (p := resolve(sc, k)) is not None]
+    more = f" ({fields[0]}" + (f" and {len(fields) - 1} more" if len(fields) > 1 else "") \
+        + ")" if fields else ""
+    return f"Assumption “{key[1]}”{more}"
+
+
+def input_unit(sc: Any, key: Key, inp: Input | None = None) -> tuple[str, float]:
+    """(unit, display scale) of an input: its field's, or its first referring field's."""
+    from simulator.scenario import Scenario
+
+    if is_assumption(key):
+        inp = inp or inputs_of(sc).get(key)
+        path = resolve(sc, inp.targets[0][0]) if inp and inp.targets else None
+    else:
+        path = resolve(sc, key)
+    unit, scale, _ = labels.display_unit(Scenario, path or ())
+    return unit, scale
+
+
 def inline(d: dict, sc: Any) -> dict:
-    """A scenario dict (``to_dict``) with each range written back in place of its number."""
-    dists = uncertain_of(sc)
-    if not dists:
+    """A scenario dict (``to_dict``) with each range and reference written back in place.
+
+    The shared assumptions go in an ``[assumptions]`` table before the first table.
+    """
+    everything = _all(sc)
+    if not everything:
         return d
-    for key, dist in dists.items():
+    for key, x in everything.items():
+        if is_assumption(key):
+            continue
         path = resolve(sc, key)
         if path is None:
             continue
@@ -439,12 +683,30 @@ def inline(d: dict, sc: Any) -> dict:
         for p in path[:-1]:
             node = node[p]
         if isinstance(node, dict) and path[-1] in node:
-            node[path[-1]] = dist.to_table()
+            node[path[-1]] = x.to_table()
+    shared = assumptions_of(sc)
+    if shared:
+        items = list(d.items())
+        d.clear()
+        for k, v in items:
+            if ASSUMPTIONS not in d and isinstance(v, (dict, list)):
+                d[ASSUMPTIONS] = {n: dist.to_table() for n, dist in shared.items()}
+            d[k] = v
+        d.setdefault(ASSUMPTIONS, {n: dist.to_table() for n, dist in shared.items()})
     return d
 
 
+def _same(now: Any, expected: float) -> bool:
+    """Whether a field holds ``expected`` (a whole-number field: rounded)."""
+    if not _num(now):
+        return False
+    if isinstance(now, int) and now == round(expected):
+        return True
+    return math.isclose(float(now), expected, rel_tol=1e-9, abs_tol=1e-12)
+
+
 def problems(sc: Any) -> list[Problem]:
-    """Ranges that no longer fit the scenario (an edit in the form since it was read)."""
+    """Ranges and references that no longer fit the scenario (an edit in the form since)."""
     from simulator.scenario import Scenario
 
     out: list[Problem] = []
@@ -455,12 +717,31 @@ def problems(sc: Any) -> list[Problem]:
                         "(renamed or removed): remove the range or restore the name"))
             continue
         v = _value_at(sc, path)
-        if not _num(v) or not math.isclose(float(v), dist.nominal, rel_tol=1e-9, abs_tol=1e-12):
+        if not _same(v, dist.nominal):
             unit, scale, _ = labels.display_unit(Scenario, path)
             out.append((_path_text(path), v, f"differs from the nominal value of its range "
                         f"({dist.text(unit, scale)}: "
                         f"{labels.value_text(dist.nominal, unit, scale, dist.is_int)}); the "
                         "range decides a run: change the range, or write a plain number"))
+    shared = assumptions_of(sc)
+    for key, ref in references_of(sc).items():
+        path = resolve(sc, key)
+        if path is None:
+            continue  # the item went with its reference: nothing to draw there
+        a = shared.get(ref.name)
+        if a is None:
+            out.append((_path_text(path), _value_at(sc, path), f"refers to assumption "
+                        f"“{ref.name}”, which is gone: write a number or a range"))
+            continue
+        v = _value_at(sc, path)
+        want = ref.scale * a.nominal
+        if not _same(v, want):
+            unit, scale, is_int = labels.display_unit(Scenario, path)
+            times = f" × {labels.number(ref.scale)}" if ref.scale != 1 else ""
+            out.append((_path_text(path), v, f"differs from the nominal value of the shared "
+                        f"assumption “{ref.name}”{times} ({a.text(unit, scale)}: "
+                        f"{labels.value_text(want, unit, scale, is_int)}); the assumption "
+                        "decides a run: change it, or write a plain number"))
     return out
 
 
@@ -472,12 +753,18 @@ def _value_at(sc: Any, path: tuple) -> Any:
 
 
 def distributions_hash(sc: Any) -> str | None:
-    """Short hash of the ranges (which inputs, which distributions); None without any."""
-    dists = uncertain_of(sc)
-    if not dists:
+    """Short hash of the ranges (which inputs, which distributions); None without any.
+
+    A scenario without shared assumptions hashes as it did before they existed.
+    """
+    if not has_ranges(sc):
         return None
-    blob = json.dumps(sorted((key_text(k), d.kind, d.lo, d.hi, d.to_table())
-                             for k, d in dists.items()), sort_keys=True, default=str)
+    own = sorted((key_text(k), d.kind, d.lo, d.hi, d.to_table())
+                 for k, d in uncertain_of(sc).items())
+    shared = sorted((n, d.kind, d.lo, d.hi, d.to_table()) for n, d in assumptions_of(sc).items())
+    refs = sorted((key_text(k), r.name, r.scale) for k, r in references_of(sc).items())
+    blob = json.dumps(own if not (shared or refs) else [own, shared, refs], sort_keys=True,
+                      default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
@@ -495,11 +782,15 @@ def lhs_column(seed: int, key: Key, n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Plan:
-    """The draws of one run: which value each uncertain input takes in each replication."""
+    """The draws of one run: which value each uncertain input takes in each replication.
+
+    One column per input (:func:`inputs_of`): a shared assumption is drawn once per
+    draw and sets every field that refers to it.
+    """
 
     keys: tuple  # Key per column, sorted by text
-    scenario: tuple  # Distribution | None per key, for the scenario arm
-    counterfactual: tuple  # Distribution | None per key, for a base scenario arm
+    scenario: tuple  # Input | None per key, for the scenario arm
+    counterfactual: tuple  # Input | None per key, for a base scenario arm
     u: np.ndarray  # [draws, keys] quantiles
     per_draw: int
 
@@ -507,12 +798,22 @@ class Plan:
         """The draw replication ``rep`` uses."""
         return rep // self.per_draw
 
-    def values(self, rep: int, arm: str = "scenario") -> dict[Key, float]:
-        """{key: value} of replication ``rep`` for one arm."""
-        dists = self.scenario if arm == "scenario" else self.counterfactual
+    def draws(self, rep: int, arm: str = "scenario") -> dict[Key, float]:
+        """{input key: drawn value} of replication ``rep`` for one arm."""
+        inputs = self.scenario if arm == "scenario" else self.counterfactual
         row = self.u[min(self.draw_of(rep), len(self.u) - 1)]
-        return {k: float(d.ppf(row[j])) for j, (k, d) in enumerate(zip(self.keys, dists))
-                if d is not None}
+        return {k: float(i.dist.ppf(row[j])) for j, (k, i) in enumerate(zip(self.keys, inputs))
+                if i is not None}
+
+    def values(self, rep: int, arm: str = "scenario") -> dict[Key, float]:
+        """{field key: value} of replication ``rep`` for one arm."""
+        inputs = dict(zip(self.keys, self.scenario if arm == "scenario"
+                          else self.counterfactual))
+        out: dict[Key, float] = {}
+        for k, x in self.draws(rep, arm).items():
+            for fk, s in inputs[k].targets:
+                out[fk] = s * x
+        return out
 
     def arms(self, sc: Any, cf_sc: Any, rep: int) -> tuple[Any, Any]:
         """Both arms of replication ``rep`` with their drawn values.
@@ -529,50 +830,80 @@ class Plan:
         return a, materialise(cf_sc, self._unchanged(cf_sc, self.counterfactual,
                                                      self.values(rep, "counterfactual")))
 
-    def _unchanged(self, arm: Any, dists: tuple, values: dict) -> dict:
-        by_key = dict(zip(self.keys, dists))
+    @staticmethod
+    def _unchanged(arm: Any, inputs: tuple, values: dict) -> dict:
+        nominal = {fk: i.nominal_of(s) for i in inputs if i is not None for fk, s in i.targets}
         out = {}
         for k, v in values.items():
             path = resolve(arm, k)
             now = _value_at(arm, path) if path is not None else None
-            if isinstance(now, (int, float)) and _num(now) and math.isclose(
-                    float(now), by_key[k].nominal, rel_tol=1e-9, abs_tol=1e-12):
+            if _same(now, nominal[k]):
                 out[k] = v
         return out
 
     def table(self, replications: int) -> dict:
         """The drawn values per replication (the scenario arm): for global measures."""
-        return {"inputs": [key_text(k) for k in self.keys],
-                "values": [[self.values(r).get(k) for k in self.keys]
+        used = [k for k, i in zip(self.keys, self.scenario) if i is not None]
+        return {"inputs": [key_text(k) for k in used],
+                "values": [[self.draws(r).get(k) for k in used]
                            for r in range(replications)]}
 
 
 def plan_for(sc: Any, cf_sc: Any, seed: int, replications: int, per_draw: int) -> Plan | None:
     """The run's draws (None when neither arm has an uncertain input)."""
-    mine = uncertain_of(sc)
-    other = uncertain_of(cf_sc) if cf_sc is not None and cf_sc is not sc else {}
+    mine = inputs_of(sc)
+    other = inputs_of(cf_sc) if cf_sc is not None and cf_sc is not sc else {}
+    mine = _join_shared(mine, other)
+    other = _join_shared(other, mine)
     keys = tuple(sorted(set(mine) | set(other), key=key_text))
     if not keys:
         return None
     n = max(1, math.ceil(replications / per_draw))
 
-    def borrow(arm: Any, own: dict, theirs: dict, k: Key) -> Distribution | None:
-        if k in own:
-            return own[k]
-        d = theirs.get(k)
-        if d is None or arm is None:
-            return None
-        path = resolve(arm, k)
-        v = _value_at(arm, path) if path is not None else None
-        same = isinstance(v, (int, float)) and _num(v) and math.isclose(
-            float(v), d.nominal, rel_tol=1e-9, abs_tol=1e-12)
-        return d if same else None
+    def borrow(arm: Any, own: dict, theirs: dict, k: Key) -> Input | None:
+        # the other arm's input, on the fields of this arm that hold its nominal value
+        # and are not set by an input of this arm's own
+        i = theirs.get(k)
+        if i is None or arm is None or (k in own and own[k].dist != i.dist):
+            return own.get(k)
+        covered = {fk for x in own.values() for fk, _ in x.targets}
+        keep = list(own[k].targets) if k in own else []
+        for fk, s in i.targets:
+            path = resolve(arm, fk)
+            if fk not in covered and path is not None and _same(_value_at(arm, path),
+                                                                  i.nominal_of(s)):
+                keep.append((fk, s))
+        dist = own[k].dist if k in own else i.dist
+        return Input(dist, tuple(keep)) if keep else None
 
     s_d = tuple(borrow(sc, mine, other, k) for k in keys)
     c_d = tuple(borrow(cf_sc, other, mine, k) if cf_sc is not None and cf_sc is not sc
                 else None for k in keys)
     u = np.column_stack([lhs_column(seed, k, n) for k in keys])
     return Plan(keys, s_d, c_d, u, per_draw)
+
+
+def _join_shared(own: dict[Key, Input], theirs: dict[Key, Input]) -> dict[Key, Input]:
+    """One arm's inputs, a field's own range joining the other arm's shared assumption.
+
+    When the other arm draws a field from a shared assumption and this arm states
+    the same range on that field itself (a base written before the assumption was
+    shared), the field takes the assumption's draw here too: the arms share it.
+    """
+    out = dict(own)
+    for ak, ai in theirs.items():
+        if not is_assumption(ak):
+            continue
+        joined = tuple((fk, s) for fk, s in ai.targets
+                       if s == 1 and fk in out and not is_assumption(fk)
+                       and out[fk].dist.to_table() == ai.dist.to_table())
+        if not joined:
+            continue
+        for fk, _ in joined:
+            del out[fk]
+        mine = out.get(ak)
+        out[ak] = Input(ai.dist, (mine.targets if mine else ()) + joined)
+    return out
 
 
 def materialise(sc: Any, values: dict[Key, float]) -> Any:
@@ -598,10 +929,11 @@ def corners(sc: Any) -> list[Any]:
     For checks that must hold for any draw before a run starts (the memory a run
     needs grows with new customers per month and shrinks with the acquisition cost).
     """
-    d = uncertain_of(sc)
-    if not d:
+    inputs = inputs_of(sc)
+    if not inputs:
         return []
-    return [materialise(sc, {k: float(x.ppf(q)) for k, x in d.items()}) for q in (0.0, 1.0)]
+    return [materialise(sc, {fk: s * float(i.dist.ppf(q)) for i in inputs.values()
+                             for fk, s in i.targets}) for q in (0.0, 1.0)]
 
 
 # ------------------------------------------------------------------ assumptions vs noise

@@ -65,15 +65,20 @@ def to_dict(sc: Scenario) -> dict[str, Any]:
 
     A scenario without ranges is written as schema version 2 (what older versions of
     the program read) and without the default ``run.uncertainty`` section, so its
-    content, and its hash, are what they were before ranges existed.
+    content, and its hash, are what they were before ranges existed; one with ranges
+    but no shared assumption as version 3, likewise.
     """
     d = _drop_none(sc.model_dump(mode="json"))
     run = d.get("run", {})
     if run.get("uncertainty") == _DEFAULT_UNCERTAINTY:
         del run["uncertainty"]
-    if uncertainty.uncertain_of(sc):
+    if uncertainty.has_ranges(sc):
         uncertainty.inline(d, sc)
-    elif "uncertainty" not in run:
+    if uncertainty.ASSUMPTIONS in d or uncertainty.references_of(sc):
+        pass  # shared assumptions: schema 4
+    elif uncertainty.uncertain_of(sc) or "uncertainty" in run:
+        d["schema_version"] = 3
+    else:
         d["schema_version"] = 2
     return d
 

@@ -81,7 +81,12 @@ def _migrate_2_to_3(d: dict) -> dict:
     return {**d, "schema_version": 3}
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+def _migrate_3_to_4(d: dict) -> dict:
+    """Version 4 adds shared assumptions ([assumptions]); a version-3 file is valid as it is."""
+    return {**d, "schema_version": 4}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 
 
 def migrate(data: dict) -> tuple[dict, list[str]]:

@@ -67,6 +67,10 @@ def _locate(d: dict, path: str) -> tuple[object, object]:
 
 def get_value(sc: Scenario, path: str) -> float:
     """Read the number at ``path`` (defaults filled in); ValueError if it is not a number."""
+    from simulator.uncertainty import input_named
+
+    if (shared := input_named(sc, path)) is not None:
+        return shared[1].dist.nominal
     d = sc.model_dump(mode="json")
     box, key = _locate(d, path)
     v = box[key]  # type: ignore[index]
@@ -76,15 +80,26 @@ def get_value(sc: Scenario, path: str) -> float:
 
 
 def with_value(sc: Scenario, path: str, value: float) -> Scenario:
-    """Return a validated copy of ``sc`` with ``path`` set to ``value`` (whole numbers rounded)."""
-    d = sc.model_dump(mode="json")
-    box, key = _locate(d, path)
-    old = box[key]  # type: ignore[index]
-    if isinstance(old, bool) or not isinstance(old, (int, float)):
-        raise ValueError(f"input {path!r}: {old!r} is not a number")
+    """Return a validated copy of ``sc`` with ``path`` set to ``value`` (whole numbers rounded).
+
+    ``assumptions.<name>`` sets every field referring to that shared assumption (each
+    to its scale × ``value``).
+    """
+    from simulator.uncertainty import _path_text, input_named, resolve
+
     if not math.isfinite(value):
         raise ValueError(f"input {path!r}: {value} is not a finite number")
-    box[key] = int(round(value)) if isinstance(old, int) else float(value)  # type: ignore[index]
+    d = sc.model_dump(mode="json")
+    shared = input_named(sc, path)
+    targets = [(_path_text(p), s) for fk, s in shared[1].targets
+               if (p := resolve(sc, fk)) is not None] if shared else [(path, 1.0)]
+    for where, s in targets:
+        box, key = _locate(d, where)
+        old = box[key]  # type: ignore[index]
+        if isinstance(old, bool) or not isinstance(old, (int, float)):
+            raise ValueError(f"input {path!r}: {old!r} is not a number")
+        v = s * value
+        box[key] = int(round(v)) if isinstance(old, int) else float(v)  # type: ignore[index]
     try:
         return from_dict(_drop_none(d))
     except ScenarioError as exc:

@@ -53,11 +53,12 @@ def risk_analysis(sc: Scenario, kpi: str = "npv", base: Scenario | None = None,
     (the break-even's total is an upper bound).
     """
     from simulator.runner import run
-    from simulator.uncertainty import risk_summary, uncertain_of
+    from simulator.uncertainty import inputs_of, risk_summary
 
     R = sample.get("replications") or sc.run.replications
-    n_in = len(uncertain_inputs(sc)) if uncertain_of(sc) else len(_lever_ids(sc))
-    total = {"sampled": R if uncertain_of(sc) else 0,
+    ranged = bool(inputs_of(sc))
+    n_in = len(uncertain_inputs(sc)) if ranged else len(_lever_ids(sc))
+    total = {"sampled": R if ranged else 0,
              "tornado": (1 + (2 + max(0, spider_points - 3)) * n_in) * R,
              "breakeven": 14 * R if breakeven else 0}
     offset = {"sampled": 0, "tornado": total["sampled"],
@@ -71,7 +72,7 @@ def risk_analysis(sc: Scenario, kpi: str = "npv", base: Scenario | None = None,
         return cb
 
     risk, res = None, None
-    if uncertain_of(sc):
+    if ranged:
         res = run(sc, base=base, progress=part("sampled"), cancel=cancel,
                   **{**sample, "assumptions": "sample"})
         risk = risk_summary(res, roi_target)

@@ -84,34 +84,33 @@ def uncertain_inputs(sc: Scenario) -> dict[str, tuple[float, float, str]]:
     """The inputs written as ranges: {path: (swing low, swing high, label)}.
 
     A bounded range swings from its low to its high; a normal or lognormal range
-    without a stated bound swings over its 5th to 95th percentile.
+    without a stated bound swings over its 5th to 95th percentile. A shared
+    assumption is one input (``assumptions.<name>``) that swings every field
+    referring to it together.
     """
-    from simulator import labels
-    from simulator.uncertainty import key_text, resolve, uncertain_of
+    from simulator.uncertainty import input_label, inputs_of, is_assumption, key_text, resolve
 
     out: dict[str, tuple[float, float, str]] = {}
-    for k, d in sorted(uncertain_of(sc).items(), key=lambda kv: key_text(kv[0])):
-        path = resolve(sc, k)
-        if path is None:
+    for k, i in sorted(inputs_of(sc).items(), key=lambda kv: key_text(kv[0])):
+        if not is_assumption(k) and resolve(sc, k) is None:
             continue
+        d = i.dist
         stated = d.kind in ("triangular", "uniform") or ("low" in d.stated
                                                         and "high" in d.stated)
         lo, hi = (d.lo, d.hi) if stated else (float(d.ppf(0.05)), float(d.ppf(0.95)))
-        out[key_text(k)] = (lo, hi, labels.where(path, sc))
+        out[key_text(k)] = (lo, hi, input_label(sc, k, i))
     return out
 
 
 def uncertain_texts(sc: Scenario) -> dict[str, str]:
     """{path: the range in the form's units} of the inputs written as ranges."""
-    from simulator import labels
-    from simulator.uncertainty import key_text, resolve, uncertain_of
+    from simulator.uncertainty import input_unit, inputs_of, is_assumption, key_text, resolve
 
     out = {}
-    for k, d in uncertain_of(sc).items():
-        path = resolve(sc, k)
-        if path is not None:
-            unit, scale, _ = labels.display_unit(Scenario, path)
-            out[key_text(k)] = d.text(unit, scale)
+    for k, i in inputs_of(sc).items():
+        if is_assumption(k) or resolve(sc, k) is not None:
+            unit, scale = input_unit(sc, k, i)
+            out[key_text(k)] = i.dist.text(unit, scale)
     return out
 
 
