@@ -444,19 +444,17 @@ def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]
     walk(out, Scenario, ())
     for aname, table in shared.items():
         mine = [r for r in refs if r[5].name == aname]
-        dist, msgs = _parse_assumption(aname, table, mine, out)
+        dist, msgs, unfit = _parse_assumption(aname, table, mine, out)
         for at, m, where in msgs:
             problems.append(((at, None, m), where))
-        # a field whose scaled range does not fit it is reported there; the others take it
-        mine = [r for r in mine if not any(at == _path_text(r[0]) for at, _, _ in msgs)]
-        if dist is None:
-            for here, _node, _name, _tp, _meta, _ref in mine:
-                problems.append(((_path_text(here), None, f"refers to assumption "
-                                      f"“{aname}”, which has a problem (see Assumptions ▸ "
-                                      f"{aname})"), labels.where(here, out)))
-            continue
-        found[assumption_key(aname)] = dist
-        for here, node, name, tp, _meta, ref in mine:
+        if dist is not None:
+            found[assumption_key(aname)] = dist
+        for here, node, name, tp, meta, ref in mine:
+            if dist is None or here in unfit:
+                # the problem is the assumption's (reported there, naming this field): a
+                # stand-in the field allows keeps the schema from reporting it again
+                node[name] = _stand_in(meta, tp)
+                continue
             v = ref.scale * dist.nominal
             node[name] = int(round(v)) if tp is int else float(v)
             found[key_of(here, out)] = ref
@@ -486,14 +484,26 @@ def _parse_ref(value: dict, shared: dict) -> tuple[Ref | None, str]:
     return Ref(name, float(scale)), ""
 
 
-def _parse_assumption(name: str, table: dict, refs: list, data: dict) -> tuple[Distribution | None,
-                                                                   list[tuple[str, str, str]]]:
+def _stand_in(meta: list, tp: Any) -> float | int:
+    """A value a field allows (0 moved inside its bounds)."""
+    lo, hi, lo_open, hi_open = labels.bounds(meta)
+    v = 0.0
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        v = float(lo) + (1e-9 * max(1.0, abs(lo)) if lo_open else 0.0)
+    if hi is not None and (v > hi or (hi_open and v == hi)):
+        v = float(hi) - (1e-9 * max(1.0, abs(hi)) if hi_open else 0.0)
+    return int(math.ceil(v)) if tp is int else v
+
+
+def _parse_assumption(name: str, table: dict, refs: list, data: Any) -> tuple[
+        Distribution | None, list[tuple[str, str, str]], set]:
     """A shared assumption's distribution, truncated to what every referring field allows.
 
     ``refs``: (path, node, field name, type, metadata, Ref) of the fields that refer to
     it. A value of the range that, times a field's scale, falls outside what that field
-    allows is reported at the field, naming the assumption (that field takes no value;
-    the others do). Returns (distribution or None, [(problem path, message, where)]).
+    allows is reported at the assumption's value, naming the field; that field takes
+    no value (the others do). Returns (distribution or None, [(problem path, message,
+    where)], {paths of the fields the range does not fit}).
     """
     from simulator.scenario import Scenario
 
@@ -504,27 +514,35 @@ def _parse_assumption(name: str, table: dict, refs: list, data: dict) -> tuple[D
     dist, msgs = parse(table, None, None, False, False, False, unit, dscale)
     if dist is None:
         return None, [(f"{at}.{m[1:].split('|', 1)[0]}" if m.startswith("@") else at,
-                       m.split("|", 1)[1] if m.startswith("@") else m, where) for m in msgs]
-    out: list[tuple[str, str, str]] = []
+                       m.split("|", 1)[1] if m.startswith("@") else m, where) for m in msgs], set()
+    unfit: dict[str, list[str]] = {}  # key -> fields (with what they allow) it does not fit
+    first: dict[str, str] = {}
+    bad_paths: set = set()
     lo, hi, lo_open, hi_open = -math.inf, math.inf, False, False
     for here, _node, _name, tp, meta, ref in refs:
-        n_bad = len(out)
         flo, fhi, flo_open, fhi_open = labels.bounds(meta)
         funit, fscale, _ = labels.display_unit(Scenario, here)
         allowed = labels.range_text(flo, fhi, flo_open, fhi_open, funit, fscale, tp is int)
         a = -math.inf if flo is None else float(flo)
         b = math.inf if fhi is None else float(fhi)
+        fits = True
         for k in ("low", "mode", "high", "mean"):
             if k not in table:
                 continue
             v = ref.scale * float(table[k])
             if not ((a < v if flo_open else a <= v) and (v < b if fhi_open else v <= b)):
-                times = f" × {labels.number(ref.scale)}" if ref.scale != 1 else ""
-                out.append((_path_text(here), f"refers to assumption “{name}”{times}: its {k} "
-                            f"{labels.value_text(v, funit, fscale, tp is int)} is outside what "
-                            f"the field allows ({allowed})", labels.where(here, data)))
-        if len(out) > n_bad:
-            continue  # reported at the field: it does not narrow the others' range
+                fits = False
+                shown = labels.value_text(v, funit, fscale, tp is int)
+                if k not in first:
+                    times = (f" (× {labels.number(ref.scale)} there: {shown})"
+                             if ref.scale != 1 else "")
+                    first[k] = (f"{k} {labels.value_text(float(table[k]), funit, fscale)}"
+                                f"{times} is outside what {labels.where(here, data)} allows "
+                                f"({allowed}), which refers to it")
+                unfit.setdefault(k, []).append(_path_text(here))
+        if not fits:
+            bad_paths.add(here)
+            continue
         # the field's range in the assumption's units (a negative scale turns it round)
         ra, rb = sorted((a / ref.scale, b / ref.scale))
         ra_open, rb_open = (flo_open, fhi_open) if ref.scale > 0 else (fhi_open, flo_open)
@@ -532,9 +550,13 @@ def _parse_assumption(name: str, table: dict, refs: list, data: dict) -> tuple[D
             lo, lo_open = ra, ra_open
         if rb < hi or (rb == hi and rb_open):
             hi, hi_open = rb, rb_open
+    out = [(f"{at}.{k}", first[k] + (f" (and {len(v) - 1} more field"
+                                      f"{'s' if len(v) > 2 else ''} referring to it)"
+                                      if len(v) > 1 else ""), where)
+           for k, v in unfit.items()]
     dist, msgs = parse(table, None if lo == -math.inf else lo, None if hi == math.inf else hi,
                        lo_open, hi_open, False, unit, dscale)
-    return dist, out + [(at, m.split("|", 1)[-1], where) for m in msgs]
+    return dist, out + [(at, m.split("|", 1)[-1], where) for m in msgs], bad_paths
 
 
 def _has_table_at_number(data: Any, cls: Any) -> bool:
@@ -766,6 +788,185 @@ def distributions_hash(sc: Any) -> str | None:
     blob = json.dumps(own if not (shared or refs) else [own, shared, refs], sort_keys=True,
                       default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ editing (the form)
+def all_of(sc: Any) -> dict[Key, Any]:
+    """Every range, shared assumption and reference of a scenario, as :func:`extract` finds them."""
+    return dict(_all(sc))
+
+
+def not_allowed(path: tuple) -> str | None:
+    """Why the field at ``path`` (an index path) cannot be uncertain; None if it can."""
+    from simulator.scenario import Scenario
+
+    owner, name, tp, _ = labels.field_at(Scenario, tuple(path))
+    if name is None or tp not in (int, float):
+        return "only a number can be a range"
+    if path and path[0] in _NOT_ALLOWED_SECTIONS:
+        return "run settings and budget bounds are choices, not assumptions"
+    return _NOT_ALLOWED_FIELDS.get((owner.__name__ if owner else "", name))
+
+
+def value_problem(path: tuple, value: float) -> str | None:
+    """What is wrong with a plain number for the field at ``path`` (None: it is allowed)."""
+    from simulator.scenario import Scenario
+
+    _, _, tp, meta = labels.field_at(Scenario, tuple(path))
+    lo, hi, lo_open, hi_open = labels.bounds(meta)
+    unit, scale, is_int = labels.display_unit(Scenario, tuple(path))
+    ok = _num(value) and (lo is None or (lo < value if lo_open else lo <= value)) and (
+        hi is None or (value < hi if hi_open else value <= hi))
+    if ok:
+        return None
+    return (f"{labels.value_text(value, unit, scale, is_int)} is outside what the field allows "
+            f"({labels.range_text(lo, hi, lo_open, hi_open, unit, scale, is_int)})")
+
+
+def _kind_of(table: dict) -> str:
+    return table.get("dist") or ("triangular" if "mode" in table else
+                                 "normal" if "mean" in table else "uniform")
+
+
+def check_range(path: tuple, table: dict) -> tuple[Distribution | None, list[str]]:
+    """A range for the field at ``path``, or what is wrong with it in the planner's words."""
+    from simulator.scenario import Scenario
+
+    why = not_allowed(path)
+    if why:
+        return None, ["cannot be a range: " + why]
+    _, _, tp, meta = labels.field_at(Scenario, tuple(path))
+    lo, hi, lo_open, hi_open = labels.bounds(meta)
+    unit, scale, is_int = labels.display_unit(Scenario, tuple(path))
+    dist, msgs = parse(table, lo, hi, lo_open, hi_open, tp is int, unit, scale)
+    return dist, [m.split("|", 1)[-1] for m in msgs]
+
+
+def _refs_info(sc: Any, name: str, extra: tuple | None = None) -> list:
+    from simulator.scenario import Scenario
+
+    out = []
+    targets = [(resolve(sc, k), r) for k, r in references_of(sc).items() if r.name == name]
+    if extra is not None:
+        targets = [t for t in targets if t[0] != tuple(extra[0])] + [(tuple(extra[0]),
+                                                                      Ref(name, extra[1]))]
+    for path, ref in sorted((t for t in targets if t[0] is not None), key=lambda t: str(t[0])):
+        _, fname, tp, meta = labels.field_at(Scenario, tuple(path or ()))
+        out.append((path, None, fname, tp, meta, ref))
+    return out
+
+
+def check_assumption(sc: Any, name: str, table: dict, extra: tuple | None = None
+                     ) -> tuple[Distribution | None, list[tuple[str, str]]]:
+    """A shared assumption's range checked against every field referring to it.
+
+    ``extra``: (path, scale) of a field about to refer to it. Returns (distribution
+    or None, [(where, message)]).
+    """
+    refs = _refs_info(sc, name, extra)
+    dist, msgs, _ = _parse_assumption(name, table, refs, sc)
+    return (None if msgs else dist), [(w, m) for _, m, w in msgs]
+
+
+def with_nominal(table: dict, v: float) -> dict:
+    """The range moved so that its nominal value is ``v`` (the rule of the form).
+
+    Triangular: the most likely value becomes ``v``; uniform: the range shifts, keeping
+    its width; normal and lognormal: the mean becomes ``v``. A stated low or high that
+    ``v`` passes widens to include it.
+    """
+    out = dict(table)
+    kind = _kind_of(table)
+    if kind == "uniform":
+        d = v - (float(table["low"]) + float(table["high"])) / 2
+        out["low"], out["high"] = float(table["low"]) + d, float(table["high"]) + d
+        return out
+    out["mode" if kind == "triangular" else "mean"] = v
+    if "low" in out and _num(out["low"]) and v < out["low"]:
+        out["low"] = v
+    if "high" in out and _num(out["high"]) and v > out["high"]:
+        out["high"] = v
+    return out
+
+
+NOMINAL_RULE = {"triangular": "typing a number moves the most likely value (low and high "
+                              "widen to include it)",
+                "uniform": "typing a number moves the range (its width stays)",
+                "normal": "typing a number moves the mean (stated bounds widen to include it)",
+                "lognormal": "typing a number moves the mean (stated bounds widen to include "
+                             "it)"}
+
+
+class EditRefused(ValueError):
+    """A range edit that would not be valid; ``messages`` in the planner's words."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def _drop_ref(everything: dict, key: Key) -> None:
+    old = everything.pop(key, None)
+    if isinstance(old, Ref) and not any(isinstance(r, Ref) and r.name == old.name
+                                        for r in everything.values()):
+        everything.pop(assumption_key(old.name), None)  # its last field: nothing shares it
+
+
+def edit_range(sc: Any, path: tuple, table: dict | None) -> tuple[dict, dict]:
+    """(ranges, {path: value}) after giving the field at ``path`` a range of its own.
+
+    ``table`` None turns the field back into a plain number (it keeps its value); a
+    field that referred to a shared assumption stops referring to it. Raises
+    :class:`EditRefused` for a range that is not valid.
+    """
+    path = tuple(path)
+    key = key_of(path, sc)
+    everything = all_of(sc)
+    if table is None:
+        _drop_ref(everything, key)
+        return everything, {}
+    dist, msgs = check_range(path, table)
+    if dist is None:
+        raise EditRefused(msgs)
+    _drop_ref(everything, key)
+    everything[key] = dist
+    nom = dist.nominal
+    return everything, {path: int(nom) if dist.is_int else float(nom)}
+
+
+def edit_assumption(sc: Any, name: str, table: dict) -> tuple[dict, dict]:
+    """(ranges, {path: value}) after changing a shared assumption (every referring field)."""
+    dist, msgs = check_assumption(sc, name, table)
+    if dist is None:
+        raise EditRefused([f"{w} — {m}" if not w.startswith("Assumptions") else m
+                           for w, m in msgs])
+    everything = all_of(sc)
+    everything[assumption_key(name)] = dist
+    values = {}
+    for k, r in references_of(sc).items():
+        if r.name == name and (p := resolve(sc, k)) is not None:
+            v = r.scale * dist.nominal
+            values[p] = int(round(v)) if isinstance(_value_at(sc, p), int) else float(v)
+    return everything, values
+
+
+def set_nominal(sc: Any, path: tuple, value: float) -> tuple[dict, dict] | None:
+    """(ranges, {path: value}) after typing ``value`` into a field with a range.
+
+    The range moves by :func:`with_nominal`; a field referring to a shared assumption
+    moves the assumption (value / scale), and so every field referring to it. None
+    if the field has no range.
+    """
+    key = key_of(tuple(path), sc)
+    x = _all(sc).get(key)
+    if isinstance(x, Distribution):
+        return edit_range(sc, path, with_nominal(x.to_table(), float(value)))
+    if isinstance(x, Ref):
+        a = assumptions_of(sc).get(x.name)
+        if a is None:
+            return None
+        return edit_assumption(sc, x.name, with_nominal(a.to_table(), float(value) / x.scale))
+    return None
 
 
 # ------------------------------------------------------------------ sampling

@@ -89,9 +89,9 @@ def test_a_schema_3_file_with_ranges_keeps_its_version_and_hash():
     ({"assumption": "orders", "scale": 0}, "scale of assumption “orders” must be a finite "
      "number other than 0"),
     ({"assumption": 3}, "assumption must name an entry of [assumptions]"),
-    ({"assumption": "orders", "scale": -1.0}, "Segments ▸ Segment 'B' ▸ Orders per month — "
-     "refers to assumption “orders” × -1: its low -0.3 orders/month is outside what the field "
-     "allows (between 0 and 100 orders/month)"),
+    ({"assumption": "orders", "scale": -1.0}, "Assumptions ▸ orders — low 0.3 orders/month "
+     "(× -1 there: -0.3 orders/month) is outside what Segments ▸ Segment 'B' ▸ Orders per "
+     "month allows (between 0 and 100 orders/month), which refers to it"),
 ])
 def test_a_bad_reference_names_the_field_and_the_assumption(ref, words):
     found = problems_of(two_segments({"assumption": "orders"}, ref, {"orders": dict(LIFT)}))
@@ -99,12 +99,16 @@ def test_a_bad_reference_names_the_field_and_the_assumption(ref, words):
     assert all("Segment 'B'" in f for f in found), found
 
 
-def test_a_bad_assumption_is_named_and_its_fields_say_why_they_have_no_value():
-    found = problems_of(two_segments({"assumption": "orders"}, 0.5,
+def test_a_bad_assumption_is_named_once_at_its_value():
+    found = problems_of(two_segments({"assumption": "orders"}, {"assumption": "orders"},
                                      {"orders": {"low": 0.9, "mode": 0.5, "high": 0.3}}))
-    assert any(f.startswith("Assumptions ▸ orders — range: low") for f in found), found
-    assert any("Segment 'A' ▸ Orders per month — refers to assumption “orders”, which has a "
-               "problem" in f for f in found), found
+    assert found == ["Assumptions ▸ orders — range: low 0.9 orders/month is above high 0.3 "
+                     "orders/month"], found
+    found = problems_of(two_segments({"assumption": "orders"}, {"assumption": "orders"},
+                                     {"orders": {"low": -5, "mode": 0.5, "high": 0.9}}))
+    assert found == ["Assumptions ▸ orders — low -5 orders/month is outside what Segments ▸ "
+                     "Segment 'A' ▸ Orders per month allows (between 0 and 100 orders/month), "
+                     "which refers to it (and 1 more field referring to it)"], found
     found = problems_of(two_segments(0.5, 0.5, {"orders": 3}))
     assert found[0].startswith("Assumptions — must be a table of named ranges"), found
 
