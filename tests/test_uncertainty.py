@@ -57,12 +57,16 @@ def test_plain_numbers_stay_plain_and_old_files_write_as_before():
 
 def test_shipped_ranges_are_centred_on_the_numbers_they_replace():
     sc = io.load(shipped_path("xinghe_today"))
-    dists = u.uncertain_of(sc)
-    assert len(dists) >= 20
-    for key, d in dists.items():
-        path = u.resolve(sc, key)
-        assert path is not None
-        assert u._value_at(sc, path) == d.nominal
+    inputs = u.inputs_of(sc)
+    assert len(inputs) >= 15 and sum(len(i.targets) for i in inputs.values()) >= 27
+    for i in inputs.values():
+        for key, scale in i.targets:
+            path = u.resolve(sc, key)
+            assert path is not None
+            assert u._value_at(sc, path) == scale * i.dist.nominal
+    # an effect of a benefit carried over to higher tiers is one shared assumption
+    free = inputs[("assumptions", "free_shipping_order_rate")]
+    assert [k[1].name for k, _ in free.targets] == ["Bronze", "Diamond", "Gold", "Silver"]
 
 
 def test_save_keeps_ranges_round_trip(tmp_path):
