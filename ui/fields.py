@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSizePolicy,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +37,8 @@ from ui.fieldspec import FieldSpec, Path, issue_matches
 
 SLIDER_STEPS = 1000
 _ERROR_STYLE = "color: #b00020;"
+_RANGE_STYLE = "color: #1f5fa8;"
+_RANGE_BUTTON_STYLE = "color: #1f5fa8; font-weight: bold;"
 
 
 def ref_names(doc: ScenarioDocument, ref: str | None) -> list[str]:
@@ -174,6 +177,26 @@ class NumberField(FieldWidget):
         self.row.addWidget(self.slider, 1)
         self.row.addWidget(self.spin)
         self.row.addWidget(self.unit)
+        # uncertain inputs: a button opens the range editor, a line under the field shows
+        # the range (ui/range_editor.py); fields that cannot be ranges get neither
+        from simulator.uncertainty import not_allowed
+
+        self.range_button: QToolButton | None = None
+        self.range_label = QLabel()
+        self.range_label.setObjectName("range_badge")
+        self.range_label.setWordWrap(True)
+        self.range_label.setStyleSheet(_RANGE_STYLE)
+        self.range_label.hide()
+        if not_allowed(self.path) is None and len(self.path) > 0:
+            self.range_button = QToolButton()
+            self.range_button.setObjectName("range_button")
+            self.range_button.setText("±")
+            self.range_button.setToolTip("Range: say how sure this number is (low – most "
+                                         "likely – high, or a distribution), or make a range "
+                                         "a plain number again")
+            self.range_button.clicked.connect(self.edit_range)
+            self.row.addWidget(self.range_button)
+            self.layout().insertWidget(1, self.range_label)
         self._range: tuple[float, float] | None = None
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider.sliderReleased.connect(self._slider_released)
@@ -220,6 +243,51 @@ class NumberField(FieldWidget):
         for w in (self.slider, self.spin):
             w.blockSignals(False)
         self.spin.setStyleSheet("")
+        self._show_range()
+
+    def _show_range(self) -> None:
+        if self.range_button is None:
+            return
+        from ui.range_editor import badge_text
+
+        text = badge_text(self.doc, self.path)
+        self.range_label.setText(text)
+        self.range_label.setVisible(bool(text))
+        self.range_button.setText("±" if not text else "± range")
+        self.range_button.setStyleSheet(_RANGE_BUTTON_STYLE if text else "")
+
+    def has_range(self) -> bool:
+        """Whether the field has a range or refers to a shared assumption."""
+        return bool(self.range_label.text()) and self.range_button is not None
+
+    def range_dialog(self):
+        """The range editor of this field (not shown)."""
+        from ui.range_editor import RangeDialog
+
+        return RangeDialog(self.doc, self.path, self)
+
+    def edit_range(self) -> None:
+        """Open the range editor (modal)."""
+        if self._disposed:
+            return
+        self.flush()
+        self.range_dialog().exec()
+
+    def commit(self, value: Any, merge: bool = False) -> bool:
+        """A field with a range moves its range (its number stays its nominal value)."""
+        if self._disposed:
+            return False
+        if self.range_button is not None and self.has_range():
+            from ui.range_editor import set_nominal
+
+            refused = set_nominal(self.doc, self.path, value, merge)
+            if refused is not None:
+                self._refused = refused
+                self._update_error()
+                if not refused:
+                    self.committed.emit(self.path)
+                return not refused
+        return super().commit(value, merge)
 
     def _slider_moved(self, pos: int) -> None:
         value = self._slider_value(pos)

@@ -1,0 +1,393 @@
+"""The range editor: make a number uncertain, change its range, or make it a number again.
+
+A field of the form may hold a range of its own (triangular, uniform, normal or
+lognormal, :mod:`simulator.uncertainty`) or refer to a shared assumption (one range
+for several fields). :class:`RangeDialog` edits either; every change is one
+undoable :class:`RangeCommand` on the document's stack (the ranges and the values of
+the fields they set change together). Typing a number into a field with a range
+moves the range (:func:`simulator.uncertainty.with_nominal`): the range never
+becomes invalid by an edit of its number.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator import uncertainty
+from simulator.labels import display_unit
+from simulator.scenario import Scenario
+from simulator.scenario_io import Issue, path_str
+from ui.document import ScenarioDocument, field_words
+from ui.fieldspec import Path
+
+_RANGE_ID = 1002
+_ERROR_STYLE = "color: #b00020;"
+KINDS = [("fixed", "Fixed number"), ("triangular", "Triangular: low – most likely – high"),
+         ("uniform", "Uniform: low – high"), ("normal", "Normal: mean, sd (bounds optional)"),
+         ("lognormal", "Lognormal: mean, sd (bounds optional)")]
+KEYS = [("low", "Low"), ("mode", "Most likely"), ("high", "High"), ("mean", "Mean"),
+        ("sd", "Standard deviation")]
+_USES = {"fixed": (), "triangular": ("low", "mode", "high"), "uniform": ("low", "high"),
+         "normal": ("mean", "sd", "low", "high"), "lognormal": ("mean", "sd", "low", "high")}
+_OPTIONAL = ("low", "high")  # for normal and lognormal
+
+
+# ------------------------------------------------------------------ what a field has
+def state_of(doc: ScenarioDocument, path: Path) -> tuple[str, Any]:
+    """("range", Distribution), ("shared", (Ref, Distribution | None)) or ("none", None)."""
+    sc = doc.scenario
+    key = uncertainty.key_of(tuple(path), sc)
+    x = uncertainty.all_of(sc).get(key)
+    if isinstance(x, uncertainty.Distribution):
+        return "range", x
+    if isinstance(x, uncertainty.Ref):
+        return "shared", (x, uncertainty.assumptions_of(sc).get(x.name))
+    return "none", None
+
+
+def badge_text(doc: ScenarioDocument, path: Path) -> str:
+    """The line under a field with a range: the range and what typing a number does."""
+    kind, x = state_of(doc, path)
+    unit, scale, _ = display_unit(Scenario, tuple(path))
+    if kind == "range":
+        return f"Range: {x.text(unit, scale)} · {uncertainty.NOMINAL_RULE[x.kind]}"
+    if kind == "shared":
+        ref, dist = x
+        if dist is None:
+            return f"Shared assumption “{ref.name}” (missing)"
+        n = sum(1 for r in uncertainty.references_of(doc.scenario).values()
+                if r.name == ref.name)
+        times = f" × {ref.scale:g} here" if ref.scale != 1 else ""
+        return (f"Shared assumption “{ref.name}” ({n} fields): {dist.text(unit, scale)}{times}"
+                f" · {uncertainty.NOMINAL_RULE[dist.kind]}, in every field sharing it")
+    return ""
+
+
+# ------------------------------------------------------------------ the undoable edit
+class RangeCommand(QUndoCommand):
+    """Set the scenario's ranges and the values of the fields they set, as one step."""
+
+    def __init__(self, doc: ScenarioDocument, path: Path, text: str, ranges: dict,
+                 values: dict, merge: bool = False):
+        super().__init__(text)
+        self.doc, self.path, self.merge = doc, tuple(path), merge
+        self.new_ranges, self.new_values = dict(ranges), dict(values)
+        self.old_ranges = uncertainty.all_of(doc.scenario)
+        self.old_values = {p: copy.deepcopy(doc.get(p)) for p in values}
+
+    def id(self) -> int:  # noqa: D102
+        return _RANGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: D102, N802
+        if isinstance(other, RangeCommand) and other.merge and other.path == self.path \
+                and set(other.new_values) <= set(self.old_values):
+            self.new_ranges, self.new_values = other.new_ranges, other.new_values
+            self.setText(other.text())
+            return True
+        return False
+
+    def redo(self) -> None:  # noqa: D102
+        self._apply(self.new_ranges, self.new_values)
+
+    def undo(self) -> None:  # noqa: D102
+        self._apply(self.old_ranges, self.old_values)
+
+    def _apply(self, ranges: dict, values: dict) -> None:
+        uncertainty.set_uncertain(self.doc.scenario, ranges)
+        if self.path not in values:  # its badge changes even if its number does not
+            values = {**values, self.path: self.doc.get(self.path)}
+        for p, v in values.items():
+            self.doc._apply_value(p, copy.deepcopy(v))
+
+
+def _push(doc: ScenarioDocument, path: Path, text: str, result: tuple[dict, dict],
+          merge: bool = False) -> None:
+    ranges, values = result
+    doc.undo_stack.push(RangeCommand(doc, path, text, ranges, values, merge))
+
+
+def set_nominal(doc: ScenarioDocument, path: Path, value: Any,
+                merge: bool = False) -> list[Issue] | None:
+    """Type a number into a field with a range (None: the field has none).
+
+    Returns the problems if the moved range is not valid (nothing changes then).
+    """
+    try:
+        result = uncertainty.set_nominal(doc.scenario, tuple(path), float(value))
+    except uncertainty.EditRefused as exc:
+        return [Issue(path_str(path), value, m) for m in exc.messages]
+    if result is None:
+        return None
+    unit, scale, is_int = display_unit(Scenario, tuple(path))
+    shown = f"{value * scale:g} {unit}".strip()
+    _push(doc, path, f"Change {field_words(doc.scenario, path)} to {shown} (its range moves)",
+          result, merge)
+    return []
+
+
+def apply_table(doc: ScenarioDocument, path: Path, table: dict | None, *,
+                shared: str | None = None, value: Any = None) -> None:
+    """Give the field a range (``table``), change its shared assumption, or make it a number.
+
+    ``table`` None with ``value``: the field becomes that plain number. Raises
+    :class:`simulator.uncertainty.EditRefused` if the range is not valid.
+    """
+    sc, path = doc.scenario, tuple(path)
+    words = field_words(sc, path)
+    if shared is not None and table is not None:
+        _push(doc, path, f"Change shared assumption “{shared}”",
+              uncertainty.edit_assumption(sc, shared, table))
+        return
+    ranges, values = uncertainty.edit_range(sc, path, table)
+    if table is None:
+        values = {path: value if value is not None else doc.get(path)}
+        _push(doc, path, f"Make {words} a plain number", (ranges, values))
+    else:
+        _push(doc, path, f"Give {words} a range", (ranges, values))
+
+
+# ------------------------------------------------------------------ the dialog
+def _key_of_message(msg: str) -> str | None:
+    m = re.search(r"\b(low|mode|high|mean|sd)\b", msg.split(":", 1)[-1])
+    return m.group(1) if m else None
+
+
+class RangeDialog(QDialog):
+    """Edit the range of one field (or the shared assumption it refers to)."""
+
+    def __init__(self, doc: ScenarioDocument, path: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc, self.path = doc, tuple(path)
+        sc = doc.scenario
+        self.setObjectName("range_dialog")
+        self.setWindowTitle(f"Range of {field_words(sc, self.path)}")
+        self.unit, self.scale, self.is_int = display_unit(Scenario, self.path)
+        self.state, x = state_of(doc, self.path)
+        self.ref: uncertainty.Ref | None = None
+        current: dict = {}
+        if self.state == "range":
+            current = x.to_table()
+        elif self.state == "shared":
+            self.ref, dist = x
+            current = dist.to_table() if dist is not None else {}
+        value = float(doc.get(self.path))
+        lay = QVBoxLayout(self)
+        self.info = QLabel(self._info_text())
+        self.info.setWordWrap(True)
+        lay.addWidget(self.info)
+        self.only_here = QCheckBox("Only this field: stop sharing (a range of its own)")
+        self.only_here.setVisible(self.ref is not None)
+        self.only_here.toggled.connect(self._validate)
+        lay.addWidget(self.only_here)
+        self.kind = QComboBox()
+        for k, text in KINDS:
+            self.kind.addItem(text, k)
+        lay.addWidget(self.kind)
+        grid = QGridLayout()
+        lay.addLayout(grid)
+        self.rows: dict[str, tuple[QLabel, QCheckBox, QDoubleSpinBox, QLabel]] = {}
+        self.value_label = QLabel("Value")
+        self.value_spin = self._spin()
+        grid.addWidget(self.value_label, 0, 0)
+        grid.addWidget(self.value_spin, 0, 2)
+        grid.addWidget(QLabel(self.unit), 0, 3)
+        for r, (k, text) in enumerate(KEYS, start=1):
+            lab, use, spin, err = QLabel(text), QCheckBox("bound"), self._spin(), QLabel()
+            use.setToolTip("Truncate the distribution at this value")
+            err.setStyleSheet(_ERROR_STYLE)
+            err.setWordWrap(True)
+            grid.addWidget(lab, 2 * r - 1, 0)
+            grid.addWidget(use, 2 * r - 1, 1)
+            grid.addWidget(spin, 2 * r - 1, 2)
+            grid.addWidget(QLabel("" if k == "sd" and self.unit == "%" else self.unit),
+                           2 * r - 1, 3)
+            grid.addWidget(err, 2 * r, 0, 1, 4)
+            use.toggled.connect(self._changed)
+            spin.valueChanged.connect(self._changed)
+            self.rows[k] = (lab, use, spin, err)
+        self.rule = QLabel()
+        self.rule.setWordWrap(True)
+        lay.addWidget(self.rule)
+        self.error = QLabel()
+        self.error.setStyleSheet(_ERROR_STYLE)
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                       | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._fill(current, value)
+        self.setMinimumWidth(460)
+
+    # -- widgets ------------------------------------------------------------
+    def _spin(self) -> QDoubleSpinBox:
+        s = QDoubleSpinBox()
+        s.setRange(-1e15, 1e15)
+        s.setDecimals(0 if self.is_int else 4)
+        s.setKeyboardTracking(False)
+        s.setAlignment(Qt.AlignmentFlag.AlignRight)
+        s.setGroupSeparatorShown(True)
+        return s
+
+    def _info_text(self) -> str:
+        if self.ref is None:
+            return ("A range says how sure the number is: a run that samples the assumptions "
+                    "draws it from the range; the number in the form is its nominal value.")
+        n = sum(1 for r in uncertainty.references_of(self.doc.scenario).values()
+                if r.name == self.ref.name)
+        times = f" This field takes {self.ref.scale:g} × its value." if self.ref.scale != 1 \
+            else ""
+        return (f"Shared assumption “{self.ref.name}”: {n} fields refer to it and take one "
+                f"draw of it. A change here changes all of them.{times}")
+
+    def _fill(self, table: dict, value: float) -> None:
+        kind = "fixed"
+        if table:
+            kind = table.get("dist") or ("triangular" if "mode" in table else
+                                         "normal" if "mean" in table else "uniform")
+        self._block(True)
+        self.value_spin.setValue(value * self.scale)
+        v = value
+        defaults = {"low": v - abs(v) * 0.5, "mode": v, "high": v + abs(v) * 0.5, "mean": v,
+                    "sd": abs(v) * 0.25 or 1.0}
+        for k, (_lab, use, spin, _err) in self.rows.items():
+            spin.setValue(float(table.get(k, defaults[k])) * self.scale)
+            use.setChecked(k in table)
+        self.kind.setCurrentIndex([k for k, _ in KINDS].index(kind))
+        self._block(False)
+        self._kind_changed()
+
+    def _block(self, on: bool) -> None:
+        for _lab, use, spin, _err in self.rows.values():
+            use.blockSignals(on)
+            spin.blockSignals(on)
+        self.kind.blockSignals(on)
+
+    def _kind_changed(self, *_: Any) -> None:
+        kind = self.current_kind()
+        fixed = kind == "fixed"
+        self.value_label.setVisible(fixed)
+        self.value_spin.setVisible(fixed)
+        for k, (lab, use, spin, err) in self.rows.items():
+            shown = k in _USES[kind]
+            optional = kind in ("normal", "lognormal") and k in _OPTIONAL
+            for w in (lab, spin):
+                w.setVisible(shown)
+            use.setVisible(shown and optional)
+            spin.setEnabled(shown and (not optional or use.isChecked()))
+            if not shown:
+                err.hide()
+        self.rule.setText("" if fixed else "When you type a number into the form: "
+                          f"{uncertainty.NOMINAL_RULE[kind]}."
+                          + (" Every field sharing the assumption moves with it."
+                             if self.ref is not None and not self.only_here.isChecked()
+                             else ""))
+        if fixed:
+            self.rule.setText("The field becomes a plain number" + (
+                " and stops sharing the assumption." if self.ref is not None else "."))
+        self._validate()
+
+    def _changed(self, *_: Any) -> None:
+        self._kind_changed()
+
+    # -- values -------------------------------------------------------------
+    def current_kind(self) -> str:
+        """The chosen kind: fixed, triangular, uniform, normal or lognormal."""
+        return str(self.kind.currentData())
+
+    def table(self) -> dict | None:
+        """The range as the file writes it (model units); None for a fixed number."""
+        kind = self.current_kind()
+        if kind == "fixed":
+            return None
+        out: dict[str, Any] = {"dist": kind} if kind == "lognormal" else {}
+        for k in _USES[kind]:
+            _lab, use, spin, _err = self.rows[k]
+            if kind in ("normal", "lognormal") and k in _OPTIONAL and not use.isChecked():
+                continue
+            v = spin.value() / self.scale
+            out[k] = int(round(v)) if self.is_int and k != "sd" else round(v, 12)
+        return out
+
+    def set_number(self, key: str, display_value: float) -> None:
+        """Type a number (display units) into one of the boxes, as a user would."""
+        spin = self.value_spin if key == "value" else self.rows[key][2]
+        spin.setValue(display_value)
+
+    def set_kind(self, kind: str) -> None:
+        """Choose a kind, as a user would."""
+        self.kind.setCurrentIndex([k for k, _ in KINDS].index(kind))
+
+    def messages(self) -> dict[str, str]:
+        """{key or '': message} shown now ('' for messages about the range as a whole)."""
+        out = {k: err.text() for k, (_l, _u, _s, err) in self.rows.items()
+               if err.isVisibleTo(self) and err.text()}
+        if self.error.text():
+            out[""] = self.error.text()
+        return out
+
+    def _problems(self) -> list[str]:
+        table = self.table()
+        if table is None:
+            why = uncertainty.value_problem(self.path, self.value_spin.value() / self.scale)
+            return [why] if why else []
+        if self.ref is not None and not self.only_here.isChecked():
+            _, found = uncertainty.check_assumption(self.doc.scenario, self.ref.name, table)
+            return [m if w.startswith("Assumptions") else f"{w} — {m}" for w, m in found]
+        _, msgs = uncertainty.check_range(self.path, table)
+        return msgs
+
+    def _validate(self, *_: Any) -> None:
+        msgs = self._problems()
+        per: dict[str, list[str]] = {}
+        rest = []
+        for m in msgs:
+            k = _key_of_message(m)
+            if k in self.rows and k in _USES[self.current_kind()]:
+                per.setdefault(k, []).append(m)
+            else:
+                rest.append(m)
+        for k, (_l, _u, spin, err) in self.rows.items():
+            text = "\n".join(per.get(k, []))
+            err.setText(text)
+            err.setVisible(bool(text))
+            spin.setStyleSheet("background: #fde7ea;" if text else "")
+        self.error.setText("\n".join(rest))
+        self.error.setVisible(bool(rest))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not msgs)
+
+    def accept(self) -> None:  # noqa: D102
+        if self._problems():
+            return
+        table = self.table()
+        shared = self.ref.name if self.ref is not None and not self.only_here.isChecked() \
+            else None
+        value: Any = None
+        if table is None:
+            v = self.value_spin.value() / self.scale
+            value = int(round(v)) if self.is_int else round(v, 12)
+        try:
+            apply_table(self.doc, self.path, table, shared=shared, value=value)
+        except uncertainty.EditRefused as exc:  # the form changed meanwhile
+            self.error.setText("\n".join(exc.messages))
+            self.error.show()
+            return
+        super().accept()
