@@ -189,7 +189,9 @@ class Distribution:
         out: dict[str, Any] = {}
         if "dist" in self.stated or self.kind == "lognormal":
             out["dist"] = self.kind
-        for k in ("low", "mode", "high", "mean", "sd"):
+        order = ("mean", "sd", "low", "high") if self.kind in ("normal", "lognormal") \
+            else ("low", "mode", "high")
+        for k in order:
             if k in self.stated:
                 v = {"low": self.lo, "high": self.hi, "mode": self.mode, "mean": self.mean,
                      "sd": self.sd}[k]

@@ -58,7 +58,9 @@ def test_save_load_round_trip_keeps_the_assumption_and_its_references(tmp_path):
     io.save(sc, f)
     text = f.read_text()
     assert "schema_version = 4" in text
-    assert "[assumptions" in text and text.index("[assumptions") < text.index("[population]")
+    assert "[assumptions]\norders = { low = 0.3, mode = 0.5, high = 0.9 }\n" in text
+    assert text.index("[assumptions]") < text.index("[population]")
+    assert 'orders_per_month = { assumption = "orders", scale = 0.5 }' in text
     back = io.load(f)
     assert u.assumptions_of(back) == u.assumptions_of(sc)
     assert u.references_of(back) == u.references_of(sc)
@@ -240,3 +242,34 @@ def test_a_base_stating_the_same_range_on_a_field_shares_the_assumptions_draw():
     plan = u.plan_for(sc, other, seed=4, replications=6, per_draw=1)
     a, b = plan.arms(sc, other, 0)
     assert b.segments[0].orders_per_month != a.segments[0].orders_per_month  # its own range
+
+
+# ------------------------------------------------------------------ ranges in list items, inline
+def test_ranges_inside_list_items_are_saved_inline_and_read_back_the_same(tmp_path):
+    """A benefit's effect in [[tiers.benefits]] was saved as [tiers.benefits.effect.order_rate]."""
+    import tomli_w
+
+    from simulator.library import shipped_path
+    from simulator.scenario_io.toml_text import dumps as toml_dumps
+
+    sc = io.load(shipped_path("hnw_deep_service"))  # ranges of their own in list items
+    f = tmp_path / "h.toml"
+    io.save(sc, f)
+    text = f.read_text(encoding="utf-8")
+    assert "[tiers.benefits.effect.order_rate]" not in text and "\nlow = " not in text
+    assert "order_rate = { low = 0.015, mode = 0.03, high = 0.045 }\n" in text
+    assert "complaints = { low = -0.6, mode = -0.4, high = -0.2 }\n" in text
+    back = io.load(f)
+    assert u.all_of(back) == u.all_of(sc)
+    assert io.dumps(back) == text and io.scenario_hash(back) == io.scenario_hash(sc)
+    shared = io.load(shipped_path("xinghe_today"))
+    text = io.dumps(shared)
+    assert 'order_rate = { assumption = "free_shipping_order_rate" }\n' in text
+    assert "free_shipping_order_rate = { low = 0.015, mode = 0.03, high = 0.045 }\n" in text
+    assert u.all_of(io.loads(text)) == u.all_of(shared)
+    # a normal range with its dist and bounds, and a scenario without ranges: as tomli_w
+    d = two_segments({"dist": "lognormal", "mean": 0.5, "sd": 0.1, "high": 2.0}, 0.5)
+    text = io.dumps(io.from_dict(d))
+    assert 'orders_per_month = { dist = "lognormal", mean = 0.5, sd = 0.1, high = 2.0 }' in text
+    plain = io.to_dict(io.from_dict(two_segments(0.5, 0.5)))
+    assert toml_dumps(plain) == tomli_w.dumps(plain)

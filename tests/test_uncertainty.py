@@ -77,7 +77,7 @@ def test_save_keeps_ranges_round_trip(tmp_path):
     io.save(sc, f)
     text = f.read_text()
     assert "schema_version = 3" in text
-    assert "[segments.churn_annual]\nlow = 0.1\nmode = 0.2\nhigh = 0.35\n" in text
+    assert "churn_annual = { low = 0.1, mode = 0.2, high = 0.35 }\n" in text  # inline
     assert 'dist = "lognormal"' in text
     back = io.load(f)
     assert u.uncertain_of(back) == u.uncertain_of(sc)

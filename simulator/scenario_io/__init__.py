@@ -14,7 +14,8 @@ the package, top to bottom (``lint-imports`` enforces the order):
 - ``migrations`` (:func:`migrate`, schema version N → N+1) | ``reading`` (a regular
   file of bounded size, UTF-8, bounded depth: :func:`read_bytes`, :func:`decode`,
   :func:`parse`, :func:`read_data`) | ``options`` (:func:`check_run_options`, run
-  settings given on the command line checked as the file's);
+  settings given on the command line checked as the file's) | ``toml_text`` (the TOML
+  text of a scenario dict, ranges written inline);
 - ``messages`` (:class:`Issue`, :class:`ScenarioError`: the setting as the form
   labels it, the value, what is allowed) | ``atomic`` (:func:`atomic_write`,
   :func:`atomic_write_bytes`, :class:`Stamp`, stale temp clean-up: used for every

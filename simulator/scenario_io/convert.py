@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import tomli_w
 from pydantic import ValidationError
 
 from simulator import labels, uncertainty
@@ -18,6 +17,7 @@ from simulator.scenario import Scenario, Uncertainty
 from simulator.scenario_io.messages import Issue, ScenarioError, _issues_from_pydantic
 from simulator.scenario_io.migrations import migrate
 from simulator.scenario_io.reading import MAX_DEPTH, _depth_ok, parse
+from simulator.scenario_io.toml_text import dumps as toml_dumps
 from simulator.scenario_rules import cross_check
 
 
@@ -97,5 +97,9 @@ def _drop_none(x: Any) -> Any:
 
 
 def dumps(sc: Scenario) -> str:
-    """TOML text of a scenario (comments of hand-written files are not kept)."""
-    return tomli_w.dumps(to_dict(sc))
+    """TOML text of a scenario (comments of hand-written files are not kept).
+
+    Ranges and references to shared assumptions are written inline, as a planner
+    writes them, also inside list items (:mod:`simulator.scenario_io.toml_text`).
+    """
+    return toml_dumps(to_dict(sc))
