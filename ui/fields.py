@@ -195,7 +195,10 @@ class NumberField(FieldWidget):
                                          "likely – high, or a distribution), or make a range "
                                          "a plain number again")
             self.range_button.clicked.connect(self.edit_range)
+            self.range_button.setAutoRaise(True)
             self.row.addWidget(self.range_button)
+            # the unit keeps its width (a narrow form wraps the row instead of cutting it)
+            self.unit.setMinimumWidth(max(40, self.unit.sizeHint().width()))
             self.layout().insertWidget(1, self.range_label)
         self._range: tuple[float, float] | None = None
         self.slider.valueChanged.connect(self._slider_moved)
@@ -250,10 +253,10 @@ class NumberField(FieldWidget):
             return
         from ui.range_editor import badge_text
 
-        text = badge_text(self.doc, self.path)
+        text, tooltip = badge_text(self.doc, self.path)
         self.range_label.setText(text)
+        self.range_label.setToolTip(tooltip)
         self.range_label.setVisible(bool(text))
-        self.range_button.setText("±" if not text else "± range")
         self.range_button.setStyleSheet(_RANGE_BUTTON_STYLE if text else "")
 
     def has_range(self) -> bool:

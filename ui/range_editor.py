@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator import uncertainty
-from simulator.labels import display_unit
+from simulator.labels import display_unit, number
 from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, path_str
 from ui.document import ScenarioDocument, field_words
@@ -61,22 +61,47 @@ def state_of(doc: ScenarioDocument, path: Path) -> tuple[str, Any]:
     return "none", None
 
 
-def badge_text(doc: ScenarioDocument, path: Path) -> str:
-    """The line under a field with a range: the range and what typing a number does."""
+_SHORT_RULE = {"triangular": "typing a number moves its most likely value",
+               "uniform": "typing a number shifts it", "normal": "typing a number moves its mean",
+               "lognormal": "typing a number moves its mean"}
+
+
+def compact(dist: uncertainty.Distribution, unit: str, scale: float, is_int: bool) -> str:
+    """A range in few words: ``1.5 – 3 – 4.5 % change (triangular)``."""
+    def n(v: float) -> str:
+        return number(v * scale, is_int)
+    u = f" {unit}" if unit else ""
+    if dist.kind == "triangular":
+        return f"{n(dist.lo)} – {n(dist.mode)} – {n(dist.hi)}{u} (triangular)"
+    if dist.kind == "uniform":
+        return f"{n(dist.lo)} – {n(dist.hi)}{u} (uniform)"
+    within = f", within {n(dist.lo)} – {n(dist.hi)}" if {"low", "high"} & set(dist.stated) \
+        else ""
+    return f"mean {n(dist.mean)}, sd {number(dist.sd * scale)}{u} ({dist.kind}{within})"
+
+
+def badge_text(doc: ScenarioDocument, path: Path) -> tuple[str, str]:
+    """(the line under a field with a range, its tooltip with the rule); ('', '') without."""
     kind, x = state_of(doc, path)
-    unit, scale, _ = display_unit(Scenario, tuple(path))
+    unit, scale, is_int = display_unit(Scenario, tuple(path))
     if kind == "range":
-        return f"Range: {x.text(unit, scale)} · {uncertainty.NOMINAL_RULE[x.kind]}"
+        return (f"Range {compact(x, unit, scale, is_int)}; {_SHORT_RULE[x.kind]}",
+                f"{x.text(unit, scale)}\nWhen you type a number: "
+                f"{uncertainty.NOMINAL_RULE[x.kind]}.\n± edits the range.")
     if kind == "shared":
         ref, dist = x
         if dist is None:
-            return f"Shared assumption “{ref.name}” (missing)"
+            return f"Shared assumption “{ref.name}” (missing)", ""
         n = sum(1 for r in uncertainty.references_of(doc.scenario).values()
                 if r.name == ref.name)
         times = f" × {ref.scale:g} here" if ref.scale != 1 else ""
-        return (f"Shared assumption “{ref.name}” ({n} fields): {dist.text(unit, scale)}{times}"
-                f" · {uncertainty.NOMINAL_RULE[dist.kind]}, in every field sharing it")
-    return ""
+        return (f"Shared “{ref.name}” ({n} fields): {compact(dist, unit, scale, is_int)}"
+                f"{times}; {_SHORT_RULE[dist.kind]} for all",
+                f"Shared assumption “{ref.name}”: one draw for the {n} fields referring to "
+                f"it.\n{dist.text(unit, scale)}{times}\nWhen you type a number: "
+                f"{uncertainty.NOMINAL_RULE[dist.kind]}, in every field sharing it.\n"
+                "± edits the assumption (or this field only).")
+    return "", ""
 
 
 # ------------------------------------------------------------------ the undoable edit
@@ -164,7 +189,7 @@ def apply_table(doc: ScenarioDocument, path: Path, table: dict | None, *,
 
 # ------------------------------------------------------------------ the dialog
 def _key_of_message(msg: str) -> str | None:
-    m = re.search(r"\b(low|mode|high|mean|sd)\b", msg.split(":", 1)[-1])
+    m = re.search(r"\b(low|mode|high|mean|sd)\b", msg)
     return m.group(1) if m else None
 
 
@@ -202,11 +227,13 @@ class RangeDialog(QDialog):
         grid = QGridLayout()
         lay.addLayout(grid)
         self.rows: dict[str, tuple[QLabel, QCheckBox, QDoubleSpinBox, QLabel]] = {}
+        self.units: dict[str, QLabel] = {}
         self.value_label = QLabel("Value")
         self.value_spin = self._spin()
+        self.value_unit = QLabel(self.unit)
         grid.addWidget(self.value_label, 0, 0)
         grid.addWidget(self.value_spin, 0, 2)
-        grid.addWidget(QLabel(self.unit), 0, 3)
+        grid.addWidget(self.value_unit, 0, 3)
         for r, (k, text) in enumerate(KEYS, start=1):
             lab, use, spin, err = QLabel(text), QCheckBox("bound"), self._spin(), QLabel()
             use.setToolTip("Truncate the distribution at this value")
@@ -215,8 +242,8 @@ class RangeDialog(QDialog):
             grid.addWidget(lab, 2 * r - 1, 0)
             grid.addWidget(use, 2 * r - 1, 1)
             grid.addWidget(spin, 2 * r - 1, 2)
-            grid.addWidget(QLabel("" if k == "sd" and self.unit == "%" else self.unit),
-                           2 * r - 1, 3)
+            self.units[k] = QLabel(self.unit)
+            grid.addWidget(self.units[k], 2 * r - 1, 3)
             grid.addWidget(err, 2 * r, 0, 1, 4)
             use.toggled.connect(self._changed)
             spin.valueChanged.connect(self._changed)
@@ -284,18 +311,18 @@ class RangeDialog(QDialog):
     def _kind_changed(self, *_: Any) -> None:
         kind = self.current_kind()
         fixed = kind == "fixed"
-        self.value_label.setVisible(fixed)
-        self.value_spin.setVisible(fixed)
+        for w in (self.value_label, self.value_spin, self.value_unit):
+            w.setVisible(fixed)
         for k, (lab, use, spin, err) in self.rows.items():
             shown = k in _USES[kind]
             optional = kind in ("normal", "lognormal") and k in _OPTIONAL
-            for w in (lab, spin):
+            for w in (lab, spin, self.units[k]):
                 w.setVisible(shown)
             use.setVisible(shown and optional)
             spin.setEnabled(shown and (not optional or use.isChecked()))
             if not shown:
                 err.hide()
-        self.rule.setText("" if fixed else "When you type a number into the form: "
+        self.rule.setText("" if fixed else "In the form, "
                           f"{uncertainty.NOMINAL_RULE[kind]}."
                           + (" Every field sharing the assumption moves with it."
                              if self.ref is not None and not self.only_here.isChecked()
@@ -360,6 +387,7 @@ class RangeDialog(QDialog):
         per: dict[str, list[str]] = {}
         rest = []
         for m in msgs:
+            m = re.sub(r"^range( \([a-z]+\))?: ", "", m)  # the dialog is about the range
             k = _key_of_message(m)
             if k in self.rows and k in _USES[self.current_kind()]:
                 per.setdefault(k, []).append(m)

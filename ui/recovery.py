@@ -124,7 +124,8 @@ def recover(path: str | Path, fallback: Scenario) -> tuple[Scenario, list[str]]:
         try:
             sc = Scenario.model_validate(data)
             uncertainty.set_uncertain(sc, {k: d for k, d in ranges.items()
-                                           if uncertainty.resolve(sc, k) is not None})
+                                           if uncertainty.is_assumption(k)
+                                           or uncertainty.resolve(sc, k) is not None})
             return sc, notes
         except ValidationError as exc:
             progressed = False
