@@ -24,7 +24,12 @@ from simulator.outputs import PROMO_CHANNELS
 from simulator.promotions import CompiledPromotion, compile_promotions
 from simulator.scenario import Scenario
 from simulator.service import PoolSpec
-from simulator.theory import churn_beta, discount_factors, monthly_hazard
+from simulator.theory import (
+    churn_beta,
+    discount_factors,
+    monthly_hazard,
+    points_redemption_rate,
+)
 from simulator.tiers import CostTable, EffectTable, compile_benefits, review_months
 
 # Parts of the scheme a counterfactual arm can switch off.
@@ -257,8 +262,9 @@ def compile_scenario(sc: Scenario, horizon: int,
         for s, seg in enumerate(segs):
             for t in range(n_tiers):
                 eff.apply(t, s, pts.effect, seg.sensitivity.benefits)
-        half_life = max(pts.expiry_months / 2.0, 1.0)
-        redeem_rate = 1.0 - (1.0 - pts.redemption_share) ** (1.0 / half_life)
+        # The monthly share of a balance redeemed at which the stated share of points is
+        # redeemed before expiry (theory.points_redemption_rate).
+        redeem_rate = points_redemption_rate(pts.redemption_share, pts.expiry_months)
     for a in (eff.order, eff.spend, eff.churn, eff.sat_shift, eff.complaints, cost.share,
               cost.per_order, cost.per_month, cost.per_year, cost.price_share,
               cost.price_per_order, cost.price_per_year, cost.per_referral):

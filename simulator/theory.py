@@ -76,6 +76,45 @@ def monthly_hazard(annual_churn: float) -> float:
     return 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
 
 
+def points_never_redeemed(monthly_rate: float, expiry_months: int) -> float:
+    """Share of points never redeemed (breakage) when a share of every balance is redeemed monthly.
+
+    Balances expire at months E, 2E, ... (E = ``expiry_months``); each month the share
+    ``monthly_rate`` (q) of the balance, this month's points included, is redeemed. A
+    point earned in month j of an expiry window meets E - j + 1 redemptions, so with
+    even earning and nobody leaving the share never redeemed is the mean over
+    n = 1..E of (1 - q)^n. Computed with + and × only (the same bits on every machine).
+    """
+    keep = 1.0 - monthly_rate
+    power, total = 1.0, 0.0
+    for _ in range(expiry_months):
+        power *= keep
+        total += power
+    return total / expiry_months
+
+
+def points_redemption_rate(redemption_share: float, expiry_months: int) -> float:
+    """Monthly redemption rate q of a balance at which ``redemption_share`` of points is redeemed.
+
+    Solves :func:`points_never_redeemed` (q, E) = 1 − r by bisection (it falls
+    strictly as q rises from 0 to 1), so the long-run breakage of the engine's points
+    is 1 − r with even earning and no leavers (leavers' forfeited balances add to it).
+    """
+    if redemption_share <= 0.0:
+        return 0.0
+    if redemption_share >= 1.0:
+        return 1.0
+    target = 1.0 - redemption_share
+    lo, hi = 0.0, 1.0
+    for _ in range(80):  # the interval shrinks to 2**-80: below a double's resolution
+        mid = 0.5 * (lo + hi)
+        if points_never_redeemed(mid, expiry_months) > target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def cobham_class_waits(servers: int, arrivals_per_hour: dict[int, float],
                        service_per_hour: float) -> dict[int, float]:
     """Mean wait per class of a non-preemptive priority M/M/c queue (Cobham 1954).

@@ -66,24 +66,46 @@ def test_points_roll_forward_closes_every_month():
         v["points_outstanding"] * led.point_value * (1 - v["breakage_estimate"]))
 
 
-def _engine_breakage(r: float, expiry: int) -> float:
-    """Steady-state breakage under the engine's monthly rate q = 1 - (1-r)^(2/E)."""
-    q = 1.0 - (1.0 - r) ** (1.0 / max(expiry / 2.0, 1.0))
-    return float(np.mean([(1.0 - q) ** j for j in range(1, expiry + 1)]))
-
-
-@pytest.mark.parametrize("r", [0.4, 0.5, 0.6])
+@pytest.mark.parametrize("r", [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
 def test_long_run_breakage_approaches_one_minus_redemption_share(r):
+    # Before: the monthly rate 1 - (1-r)^(2/E) (redeemed by a "half life" of E/2) gave
+    # 0.26 at r = 0.8 and 0.18 at r = 0.9; now the rate solves the expiry windows exactly.
     sc = _points_scenario(r, churn=0.0, months=60)
     res = run(sc, replications=2, agents=800, workers=1)
     led = of_scenario(res, sc)
     b = led.realised_breakage().mean
-    assert b == pytest.approx(_engine_breakage(r, 12), abs=0.01)
-    assert b == pytest.approx(1.0 - r, abs=0.03)
+    assert b == pytest.approx(1.0 - r, abs=0.01)
     # the running estimate settles on the realised breakage
     assert led.values["breakage_estimate"][:, -1].mean() == pytest.approx(b, rel=1e-9)
     # before the first expiry date the estimate is the scenario's own assumption
     assert led.values["breakage_estimate"][:, :11] == pytest.approx(1.0 - r)
+
+
+@pytest.mark.parametrize("expiry", [1, 3, 12, 24, 60])
+def test_points_redemption_rate_redeems_the_stated_share(expiry):
+    from simulator.theory import points_never_redeemed, points_redemption_rate
+
+    rates = []
+    for r in np.linspace(0.05, 0.99, 20):
+        q = points_redemption_rate(r, expiry)
+        assert points_never_redeemed(q, expiry) == pytest.approx(1.0 - r, abs=1e-12)
+        rates.append(q)
+    assert np.all(np.diff(rates) > 0)  # more redemption, a higher monthly rate
+    assert points_redemption_rate(0.0, expiry) == 0.0
+    assert points_redemption_rate(1.0, expiry) == 1.0
+    if expiry == 1:  # one month to redeem in: the monthly rate is the share itself
+        assert points_redemption_rate(0.37, 1) == pytest.approx(0.37, abs=1e-15)
+    # a closed form checked by simulation: points earned evenly, expiring every E months
+    q = points_redemption_rate(0.8, expiry)
+    bal, issued, redeemed = 0.0, 0.0, 0.0
+    for m in range(1, 10 * expiry + 1):
+        bal += 1.0
+        issued += 1.0
+        redeemed += bal * q
+        bal -= bal * q
+        if m % expiry == 0:
+            bal = 0.0
+    assert redeemed / issued == pytest.approx(0.8, abs=1e-9)
 
 
 def test_ledger_allocates_by_relative_standalone_selling_price():
