@@ -6,6 +6,9 @@ Used by ``benefit-sim compare`` and by the GUI (no Qt here)::
     table = compare_scenarios(results, base_index=0)   # tidy: one row per scenario x KPI
     rows = input_diff(base, other)                     # DataFrame path / base / other
 
+The input diff is :mod:`simulator.input_diff` (its names are importable from here
+too); the console tables of ``benefit-sim compare`` are in :mod:`simulator.cli.compare`.
+
 ``results`` is a list of ``(Scenario, Path | None, RunResult)``, the same list
 :func:`simulator.excel.write_workbook` takes.
 
@@ -39,15 +42,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from simulator import metrics
+from simulator.input_diff import (  # noqa: F401 - the input diff, importable from here too
+    differing_inputs,
+    flat_inputs,
+    flatten,
+    input_diff,
+    same_value,
+    shown_input_diff,
+    union_paths,
+)
 from simulator.results import RunResult, Stat
 from simulator.scenario import Scenario
-from simulator.scenario_io import to_dict
 
 
 @dataclass(frozen=True)
@@ -284,164 +295,7 @@ def compare_scenarios(results: Sequence[Result], base_index: int = 0,
     return pd.DataFrame(rows)
 
 
-# ------------------------------------------------------------------ input diff
-def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    """Flatten a scenario dict to ``{"tiers[1].benefits[0].cost_cny": 0.1, ...}``.
-
-    Lists of tables are indexed (``[i]``); lists of plain values stay one value,
-    shown as comma-separated text; empty tables and lists show as ``{}`` / ``[]``.
-    """
-    out: dict[str, Any] = {}
-    if isinstance(d, dict):
-        if not d and prefix:
-            out[prefix] = "{}"
-        for k, v in d.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-    elif isinstance(d, list):
-        if not d:
-            out[prefix] = "[]"
-        elif all(not isinstance(v, (dict, list)) for v in d):
-            out[prefix] = ", ".join(str(v) for v in d)
-        else:
-            for i, v in enumerate(d):
-                out.update(flatten(v, f"{prefix}[{i}]"))
-    else:
-        out[prefix] = d
-    return out
-
-
-def flat_inputs(sc: Scenario) -> dict[str, Any]:
-    """Every parameter of a scenario as path -> value (see :func:`flatten`)."""
-    return flatten(to_dict(sc))
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """Two input values are the same (True is not 1; NaN equals NaN)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b or (isinstance(a, float) and isinstance(b, float)
-                          and math.isnan(a) and math.isnan(b))
-    return a == b
-
-
-def union_paths(flats: Sequence[dict[str, Any]]) -> list[str]:
-    """Paths of several flattened scenarios, in first-seen order."""
-    seen: dict[str, None] = {}
-    for f in flats:
-        for p in f:
-            seen.setdefault(p, None)
-    return list(seen)
-
-
-def differing_inputs(scs: Sequence[Scenario]) -> list[tuple[str, list]]:
-    """``(path, [value per scenario])`` of every input where a scenario differs from the first.
-
-    The one input diff (compare tables, the CLI, attribution's change groups, the
-    optimiser's "apply"): paths and values as :func:`flat_inputs` gives them, None
-    where a scenario lacks the path (a tier only one of them has). The scenario
-    ``name`` and ``description`` are included when they differ.
-    """
-    flats = [flat_inputs(sc) for sc in scs]
-    out = []
-    for p in union_paths(flats):
-        vals = [f.get(p) for f in flats]
-        if any(p not in f for f in flats) or any(not same_value(v, vals[0]) for v in vals[1:]):
-            out.append((p, vals))
-    return out
-
-
-def shown_input_diff(scs: Sequence[Scenario]) -> list[tuple[str, list[str]]]:
-    """:func:`differing_inputs` as the editor shows them: (field label, [value text]).
-
-    ``Tiers & benefits ▸ Tier 'Gold' ▸ Benefit 'Discount' ▸ Cost share`` with
-    ``8 %`` / ``15 %``, ``Yes`` / ``No``: the form's labels, units and formatting
-    (:func:`simulator.labels.where`, :func:`simulator.labels.shown`).
-    """
-    from simulator.labels import shown, where
-
-    rows = []
-    for p, vals in differing_inputs(scs):
-        owner = next((sc for sc, v in zip(scs, vals) if v is not None), scs[0])
-        rows.append((where(p, owner), [shown(Scenario, p, v) for v in vals]))
-    return rows
-
-
-def input_diff(base: Scenario, other: Scenario) -> pd.DataFrame:
-    """Inputs that differ: columns ``path, base, other`` (None where a path is absent)."""
-    rows = [(p, *vals) for p, vals in differing_inputs([base, other])]
-    return pd.DataFrame(rows, columns=["path", "base", "other"])
-
-
-# ------------------------------------------------------------------------ CLI
-def _fmt(x: float, kind: str, signed: bool = False) -> str:
-    if signed:
-        return metrics.delta(x, kind)
-    return metrics.value(x, kind) if metrics.finite(x) else "n/a"
-
-
-def delta_table(table: pd.DataFrame, title: str, section: str = "absolute"):
-    """A rich table of one section of :func:`compare_scenarios` (see :data:`SECTIONS`).
-
-    ``absolute``: the base's value, then each scenario's Δ vs base with its paired
-    95 % interval. ``vs_base``: each scenario's figure relative to the base.
-    ``own_counterfactual``: each scenario's own figure and what it is measured against.
-    """
-    from rich.table import Table
-
-    table = table[table["section"] == section]
-    t = Table(title=title, title_justify="left")
-    t.add_column("KPI")
-    nos = sorted(table["scenario_no"].unique())
-    base_no = int(table.loc[table["is_base"], "scenario_no"].iloc[0])
-    names = table.drop_duplicates("scenario_no").set_index("scenario_no")["scenario"]
-    others = [no for no in nos if no != base_no]
-    if section == "absolute":
-        t.add_column(f"[{base_no}] {_esc(names[base_no])} (base)", justify="right")
-        for no in others:
-            t.add_column(f"[{no}] {_esc(names[no])}\nΔ vs base (95 % CI)", justify="right")
-    elif section == "vs_base":
-        for no in others:
-            t.add_column(f"[{no}] {_esc(names[no])}\nvs [{base_no}] base (95 % CI)",
-                         justify="right")
-    else:
-        for no in nos:
-            t.add_column(f"[{no}] {_esc(names[no])}" + (" (base)" if no == base_no else ""),
-                         justify="right")
-    for metric, g in table.groupby("metric", sort=False):
-        g = g.set_index("scenario_no")
-        kind = g["kind"].iloc[0]
-        cells = [_esc(g.loc[base_no, "label"].strip())]
-        if section == "absolute":
-            cells.append(_esc(metrics.not_defined(g.loc[base_no])
-                              or _fmt(g.loc[base_no, "mean"], kind)))
-            for no in others:
-                r = g.loc[no]
-                cells.append(_styled(r["delta_mean"], r["delta_ci95_low"],
-                                     r["delta_ci95_high"], kind))
-        elif section == "vs_base":
-            for no in others:
-                r = g.loc[no]
-                cells.append(_esc(metrics.not_defined(r)) or _styled(
-                    r["mean"], r["ci95_low"], r["ci95_high"], kind, signed=kind == "money"))
-        else:
-            for no in nos:
-                cells.append(_esc(metrics.not_defined(g.loc[no])
-                                  or _fmt(g.loc[no, "mean"], kind)))
-        t.add_row(*cells)
-    if section == "own_counterfactual":
-        t.add_row("measured against", *[_esc(table[(table.scenario_no == no)]
-                                             ["measured_against"].iloc[0]) for no in nos])
-    return t
-
-
-def print_comparison(console, table: pd.DataFrame) -> None:
-    """The three sections of a comparison, each titled with what it is measured against."""
-    for section in SECTIONS:
-        console.print(delta_table(table, SECTION_TITLES[section] + " (CNY over the horizon)",
-                                  section))
-
-
+# ------------------------------------------------------------- comparison file
 COMPARISON_FORMAT = "benefit-sim-comparison/1"
 
 
@@ -485,39 +339,3 @@ def comparison_json(results: Sequence[Result], table: pd.DataFrame) -> dict:
             "common_random_numbers": True,
             "sections": dict(SECTION_TITLES),
             "scenarios": scen, "figures": figures}
-
-
-def _styled(mean, lo, hi, kind: str, signed: bool = True) -> str:
-    """A value with its interval, green/red when the interval excludes 0 (markup-safe)."""
-    if not math.isfinite(mean):
-        return "n/a"
-    ci = "" if not math.isfinite(lo) else \
-        f"\n({(metrics.delta_interval if signed else metrics.interval)(lo, hi, kind)})"
-    style = "" if not math.isfinite(lo) or not signed else (
-        "green" if lo > 0 else "red" if hi < 0 else "")
-    txt = _esc(_fmt(mean, kind, signed) + ci)
-    return f"[{style}]{txt}[/{style}]" if style else txt
-
-
-def _esc(s: str) -> str:
-    from rich.markup import escape
-
-    return escape(str(s))
-
-
-def diff_table(base: Scenario, other: Scenario, title: str, limit: int = 60):
-    """A rich table of the inputs that differ between two scenarios."""
-    from rich.table import Table
-
-    d = shown_input_diff([base, other])
-    t = Table(title=title, title_justify="left")
-    t.add_column("input", overflow="fold")
-    t.add_column("base", overflow="fold")
-    t.add_column("other", overflow="fold")
-    for label, (b, o) in d[:limit]:
-        t.add_row(_esc(label), _esc(b), _esc(o))
-    if len(d) > limit:
-        t.add_row(f"… {len(d) - limit} more", "", "")
-    if not d:
-        t.add_row("(no differences)", "", "")
-    return t

@@ -6,15 +6,8 @@ import numpy as np
 import pytest
 
 import scenarios
-from simulator.compare import (
-    compare_scenarios,
-    differing_inputs,
-    flatten,
-    input_diff,
-    kpi_table,
-    paired_delta,
-    run_scenarios,
-)
+from simulator.compare import compare_scenarios, kpi_table, paired_delta, run_scenarios
+from simulator.input_diff import differing_inputs, flatten, input_diff
 from simulator.results import Stat
 from simulator.scenario_io import load, save
 
@@ -256,7 +249,7 @@ def test_compare_json_equals_table_and_workbook(known, tmp_path, monkeypatch):
 
 def test_shown_input_diff_uses_labels_units_and_words():
     """Compare's "Inputs that differ": labels, % and Yes/No, not paths, fractions, True."""
-    from simulator.compare import shown_input_diff
+    from simulator.input_diff import shown_input_diff
 
     base = scenarios.load_default()
     other = base.model_copy(deep=True)

@@ -308,7 +308,7 @@ def _shown(v):
 
 
 def test_inputs_every_parameter_and_differences_highlighted(book):
-    from simulator.compare import flat_inputs
+    from simulator.input_diff import flat_inputs
 
     ws = book["wb"]["Inputs"]
     (b, bp, _), (o, op, _) = book["results"]

@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulator.compare import flat_inputs, same_value, union_paths
 from simulator.excel.cells import add_table, label, print_setup, put, ref, set_width, text_width
 from simulator.excel.styles import (
     BOLD,
@@ -19,6 +18,7 @@ from simulator.excel.styles import (
     TITLE,
     WRAP_HEAD,
 )
+from simulator.input_diff import flat_inputs, same_value, union_paths
 from simulator.scenario_io import file_hash, scenario_hash
 
 if TYPE_CHECKING:
