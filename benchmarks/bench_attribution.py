@@ -8,6 +8,7 @@ standard sample (slow: every one of the 256 sets is a full run).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,9 +16,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from simulator import arms  # noqa: E402
 from simulator.attribution import attribute, explain, parts_of  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
 from simulator.runner import run  # noqa: E402
+
+
+def _load() -> str:
+    return "load %.1f %.1f %.1f" % os.getloadavg()
 
 
 def main() -> None:
@@ -26,7 +32,12 @@ def main() -> None:
     ap.add_argument("--agents", "-n", type=int)
     ap.add_argument("--waterfall", action="store_true")
     ap.add_argument("--other", default="xinghe_yinhe_6tier", help="waterfall: scenario key")
+    ap.add_argument("--no-reuse", action="store_true",
+                    help="simulate every run's two arms (no arm reuse), for comparison")
+    ap.add_argument("--skip-single", action="store_true", help="attribution: no paired run first")
     a = ap.parse_args()
+    arms.set_reuse(not a.no_reuse)
+    std_R = load_scenario("xinghe_yinhe_6tier").scenario.run.replications
     ld = load_scenario("xinghe_yinhe_6tier")
     sc = ld.scenario
     kw = dict(replications=a.replications, agents=a.agents)
@@ -37,23 +48,34 @@ def main() -> None:
         lo = load_scenario(a.other)
         sc = lo.scenario
         t = time.perf_counter()
+        c0 = arms.counts()["simulated"]
         wf = explain(base, sc, base_of_other=lo.base_scenario, **kw)
+        el = time.perf_counter() - t
+        n_arms = arms.counts()["simulated"] - c0
         print(f"waterfall xinghe_today -> {sc.name}: {len(wf.bars)} groups, {wf.sets_run} sets, "
-              f"{R} x {N:,}: {time.perf_counter() - t:.1f} s")
+              f"{R} x {N:,}: {el:.1f} s; arms simulated {n_arms} (without reuse "
+              f"{2 * wf.sets_run * R}), {el / max(n_arms, 1):.2f} s an arm; projected at "
+              f"{std_R} replications: {el * std_R / R:.0f} s; {_load()}")
         for b in wf.bars:
             print(f"  {b.group:28} {b.value.mean:16,.0f} +- {b.value.half_width:14,.0f}"
                   f"{'  (within noise)' if b.within_noise else ''}")
         return
     parts = parts_of(sc)
+    one = float("nan")
+    if not a.skip_single:
+        t = time.perf_counter()
+        run(sc, base=ld.base_scenario, **kw)
+        one = time.perf_counter() - t
     t = time.perf_counter()
-    run(sc, base=ld.base_scenario, **kw)
-    one = time.perf_counter() - t
-    t = time.perf_counter()
+    c0 = arms.counts()["simulated"]
     att = attribute(sc, **kw)
     el = time.perf_counter() - t
+    n_arms = arms.counts()["simulated"] - c0
     print(f"{sc.name}: {len(parts)} parts, {att.sets_run} sets in {att.runs} runs, "
           f"{R} replications x {N:,} agents x {sc.run.horizon_months} months: {el:.1f} s "
-          f"(one paired run {one:.1f} s)")
+          f"(one paired run {one:.1f} s); arms simulated {n_arms} (without reuse "
+          f"{2 * att.runs * R}), {el / max(n_arms, 1):.2f} s an arm; projected at "
+          f"{std_R} replications: {el * std_R / R:.0f} s; {_load()}")
     for p in att.parts:
         print(f"  {p.label:30} NPV {p.npv.mean:16,.0f} +- {p.npv.half_width:14,.0f}  "
               f"alone {p.npv_alone.mean:16,.0f}  leave-one-out {p.npv_last.mean:16,.0f}")

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from simulator import arms  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
 from simulator.runner import run  # noqa: E402
 from simulator.sensitivity import tornado, uncertain_inputs  # noqa: E402
@@ -38,7 +39,10 @@ def main() -> None:
     ap.add_argument("--replications", "-r", type=int)
     ap.add_argument("--agents", "-n", type=int)
     ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--no-reuse", action="store_true",
+                    help="simulate every run's two arms (no arm reuse), for comparison")
     a = ap.parse_args()
+    arms.set_reuse(not a.no_reuse)
     ld = load_scenario("xinghe_today")
     sc = ld.scenario
     print(f"cores {os.cpu_count()}, {load()}")
@@ -47,12 +51,17 @@ def main() -> None:
         kw = {k: v for k, v in (("replications", a.replications), ("agents", a.agents))
               if v is not None}
         t0 = time.perf_counter()
+        c0 = arms.counts()["simulated"]
         t = tornado(sc, "npv", names, **kw)
         dt = time.perf_counter() - t0
+        n_arms = arms.counts()["simulated"] - c0
         m = t.meta
         print(f"tornado: {len(names)} inputs, {m['runs']} runs x {m['replications']} "
               f"replications x {m['agents']:,} agents x {m['horizon_months']} months: "
-              f"{dt:.1f} s ({dt / max(m['runs'], 1):.2f} s a run); {load()}")
+              f"{dt:.1f} s ({dt / max(m['runs'], 1):.2f} s a run); arms simulated {n_arms} "
+              f"(without reuse {2 * m['runs'] * m['replications']}, "
+              f"{dt / max(n_arms, 1):.2f} s an arm); reuse {'off' if a.no_reuse else 'on'}; "
+              f"{load()}")
         b = t.bars[0]
         print(f"  largest bar {b.label}: {b.swing.mean:,.0f} "
               f"({b.swing.ci95_low:,.0f} to {b.swing.ci95_high:,.0f})")
