@@ -155,3 +155,26 @@ def test_arms_start_from_the_customer_file(reuse, tmp_path_factory):
     for a, b in zip(off, on):
         assert a.kpis.equals(b.kpis)
     assert on[0].kpis.equals(on[1].kpis) and not on[0].kpis.equals(on[2].kpis)
+
+
+def test_arm_tasks_on_a_dask_cluster(today, reuse, tmp_path_factory):
+    """Shared counterfactuals and scheme arms run as arm tasks on the cluster, same numbers."""
+    pytest.importorskip("distributed")
+    from simulator.sensitivity import with_value
+    from tests.test_execution_dask import _local, _same
+    from tests.test_execution_dask import cluster as make_cluster
+
+    path = "promotions[Double 11].effect.order_rate"
+    scs = [today, with_value(today, path, 0.1), with_value(today, path, 0.25)]
+    kw = dict(replications=2, agents=1000, horizon_months=6)
+    want = _local(lambda: run_many(scs, workers=1, **kw))
+    gen = make_cluster.__wrapped__(tmp_path_factory)
+    next(gen)
+    try:
+        c0 = arms.counts()["simulated"]
+        got = run_many(scs, **kw)
+        assert arms.counts()["simulated"] - c0 == (3 + 1) * kw["replications"]
+    finally:
+        next(gen, None)
+    for a, b in zip(want, got):
+        _same(a, b)
