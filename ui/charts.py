@@ -205,7 +205,9 @@ class ThemedPlot(pg.PlotWidget):
         title.item.setTextWidth(-1)
         if title.item.boundingRect().width() > avail:
             title.item.setTextWidth(avail)
-        title.updateMin()
+        # re-centre the wrapped text too: pyqtgraph placed it for its unwrapped width, so a
+        # title that wrapped at an unchanged chart size started left of the chart's edge
+        title.resizeEvent(None)  # (also updates the minimum size)
         lg = getattr(pi, "legend", None)
         if lg is not None and lg.items:
             for cols in range(min(3, len(lg.items)), 0, -1):  # the most columns that fit

@@ -190,3 +190,30 @@ def test_count_axes_read_in_k_and_m_not_exponents(qtbot):
     assert hours.tickStrings([0.0, 0.5, 1.0, 1.5], 1.0, 0.5) == ["0.0", "0.5", "1.0", "1.5"]
     assert charts.plots["revenue"].getPlotItem().getAxis("left").tickStrings(
         [1e9, 2e9], 1.0, 1e9) == ["¥1 B", "¥2 B"]
+
+
+def test_a_wrapped_title_stays_inside_the_chart(qtbot):
+    """Risk view, scenario without ranges: "NPV over the assumptions: no input is written
+    as a range" wrapped but was still centred for its unwrapped width ("y over the…")."""
+    import scenarios
+    from ui.document import ScenarioDocument
+    from ui.risk_panel import RiskPanel
+
+    panel = RiskPanel(ScenarioDocument(scenarios.load_default(), None))
+    qtbot.addWidget(panel)
+    panel.resize(1090, 590)  # the tab at 1366 x 768
+    panel.show()
+    qtbot.wait(50)
+
+    class NoRanges:
+        risk = None
+
+    try:
+        panel._distribution(NoRanges())
+        qtbot.wait(50)
+        p = panel.hist_plot
+        item = p.getPlotItem().titleLabel.item
+        rect = item.mapRectToScene(item.boundingRect())
+        assert rect.left() >= 0 and rect.right() <= p.width()
+    finally:
+        panel.shutdown()
