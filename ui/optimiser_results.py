@@ -40,8 +40,9 @@ MARGINAL = {"npv": ("net_return_per_cny", 1.0, "net ¥ per extra ¥ (0 = break e
             "roi": ("marginal_return", 1e6 * 100, "ROI points per extra ¥1 M/month"),
             "ltv": ("marginal_return", 1e3, "¥ LTV per extra ¥1 k/month")}
 
-TABLE_COLUMNS = ["Lever", "Today ¥/month", "Recommended ¥/month", "Change", "Min", "Max",
-                 "Marginal now", "Marginal rec.", "Binds"]
+# two-line headers: the lever names need the width more than the headers do
+TABLE_COLUMNS = ["Lever", "Today\n¥/month", "Recommended\n¥/month", "Change", "Min", "Max",
+                 "Marginal\nnow", "Marginal\nrec.", "Binds"]
 
 
 def marginal_values(alloc) -> tuple[np.ndarray, np.ndarray, str]:
@@ -98,8 +99,10 @@ class OptimiserResults(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
+        # every column as wide as its text (the lever column, stretched into what the
+        # figures left, showed "Prom…" four times at 1366 px); the table scrolls if need be
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        hh.setStretchLastSection(True)
         hh.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setMinimumHeight(150)
         rl.addWidget(self.table, 0)

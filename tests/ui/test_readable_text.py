@@ -1,4 +1,4 @@
-"""Coloured figures stay readable in the app's light and dark palettes (contrast >= 4.5)."""
+"""GUI text stays readable: coloured figures in both palettes (contrast >= 4.5), names not cut."""
 
 import math
 
@@ -74,3 +74,26 @@ def test_kpi_edit_delta_readable(qtbot, which):
         box.set_delta(Stat(mean, mean * 0.9, mean * 1.1, mean, mean, mean, "CNY", 4))
         col = QColor(box.delta_label.styleSheet().split("color:")[1].strip(" ;"))
         assert contrast_ratio(col, pal.color(QPalette.ColorRole.Window)) >= READABLE
+
+
+def test_optimiser_lever_names_are_not_cut(qtbot):
+    """At 1366 px the table is ~750 px wide: the lever column got what the figures left
+    and four promotions all read "Prom…"."""
+    import numpy as np
+
+    from ui.optimiser_results import OptimiserResults
+
+    view = OptimiserResults()
+    qtbot.addWidget(view)
+    view.resize(750, 600)
+    view.show()
+
+    class Alloc:
+        levers = _levers()
+
+    view._fill_table(Alloc(), np.zeros(3), np.zeros(3), "¥ per ¥")
+    qtbot.wait(50)
+    fm = view.table.fontMetrics()
+    widest = max(fm.horizontalAdvance(view.table.item(r, 0).text())
+                 for r in range(view.table.rowCount()))
+    assert view.table.horizontalHeader().sectionSize(0) > widest
