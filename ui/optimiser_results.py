@@ -40,9 +40,14 @@ MARGINAL = {"npv": ("net_return_per_cny", 1.0, "net ¥ per extra ¥ (0 = break e
             "roi": ("marginal_return", 1e6 * 100, "ROI points per extra ¥1 M/month"),
             "ltv": ("marginal_return", 1e3, "¥ LTV per extra ¥1 k/month")}
 
-# two-line headers: the lever names need the width more than the headers do
-TABLE_COLUMNS = ["Lever", "Today\n¥/month", "Recommended\n¥/month", "Change", "Min", "Max",
-                 "Marginal\nnow", "Marginal\nrec.", "Binds"]
+# short headers (the unit is in each figure and in the header's tooltip): the lever
+# names need the width more than the headers do
+TABLE_COLUMNS = ["Lever", "Today", "Recommended", "Change", "Min", "Max",
+                 "Marginal now", "Marginal rec.", "Binds"]
+HEADER_TIPS = {1: "today's spend, ¥ per month", 2: "recommended spend, ¥ per month",
+               3: "recommended − today, ¥ per month", 4: "the lever's lowest spend, ¥ per month",
+               5: "the lever's highest spend, ¥ per month"}
+LEVER_WIDTH_MAX = 190  # px; a longer name is elided (the tooltip has it in full)
 
 
 def marginal_values(alloc) -> tuple[np.ndarray, np.ndarray, str]:
@@ -103,7 +108,9 @@ class OptimiserResults(QWidget):
         # figures left, showed "Prom…" four times at 1366 px); the table scrolls if need be
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
+        hh.setMaximumSectionSize(LEVER_WIDTH_MAX)
         hh.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setMinimumHeight(150)
         rl.addWidget(self.table, 0)
 
@@ -174,7 +181,7 @@ class OptimiserResults(QWidget):
 
     def _fill_table(self, alloc, now: np.ndarray, rec: np.ndarray, unit: str) -> None:
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
-        for c, tip in ((6, f"marginal return at today's split: {unit}"),
+        for c, tip in (*HEADER_TIPS.items(), (6, f"marginal return at today's split: {unit}"),
                        (7, f"marginal return at the recommended split: {unit}")):
             self.table.horizontalHeaderItem(c).setToolTip(wrap(tip))
         lv = alloc.levers
