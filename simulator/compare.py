@@ -149,7 +149,7 @@ def vs_base(base: RunResult, other: RunResult) -> pd.DataFrame:
     ``payback_vs_base`` (first month from which the cumulative Δ net contribution
     stays ≥ 0; NaN if never), plus the Δ net contribution and Δ total cost they use.
     """
-    from simulator.results import roi_and_payback
+    from simulator.kpi_formulas import roi_and_payback
 
     d_net = other.totals("net_contribution") - base.totals("net_contribution")  # [R, H]
     cost_o, cost_b = other.totals("total_cost").sum(axis=1), base.totals("total_cost").sum(axis=1)

@@ -2,180 +2,38 @@
 
 All money is CNY over the horizon unless the metric says otherwise; counts are
 real customers (the sample scaled by its weight). See docs/ENGINE_API.md.
+
+A figure across replications is a :class:`~simulator.replication_stats.Stat`; the KPI
+formulas (ROI, payback, annual churn, lifecycle) are :mod:`simulator.kpi_formulas`.
+Both are importable from here too.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simulator.kpi_formulas import (  # noqa: F401 - COST_TOL and the reasons, importable here
+    COST_TOL,
+    COSTS_LESS,
+    LIFECYCLE_NOT_DEFINED,
+    NO_CHANGE,
+    NO_COUNTERFACTUAL,
+    NO_INCREMENTAL_COST,
+    NO_PAYBACK,
+    OTHER_TIERS,
+    _annual,
+    _safe_div,
+    lifecycle_kpis,
+    roi_and_payback,
+)
 from simulator.metrics import metric, value_range
 from simulator.outputs import METRICS, MI, SERVICE_METRICS, ArmOutput
-
-# ROI and payback divide by, or wait for, an incremental amount. Amounts within
-# COST_TOL of the scenario's cost scale (its and its counterfactual's total cost
-# and gross margin) are floating-point residue (service cost is allocated per
-# contact), not money: a zero-cost benefit gave incremental costs of +/-1e-9 CNY
-# and an ROI of 7e16. Such a figure is "not defined", with the reason.
-COST_TOL = 1e-9
-NO_COUNTERFACTUAL = "no counterfactual"
-OTHER_TIERS = "the counterfactual has other tiers"
-NO_INCREMENTAL_COST = "no incremental cost"
-COSTS_LESS = "the scheme costs less than its counterfactual"
-NO_CHANGE = "no change from the counterfactual"
-NO_PAYBACK = "not reached within the horizon"
-
-
-@dataclass
-class Stat:
-    """Mean with a 95 % confidence interval and percentiles across replications."""
-
-    mean: float
-    ci95_low: float
-    ci95_high: float
-    p10: float
-    p50: float
-    p90: float
-    unit: str = ""
-    n: int = 0
-    not_defined: str | None = None  # why no replication has a value (e.g. no incremental cost)
-
-    @classmethod
-    def of(cls, values, unit: str = "", not_defined: str | None = None,
-           within: tuple[float, float] | None = None) -> "Stat":
-        """Summarise replication values (NaNs, e.g. 'no payback', are left out).
-
-        ``not_defined`` is the reason kept when no replication has a value. ``within``:
-        the range a value can take (a share: 0-1, :func:`simulator.metrics.value_range`);
-        the Student-t interval is cut to it (with 2 replications at 99-100 % SLA it ran
-        to 101.5 %).
-        """
-        x = np.asarray(values, dtype=float)
-        x = x[np.isfinite(x)]
-        if x.size == 0:
-            nan = math.nan
-            return cls(nan, nan, nan, nan, nan, nan, unit, 0, not_defined)
-        m = float(x.mean())
-        if x.size > 1:
-            half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-        else:
-            half = math.nan
-        p10, p50, p90 = (float(v) for v in np.percentile(x, [10, 50, 90]))
-        lo, hi = m - half, m + half
-        if within is not None and math.isfinite(half):
-            lo, hi = max(lo, within[0]), min(hi, within[1])
-        return cls(m, lo, hi, p10, p50, p90, unit, int(x.size))
-
-    @property
-    def half_width(self) -> float:
-        """Half the 95 % interval."""
-        return (self.ci95_high - self.ci95_low) / 2.0
-
-    def to_json(self) -> dict:
-        """JSON-safe dict (NaN becomes null)."""
-        d = asdict(self)
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in d.items()}
-
-
-def _safe_div(a, b):
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
-
-
-def _annual(churned, exposure):
-    r = _safe_div(churned, exposure)
-    return 1.0 - (1.0 - r) ** 12
-
-
-def _payback(cum: np.ndarray, tol: float = 0.0) -> float:
-    """First month from which the cumulative incremental cash flow stays >= 0.
-
-    Amounts within ``tol`` of zero count as zero. NaN when it never does, and when
-    the cash flow never leaves zero (nothing changed: nothing to pay back).
-    """
-    if cum.size == 0 or cum[-1] < -tol:
-        return math.nan
-    if np.all(np.abs(np.diff(cum, prepend=0.0)) <= tol):
-        return math.nan
-    neg = np.nonzero(cum < -tol)[0]
-    return float(neg[-1] + 2) if neg.size else 1.0
-
-
-def roi_and_payback(inc: np.ndarray, inc_cost: np.ndarray, scale: np.ndarray
-                    ) -> tuple[tuple[np.ndarray, str | None], tuple[np.ndarray, str | None]]:
-    """ROI and payback month per replication, each with why none is defined (or None).
-
-    ``inc`` is the incremental net contribution per replication and month [R, H],
-    ``inc_cost`` the incremental total cost per replication [R] and ``scale`` the
-    cost scale per replication [R]; amounts within ``COST_TOL * scale`` are zero.
-    ROI = incremental contribution / incremental cost where that cost is positive.
-    """
-    tol = COST_TOL * np.asarray(scale, dtype=float)
-    cost = np.asarray(inc_cost, dtype=float)
-    ok = cost > tol
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(ok, inc.sum(axis=1) / np.where(ok, cost, 1.0), np.nan)
-    roi_why = None if ok.any() else (
-        NO_INCREMENTAL_COST if np.any(np.abs(cost) <= tol) else COSTS_LESS)
-    payback = np.array([_payback(np.cumsum(row), t) for row, t in zip(inc, tol)])
-    pay_why = None
-    if np.all(np.abs(inc) <= tol[:, None]):
-        pay_why = NO_CHANGE
-    elif np.isnan(payback).all():
-        pay_why = NO_PAYBACK
-    return (roi, roi_why), (payback, pay_why)
-
-
-# Why a lifecycle ratio has no value (its denominator is zero in every replication).
-LIFECYCLE_NOT_DEFINED = {
-    "dormant_share_end": "no active customers in the last month",
-    "recall_success": "no recall contacts",
-    "cost_per_acquired_customer": "no new customers",
-    "cost_per_paid_customer": "no paid new customers",
-    "cost_per_referred_customer": "no referred customers",
-}
-
-
-def lifecycle_kpis(tot: np.ndarray) -> dict[str, np.ndarray]:
-    """Lifecycle summary figures per replication from monthly totals [R, H, METRICS].
-
-    Dormant customers at the last month's start and their share of the active;
-    recall contacts, reactivations, recall success (reactivated / contacted) and the
-    reactivation cost; new customers by source (referred, paid, organic), referral
-    cost and cost per acquired customer overall and by source; negative word of
-    mouth's spreaders and the new customers it cost.
-    """
-    def total(metric):
-        return tot[:, :, MI[metric]].sum(axis=1)
-
-    k: dict[str, np.ndarray] = {}
-    k["dormant_customers_end"] = tot[:, -1, MI["dormant_customers"]]
-    k["dormant_share_end"] = _safe_div(k["dormant_customers_end"],
-                                       tot[:, -1, MI["active_customers"]])
-    k["recall_contacts"] = total("recall_contacts")
-    k["reactivated_customers"] = total("reactivated_customers")
-    k["recall_success"] = _safe_div(k["reactivated_customers"], k["recall_contacts"])
-    k["reactivation_cost"] = total("promotion_reactivation_cost")
-    new, referred, paid = (total("new_customers"), total("referral_customers"),
-                           total("new_customers_paid"))
-    k["referral_customers"] = referred
-    k["paid_new_customers"] = paid
-    k["organic_new_customers"] = new - referred - paid
-    k["referral_cost"] = total("benefit_cost_referral_reward")
-    k["cost_per_acquired_customer"] = _safe_div(total("acquisition_cost") + k["referral_cost"],
-                                                new)
-    k["cost_per_paid_customer"] = _safe_div(total("acquisition_cost"), paid)
-    k["cost_per_referred_customer"] = _safe_div(k["referral_cost"], referred)
-    k["negative_wom_spreaders"] = total("negative_wom_spreaders")
-    k["new_customers_lost_wom"] = total("new_customers_lost_wom")
-    return k
+from simulator.replication_stats import Stat
 
 
 @dataclass

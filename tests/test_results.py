@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from simulator import metrics
-from simulator.results import (
+from simulator.kpi_formulas import (
     NO_CHANGE,
     NO_COUNTERFACTUAL,
     NO_INCREMENTAL_COST,

@@ -19,7 +19,7 @@ from simulator.excel.styles import (
     WIDTH,
     WRAP_HEAD,
 )
-from simulator.results import COST_TOL
+from simulator.kpi_formulas import COST_TOL
 
 if TYPE_CHECKING:
     from simulator.excel.book import Book
@@ -105,7 +105,7 @@ def write(book: Book, ws, i: int) -> None:
               else f"={L['npv']}{r - 1}+{L['incr']}{r}*{L['df']}{r}", "cny")
             w("inc_cost", f"=ROUND({L['total_cost']}{r}-{L['cf_total_cost']}{r},2)", "cny")
             ic, inc = L["inc_cost"], L["incr"]
-            # As results.roi_and_payback: a cost within a billionth of the cost scale
+            # As kpi_formulas.roi_and_payback: a cost within a billionth of the cost scale
             # (both arms' costs, the margin) is rounding residue: no ROI (blank).
             scale = ",".join(f"ABS(SUM({L[c]}${first}:{L[c]}{r}))"
                              for c in ("total_cost", "cf_total_cost", "gross_margin"))
