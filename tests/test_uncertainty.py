@@ -66,7 +66,7 @@ def test_shipped_ranges_are_centred_on_the_numbers_they_replace():
             assert u._value_at(sc, path) == scale * i.dist.nominal
     # an effect of a benefit carried over to higher tiers is one shared assumption
     free = inputs[("assumptions", "free_shipping_order_rate")]
-    assert [k[1].name for k, _ in free.targets] == ["Bronze", "Diamond", "Gold", "Silver"]
+    assert [k[1].name for k, _ in free.targets] == ["Bronze", "Silver", "Gold", "Diamond"]
 
 
 def test_save_keeps_ranges_round_trip(tmp_path):

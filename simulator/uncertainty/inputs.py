@@ -87,10 +87,17 @@ def inputs_of(sc: Any) -> dict[Key, Input]:
     refs = references_of(sc)
     for name, d in assumptions_of(sc).items():
         targets = tuple(sorted(((k, r.scale) for k, r in refs.items() if r.name == name),
-                               key=lambda t: key_text(t[0])))
+                               key=lambda t: _form_order(sc, t[0])))
         if targets:
             out[assumption_key(name)] = Input(d, targets)
     return out
+
+
+def _form_order(sc: Any, key: Key) -> tuple:
+    """Where a field comes in the form (Bronze before Silver), then its key's text."""
+    path = resolve(sc, key) or ()
+    return (tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path),
+            key_text(key))
 
 
 def input_named(sc: Any, text: str) -> tuple[Key, Input] | None:
