@@ -253,7 +253,80 @@ def test_single_scenario_summary_keeps_its_notes_on_the_page(tmp_path):
     out = excel.write_workbook(res, tmp_path / "one.xlsx")
     ws = openpyxl.load_workbook(out)["Summary"]
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    # one scenario's ~100 widths: portrait (landscape, its height shrank it to ~60 %)
+    assert ws.page_setup.orientation == "portrait"
     notes = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Notes"][0]
     assert int(ws.print_area.rsplit("$", 1)[1]) >= notes + 1
     if shutil.which("soffice"):
         assert _pages_per_sheet(out, ["Summary"], tmp_path)["Summary"] == 1
+
+
+def _sheet_pdf_text(book, name, out_dir) -> str:
+    """The text LibreOffice prints for one sheet (pdftotext), words joined by spaces."""
+    _pages_per_sheet(book, [name], out_dir)
+    pdf = out_dir / "s0.pdf"
+    txt = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                         timeout=60).stdout
+    return " ".join(txt.split())
+
+
+needs_lo = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is
+                              None, reason="LibreOffice and pdftotext needed")
+
+
+@needs_lo
+def test_definitions_print_whole(cmp, tmp_path):
+    """Rows sized for Calibri cut the second line of a wrapped definition off in
+    LibreOffice's wider substitute font ("…by segment and tier at the sta")."""
+    text = _sheet_pdf_text(cmp["path"], "Definitions", tmp_path)
+    ws = cmp["wb"]["Definitions"]
+    defs = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value]
+    assert len(defs) > 20
+    for d in defs:
+        assert " ".join(d.split()[-3:]) in text, d
+    assert ws.page_setup.orientation == "landscape"
+
+
+@pytest.fixture(scope="module")
+def one(tmp_path_factory):
+    """A one-scenario workbook (36 months)."""
+    d = tmp_path_factory.mktemp("one")
+    sc = scenarios.load_default()
+    res = run_scenarios([(sc, scenarios.shipped_path("xinghe_today"))], agents=300,
+                        replications=2, horizon_months=36, workers=1)
+    return excel.write_workbook(res, d / "one.xlsx")
+
+
+@pytest.mark.parametrize("book", ["cmp", "one"])
+def test_manifest_texts_stay_in_their_columns(book, request):
+    """The reproduce command (150 characters in a 48-wide column, not wrapped) ran on
+    into the empty columns, so fitting the sheet to the page width shrank all of it."""
+    from openpyxl.utils import get_column_letter
+
+    from simulator.excel.cells import text_width
+
+    path = request.getfixturevalue(book)
+    path = path["path"] if isinstance(path, dict) else path
+    ws = openpyxl.load_workbook(path)["Manifest"]
+    spans = {}
+    for rng in ws.merged_cells.ranges:
+        spans[(rng.min_row, rng.min_col)] = rng.max_col
+    table = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Scenario")
+    for row in ws.iter_rows(min_row=3, max_row=table - 1):
+        for c in row:
+            if not isinstance(c.value, str) or c.alignment.wrap_text or c.column == 1:
+                continue
+            last = spans.get((c.row, c.column), c.column)
+            room = sum(ws.column_dimensions[get_column_letter(k)].width or 9
+                       for k in range(c.column, last + 1))
+            assert text_width(c.value) <= room, (c.coordinate, c.value)
+
+
+@needs_lo
+def test_members_by_tier_one_page_per_scenario_with_its_header(cmp, one, tmp_path):
+    """Landscape printed 30 of 36 months, the last six on a page without the header."""
+    pages = _pages_per_sheet(cmp["path"], ["Members by tier"], tmp_path)["Members by tier"]
+    assert pages == len(KEYS)  # each scenario's block on its own page
+    ws = openpyxl.load_workbook(one)["Members by tier"]
+    assert ws.page_setup.orientation == "portrait" and ws.print_title_rows
+    assert _pages_per_sheet(one, ["Members by tier"], tmp_path)["Members by tier"] == 1

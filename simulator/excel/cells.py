@@ -69,9 +69,19 @@ def ref(ws_title: str, col: int, row: int, absolute: bool = False) -> str:
     return f"{quote_sheetname(ws_title)}!{cell}"
 
 
-def print_setup(ws, title_rows: str | None = None) -> None:
-    """A4 landscape, one page wide, no grid lines; ``title_rows`` repeated on every page."""
-    ws.page_setup.orientation = "landscape"
+# How much wider text prints than the column widths assume: widths are counted in
+# digits of Calibri; LibreOffice without Calibri substitutes a font ~1.4x as wide, and a
+# wrapped text then needs ~1.4x the lines (rows sized for Calibri cut the last lines off).
+WIDE_FONT = 1.4
+WIDE_CM = 0.27  # cm a column width unit takes in that font (0.19 in Calibri)
+
+
+def print_setup(ws, title_rows: str | None = None, portrait: bool = False) -> None:
+    """A4, one page wide, no grid lines; ``title_rows`` repeated on every page.
+
+    Landscape unless ``portrait`` (a narrow, long sheet reads larger on a portrait page).
+    """
+    ws.page_setup.orientation = "portrait" if portrait else "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -103,7 +113,7 @@ def print_sections(ws, title_col: int, ends: Sequence[int], title_rows: str,
     # A4 landscape less the margins: 27.7 cm x 500 pt. A width unit is one digit of the
     # default font, 0.19 cm with Calibri and up to 0.27 cm with a wider substitute
     # (LibreOffice without Calibri): sized for the wider, so every section fits both.
-    fit_w = 100 * 27.7 / (widest * 0.27 + 0.5)
+    fit_w = 100 * 27.7 / (widest * WIDE_CM + 0.5)
     fit_h = 100 * 500 / tall
     ws.page_setup.scale = int(max(30, min(100, fit_w, max(fit_h, 70))))
     for e in ends[:-1]:
@@ -128,8 +138,13 @@ def note(ws, row: int, text: str, last_col: int, font=NOTE) -> None:
     ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
     chars = sum((ws.column_dimensions[get_column_letter(c)].width or 9) for c in
                 range(1, last_col + 1))
-    lines = max(1, math.ceil(text_width(text) * 1.1 / max(chars, 1)))
-    ws.row_dimensions[row].height = 15 * lines
+    ws.row_dimensions[row].height = 15 * wrapped_lines(text, chars)
+
+
+def wrapped_lines(text: str, chars: float) -> int:
+    """Lines ``text`` takes wrapped in ``chars`` column widths, in Excel or LibreOffice."""
+    return sum(max(1, math.ceil(text_width(part) * WIDE_FONT / max(chars, 1)))
+               for part in str(text).split("\n"))
 
 
 def set_width(ws, col: int, w: float) -> None:

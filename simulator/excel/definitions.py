@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 def write(book: Book, ws) -> None:
     """Each Summary figure's definition, from the metric catalogue (as the GUI's tooltips)."""
     put(ws, 1, 1, "Definitions of the Summary's figures", font=TITLE)
-    set_width(ws, 1, 150)
+    # 100 widths print at full size across a landscape page even in a wider substitute
+    # font (150, fitted to the width, printed at ~70 % with the definitions' second lines
+    # cut off)
+    set_width(ws, 1, 100)
     r = 3
     put(ws, r, 1, "Definitions", font=BOLD)
     seen: set[str] = set()

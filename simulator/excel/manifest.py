@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from openpyxl.styles import Alignment, Font
 
 from simulator import __version__, library
-from simulator.excel.cells import add_table, label, print_setup, put, set_width
+from simulator.excel.cells import add_table, label, print_setup, put, set_width, wrapped_lines
 from simulator.excel.styles import BOLD, HEAD_PLAIN, LEFT, NOTE, TITLE
 from simulator.scenario_io import file_hash, scenario_hash
 
@@ -45,16 +45,19 @@ def write(book: Book, ws) -> None:
         elif isinstance(v, int):
             c.number_format = "0" if k == "Seed" else "#,##0"
         c.alignment = Alignment(horizontal="left")
+        if isinstance(v, str):  # e.g. the package versions: wrapped, not run on
+            _wrap(ws, r, v, len(book.results))
         r += 1
     r += 1
     put(ws, r, 1, "Reproduce with", font=BOLD)
     cmd, caveats = command(book)
-    put(ws, r, 2, cmd, font=Font(name="DejaVu Sans Mono", size=10))
-    for j, cv in enumerate(caveats):
-        put(ws, r + 1 + j, 2, cv, font=NOTE)
+    n = len(book.results)
+    for rr, text, font in [(r, cmd, Font(name="DejaVu Sans Mono", size=10)),
+                           *((r + 1 + j, cv, NOTE) for j, cv in enumerate(caveats))]:
+        put(ws, rr, 2, text, font=font)
+        _wrap(ws, rr, text, n)
     r += 2 + len(caveats)
     head = r
-    n = len(book.results)
     put(ws, head, 1, "Scenario", font=BOLD, fill=HEAD_PLAIN)
     for i, (sc, _, _) in enumerate(book.results):
         put(ws, head, 2 + i, label(i, sc, book.base if n > 1 else None), font=BOLD,
@@ -83,6 +86,19 @@ def write(book: Book, ws) -> None:
     for i in range(n):
         set_width(ws, 2 + i, 48)
     print_setup(ws)
+
+def _wrap(ws, row: int, text: str, n: int) -> None:
+    """Wrap column B's text across the scenario columns (2..1+n), the row tall enough.
+
+    Run on into the empty columns, a long text (the reproduce command, 150 characters)
+    widened the print area, and fitting it to the page width shrank the whole sheet.
+    """
+    if n > 1:
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=1 + n)
+    ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top",
+                                                     horizontal="left")
+    ws.row_dimensions[row].height = 15 * wrapped_lines(text, 48.0 * n)
+
 
 def command(book: Book) -> tuple[str, list[str]]:
     """The CLI command that reproduces the workbook, and caveats."""

@@ -179,8 +179,9 @@ def write(book: Book, ws) -> None:
         ws.cell(row=head, column=c).alignment = WRAP_HEAD
     ws.print_area = f"A1:{get_column_letter(last_col)}{r + len(notes)}"
     if len(group_ends) <= PER_PAGE:
-        # One landscape page: every scenario's columns side by side with the notes.
-        print_setup(ws, f"{head}:{head}")
+        # One page: every scenario's columns side by side with the notes; one scenario's
+        # narrow columns on a portrait page (landscape, its height shrank it to ~60 %)
+        print_setup(ws, f"{head}:{head}", portrait=len(group_ends) == 1)
         ws.page_setup.fitToHeight = 1
     else:
         # More would be unreadable on one page: three scenarios a page, as wide as the
