@@ -58,7 +58,7 @@ def clear_cache(disk: bool = False) -> None:
 # a checksum of its key and its content: an empty, truncated, foreign or edited file is
 # discarded (with a log line) and the window simulated again.
 _HERE = Path(__file__).parent
-_SOURCES = ("service.py", "queue_window.py", "queue_fast.py", "window_cache.py")
+_SOURCES = ("service.py", "queue_window.py", "queue_fast.py", "theory.py", "window_cache.py")
 _SOURCE_DIGEST = hashlib.sha256(
     b"".join((_HERE / f).read_bytes() for f in _SOURCES)
 ).hexdigest()[:16]

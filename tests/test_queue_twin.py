@@ -137,9 +137,11 @@ def test_disk_window_names_hash_every_module_of_the_queue_model():
     import sys
     from pathlib import Path
 
-    from simulator import queue_fast, service, window_cache
+    from simulator import queue_fast, service, theory, window_cache
 
+    # theory.erlang_c decides whether a window starts with a queue (queue_window.py)
     for obj in (queue_window.simulate_pool_window, queue_window.draw_window,
-                queue_fast.run_queue, service.ServiceStage, window_cache.store):
+                queue_fast.run_queue, service.ServiceStage, window_cache.store,
+                theory.erlang_c):
         source = sys.modules[obj.__module__].__file__
         assert Path(source).name in window_cache._SOURCES, obj
