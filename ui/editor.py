@@ -125,11 +125,16 @@ def parse_path(text: str) -> Path:
     return tuple(out)
 
 
+# Fields a planner never types: the file's schema version, and the customer file's content
+# hash, which the loader fills in from the file on every load (a typed value is overwritten).
+EXCLUDED_FIELDS = ("schema_version", "customer_file_sha256")
+
+
 class ModelForm(QWidget):
     """A form for one model at ``path``: leaf fields, nested groups and list editors."""
 
     def __init__(self, doc: ScenarioDocument, path: Path, model: type[BaseModel],
-                 only: list[str] | None = None, exclude: tuple = ("schema_version",),
+                 only: list[str] | None = None, exclude: tuple = EXCLUDED_FIELDS,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.doc, self.path, self.model = doc, tuple(path), model

@@ -34,3 +34,18 @@ def test_document_and_run_start_from_the_customer_file(qtbot, private_home, tmp_
     probs = [str(i) for i in doc.issues()]
     assert len(probs) == 1 and "Actual customers (customer file)" in probs[0]
     assert "does not exist" in probs[0]
+
+
+def test_the_loader_filled_hash_is_not_an_editable_field(qtbot, private_home):
+    """The customer file's hash is the loader's, not the planner's: no field for it."""
+    from pathlib import Path
+
+    from simulator.scenario import Population
+    from ui.editor import ModelForm
+
+    path = Path(__file__).parents[2] / "scenarios" / "xinghe_today.toml"
+    doc = ScenarioDocument(load(path), path)
+    form = ModelForm(doc, ("population",), Population)
+    qtbot.addWidget(form)
+    assert "customer_file" in form.fields
+    assert "customer_file_sha256" not in form.fields
