@@ -301,6 +301,16 @@ def _bare(v: float, kind: str, div: float = 1.0) -> str:
     return f"{_sign(v)}{abs(v):,.3g}"
 
 
+def counted(n: Any, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: '1 draw', '3 draws', '1,200 runs'."""
+    try:
+        one = int(n) == 1 and float(n) == 1.0
+        text = f"{int(n):,}" if float(n) == int(n) else str(n)
+    except (TypeError, ValueError):
+        return f"{n} {plural or noun + 's'}"
+    return f"{text} {noun if one else (plural or noun + 's')}"
+
+
 def value(v: float, kind: str) -> str:
     """One number with its unit: ¥12.3 M, 150.0 %, 1.24 h, month 7.0, 12.3 k, 0.712."""
     if not finite(v):

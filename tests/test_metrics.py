@@ -110,3 +110,15 @@ def test_a_count_of_none_reads_0():
     """No customers lost reads "0", not "0.00"; a fractional mean count keeps its decimals."""
     assert metrics.value(0.0, "count") == "0"
     assert metrics.value(2.5, "count") == "2.50"
+
+
+def test_counted_puts_the_noun_in_the_right_number():
+    from simulator.metrics import counted
+
+    assert counted(1, "draw") == "1 draw"
+    assert counted(3, "draw") == "3 draws"
+    assert counted(0, "run") == "0 runs"
+    assert counted(1200, "run") == "1,200 runs"
+    assert counted(1.0, "replication") == "1 replication"
+    assert counted(1.5, "set") == "1.5 sets"
+    assert counted(None, "input") == "None inputs"

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from simulator import metrics
 from simulator.attribution import EXACT_MAX, Attribution, attribute, parts_of
 from simulator.labels import wrap
+from simulator.metrics import counted
 from simulator.scenario_io import scenario_hash
 from ui.background_run import BackgroundRunMixin
 from ui.waterfall import Row, WaterfallChart
@@ -138,7 +139,8 @@ class AttributionView(BackgroundRunMixin, QWidget):
         n = len(parts)
         sets = 2 ** n if n <= EXACT_MAX else "sampled"
         self.status.setText(f"{n} parts ({', '.join(p.label for p in parts) or 'none'}): "
-                            f"{sets} sets of parts, each a paired run of the sample above.")
+                            f"{counted(sets, 'set')} of parts, each a paired run of the sample "
+                            f"above.")
 
     def start(self) -> bool:
         """Start the attribution of the scenario on screen in the worker thread."""
@@ -167,7 +169,8 @@ class AttributionView(BackgroundRunMixin, QWidget):
                              progress=progress, cancel=cancel), h
 
         self._starting(f"Attributing {sc.name!r} by {self.by.currentText()}: {n} parts, "
-                       f"{reps} replications × {agents:,} agents, seed {sc.run.seed}…", task)
+                       f"{counted(reps, 'replication')} × {agents:,} agents, seed "
+                       f"{sc.run.seed}…", task)
         return True
 
     def _show_payload(self, payload):
@@ -233,8 +236,9 @@ class AttributionView(BackgroundRunMixin, QWidget):
                 it.setData(Qt.ItemDataRole.UserRole, float(w["npv"].mean))
             t.setItem(len(att.parts), c, it)
         self.status.setText(
-            f"{att.scenario} by {att.by}: {att.method}, {att.sets_run} sets in {att.runs} runs, "
-            f"{s.replications} replications × {s.agents:,} agents, seed {s.seed} "
+            f"{att.scenario} by {att.by}: {att.method}, {counted(att.sets_run, 'set')} in "
+            f"{counted(att.runs, 'run')}, "
+            f"{counted(s.replications, 'replication')} × {s.agents:,} agents, seed {s.seed} "
             f"({att.elapsed_seconds:.1f} s).")
 
     def npv_column(self) -> list[float]:

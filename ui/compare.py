@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 import scenarios
 from simulator.labels import wrap
-from simulator.metrics import delta, delta_interval, interval, metric, not_defined, value
+from simulator.metrics import counted, delta, delta_interval, interval, metric, not_defined, value
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, load
 from ui.charts import Band, color, good_bad_color, make_plot
@@ -362,7 +362,8 @@ class CompareView(QWidget):
         self.progress.setFormat("starting…")
         self.btn_run.setEnabled(False)
         self.btn_cancel.setEnabled(True)
-        self.status.setText(f"Running {len(ordered)} scenarios × {reps} replications "
+        self.status.setText(f"Running {counted(len(ordered), 'scenario')} × "
+                            f"{counted(reps, 'replication')} "
                             f"({agents:,} agents, {horizon} months)…")
         self.runner.submit(compare_task(ordered, reps, agents, horizon))
         return True
@@ -387,7 +388,7 @@ class CompareView(QWidget):
         self.last = cmp
         self.progress.setFormat(f"done in {seconds:.1f} s")
         s = cmp.settings
-        self.status.setText(f"Compared {len(cmp.names)} scenarios: {s['replications']} "
+        self.status.setText(f"Compared {counted(len(cmp.names), 'scenario')}: {s['replications']} "
                             f"replications × {s['agents']:,} agents, {s['horizon_months']} "
                             f"months, common seed {s['seed']}.")
         self.charts.show_comparison(cmp)

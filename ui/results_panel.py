@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 import simulator.runner  # noqa: F401 - import the engine once, up front, not in the first preview
 from simulator.compare import paired_delta
 from simulator.labels import wrap
+from simulator.metrics import counted
 from simulator.scenario import Scenario
 from simulator.scenario_io import scenario_hash
 from ui.accounting_view import AccountingView
@@ -391,7 +392,8 @@ class ResultsPanel(QWidget):
                    f"{reps} replication{'s' if reps != 1 else ''} × "
                    f"{res.meta.get('agents', 0):,} simulated customers, "
                    f"{res.horizon} months ({seconds:.2f} s) — indicative; "
-                   f"Ctrl+R runs the full {self.doc.scenario.run.replications} replications."
+                   f"Ctrl+R runs the full "
+                   f"{counted(self.doc.scenario.run.replications, 'replication')}."
                    + noise)
         if not self.preview_runner.busy:
             self.progress.setRange(0, 1)
@@ -479,7 +481,7 @@ class ResultsPanel(QWidget):
         self.progress.setFormat("starting…")
         self.btn_cancel.setEnabled(True)
         self.btn_run.setEnabled(False)
-        self.status.setText(f"Full run: {sc.run.replications} replications × "
+        self.status.setText(f"Full run: {counted(sc.run.replications, 'replication')} × "
                             f"{sc.run.agents:,} customers, {sc.run.horizon_months} months…")
         self._full_started = time.perf_counter()
         self.full_runner.submit(lambda progress, cancel: (task(progress, cancel), h))
@@ -529,7 +531,7 @@ class ResultsPanel(QWidget):
         m = res.meta
         self.deltas = None
         self._show(res, self.full_hash, "full",
-                   f"Full run: {res.replications} replications × "
+                   f"Full run: {counted(res.replications, 'replication')} × "
                    f"{m.get('agents', 0):,} simulated customers, {res.horizon} months, "
                    f"seed {m.get('seed', '?')} ({seconds:.1f} s). "
                    f"Counterfactual: {m.get('counterfactual', 'scheme switched off')}.")

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from simulator import metrics
 from simulator.labels import wrap
+from simulator.metrics import counted
 from simulator.scenario_io import scenario_hash
 from simulator.sensitivity import KPIS, RiskAnalysis, risk_analysis
 from ui.background_run import BackgroundRunMixin
@@ -135,7 +136,8 @@ class RiskPanel(BackgroundRunMixin, QWidget):
 
         n = len(uncertain_inputs(self.doc.scenario))
         self.status.setText(
-            f"{n} inputs written as ranges: a sampled run over them, then a tornado and spider "
+            f"{counted(n, 'input')} written as ranges: a sampled run over them, then a tornado "
+            f"and spider "
             "over their ranges and the break-even." if n else
             "No input is written as a range: the tornado swings every budget lever ±20 %; "
             "write ranges in the scenario file (docs/UNCERTAINTY.md) for the distribution of NPV.")
@@ -160,7 +162,8 @@ class RiskPanel(BackgroundRunMixin, QWidget):
                                  replications=reps, agents=agents, progress=progress,
                                  cancel=cancel), h
 
-        self._starting(f"Analysing {sc.name!r}: {reps} replications × {agents:,} agents, "
+        self._starting(f"Analysing {sc.name!r}: {counted(reps, 'replication')} × {agents:,} "
+                       f"agents, "
                        f"seed {sc.run.seed}…", task)
         return True
 
@@ -208,7 +211,7 @@ class RiskPanel(BackgroundRunMixin, QWidget):
         self._breakeven(ra)
         self.answers.setText(answers_text(ra))
         s = ra.sample
-        self.status.setText(f"{ra.scenario}: {s.get('replications')} replications × "
+        self.status.setText(f"{ra.scenario}: {counted(s.get('replications'), 'replication')} × "
                             f"{s.get('agents'):,} agents, seed {s.get('seed')}; every run with "
                             "the same random numbers (paired).")
 
@@ -277,8 +280,8 @@ class RiskPanel(BackgroundRunMixin, QWidget):
         edges, counts = np.array(d["edges"]), np.array(d["counts"])
         hp.set_empty(False)
         cp.set_empty(False)
-        hp.setTitle(f"NPV over the assumptions ({ra.risk['replications']} replications, "
-                    f"{ra.risk['draws']} draws)")
+        hp.setTitle(f"NPV over the assumptions ({counted(ra.risk['replications'], 'replication')}, "
+                    f"{counted(ra.risk['draws'], 'draw')})")
         if len(edges) > 1:
             hp.getPlotItem().addItem(pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts,
                                                      brush=color(0, 170), pen=None))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from simulator import metrics
 from simulator.attribution import Waterfall, coupled_groups, explain
+from simulator.metrics import counted
 from ui.attribution_view import stat_cell
 from ui.background_run import BackgroundRunMixin
 from ui.waterfall import Row, WaterfallChart
@@ -110,7 +111,8 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
         self.btn_run.setEnabled(len(cmp.results) > 1 and not self.busy)
         s = cmp.settings
         self.status.setText(f"Explain a scenario against the base {cmp.names[0]!r} with the "
-                            f"comparison's sample ({s.get('replications')} replications × "
+                            f"comparison's sample "
+                            f"({counted(s.get('replications'), 'replication')} × "
                             f"{s.get('agents') or 0:,} agents, {s.get('horizon_months')} "
                             f"months, seed {s.get('seed')}).")
 

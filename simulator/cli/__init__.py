@@ -27,6 +27,7 @@ from simulator.console import (
     write_output,
 )
 from simulator.loader import load_scenario, loaded_from
+from simulator.metrics import counted
 from simulator.scenario_io import ScenarioError, load
 
 
@@ -77,7 +78,7 @@ def cmd_run(args) -> int:
     res.meta["scenario_file"] = str(path)
     m = res.meta
     console.print(f"[bold]{sc.name}[/bold]  ({path.name})")
-    console.print(f"{m['replications']} replications × {m['agents']:,} agents "
+    console.print(f"{counted(m['replications'], 'replication')} × {m['agents']:,} agents "
                   f"(1 agent = {m['customers_per_agent']:.1f} customers), {m['horizon_months']} "
                   f"months, seed {m['seed']}, counterfactual: {m['counterfactual']}, "
                   f"{m['elapsed_seconds']:.2f} s")
@@ -112,7 +113,8 @@ def cmd_run(args) -> int:
 
         print_risk(console, risk)
     elif m.get("uncertainty"):
-        console.print(f"{len(m['uncertainty']['inputs'])} inputs are written as ranges; this run "
+        console.print(f"{counted(len(m['uncertainty']['inputs']), 'input')} are written as "
+                      f"ranges; this run "
                       "used their nominal values (run.uncertainty.mode). Draw them with "
                       "--assumptions sample, or see `benefit-sim risk`.", highlight=False)
     if args.json:

@@ -19,6 +19,7 @@ from simulator.attribution import (
     attribute,
     explain,
 )
+from simulator.metrics import counted
 from simulator.results import Stat
 
 
@@ -36,7 +37,8 @@ def attribution_table(att: Attribution):
     from rich.table import Table
 
     tb = Table(title=f"Attribution of {att.scenario} by {att.by} ({att.method}, "
-               f"{att.sets_run} sets, {att.sample.replications} replications × "
+               f"{counted(att.sets_run, 'set')}, "
+               f"{counted(att.sample.replications, 'replication')} × "
                f"{att.sample.agents:,} agents, seed {att.sample.seed})")
     tb.add_column("part")
     for q in QUANTITIES:
@@ -67,7 +69,8 @@ def waterfall_table(wf: Waterfall):
 
     kind = metrics.kind_of(wf.kpi)
     tb = Table(title=f"Why {wf.other} differs from {wf.base}: {metrics.label_of(wf.kpi)} "
-               f"({wf.method}, {wf.sets_run} sets, {wf.sample.replications} replications × "
+               f"({wf.method}, {counted(wf.sets_run, 'set')}, "
+               f"{counted(wf.sample.replications, 'replication')} × "
                f"{wf.sample.agents:,} agents, seed {wf.sample.seed})")
     for c in ("step", "value", "95 % interval", "", "inputs changed"):
         tb.add_column(c)
@@ -130,7 +133,7 @@ def cli_attribute(args) -> int:
                   "same seed and sample; per replication the parts add up exactly to the whole. "
                   "'alone' = the part on its own, 'leave-one-out' = the whole minus the whole "
                   "without the part; leave-one-out well above alone means the part pays only "
-                  f"with the others. {att.runs} runs, {att.elapsed_seconds:.1f} s.")
+                  f"with the others. {counted(att.runs, 'run')}, {att.elapsed_seconds:.1f} s.")
     if args.json:
         _write_json(args.json, att.to_json())
         console.print(f"wrote {args.json}")

@@ -12,6 +12,7 @@ from simulator.calibration import (
     calibrate,
     row_texts,
 )
+from simulator.metrics import counted
 
 
 def cli_calibrate(args) -> int:
@@ -48,7 +49,8 @@ def report_table(rep: CalibrationReport):
     """A rich table: target, observed, simulated, interval, tolerance, pass/fail, source."""
     from rich.table import Table
 
-    title = (f"Calibration of {rep.key}: {rep.scenario}\n{rep.replications} replications × "
+    title = (f"Calibration of {rep.key}: "
+             f"{rep.scenario}\n{counted(rep.replications, 'replication')} × "
              f"{rep.agents:,} agents, seed {rep.seed}"
              + (f"; base: {rep.base} (same seed)" if rep.base else ""))
     t = Table(title=title, title_justify="left", show_lines=False)

@@ -17,6 +17,7 @@ from simulator.compare import (
     run_scenarios,
 )
 from simulator.input_diff import shown_input_diff
+from simulator.metrics import counted
 from simulator.scenario import Scenario
 
 
@@ -43,7 +44,8 @@ def cli_compare(args) -> int:
     results = _run_with_progress(console, items, bases, args)
     _, _, r0 = results[0]
     m = r0.meta
-    console.print(f"{len(results)} scenarios, each {m['replications']} replications × "
+    console.print(f"{counted(len(results), 'scenario')}, each "
+                  f"{counted(m['replications'], 'replication')} × "
                   f"{m['agents']:,} agents, {m['horizon_months']} months, seed {m['seed']}.")
     console.print("All scenarios ran with the same seed: replication r of every scenario uses "
                   "the same random streams (common random numbers), so each delta and its "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.excel import ExportError, check_output, write_workbook
+from simulator.metrics import counted
 
 
 def cli_export(args) -> int:
@@ -30,6 +31,6 @@ def cli_export(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     m = res.meta
-    console.print(f"wrote {out}  ({sc.name}: {m['replications']} replications × "
+    console.print(f"wrote {out}  ({sc.name}: {counted(m['replications'], 'replication')} × "
                   f"{m['agents']:,} agents, {m['horizon_months']} months, seed {m['seed']})")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from simulator import metrics
+from simulator.metrics import counted
 
 
 def _pct(p: float) -> str:
@@ -18,7 +19,7 @@ def print_risk(console, risk: dict) -> None:
     n_in = len(risk["inputs"])
     console.print(f"[bold]With the uncertain inputs[/bold]: {n_in} input"
                   f"{'s' if n_in != 1 else ''} written as ranges, {risk['draws']} Latin "
-                  f"hypercube draws × {risk['replications_per_draw']} replications "
+                  f"hypercube draws × {counted(risk['replications_per_draw'], 'replication')} "
                   f"(inputs hash {risk['inputs_hash']})", highlight=False)
     t = Table(title="Assumptions and simulation noise (one replication's value; the split: "
               "one-way ANOVA over draws)", title_justify="left")

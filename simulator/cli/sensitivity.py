@@ -6,6 +6,7 @@ import json
 import math
 
 from simulator import metrics
+from simulator.metrics import counted
 from simulator.sensitivity import (
     DEFAULT_SWING,
     KPIS,
@@ -49,8 +50,10 @@ def print_tornado(console, t) -> None:
 
     kind = metrics.kind_of(t.metric)
     console.print(f"[bold]{t.scenario}[/bold]: tornado of {metrics.label_of(t.metric)} "
-                  f"(centre {metrics.stat_text(t.centre, kind)}); {t.meta['runs']} runs × "
-                  f"{t.meta['replications']} replications, seed {t.meta['seed']}, common "
+                  f"(centre {metrics.stat_text(t.centre, kind)}); "
+                  f"{counted(t.meta['runs'], 'run')} × "
+                  f"{counted(t.meta['replications'], 'replication')}, seed {t.meta['seed']}, "
+                  f"common "
                   "random numbers, every other input at its nominal value", highlight=False)
     tab = Table(title="Inputs ranked by swing (intervals: paired differences, 95 %)",
                 title_justify="left")
