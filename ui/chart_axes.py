@@ -1,0 +1,58 @@
+"""Chart axes whose tick labels read as money (¥1.2 M) or counts (350 k).
+
+Part of the result charts (:mod:`ui.charts` re-exports these names).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+
+
+class MoneyAxis(pg.AxisItem):
+    """Tick labels as ¥1.2 M / ¥350 k."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    SYMBOL = "¥"
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802, D102
+        return money_ticks([v * scale for v in values], spacing * scale, self.SYMBOL)
+
+
+class CountAxis(MoneyAxis):
+    """Tick labels as 15 M / 350 k / 0.5 (customers, points, hours), never '1.5e+07'."""
+
+    SYMBOL = ""
+
+
+def money_ticks(values, spacing: float, symbol: str = "¥") -> list[str]:
+    """Tick labels in one unit (k/M/B of the largest tick).
+
+    As many decimals as the tick spacing needs, so neighbouring ticks never read the
+    same ('¥1.1 B, ¥1.1 B').
+    """
+    if not len(values):
+        return []
+    big = max(abs(float(v)) for v in values)
+    if big >= 1e9:
+        div, suf = 1e9, " B"
+    elif big >= 1e6:
+        div, suf = 1e6, " M"
+    elif big >= 1e4:
+        div, suf = 1e3, " k"
+    else:
+        div, suf = 1.0, ""
+    step = abs(spacing) / div if spacing else 0.0
+    dec = 0 if step <= 0 or step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
+    if step and dec < 6 and abs(round(step, dec) - step) > step * 1e-6:
+        dec += 1  # 0.25 steps need two decimals, not one
+    out = []
+    for v in values:
+        x = float(v) / div
+        sign = "−" if x < 0 and round(abs(x), dec) != 0 else ""
+        out.append(f"{sign}{symbol}{abs(x):,.{dec}f}{suf}")
+    return out
