@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.cache_home import cache_folder
 from simulator.csv_safe import FORMULA_START, neutral
 
 HISTORY_MONTHS = 12
@@ -233,16 +234,7 @@ _DATA_MAX = 4
 
 def _cache_dir() -> Path | None:
     """The content-addressed folder of customer files (None: ``BENEFIT_SIM_WINDOW_CACHE=0``)."""
-    import os
-
-    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
-        return None
-    home = os.environ.get("BENEFIT_SIM_HOME")
-    if home:
-        return Path(home) / "cache" / "customers"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / "customers"
+    return cache_folder("customers")
 
 
 def keep(sha: str, data: bytes) -> None:

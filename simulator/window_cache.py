@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from simulator.cache_home import cache_folder
+
 
 @dataclass
 class WindowResult:
@@ -66,14 +68,7 @@ _SOURCE_DIGEST = hashlib.sha256(
 
 def _disk_dir() -> Path | None:
     """The window cache folder, or None when disabled (``BENEFIT_SIM_WINDOW_CACHE=0``)."""
-    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
-        return None
-    home = os.environ.get("BENEFIT_SIM_HOME")
-    if home:
-        return Path(home) / "cache" / "windows"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / "windows"
+    return cache_folder("windows")
 
 
 def _disk_key(key: tuple) -> bytes:

@@ -1,0 +1,23 @@
+"""Where benefit-sim keeps its caches: one folder per kind under the user's cache folder.
+
+``$BENEFIT_SIM_HOME/cache/<kind>`` when ``BENEFIT_SIM_HOME`` is set (tests, portable
+installs), otherwise the platform's user cache folder (platformdirs). Setting
+``BENEFIT_SIM_WINDOW_CACHE=0`` turns every disk cache off (``None``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_folder(kind: str) -> Path | None:
+    """The cache folder for ``kind`` (e.g. "windows", "customers"), or None when disabled."""
+    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
+        return None
+    home = os.environ.get("BENEFIT_SIM_HOME")
+    if home:
+        return Path(home) / "cache" / kind
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("benefit-sim", appauthor=False)) / kind
