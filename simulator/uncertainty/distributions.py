@@ -58,13 +58,7 @@ class Distribution:
                 x = np.where(u < c, lo + np.sqrt(u * w * (self.mode - lo)),
                              hi - np.sqrt((1 - u) * w * (hi - self.mode)))
         else:
-            from scipy import stats
-
-            if self.kind == "normal":
-                d = stats.norm(self.mean, self.sd)
-            else:
-                s2 = math.log1p((self.sd / self.mean) ** 2)
-                d = stats.lognorm(math.sqrt(s2), scale=self.mean * math.exp(-s2 / 2))
+            d = self._scipy()
             a, b = d.cdf(lo), d.cdf(hi)
             x = d.ppf(a + u * (b - a))
         out = np.clip(np.asarray(x, dtype=float), lo, hi)
@@ -80,15 +74,18 @@ class Distribution:
             w, m = hi - lo, self.mode
             return np.where(x < m, (x - lo) ** 2 / (w * (m - lo) or 1.0),
                             1 - (hi - x) ** 2 / (w * (hi - m) or 1.0))
+        d = self._scipy()
+        a, b = d.cdf(lo), d.cdf(hi)
+        return (d.cdf(x) - a) / (b - a)
+
+    def _scipy(self) -> Any:
+        """The unbounded normal or lognormal (mean and sd as stated), frozen in scipy."""
         from scipy import stats
 
         if self.kind == "normal":
-            d = stats.norm(self.mean, self.sd)
-        else:
-            s2 = math.log1p((self.sd / self.mean) ** 2)
-            d = stats.lognorm(math.sqrt(s2), scale=self.mean * math.exp(-s2 / 2))
-        a, b = d.cdf(lo), d.cdf(hi)
-        return (d.cdf(x) - a) / (b - a)
+            return stats.norm(self.mean, self.sd)
+        s2 = math.log1p((self.sd / self.mean) ** 2)
+        return stats.lognorm(math.sqrt(s2), scale=self.mean * math.exp(-s2 / 2))
 
     def to_table(self) -> dict:
         """The TOML table as written (keys of the file, numbers as floats)."""
