@@ -149,7 +149,9 @@ class Bars:
             bottom = np.where(np.isfinite(lo), mean - lo, 0.0)
             err.setData(x=x, y=mean, top=top, bottom=bottom, beam=width * 0.3)
         ax = self.plot.getAxis("bottom")
-        ax.setTicks([[(float(i), g) for i, g in enumerate(groups)]])
+        # one word a line: six tier names such as '黑钻 Black diamond' side by side in a
+        # half-width chart otherwise run into each other
+        ax.setTicks([[(float(i), "\n".join(g.split()) or g) for i, g in enumerate(groups)]])
         self.plot.setXRange(-0.6, len(groups) - 0.4, padding=0)
 
     def heights(self, name: str) -> np.ndarray:

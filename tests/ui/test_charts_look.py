@@ -217,3 +217,29 @@ def test_a_wrapped_title_stays_inside_the_chart(qtbot):
         assert rect.left() >= 0 and rect.right() <= p.width()
     finally:
         panel.shutdown()
+
+
+def test_ltv_tier_labels_do_not_run_into_each_other(qtbot):
+    """Six tier names under the LTV bars each fit the room between two bars."""
+    from PySide6.QtGui import QFontMetrics
+
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    charts.resize(1000, 900)
+    charts.show()
+    tiers = ["青铜 Bronze", "白银 Silver", "黄金 Gold", "钻石 Diamond", "黑钻 Black diamond",
+             "王牌 Ace"]
+    one = np.ones(6)
+    charts.ltv.set(tiers, {"s": (one, one, one)})
+    qtbot.wait(50)
+    plot = charts.plots["ltv"].getPlotItem()
+    ax = plot.getAxis("bottom")
+    fm = QFontMetrics(ax.style["tickFont"] or ax.font())
+    room = plot.getViewBox().width() / len(tiers)
+    labels = [text for _, text in ax._tickLevels[0]]
+    widest = max(fm.horizontalAdvance(line) for t in labels for line in t.split("\n"))
+    assert widest < room, (widest, room)
+    # every word of every name is still there
+    assert [" ".join(t.split("\n")) for t in labels] == tiers
