@@ -115,6 +115,7 @@ class ResultCharts(QWidget):
         p = self._plot("ltv", "Discounted LTV per customer by start tier (¥)", "¥",
                        money_axis=True)
         p.setLabel("bottom", "tier at start")
+        p.getAxis("bottom").enableAutoSIPrefix(False)  # categories: no "(x0.001)" on the label
         p.setMouseEnabled(x=False, y=False)
         self.ltv = Bars(p.getPlotItem())
 

@@ -243,3 +243,19 @@ def test_ltv_tier_labels_do_not_run_into_each_other(qtbot):
     assert widest < room, (widest, room)
     # every word of every name is still there
     assert [" ".join(t.split("\n")) for t in labels] == tiers
+
+
+def test_ltv_category_axis_label_has_no_si_suffix(qtbot):
+    """One start tier (a shop without tiers) must not read 'tier at start (x0.001)'."""
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    charts.resize(1000, 900)
+    charts.show()
+    one = np.ones(1)
+    charts.ltv.set(["Customer"], {"s": (one, one, one)})
+    qtbot.wait(50)
+    ax = charts.plots["ltv"].getPlotItem().getAxis("bottom")
+    assert ax.labelString().count("x0.001") == 0
+    assert "tier at start" in ax.labelString()
