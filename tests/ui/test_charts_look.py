@@ -253,9 +253,11 @@ def test_ltv_category_axis_label_has_no_si_suffix(qtbot):
     qtbot.addWidget(charts)
     charts.resize(1000, 900)
     charts.show()
+    charts.plots["ltv"].set_empty(False)  # axes and label shown, as after a run
     one = np.ones(1)
-    charts.ltv.set(["Customer"], {"s": (one, one, one)})
+    charts.ltv.set(["Customer"], {"s": (one, one, one)})  # x range -0.6 .. 0.6
     qtbot.wait(50)
     ax = charts.plots["ltv"].getPlotItem().getAxis("bottom")
+    assert ax.label.isVisible()
     assert ax.labelString().count("x0.001") == 0
     assert "tier at start" in ax.labelString()
