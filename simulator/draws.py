@@ -142,6 +142,10 @@ def _poisson(u: float, lam: float) -> int:
         z = math.sqrt(2.0) * _erfinv(2.0 * min(max(u, 1e-12), 1 - 1e-12) - 1.0)
         k = math.floor(lam + math.sqrt(lam) * z + 0.5)
         return int(k) if k > 0 else 0
+    # No order unless u exceeds exp(-lam) >= 1 - lam: below 1 - lam (less a margin far
+    # above the rounding of exp and of the subtraction) the answer is 0 without the exp.
+    if u < (1.0 - lam) - 1e-15:
+        return 0
     p = math.exp(-lam)
     cdf = p
     k = 0

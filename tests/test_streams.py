@@ -54,3 +54,48 @@ def test_poisson_inversion_is_monotone_in_rate_and_uniform():
     high = st.poisson_inverse(u, np.full(u.size, 2.5))
     assert (high >= low).all()  # a higher rate never gives fewer orders (common random numbers)
     assert (np.diff(low) >= 0).all()
+
+
+def _poisson_plain(u, lam):
+    """Inversion as written before the no-order shortcut (the reference)."""
+    import math
+
+    if lam <= 0.0:
+        return 0
+    p = math.exp(-lam)
+    cdf = p
+    k = 0
+    while u > cdf and k < 200:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+def test_poisson_no_order_shortcut_gives_the_same_counts():
+    # The shortcut answers 0 below 1 - lam without exp(-lam); at and around that bound,
+    # and at exp(-lam) itself, it must give exactly what plain inversion gives.
+    from simulator.draws import _poisson
+
+    rng = np.random.default_rng(3)
+    lams = np.concatenate([[1e-300, 1e-12, 1e-8, 1e-4, 0.01, 0.2, 0.5, 1.0, 2.0, 29.9],
+                           rng.exponential(0.3, 200)])
+    for lam in lams:
+        edges = [1.0 - lam, np.exp(-lam)]
+        us = [np.nextafter(e, d) for e in edges for d in (-1.0, 2.0) for _ in range(1)]
+        us += [e + k * 1e-16 for e in edges for k in range(-40, 41)]
+        us += list(rng.random(50))
+        for u in us:
+            if 0.0 <= u < 1.0:
+                assert _poisson(u, lam) == _poisson_plain(u, lam), (u, lam)
+
+
+def test_keys_are_remembered_and_stay_those_of_the_seed_sequence():
+    s = _streams(seed=11, replication=3)
+    first = s.key(st.ORDERS, 4, 0)
+    fresh = np.random.SeedSequence(11, spawn_key=(3, st.ORDERS, 4, 0)).generate_state(
+        1, dtype=np.uint64)[0]
+    assert first == fresh
+    assert _streams(seed=11, replication=3).key(st.ORDERS, 4, 0) == fresh  # from the table
+    assert _streams(seed=11, replication=4).key(st.ORDERS, 4, 0) != fresh
+    assert st.Streams(np.random.SeedSequence([11, 2]), 3).key(st.ORDERS, 4, 0) != fresh
