@@ -36,6 +36,11 @@ PROMO_REACH = 100  # + promotion index * 2
 PROMO_REDEEM = 101
 
 
+# Keys already derived (Streams.key): bounded, a few arms' worth of months and purposes.
+_KEYS: dict[tuple, np.uint64] = {}
+_KEYS_MAX = 1 << 16
+
+
 class Streams:
     """Factory of addressed generators for one replication."""
 
@@ -49,9 +54,23 @@ class Streams:
         return np.random.Generator(np.random.PCG64(ss))
 
     def key(self, *address: int) -> np.uint64:
-        """The 64-bit key of an address; the kernel hashes it with a customer's index."""
-        ss = np.random.SeedSequence(self.entropy, spawn_key=(self.replication, *address))
-        return ss.generate_state(1, dtype=np.uint64)[0]
+        """The 64-bit key of an address; the kernel hashes it with a customer's index.
+
+        A pure function of (seed, replication, address), kept in a process-wide table:
+        every arm of a replication (scenario, counterfactual, a sweep's sets) asks for
+        the same keys month by month, and a SeedSequence costs ~40 µs.
+        """
+        entropy = self.entropy
+        ck = (entropy if isinstance(entropy, int) or entropy is None else tuple(entropy),
+              self.replication, *address)
+        hit = _KEYS.get(ck)
+        if hit is None:
+            ss = np.random.SeedSequence(entropy, spawn_key=(self.replication, *address))
+            hit = ss.generate_state(1, dtype=np.uint64)[0]
+            if len(_KEYS) >= _KEYS_MAX:
+                _KEYS.clear()
+            _KEYS[ck] = hit
+        return hit
 
     def uniform(self, n: int, *address: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) for an address (prefix-stable in ``n``)."""
