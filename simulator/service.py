@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from simulator import window_cache
 from simulator.queue_window import (  # noqa: F401 - PoolSpec, DAYS_PER_MONTH re-exported
@@ -78,11 +79,59 @@ def interpolate_waits(qa: np.ndarray, qb: np.ndarray, theta: float) -> np.ndarra
         return qa
     if theta >= 1.0:
         return qb
+    if _is_sorted(qa) and _is_sorted(qb):
+        return _mix_sorted(qa, qb, float(theta), _U)  # the same numbers, one merge
     t = np.union1d(qa, qb)
     cdf = ((1.0 - theta) * np.searchsorted(qa, t, side="right") / qa.size
            + theta * np.searchsorted(qb, t, side="right") / qb.size)
     idx = np.minimum(np.searchsorted(cdf, _U - 1e-12), t.size - 1)
     return t[idx]
+
+
+@njit(cache=True)
+def _is_sorted(x):
+    for i in range(1, x.shape[0]):
+        if not x[i - 1] <= x[i]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _mix_sorted(qa, qb, theta, u):
+    """:func:`interpolate_waits` for sorted ``qa``, ``qb``: the union walked once.
+
+    Same operations as the numpy version (union of the values, counts at or below
+    each, ``(1 - θ)·count_a / n_a + θ·count_b / n_b``, first union value whose CDF
+    reaches u - 1e-12), so the same numbers, without numpy's sorts and binary searches.
+    """
+    na = qa.shape[0]
+    nb = qb.shape[0]
+    t = np.empty(na + nb)
+    cdf = np.empty(na + nb)
+    i = 0
+    j = 0
+    m = 0
+    wa = 1.0 - theta
+    while i < na or j < nb:
+        if j >= nb or (i < na and qa[i] <= qb[j]):
+            v = qa[i]
+        else:
+            v = qb[j]
+        while i < na and qa[i] == v:
+            i += 1
+        while j < nb and qb[j] == v:
+            j += 1
+        t[m] = v
+        cdf[m] = wa * i / na + theta * j / nb
+        m += 1
+    out = np.empty(u.shape[0])
+    k = 0
+    for r in range(u.shape[0]):
+        target = u[r] - 1e-12
+        while k < m and cdf[k] < target:
+            k += 1
+        out[r] = t[min(k, m - 1)]
+    return out
 
 
 @dataclass

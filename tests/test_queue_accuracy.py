@@ -414,3 +414,29 @@ def test_waits_are_never_negative_when_staff_is_unlimited():
     res = _run(d, 2147483647)
     assert (res.service.wait_mean_hours == 0).all()
     assert res.summary["service_wait_mean_hours"].mean == 0
+
+
+def test_merged_interpolation_equals_the_numpy_formula():
+    # interpolate_waits walks the two sorted quantile arrays once; the numpy formula
+    # (union, counts by binary search, CDF mixture, first value reaching u) is the reference.
+    from simulator.service import _U
+
+    def reference(qa, qb, theta):
+        t = np.union1d(qa, qb)
+        cdf = ((1.0 - theta) * np.searchsorted(qa, t, side="right") / qa.size
+               + theta * np.searchsorted(qb, t, side="right") / qb.size)
+        return t[np.minimum(np.searchsorted(cdf, _U - 1e-12), t.size - 1)]
+
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        qa = np.sort(np.round(rng.exponential(1.0, rng.choice([1, 9, 1024])), rng.integers(0, 4)))
+        qb = np.sort(np.round(rng.exponential(2.0, rng.choice([1, 9, 1024])), rng.integers(0, 4)))
+        if rng.random() < 0.2:
+            qa[:] = 0.0  # a pool that never waits
+        if rng.random() < 0.2:
+            qb = qa.copy()
+        theta = float(rng.random())
+        assert interpolate_waits(qa, qb, theta).tobytes() == reference(qa, qb, theta).tobytes()
+    unsorted = np.array([2.0, 1.0, 3.0])  # not quantiles: the numpy formula decides
+    assert interpolate_waits(unsorted, np.sort(unsorted), 0.5).tobytes() == reference(
+        unsorted, np.sort(unsorted), 0.5).tobytes()
