@@ -258,23 +258,6 @@ class Outputs(NamedTuple):
     cohorts_end: np.ndarray  # [horizon + 1] the same by join month
 
 
-@njit(cache=True)
-def _hazard_bounds(seg_f, churn_per_sat_point):
-    """Per segment, a bound of ``exp(churn_per_sat_point * (sat0 - sat))`` for sat in [0, 1].
-
-    The exponent is linear in sat, so its maximum is at sat = 0 or 1; the bound is
-    widened by 1e-9 (relative, far above exp's rounding error of one unit in the last
-    place), so ``a * exp(x) <= a * bound`` holds exactly for every a >= 0 once rounded.
-    """
-    n_seg = seg_f.shape[1]
-    out = np.empty(n_seg)
-    for s in range(n_seg):
-        sat0 = seg_f[SG_SAT0, s]
-        x = max(churn_per_sat_point * (sat0 - 0.0), churn_per_sat_point * (sat0 - 1.0))
-        out[s] = math.exp(x) * (1.0 + 1e-9)
-    return out
-
-
 # Customers per block of the parallel month step. Fixed (never derived from the
 # thread count): each block sums into its own accumulators, and blocks are added
 # in block order, so the numbers do not depend on how many threads run the blocks.
@@ -282,7 +265,7 @@ BLOCK = 8192
 
 
 @njit(cache=True, error_model="numpy")
-def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, haz_bound,
+def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
                 class_load, acc, ltv, channel_cost, members_end, cohorts_end):
     """Customers lo..hi-1 of :func:`month_step`, summing into this block's arrays."""
     seg_f = tb.segment
@@ -415,15 +398,10 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, haz_bound,
             elif new_sat > 1.0:
                 new_sat = 1.0
             sat_i = new_sat
-            # Churn: the hazard is a * exp(churn_per_sat_point * (sat0 - sat_i)) with sat_i
-            # in [0, 1], so it is at most a * haz_bound[s]; most uniforms lie above that
-            # bound and need no exp (the decision is the one the exact hazard gives).
-            u_churn = uniform_at(keys[k, D_CHURN], i)
-            a = cu.churn_step[i] * churn_mult
-            if u_churn < a * haz_bound[s]:
-                hz = a * math.exp(tb.churn_per_sat_point * (seg_f[SG_SAT0, s] - sat_i))
-                if u_churn < hz:
-                    churned = True
+            hz = cu.churn_step[i] * churn_mult * math.exp(tb.churn_per_sat_point
+                                                          * (seg_f[SG_SAT0, s] - sat_i))
+            if uniform_at(keys[k, D_CHURN], i) < hz:
+                churned = True
         sat32 = np.float32(sat_i)
         cu.satisfaction[i] = sat32
         anniv = 1.0 if cu.anniversary_month[i] == mo.month_of_year else 0.0
@@ -541,14 +519,14 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, haz_bound,
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, haz_bound, b_load, b_acc, b_ltv, b_chan,
+def _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
                 b_members, b_cohorts):
     """The blocks of customers, in parallel: block b sums into row b of each b_* array."""
     for b in prange(b_load.shape[0]):
         lo = b * BLOCK
         hi = min(cu.n, lo + BLOCK)
-        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, haz_bound, b_load[b],
-                    b_acc[b], b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
+                    b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
 
 
 @njit(cache=True)
@@ -588,8 +566,7 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
     b_chan = np.zeros((n_blocks, out.channel_cost.shape[0], n_groups))
     b_members = np.zeros((n_blocks, n_groups))
     b_cohorts = np.zeros((n_blocks, out.cohorts_end.shape[0]))
-    haz_bound = _hazard_bounds(tb.segment, tb.churn_per_sat_point)
-    _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, haz_bound, b_load, b_acc, b_ltv, b_chan,
+    _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
                 b_members, b_cohorts)
     # in block order: the sums do not depend on the threads
     _add_rows(out.class_load, b_load)
