@@ -22,7 +22,7 @@ import numpy as np
 from simulator import kernel
 from simulator.outputs import PROMO_CHANNELS
 from simulator.promotions import CompiledPromotion, compile_promotions
-from simulator.scenario import Scenario
+from simulator.scenario import MONTH_NAMES, Scenario
 from simulator.service import PoolSpec
 from simulator.theory import (
     churn_beta,
@@ -142,6 +142,9 @@ class CompiledScenario:
     wom_share: float  # share of slowly resolved complainants spreading negative word of mouth
     lost_per_wom: float  # real new customers lost next month per spreader
     paid_new_per_month: float  # the paid part of new_per_month (before word of mouth)
+    # Seasonal order-rate factor of run month m at [(m - 1) % 12] (population.seasonality,
+    # from the run's first calendar month); None: no seasonality.
+    season: np.ndarray | None = None
 
     @property
     def lifecycle_on(self) -> bool:
@@ -225,6 +228,18 @@ def _campaigns(sc: Scenario, enabled: bool) -> tuple[CampaignTable, ...]:
                                  None if p.budget_cny is None else float(p.budget_cny),
                                  float(p.cost_per_contact_cny)))
     return tuple(out)
+
+
+def season_by_run_month(sc: Scenario) -> np.ndarray | None:
+    """The seasonal order-rate factor of run months 1..12 (index m - 1), None without one."""
+    pop = sc.population
+    if not pop.seasonality or pop.first_month is None:
+        return None
+    first = MONTH_NAMES.index(pop.first_month)
+    by_month = [float(pop.seasonality.get(MONTH_NAMES[(first + k) % 12], 1.0)) for k in range(12)]
+    if all(f == 1.0 for f in by_month):
+        return None
+    return _ro(np.array(by_month, dtype=np.float64))
 
 
 def compile_scenario(sc: Scenario, horizon: int,
@@ -317,4 +332,5 @@ def compile_scenario(sc: Scenario, horizon: int,
         discount=_ro(discount_factors(sc.run.discount_rate_annual, horizon)),
         lifecycle=_ro(lifecycle), wom_share=float(sc.service.negative_wom_share),
         lost_per_wom=float(acq.lost_per_negative_wom), paid_new_per_month=float(paid_new),
+        season=season_by_run_month(sc),
     )

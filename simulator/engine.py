@@ -265,6 +265,17 @@ class Simulation:
                             c.price_per_order, c.price_per_year, float(per_contact),
                             float(bot_per_question), float(per_member), c.per_referral)
 
+    def _season(self, m: int) -> tuple[float, kernel.Tables]:
+        """Month m's seasonal order-rate factor and the tables with order rates scaled by it."""
+        season = self.cs.season
+        if season is None or season[(m - 1) % 12] == 1.0:
+            return 1.0, self._tables
+        f = float(season[(m - 1) % 12])
+        group = self._tables.group.copy()
+        group[kernel.GR_ORDER] *= f
+        group.setflags(write=False)  # as the compiled table: the kernel's types stay the same
+        return f, self._tables._replace(group=group)
+
     def _month(self, m: int) -> None:
         cs = self.cs
         svc = cs.service
@@ -285,7 +296,8 @@ class Simulation:
         campaigns = self._campaigns(m, alive_groups)
         slot = (pop.hist_pos + 1) % cs.window_months  # the oldest month, overwritten now
         facts = self._month_facts(m, slot)
-        customers = pop.bundle()
+        season, tables = self._season(m)
+        customers = pop.bundle(season)
         n_classes = len(svc.classes)
 
         stand_in = np.zeros(1, dtype=np.uint8)
@@ -304,7 +316,7 @@ class Simulation:
         no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
                                     np.zeros(1, dtype=np.int64), np.zeros(1))
         with threads.KERNEL_LOCK:
-            kernel.month_step(True, customers, self._tables, self._costs(0.0, 0.0, 0.0),
+            kernel.month_step(True, customers, tables, self._costs(0.0, 0.0, 0.0),
                               self._points, campaigns, facts, no_windows,
                               self._outputs(class_load), pairing)
 
@@ -342,7 +354,7 @@ class Simulation:
         # Pass 2: behaviour, costs, the month's group sums and next month's state.
         out = self._outputs(class_load)
         with threads.KERNEL_LOCK:
-            kernel.month_step(False, customers, self._tables,
+            kernel.month_step(False, customers, tables,
                               self._costs(cost_per_q, svc.deflect * svc.bot_cost,
                                           cost_per_member),
                               self._points, campaigns, facts,

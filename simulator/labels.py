@@ -113,6 +113,8 @@ def unit_for(model: type[BaseModel] | None, name: str, lo: float | None, hi: flo
 LABELS = {"intensity": "Funding",
           "customer_file": "Actual customers (customer file)",
           "customer_file_sha256": "Customer file hash",
+          "seasonality": "Seasonal order rate (× by calendar month)",
+          "first_month": "Calendar month of month 1",
           "dormant_after_months": "Dormant after (months without a purchase)",
           "dormant_order_factor": "Dormant order rate (× active)",
           "dormant_churn_factor": "Dormant churn hazard (× active)",

@@ -263,11 +263,22 @@ class Population:
         return kernel.census(self.n, self.segment, self.tier, self.alive, self.join_month,
                              cs.n_segments, cs.n_segments * cs.n_tiers, cs.horizon + 1)
 
-    def bundle(self) -> kernel.Customers:
-        """The kernel's view of the customers (same arrays, no copies)."""
+    def bundle(self, season: float = 1.0) -> kernel.Customers:
+        """The kernel's view of the customers (same arrays, no copies).
+
+        ``season``: the month's seasonal order-rate factor. Real customers whose churn
+        follows their orders (a customer file's dropout per order, BG/NBD) drop out that
+        much faster too: their churn per step becomes 1 - (1 - c)^season (a copy).
+        """
+        churn = self.churn_step
+        cb = self.customers
+        if season != 1.0 and cb is not None and cb.dropout_a is not None:
+            churn = self.churn_step.copy()
+            churn[:self.n0] = -np.expm1(season * np.log1p(-churn[:self.n0]))
+            churn.setflags(write=self.churn_step.flags.writeable)  # the kernel's types stay
         return kernel.Customers(
             self.n, self.n0, self.segment, self.tier, self.alive, self.tier_start,
-            self.anniversary_month, self.frailty, self.churn_step, self.satisfaction,
+            self.anniversary_month, self.frailty, churn, self.satisfaction,
             self.points if self.points is not None else self._no_points,
             self.pull_forward_debt, self.complaints_window, self.rolling_spend,
             self.rolling_orders if self.rolling_orders is not None else self._no_orders,

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 # 3: a number may be written as a range (simulator.uncertainty). A file without ranges is
 # still written as version 2, so older versions of the program read it unchanged.
-SCHEMA_VERSION: Final = 4
+# 4: shared assumptions. 5: a seasonal order rate per calendar month (population.seasonality);
+# a file without it is written as before (2, 3 or 4).
+SCHEMA_VERSION: Final = 5
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
@@ -44,6 +46,10 @@ MAX_POOLS = 20
 MAX_SHIFTS = 48  # per pool
 MAX_PROMOTIONS = 200
 MAX_NAMES = 100  # names in a target list, keys in a mix or segment_value table
+MonthName = Literal["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec"]
+MONTH_NAMES: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                      "Nov", "Dec")
 Sens = Annotated[float, Field(ge=0.0, le=10.0)]  # as upto(10.0), spelt for mypy
 
 
@@ -165,6 +171,19 @@ class Population(Model):
         None, description="content hash of the customer file, filled in when the scenario is "
         "loaded (part of the scenario's hash, so results name the customers they started from)"
     )
+    seasonality: dict[MonthName, Annotated[float, Field(ge=0.05, le=20.0)]] | None = Field(
+        None, max_length=12, description="order rate × per calendar month (1 = an average "
+        "month; months not listed: 1); customers whose churn follows their orders (a customer "
+        "file's dropout per order) also drop out that much faster (empty: no seasonality)"
+    )
+    first_month: MonthName | None = Field(
+        None, description="calendar month of the run's month 1 (needed with seasonality)"
+    )
+
+    @field_validator("seasonality", mode="after")
+    @classmethod
+    def _no_empty_season(cls, v: dict | None) -> dict | None:
+        return v or None  # no month ticked: no seasonality (the file stays as it was)
     # The customer file's bytes, attached by simulator.loader and pickled with the scenario to
     # the pool's and the cluster's workers (simulator.customer_base.for_scenario).
     _customer_data: bytes | None = PrivateAttr(default=None)
@@ -499,7 +518,7 @@ class RunSettings(Model):
 class Scenario(Model):
     """A complete what-if: population, scheme, service, promotions, budget, run."""
 
-    schema_version: Literal[4] = SCHEMA_VERSION
+    schema_version: Literal[5] = SCHEMA_VERSION
     name: Name
     description: Annotated[str, Field(max_length=20_000)] = ""
     currency: Literal["CNY"] = "CNY"

@@ -50,6 +50,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         errs.append(("population.acquisition.mix", round(sum(mix.values()), 6),
                      "the mix must add up to 100 %"))
 
+    if s.population.seasonality and s.population.first_month is None:
+        errs.append(("population.first_month", None, "must name the calendar month of the "
+                     "run's month 1 (e.g. Oct) when a seasonal order rate is given"))
+
     if s.tiers[0].threshold_cny != 0 or s.tiers[0].min_orders != 0:
         errs.append(("tiers[0].threshold_cny", s.tiers[0].threshold_cny,
                      "the first tier is the entry tier: its threshold and minimum orders "

@@ -152,7 +152,8 @@ class NameDictField(FieldWidget):
         self.rows: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
         self.refresh()
 
-    def _show(self, value: dict):
+    def _show(self, value: dict | None):
+        value = value or {}  # an optional table not given (e.g. no seasonal order rate)
         names = ref_names(self.doc, self.spec.ref)
         for k in value:
             if k not in names:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.labels import tip
+from simulator.scenario import MONTH_NAMES
 from simulator.scenario_io import Issue
 from ui.document import ScenarioDocument
 from ui.fieldspec import FieldSpec, Path, issue_matches
@@ -35,6 +36,8 @@ def ref_names(doc: ScenarioDocument, ref: str | None) -> list[str]:
         return [s.name for s in sc.segments]
     if ref == "tiers":
         return [t.name for t in sc.tiers]
+    if ref == "months":  # the seasonal order rate's calendar months
+        return list(MONTH_NAMES)
     return []
 
 

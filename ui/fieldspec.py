@@ -141,7 +141,7 @@ def _is_optional(tp: Any) -> tuple[bool, Any]:
 # Fields that name other things in the scenario.
 _REFS = {"pool": "pools", "default_pool": "pools", "to_pool": "pools",
          "target_segments": "segments", "target_tiers": "tiers",
-         "mix": "segments", "segment_value": "segments"}
+         "mix": "segments", "segment_value": "segments", "seasonality": "months"}
 
 
 def spec_for(model: type[BaseModel], name: str) -> FieldSpec:

@@ -66,7 +66,8 @@ def to_dict(sc: Scenario) -> dict[str, Any]:
     A scenario without ranges is written as schema version 2 (what older versions of
     the program read) and without the default ``run.uncertainty`` section, so its
     content, and its hash, are what they were before ranges existed; one with ranges
-    but no shared assumption as version 3, likewise.
+    but no shared assumption as version 3, one with shared assumptions as 4, likewise; only
+    a scenario with a seasonal order rate is written as version 5.
     """
     d = _drop_none(sc.model_dump(mode="json"))
     run = d.get("run", {})
@@ -74,8 +75,10 @@ def to_dict(sc: Scenario) -> dict[str, Any]:
         del run["uncertainty"]
     if uncertainty.has_ranges(sc):
         uncertainty.inline(d, sc)
-    if uncertainty.ASSUMPTIONS in d or uncertainty.references_of(sc):
-        pass  # shared assumptions: schema 4
+    if sc.population.seasonality is not None or sc.population.first_month is not None:
+        pass  # a seasonal order rate: schema 5
+    elif uncertainty.ASSUMPTIONS in d or uncertainty.references_of(sc):
+        d["schema_version"] = 4  # shared assumptions
     elif uncertainty.uncertain_of(sc) or "uncertainty" in run:
         d["schema_version"] = 3
     else:

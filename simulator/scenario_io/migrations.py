@@ -86,7 +86,12 @@ def _migrate_3_to_4(d: dict) -> dict:
     return {**d, "schema_version": 4}
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
+def _migrate_4_to_5(d: dict) -> dict:
+    """Version 5 adds a seasonal order rate (population.seasonality); a version-4 file is valid."""
+    return {**d, "schema_version": 5}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
 
 
 def migrate(data: dict) -> tuple[dict, list[str]]:
