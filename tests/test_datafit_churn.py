@@ -84,7 +84,7 @@ def test_rfm_clusters_are_todays_customers_by_their_posterior(tmp_path):
     assert sum(s.share for s in segs) == pytest.approx(1.0)
     days = holdout.daily(log)
     c = holdout.rfm(days, int((np.datetime64("1997-09-30") - np.datetime64("1970-01-01"))
-                              .astype(int)))
+                              .astype(int)), facts["seasonal"])  # in its operational time
     pa = bgnbd.p_alive(segs[0].fit.params, c.x, c.tx, c.T)
     assert facts["expected_alive"] == pytest.approx(pa.sum())
     # Expected orders of today's customers: the segments add up to the posterior total.

@@ -61,7 +61,8 @@ def fit_job(path: str, cols: Columns, split: str | None, segments: int,
             fitted = toscenario.fit_segments(log, split, segments)
             sc, text = toscenario.build(log, split, segments, fitted=fitted)
             # The customers at the end of the fit period (as `fit --customers` writes them).
-            cb = simcheck.customer_base_at(log, sc, fitted[0], split, segments)
+            cb = simcheck.customer_base_at(log, sc, fitted[0], split, segments,
+                                           season=fitted[1]["seasonal"])
             r = None
             if split:
                 r = simcheck.run_holdout(log, split, segments=segments, cancel=cancel,

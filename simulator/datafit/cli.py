@@ -42,6 +42,9 @@ def register(sub) -> None:
                    "period with P(alive), rate, dropout, spend per order and 12 months of "
                    "history (CSV); the scenario then starts from these customers "
                    "(population.customer_file)")
+    f.add_argument("--no-seasonality", action="store_true",
+                   help="no seasonal order rate per calendar month (default: fitted for the "
+                        "months the fit period covers, when it improves the fit)")
     f.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     f.set_defaults(func=cmd_fit)
     v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
@@ -52,6 +55,8 @@ def register(sub) -> None:
                    help="how --segments are formed (as for fit)")
     v.add_argument("--replications", type=int, default=8,
                    help="engine runs averaged (default 8)")
+    v.add_argument("--no-seasonality", action="store_true",
+                   help="fit the engine's base without a seasonal order rate (as for fit)")
     v.add_argument("--no-engine", action="store_true",
                    help="only the BG/NBD forecast, without running the fitted base")
     v.add_argument("--json", help="write the comparison (weekly tracking included)")
@@ -95,7 +100,8 @@ def cmd_fit(args) -> int:
     if args.customers:
         check_output_path(args.customers, "--customers")
     log = _read(args, console)
-    fitted = toscenario.fit_segments(log, args.split, args.segments, args.segment_by)
+    fitted = toscenario.fit_segments(log, args.split, args.segments, args.segment_by,
+                                     not args.no_seasonality)
     sc, text = toscenario.build(log, args.split, args.segments, args.cny_per_unit,
                                 args.currency, fitted=fitted, segment_by=args.segment_by)
     if args.customers:
@@ -105,7 +111,8 @@ def cmd_fit(args) -> int:
         from simulator.datafit import simcheck
 
         cb = simcheck.customer_base_at(log, sc, fitted[0], args.split, args.segments,
-                                       args.cny_per_unit, args.segment_by)
+                                       args.cny_per_unit, args.segment_by,
+                                       season=fitted[1]["seasonal"])
         write_output(args.customers, to_csv(cb, [s.name for s in sc.segments])
                      .encode("utf-8"), "--customers")
         console.print(f"wrote {args.customers}: {len(cb):,} customers, "
@@ -129,7 +136,8 @@ def cmd_fit(args) -> int:
     console.print(f"wrote {args.out}", markup=False)
     if args.json:
         segs, facts = fitted
-        rep = {"log": log.source, "bad_rows": log.bad.counts, **facts,
+        rep = {"log": log.source, "bad_rows": log.bad.counts,
+               **{k: v for k, v in facts.items() if k != "seasonal"},
                "segments": [{"name": s.name, "share": s.share, "customers": s.customers,
                              "orders_per_month": s.orders_per_month,
                              "order_rate_cv": s.order_rate_cv, "churn_annual": s.churn_annual,
@@ -155,7 +163,8 @@ def cmd_validate_fit(args) -> int:
         r = holdout.validate(log, args.split)
     else:
         r = simcheck.run_holdout(log, args.split, segments=args.segments,
-                                 segment_by=args.segment_by, replications=args.replications)
+                                 segment_by=args.segment_by, replications=args.replications,
+                                 seasonality=not args.no_seasonality)
     f = r["fit"]
     console.print(f"BG/NBD fit on {r['first_day']} .. day before {r['split']} "
                   f"({r['calibration_weeks']:g} weeks, {r['customers']:,} customers, "
@@ -187,13 +196,27 @@ def cmd_validate_fit(args) -> int:
     if e:
         t = Table(title=f"Repeat transactions per engine month ({e['month_days']:g} days; the "
                         f"last is {e['last_month_share']:.0%} of one)", title_justify="left")
-        for col in ("month", "actual", "BG/NBD", "engine", "engine sd"):
+        sb = e.get("seasonal_bgnbd")
+        for col in ("month", "actual", "BG/NBD") + (("seasonal BG/NBD",) if sb else ()) + (
+                "engine", "engine sd"):
             t.add_column(col, justify="right")
         m = e["monthly"]
         for i, a in enumerate(m["actual"]):
-            t.add_row(str(i + 1), f"{a:,.0f}", f"{m['bgnbd'][i]:,.1f}", f"{m['engine'][i]:,.1f}",
+            t.add_row(str(i + 1), f"{a:,.0f}", f"{m['bgnbd'][i]:,.1f}",
+                      *([f"{sb['monthly'][i]:,.1f}"] if sb else []), f"{m['engine'][i]:,.1f}",
                       f"{m['engine_sd'][i]:,.1f}")
         console.print(t)
+        st = e.get("seasonality")
+        if st:
+            fac = ", ".join(f"{k} {v:.3f}" for k, v in st["factors"].items()
+                            if k in st["fitted_months"])
+            console.print(("Seasonal order rate used" if st["used"] else
+                           "Seasonal order rate not used (no better than chance)")
+                          + f": likelihood ratio {st['likelihood_ratio']:.1f} on "
+                          f"{st['degrees_of_freedom']} df (p {st['p_value']:.2g}); {fac}; "
+                          "other months 1.0"
+                          + (f"; seasonal BG/NBD holdout total {sb['holdout_total']:,.1f} "
+                             f"({err(sb['error'])})" if sb else ""), markup=False)
     t = Table(title="Holdout transactions per customer by calibration frequency",
               title_justify="left")
     for col in ("repeat purchases in calibration", "customers", "actual", "BG/NBD") + (

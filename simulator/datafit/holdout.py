@@ -36,14 +36,23 @@ def daily(log: Log) -> pd.DataFrame:
                                                  ).reset_index()
 
 
-def rfm(days: pd.DataFrame, end_day: int) -> RFM:
-    """RFM and tenure of the customers whose first purchase is on or before ``end_day``."""
+def rfm(days: pd.DataFrame, end_day: int, season=None) -> RFM:
+    """RFM and tenure of the customers whose first purchase is on or before ``end_day``.
+
+    ``season``: a :class:`simulator.datafit.seasonal.Seasonal`; t_x and T are then in
+    its operational weeks (a busy month counts more than 7 days a week).
+    """
     cal = days[days["d"] <= end_day]
     g = cal.groupby("c", sort=True)
     first = g["d"].min().to_numpy()
     last = g["d"].max().to_numpy()
     n = g["d"].size().to_numpy()
-    return RFM(x=(n - 1).astype(float), tx=(last - first) / 7.0, T=(end_day - first) / 7.0,
+    if season is not None:
+        tau_f = season.tau(first)
+        tx, T = season.tau(last) - tau_f, season.tau(np.full_like(first, end_day)) - tau_f
+    else:
+        tx, T = (last - first) / 7.0, (end_day - first) / 7.0
+    return RFM(x=(n - 1).astype(float), tx=tx, T=T,
                first_day=first, monetary=g["amt"].mean().to_numpy(),
                segment=g["seg"].first().to_numpy())
 

@@ -89,7 +89,7 @@ def customer_base(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
 
 
 def run_holdout(log: Log, split: str, *, segments: int | None = None,
-                segment_by: str = "rfm", replications: int = 4,
+                segment_by: str = "rfm", seasonality: bool = True, replications: int = 4,
                 seed: int = 20261129, end: str | None = None,
                 progress: Callable[[float], None] | None = None,
                 cancel: threading.Event | None = None) -> dict[str, Any]:
@@ -111,8 +111,9 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None,
     cal = holdout.rfm(days, cal_end)
     fit = bgnbd.fit(cal.x, cal.tx, cal.T)
     params = fit.params
-    fitted = toscenario.fit_segments(log, split, segments, segment_by)
+    fitted = toscenario.fit_segments(log, split, segments, segment_by, seasonality)
     segs = fitted[0]
+    season = fitted[1]["seasonal"]
     sc, _ = toscenario.build(log, split, segments, fitted=fitted, segment_by=segment_by)
     hold_days = end_day - cal_end
     months = int(math.ceil(hold_days / DAYS_PER_MONTH - 1e-9))
@@ -120,7 +121,8 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None,
         raise LogError(f"holdout of {hold_days} days: the engine check covers at most "
                        f"{MAX_MONTHS} months; choose a later split date")
     n = len(cal.x)
-    cb = customer_base(log, sc, segs, days, cal, cal_end, segments, segment_by)
+    cal_fit = cal if season is None else holdout.rfm(days, cal_end, season)
+    cb = customer_base(log, sc, segs, days, cal_fit, cal_end, segments, segment_by)
     run_sc = holdout_scenario(sc, n, months)
     t_fit = time.perf_counter() - t0
 
@@ -142,9 +144,29 @@ def run_holdout(log: Log, split: str, *, segments: int | None = None,
             progress((rep + 1) / replications)
     per_customer /= replications
     t_run = time.perf_counter() - t0 - t_fit
-    return {**ref, "engine": _compare(days, cal, cb, ref, monthly, spend, per_customer, alive0,
-                                      split_day, end_day, months, params, replications,
-                                      t_fit, t_run)}
+    eng = _compare(days, cal, cb, ref, monthly, spend, per_customer, alive0, split_day,
+                   end_day, months, params, replications, t_fit, t_run)
+    eng["seasonality"] = fitted[1]["seasonal_test"]
+    if season is not None:
+        eng["seasonal_bgnbd"] = _seasonal_reference(season, cal, split_day, end_day, months,
+                                                    eng["holdout_total"]["actual"])
+    return {**ref, "engine": eng}
+
+
+def _seasonal_reference(season, cal: holdout.RFM, split_day: int, end_day: int, months: int,
+                        actual: float) -> dict[str, Any]:
+    """The seasonal BG/NBD's own forecast by engine month (unconditional, by first day)."""
+    fd, cnt = np.unique(cal.first_day, return_counts=True)
+    hold_days = end_day - split_day + 1
+    edges = split_day + np.minimum(np.round(np.arange(months + 1) * DAYS_PER_MONTH), hold_days)
+    tau_fd = season.tau(fd)
+    cum = np.array([np.dot(cnt, bgnbd.expected_repeat(season.params,
+                                                      season.tau(np.array([int(e)]))[0] - tau_fd))
+                    for e in edges])
+    month = np.diff(cum)
+    total = float(month.sum())
+    return {"monthly": month.round(2).tolist(), "holdout_total": total,
+            "error": (total - actual) / actual if actual else None}
 
 
 def _compare(days: pd.DataFrame, cal: holdout.RFM, cb: CustomerBase, ref: dict,
@@ -211,11 +233,15 @@ def _compare(days: pd.DataFrame, cal: holdout.RFM, cb: CustomerBase, ref: dict,
 
 def customer_base_at(log: Log, sc: Scenario, segs: list[toscenario.FittedSegment],
                      split: str | None, bands: int | None, cny_per_unit: float = 1.0,
-                     segment_by: str = "rfm") -> CustomerBase:
-    """The customer file of ``fit``: the fit period's customers the day after it ends."""
+                     segment_by: str = "rfm", season=None) -> CustomerBase:
+    """The customer file of ``fit``: the fit period's customers the day after it ends.
+
+    ``season``: the fit's seasonal model (``fit_segments``' ``facts["seasonal"]``), whose
+    operational time the segments' fits are in.
+    """
     days = holdout.daily(log)
     end_day = holdout._day(split) - 1 if split else int(days["d"].max())
-    cal = holdout.rfm(days, end_day)
+    cal = holdout.rfm(days, end_day, season)
     cb = customer_base(log, sc, segs, days, cal, end_day, bands, segment_by)
     if cny_per_unit != 1.0:
         from dataclasses import replace

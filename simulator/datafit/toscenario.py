@@ -29,7 +29,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from simulator import theory
-from simulator.datafit import bgnbd, holdout
+from simulator.datafit import bgnbd, holdout, seasonal
 from simulator.datafit.importlog import EPOCH, Log, LogError
 from simulator.scenario import Scenario
 
@@ -190,8 +190,13 @@ def posterior_figures(params, c: holdout.RFM, m: np.ndarray
 
 
 def fit_segments(log: Log, split: str | None = None, segments: int | None = None,
-                 segment_by: str = "rfm") -> tuple[list[FittedSegment], dict]:
+                 segment_by: str = "rfm", seasonality: bool = True
+                 ) -> tuple[list[FittedSegment], dict]:
     """Fit the segments; returns them and facts about the fit period.
+
+    ``seasonality``: fit a seasonal order-rate factor per calendar month
+    (:mod:`simulator.datafit.seasonal`) and, when the likelihood-ratio test finds it
+    (``facts["seasonal"]``), fit every segment in its operational time.
 
     Without a segment column, ``segments`` > 1 forms them as ``segment_by``: "bands"
     (equal-share bands of the fitted gamma of order rates, a new cohort's latent
@@ -204,7 +209,9 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
         raise LogError(f"split date {split} is on or before the log's first day "
                        f"{EPOCH + int(days['d'].min())}")
     cal = days[days["d"] <= end_day]
-    c = holdout.rfm(days, end_day)
+    tested = seasonal.fit(days, end_day) if seasonality else None
+    season = tested if tested is not None and tested.significant else None
+    c = holdout.rfm(days, end_day, season)
     ncust = len(c.x)
     out: list[FittedSegment] = []
     expected_alive: float | None = None  # RFM clusters: today's customers by P(alive)
@@ -274,7 +281,8 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
     facts = {"customers": ncust, "first_day": str(EPOCH + first_day),
              "fit_end": str(EPOCH + end_day), "rows": len(log),
              "new_per_month_recent": recent * (365.25 / 12) / 90.0,
-             "expected_alive": expected_alive}
+             "expected_alive": expected_alive, "seasonal": season,
+             "seasonal_test": tested.as_dict() if tested is not None else None}
     return out, facts
 
 
@@ -317,6 +325,12 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
         **d["population"]["acquisition"],
         "organic_per_month": round(facts["new_per_month_recent"], 3),
         "paid_spend_cny_per_month": 0.0, "mix": {}}
+    season = facts.get("seasonal")
+    if season is not None:
+        d["population"]["seasonality"] = {seasonal.MONTHS[k]: round(season.factors[k], 4)
+                                          for k in season.fitted_months}
+        after = holdout._day(facts["fit_end"]) + 1  # the day after the fit period
+        d["population"]["first_month"] = seasonal.MONTHS[seasonal.month_of_days(after, after)[0]]
     d["segments"] = []
     for s in segs:
         seg = dict(template)
@@ -367,6 +381,17 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         head.append(f"# {who}: BG/NBD r {p.r:.4g} (se {p.se[0]:.2g}), alpha {p.alpha:.4g} "
                     f"(se {p.se[1]:.2g}), a {p.a:.4g} (se {p.se[2]:.2g}), b {p.b:.4g} "
                     f"(se {p.se[3]:.2g}) per week; {s.note if log.segment_names else 'one fit'}.")
+    season = facts.get("seasonal")
+    if season is not None:
+        head.append(f"# Seasonal order rate by calendar month (fitted jointly with BG/NBD, "
+                    f"likelihood ratio {season.lr_statistic():.1f} on "
+                    f"{len(season.fitted_months) - 1} df, p {season.p_value:.2g}):")
+        head.append(f"# {seasonal.describe(season)}.")
+        head.append("# Order rates and BG/NBD parameters are per average month / operational week.")
+    elif facts.get("seasonal_test"):
+        st = facts["seasonal_test"]
+        head.append(f"# No seasonal order rate: the fitted factors did not improve the fit "
+                    f"(likelihood ratio {st['likelihood_ratio']:.1f}, p {st['p_value']:.2g}).")
     if facts.get("expected_alive"):
         head.append(f"# Segments: {len(segs)} k-means clusters of today's customers on recency, "
                     "frequency and spend; each segment is its customers' BG/NBD posterior,")
@@ -414,6 +439,11 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
                 c = "assumption (default scenario)"
             if c:
                 line = f"{line:<40} # {c}"
+        if key == "first_month" and season is not None:
+            line = f"{line:<40} # the calendar month after the fit period"
+        if key == "seasonality" and season is not None:
+            line = (f"{line:<40} # fitted; months not listed 1.0 (not in the fit period)"
+                    if len(season.fitted_months) < 12 else f"{line:<40} # fitted")
         if key == "organic_per_month":
             line = f"{line:<40} # fitted: first purchases in the last 90 days of the fit period"
         if key == "customer_file":
