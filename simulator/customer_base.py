@@ -237,8 +237,12 @@ def _cache_dir() -> Path | None:
     return cache_folder("customers")
 
 
-def keep(sha: str, data: bytes) -> None:
-    """Remember a customer file's bytes by hash: in memory and in the cache folder (atomic)."""
+def keep(sha: str, data: bytes) -> bool:
+    """Remember a customer file's bytes by hash: in memory and in the cache folder (atomic).
+
+    Returns whether they are in the cache folder, where this machine's worker processes
+    find them by hash (then the bytes need not travel with every task).
+    """
     import os
     import tempfile
 
@@ -246,8 +250,10 @@ def keep(sha: str, data: bytes) -> None:
         _DATA.pop(next(iter(_DATA)))
     _DATA[sha] = data
     d = _cache_dir()
-    if d is None or (d / f"{sha}.csv").is_file():
-        return
+    if d is None:
+        return False
+    if (d / f"{sha}.csv").is_file():
+        return True
     try:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
@@ -259,7 +265,8 @@ def keep(sha: str, data: bytes) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError:
-        pass  # a read-only or full disk: the bytes still travel with the scenario
+        return False  # a read-only or full disk: the bytes travel with the scenario
+    return True
 
 
 def _kept(sha: str) -> bytes | None:
@@ -271,6 +278,27 @@ def _kept(sha: str) -> bytes | None:
         except OSError:
             hit = None
     return hit
+
+
+def files_of(tasks) -> dict[str, bytes]:
+    """The customer files (SHA-256 -> bytes) the scenarios of ``tasks`` start from.
+
+    Looks at every scenario a task (a dataclass) holds; bytes not found in this process
+    (memory or cache folder) are left out (the worker then says the file is missing).
+    """
+    import dataclasses
+
+    out: dict[str, bytes] = {}
+    for t in tasks:
+        for f in dataclasses.fields(t):
+            pop = getattr(getattr(t, f.name), "population", None)
+            sha = getattr(pop, "customer_file_sha256", None)
+            if pop is None or not pop.customer_file or not sha or sha in out:
+                continue
+            data = pop._customer_data if pop._customer_data is not None else _kept(sha)
+            if data is not None:
+                out[sha] = data
+    return out
 
 
 def content_hash(data: bytes) -> str:
@@ -314,6 +342,15 @@ def for_scenario(sc) -> CustomerBase | None:
     data = pop._customer_data
     if data is None and pop.customer_file_sha256:
         data = _kept(pop.customer_file_sha256)
+    if data is None and pop.customer_file_sha256:
+        d = _cache_dir()
+        raise CustomerFileError(
+            f"customer file {pop.customer_file!r} (SHA-256 {pop.customer_file_sha256[:16]}…): "
+            f"not on this machine. Workers find it by its hash in the cache folder "
+            f"({d / (pop.customer_file_sha256 + '.csv') if d else 'turned off'}), which a "
+            "cluster on other machines does not share: run it on this computer (worker "
+            "processes or a local cluster), or copy the file to that name in each machine's "
+            "benefit-sim cache folder")
     if data is None or pop.customer_file_sha256 is None:
         raise CustomerFileError(f"customer file {pop.customer_file!r}: not loaded with the "
                                 "scenario; open the scenario file through benefit-sim (the "

@@ -171,9 +171,12 @@ def with_customers(sc: Scenario, path: Path | None) -> Scenario:
         raise ScenarioError([Issue(CUSTOMERS_FIELD, name, f"is not a valid customer file: "
                                    f"{exc}; " + CUSTOMERS_ALLOWED)], src) from None
     sha = customer_base.content_hash(data)
-    customer_base.keep(sha, data)  # for copies rebuilt from the fields (by hash)
+    # Kept by hash in this process and in the cache folder: this machine's workers (pool,
+    # local cluster) and copies rebuilt from the fields find it there, so the bytes travel
+    # with the scenario (pickled with every task) only when the folder cannot hold them.
+    on_disk = customer_base.keep(sha, data)
     pop = sc.population.model_copy(update={"customer_file_sha256": sha})
-    pop._customer_data = data
+    pop._customer_data = None if on_disk else data
     return sc.model_copy(update={"population": pop})
 
 

@@ -17,7 +17,7 @@ from typing import Callable, Sequence, cast
 
 import numpy as np
 
-from simulator import __version__
+from simulator import __version__, customer_base
 from simulator.arms import execute_runs
 from simulator.engine import SWITCHES, ArmOutput
 from simulator.execution import (  # noqa: F401 - the pool's controls, re-exported
@@ -229,6 +229,9 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
     out = []
     for j in jobs:
         conv = j.sc.run.convergence
+        # What ran: with a customer file each agent is one of its customers, whatever was asked.
+        cb = customer_base.for_scenario(j.sc) if j.sc.population.customer_file else None
+        ran = len(cb) if cb is not None else j.N
         meta: dict[str, object] = {
             "product": "benefit-sim",
             "version": __version__,
@@ -238,9 +241,10 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
             "base_hash": j.base_hash,
             "seed": j.S,
             "replications": len(j.results),
-            "agents": j.N,
+            "agents": ran,
+            "agents_requested": j.N,
             "customers": j.sc.population.customers,
-            "customers_per_agent": j.sc.population.customers / j.N,
+            "customers_per_agent": j.sc.population.customers / ran,
             "horizon_months": j.H,
             "counterfactual": j.cf_desc,
             "discount_rate_annual": j.sc.run.discount_rate_annual,

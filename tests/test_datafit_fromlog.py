@@ -154,3 +154,64 @@ def test_dask_workers_start_from_the_same_customers(fitted, cluster):
     local = _local(lambda: run(ld.scenario, workers=1, **kw))
     remote = run(ld.scenario, **kw)
     assert local.kpis.equals(remote.kpis) and local.monthly.equals(remote.monthly)
+
+
+def test_loaded_customer_file_is_not_pickled_with_each_task(fitted, tmp_path, monkeypatch):
+    """The loader keeps the bytes by hash in the cache folder; the pool's workers find them
+    there, so a task's scenario pickles small (before: the whole file with every task)."""
+    import pickle
+
+    monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BENEFIT_SIM_WINDOW_CACHE", raising=False)
+    ld = load_scenario(fitted / "shop.toml")
+    size = (fitted / "customers" / "shop.csv").stat().st_size
+    assert size > 200_000 and len(pickle.dumps(ld.scenario)) < 50_000
+    kw = dict(replications=2, agents=500, horizon_months=2, seed=5)
+    local, pool = run(ld.scenario, workers=1, **kw), run(ld.scenario, workers=2, **kw)
+    assert local.kpis.equals(pool.kpis)
+    # With the cache folder off the bytes travel with the scenario, as before.
+    monkeypatch.setenv("BENEFIT_SIM_WINDOW_CACHE", "0")
+    assert len(pickle.dumps(load_scenario(fitted / "shop.toml").scenario)) > size
+
+
+def test_meta_shows_the_agents_that_ran_with_a_customer_file(fitted):
+    ld = load_scenario(fitted / "shop.toml")
+    res = run(ld.scenario, replications=1, agents=300, horizon_months=2, workers=1)
+    assert res.meta["agents"] == 2357 and res.meta["agents_requested"] == 300
+    assert res.meta["customers_per_agent"] == pytest.approx(2357 / 2357)
+
+
+def test_a_machine_without_the_file_says_so(fitted):
+    """A worker that has neither the bytes nor the cache folder's copy (another machine)."""
+    from simulator.scenario_io import from_dict, to_dict
+
+    copy = from_dict(to_dict(load_scenario(fitted / "shop.toml").scenario))
+    customer_base._DATA.clear()
+    customer_base._PARSED.clear()
+    import os
+
+    old = os.environ.get("BENEFIT_SIM_WINDOW_CACHE")
+    os.environ["BENEFIT_SIM_WINDOW_CACHE"] = "0"
+    try:
+        with pytest.raises(customer_base.CustomerFileError, match="not on this machine"):
+            customer_base.for_scenario(copy)
+    finally:
+        if old is None:
+            os.environ.pop("BENEFIT_SIM_WINDOW_CACHE")
+        else:
+            os.environ["BENEFIT_SIM_WINDOW_CACHE"] = old
+
+
+@pytest.mark.timeout(300)
+def test_dask_sweep_copies_get_the_file_shipped_once_per_worker(fitted, cluster):
+    """Sweeps rebuild scenarios from their fields (no bytes attached); the cluster's
+    workers share no disk cache: the file goes once to every worker, found by hash."""
+    from simulator.scenario_io import from_dict, to_dict
+
+    ld = load_scenario(fitted / "shop.toml")
+    copy = from_dict(to_dict(ld.scenario))
+    assert copy.population._customer_data is None
+    kw = dict(replications=2, agents=500, horizon_months=2, seed=9)
+    local = _local(lambda: run(ld.scenario, workers=1, **kw))
+    remote = run(copy, **kw)
+    assert local.kpis.equals(remote.kpis) and local.monthly.equals(remote.monthly)

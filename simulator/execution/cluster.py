@@ -15,6 +15,7 @@ import threading
 import uuid
 from typing import Any, Sequence
 
+from simulator import customer_base
 from simulator.execution.backend import current, parse_spec
 from simulator.execution.tasks import POLL_SECONDS, Task, run_task
 from simulator.outputs import Cancelled
@@ -200,6 +201,9 @@ def _execute_dask(spec: str, tasks: Sequence[Task], on_result, cancel) -> dict:
     from distributed import wait as dwait
 
     client = dask_client(spec)
+    # Customer files: once to every worker (kept there by hash), not pickled with each task.
+    for sha, data in customer_base.files_of(tasks).items():
+        client.run(customer_base.keep, sha, data)
     run_id = f"{os.getpid()}-{next(_RUN_IDS)}-{uuid.uuid4().hex[:8]}"
     futs = {client.submit(_dask_task, t, run_id, key=f"bsim-{run_id}-{i}",
                           pure=False): t for i, t in enumerate(tasks)}
