@@ -195,6 +195,41 @@ def to_csv(cb: CustomerBase, segments: list[str]) -> str:
     return buf.getvalue()
 
 
+_SAMPLES: dict[tuple, tuple[CustomerBase, CustomerBase]] = {}
+_SAMPLES_MAX = 4
+
+
+def sample(cb: CustomerBase, agents: int, seed: int, replication: int) -> CustomerBase:
+    """``agents`` of the file's customers (all of them when the file has no more).
+
+    A simple random sample without replacement, drawn anew for each replication from
+    the run's seed (so the sampling spread is in the replications' intervals; both
+    arms of a replication, and every worker, draw the same customers). Each agent then
+    stands for population.customers / agents real customers (the run's scaling).
+    """
+    n = len(cb)
+    if agents >= n:
+        return cb
+    key = (id(cb), agents, seed, replication)
+    hit = _SAMPLES.get(key)
+    if hit is not None and hit[0] is cb:
+        return hit[1]
+    rng = np.random.default_rng([seed % 2**63, replication, 0x5A3F1E])
+    idx = np.sort(rng.choice(n, agents, replace=False))
+    sub = CustomerBase(
+        ids=tuple(cb.ids[i] for i in idx), segment=cb.segment[idx], p_alive=cb.p_alive[idx],
+        rate_mean=cb.rate_mean[idx], rate_shape=cb.rate_shape[idx],
+        dropout_a=None if cb.dropout_a is None else np.broadcast_to(
+            cb.dropout_a, (n,))[idx],
+        dropout_b=None if cb.dropout_b is None else cb.dropout_b[idx],
+        spend=cb.spend[:, idx], orders=cb.orders[:, idx], source=cb.source,
+        spend_level=None if cb.spend_level is None else cb.spend_level[idx])
+    if len(_SAMPLES) >= _SAMPLES_MAX:
+        _SAMPLES.pop(next(iter(_SAMPLES)))
+    _SAMPLES[key] = (cb, sub)
+    return sub
+
+
 def draw(cb: CustomerBase, u_alive: np.ndarray, u_rate: np.ndarray, u_drop: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Alive today, orders per month and monthly churn probability of each customer.

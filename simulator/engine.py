@@ -25,7 +25,7 @@ from typing import cast
 import numpy as np
 import simpy
 
-from simulator import accounting, kernel, threads
+from simulator import accounting, customer_base, kernel, threads
 from simulator import streams as st
 from simulator.compiled import SAT_RELAX, SWITCHES, CompiledScenario, compile_scenario
 from simulator.customer_base import CustomerBase
@@ -87,7 +87,10 @@ class Simulation:
         self.rs = st.Streams(root, replication)
         self.cancel = cancel
         if customers is not None:
-            agents = len(customers)  # each agent one real customer
+            # Each agent one real customer: all of the file's, or a sample of ``agents``.
+            customers = customer_base.sample(customers, agents,
+                                             int(cast(int, root.entropy)), replication)
+            agents = len(customers)
         self.weight = cs.customers / agents  # real customers per agent
         svc = cs.service
         entropy = int(cast(int, root.entropy))  # an int: the scenario's seed

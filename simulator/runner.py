@@ -229,9 +229,9 @@ def run_many(scenarios: Sequence[Scenario], *, bases: Sequence[Scenario | None] 
     out = []
     for j in jobs:
         conv = j.sc.run.convergence
-        # What ran: with a customer file each agent is one of its customers, whatever was asked.
+        # What ran: with a customer file its customers, or a sample of j.N of them.
         cb = customer_base.for_scenario(j.sc) if j.sc.population.customer_file else None
-        ran = len(cb) if cb is not None else j.N
+        ran = min(len(cb), j.N) if cb is not None else j.N
         meta: dict[str, object] = {
             "product": "benefit-sim",
             "version": __version__,

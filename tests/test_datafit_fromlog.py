@@ -176,9 +176,37 @@ def test_loaded_customer_file_is_not_pickled_with_each_task(fitted, tmp_path, mo
 
 def test_meta_shows_the_agents_that_ran_with_a_customer_file(fitted):
     ld = load_scenario(fitted / "shop.toml")
+    res = run(ld.scenario, replications=1, agents=5000, horizon_months=2, workers=1)
+    assert res.meta["agents"] == 2357 and res.meta["agents_requested"] == 5000
+    assert res.meta["customers_per_agent"] == pytest.approx(1.0)
     res = run(ld.scenario, replications=1, agents=300, horizon_months=2, workers=1)
-    assert res.meta["agents"] == 2357 and res.meta["agents_requested"] == 300
-    assert res.meta["customers_per_agent"] == pytest.approx(2357 / 2357)
+    assert res.meta["agents"] == 300 and res.meta["customers_per_agent"] == pytest.approx(
+        2357 / 300)
+
+
+def test_a_large_customer_file_runs_as_a_weighted_sample(fitted):
+    """agents below the file's customers: a random sample of that many customers, new
+    each replication, each agent standing for customers/agents; its scaled totals agree
+    with the whole file's within the sampling spread, and the pool gives the same numbers."""
+    import numpy as np
+
+    ld = load_scenario(fitted / "shop.toml")
+    cb = customer_base.for_scenario(ld.scenario)
+    s1 = customer_base.sample(cb, 600, 7, 0)
+    assert len(s1) == 600 and len(set(s1.ids)) == 600 and set(s1.ids) <= set(cb.ids)
+    assert customer_base.sample(cb, 600, 7, 0) is s1  # both arms: the same customers
+    assert set(customer_base.sample(cb, 600, 7, 1).ids) != set(s1.ids)
+    assert customer_base.sample(cb, 5000, 7, 0) is cb
+    kw = dict(horizon_months=6, seed=7, workers=1)
+    full = run(ld.scenario, replications=4, agents=5000, **kw)
+    part = run(ld.scenario, replications=16, agents=600, **kw)
+    a, b = full.summary["orders"], part.summary["orders"]
+    half = (b.ci95_high - b.ci95_low) / 2
+    assert abs(b.mean - a.mean) < 2.5 * half + 0.01 * a.mean, (a.mean, b.mean, half)
+    assert np.isclose(part.meta["customers_per_agent"], 2357 / 600)
+    pool = run(ld.scenario, replications=2, agents=600, horizon_months=3, seed=7, workers=2)
+    local = run(ld.scenario, replications=2, agents=600, horizon_months=3, seed=7, workers=1)
+    assert local.kpis.equals(pool.kpis)
 
 
 def test_a_machine_without_the_file_says_so(fitted):

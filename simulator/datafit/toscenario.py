@@ -321,6 +321,8 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
     if customer_file is not None:
         d["population"]["customer_file"] = customer_file[0]
         d["population"]["customers"] = customer_file[1]
+        # Every customer one agent; fewer agents run a weighted sample of the customers.
+        d["run"]["agents"] = min(max(100, customer_file[1]), 5_000_000)
     d["population"]["acquisition"] = {
         **d["population"]["acquisition"],
         "organic_per_month": round(facts["new_per_month_recent"], 3),
@@ -444,6 +446,9 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
         if key == "seasonality" and season is not None:
             line = (f"{line:<40} # fitted; months not listed 1.0 (not in the fit period)"
                     if len(season.fitted_months) < 12 else f"{line:<40} # fitted")
+        if key == "agents" and sc.population.customer_file:
+            line = (f"{line:<40} # every customer of the file one agent; fewer: a random "
+                    "sample of them, each standing for customers/agents")
         if key == "organic_per_month":
             line = f"{line:<40} # fitted: first purchases in the last 90 days of the fit period"
         if key == "customer_file":
