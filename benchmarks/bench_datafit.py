@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.datafit import bgnbd, holdout
+from simulator.datafit import bgnbd, holdout, seasonal
 from simulator.datafit.importlog import read_log
 
 PARAMS = (0.8, 6.0, 0.9, 2.5)
@@ -39,6 +39,9 @@ def main(target: int = 1_000_000) -> None:
         t1, c1 = time.perf_counter(), time.process_time()
         r = holdout.validate(log, "2020-09-30")
         t2, c2 = time.perf_counter(), time.process_time()
+        # The seasonal order rate (fit's default): its joint fit and likelihood-ratio test.
+        sea = seasonal.fit(holdout.daily(log), holdout._day("2020-09-30") - 1)
+        t3, c3 = time.perf_counter(), time.process_time()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{len(log):,} transactions, {len(log.customer_ids):,} customers, {mb:.0f} MB CSV: "
           f"import {t1 - t0:.1f} s ({c1 - c0:.1f} CPU-s), fit + holdout {t2 - t1:.1f} s "
@@ -46,6 +49,9 @@ def main(target: int = 1_000_000) -> None:
           f"generating the file); load average {load0:.1f} -> {os.getloadavg()[0]:.1f}")
     print("fit:", {k: round(v, 4) for k, v in r["fit"].items() if k in ("r", "alpha", "a", "b")},
           "holdout total error", round(r["holdout_total"]["error"], 4))
+    if sea is not None:
+        print(f"seasonal fit {t3 - t2:.1f} s ({c3 - c2:.1f} CPU-s): p {sea.p_value:.3g}, "
+              f"used {sea.significant}, factors {[round(f, 3) for f in sea.factors]}")
 
 
 if __name__ == "__main__":
