@@ -126,9 +126,12 @@ def test_engine_starts_from_real_customers_with_their_own_draws():
     rows = [f"c{i},All,{0.25 if i % 2 else 1.0},{3.0 if i % 2 else 0.5},2.0,1.0,9.0"
             for i in range(n)]
     cb = cbm.parse("\n".join([head, *rows]), ["All"])
-    sim = Simulation(sc, np.random.SeedSequence(3), 0, 123, 2, customers=cb)
+    sim = Simulation(sc, np.random.SeedSequence(3), 0, n, 2, customers=cb)
     pop = sim.population
-    assert pop.n0 == n  # one agent per real customer, whatever the agents asked for
+    assert pop.n0 == n  # one agent per real customer
+    # Fewer agents than customers: a weighted sample of them (customer_base.sample).
+    assert Simulation(sc, np.random.SeedSequence(3), 0, 123, 2, customers=cb).population.n0 \
+        == 123
     odd = np.arange(n) % 2 == 1
     assert pop.alive[:n][odd].mean() == pytest.approx(0.25, abs=0.015)
     assert pop.alive[:n][~odd].all()
@@ -137,5 +140,5 @@ def test_engine_starts_from_real_customers_with_their_own_draws():
     assert rate[~odd].mean() == pytest.approx(0.5, rel=0.03)
     # Monthly churn 1 - exp(-rate p), p ~ Beta(1, 9): faster buyers leave sooner.
     assert pop.churn_step[:n][odd].mean() > 2 * pop.churn_step[:n][~odd].mean()
-    again = Simulation(sc, np.random.SeedSequence(3), 0, 123, 2, customers=cb)
+    again = Simulation(sc, np.random.SeedSequence(3), 0, n, 2, customers=cb)
     assert np.array_equal(again.population.alive, pop.alive)  # addressed: same customers

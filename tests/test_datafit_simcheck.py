@@ -100,6 +100,6 @@ def test_fit_writes_the_customer_file_the_engine_starts_from(tmp_path, capsys):
     log = cdnow_sample()
     assert cb.spend.sum() == pytest.approx(log.amount[log.day < 10135].sum() * 7, rel=1e-6)
     assert cb.orders.sum() == 2357 + 2457  # first and repeat purchase days
-    sim = Simulation(sc, np.random.SeedSequence(1), 0, 1, 3, customers=cb)
+    sim = Simulation(sc, np.random.SeedSequence(1), 0, 2357, 3, customers=cb)
     assert sim.population.n0 == 2357
     assert sim.population.rolling_spend[:2357].sum() == pytest.approx(cb.spend.sum(), rel=1e-5)
