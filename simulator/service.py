@@ -52,6 +52,7 @@ _U = (np.arange(QUANTILES) + 0.5) / QUANTILES
 # A fixed pairing of window-wait quantiles with arrival times in the month (the
 # two are independent); any fixed permutation does, this one is reproducible.
 _PAIRING = np.random.default_rng(20261129).permutation(QUANTILES)
+_PAIRING_C = np.ascontiguousarray(_PAIRING)
 
 
 def _quantiles(sample: np.ndarray) -> np.ndarray:
@@ -86,6 +87,20 @@ def interpolate_waits(qa: np.ndarray, qb: np.ndarray, theta: float) -> np.ndarra
            + theta * np.searchsorted(qb, t, side="right") / qb.size)
     idx = np.minimum(np.searchsorted(cdf, _U - 1e-12), t.size - 1)
     return t[idx]
+
+
+@njit(cache=True)
+def _late_share(t, base, hours):
+    """Share of the month's arrivals whose window wait ends after the month.
+
+    ``(t + wait > hours).mean()`` with arrival times ``t`` and the waits ``base``
+    paired by ``_PAIRING``, capped.
+    """
+    late = 0
+    for r in range(t.shape[0]):
+        if t[r] + min(base[_PAIRING_C[r]], MAX_WAIT_HOURS) > hours:
+            late += 1
+    return late / t.shape[0]
 
 
 @njit(cache=True)
@@ -249,6 +264,22 @@ class ServiceStage:
         for p in sorted(rates_per_hour, reverse=True):
             lam = max(rates_per_hour[p], 0.0)
             b0 = carried.get(p, 0.0)
+            base = win.waits.get(p)
+            if b0 == 0.0 and lam <= avail and avail > 1e-12 * max(mu, 1e-300):
+                # No backlog now nor by the month's end: no delay, the window's waits.
+                carried[p] = 0.0
+                served += lam * hours
+                avail = max(0.0, avail - lam * hours / hours)
+                if lam <= 0 or base is None:
+                    if base is not None:
+                        waits[p] = base
+                    continue
+                waits[p] = base
+                unanswered.append(_late_share(t, base, hours) if base.size == QUANTILES else
+                                  float((t + np.minimum(np.full(QUANTILES, float(base.mean())),
+                                                        MAX_WAIT_HOURS) > hours).mean()))
+                weights.append(lam)
+                continue
             if avail > 1e-12 * max(mu, 1e-300):
                 b = np.maximum(0.0, b0 + (lam - avail) * t)
                 b_end = max(0.0, b0 + (lam - avail) * hours)
@@ -264,7 +295,6 @@ class ServiceStage:
             backlog_end += b_end
             served += served_k
             avail = max(0.0, avail - served_k / hours)  # what this class used, on average
-            base = win.waits.get(p)
             if lam <= 0 or base is None:
                 if base is not None:
                     waits[p] = base
