@@ -63,13 +63,14 @@ def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
     """
     t_of_g = np.repeat(np.arange(cs.n_tiers), cs.n_segments)
     c = cs.costs
-    out = np.empty((len(BENEFIT_KINDS), t_of_g.size))
+    # Every kind at once ([kind, T*S]): the kernel's formula (its Python body, same
+    # operations element by element, so the same numbers as compiled, without a
+    # compiled call per kind).
+    out = kernel.benefit_cost.py_func(
+        c.share[:, t_of_g], c.per_order[:, t_of_g], c.per_month[:, t_of_g],
+        c.per_year[:, t_of_g], sums[kernel.A_GROSS], sums[kernel.A_ORDERS],
+        sums[kernel.A_MEMBERS], sums[kernel.A_ANNIV])
     for k, kind in enumerate(BENEFIT_KINDS):
-        out[k] = kernel.benefit_cost(
-            np.ascontiguousarray(c.share[k][t_of_g]), np.ascontiguousarray(c.per_order[k][t_of_g]),
-            np.ascontiguousarray(c.per_month[k][t_of_g]),
-            np.ascontiguousarray(c.per_year[k][t_of_g]), sums[kernel.A_GROSS],
-            sums[kernel.A_ORDERS], sums[kernel.A_MEMBERS], sums[kernel.A_ANNIV])
         if kind == "points":
             out[k] = out[k] + sums[kernel.A_POINTS]
         elif kind == "referral_reward":
