@@ -13,8 +13,10 @@ at the start as drawn from their P(alive), with their own rate, dropout and hist
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
+from numba import njit
 from scipy.special import betaincinv, gammaincinv
 
 from simulator import customer_base, draws, kernel
@@ -30,10 +32,53 @@ POLL_CHUNK = 1 << 15
 # Static customer draws of recent arms (read-only arrays).
 _STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
 
+# Warm-start buying histories of recent arms (read-only copies), least recently used
+# first: both arms of a replication, and a sweep's arms that keep the segments, draw the
+# same history (it depends on the static draws, the segments' rates and order values and
+# the window only), so it is drawn once. Bounded in bytes.
+_HISTORY_CACHE: OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+HISTORY_CACHE_BYTES = 1 << 30
+
+
+def _remember_history(key: tuple, spend: np.ndarray, orders: np.ndarray | None) -> None:
+    size = spend.nbytes + (0 if orders is None else orders.nbytes)
+    if size > HISTORY_CACHE_BYTES:
+        return
+    entry = (spend.copy(), None if orders is None else orders.copy())
+    for a in entry:
+        if a is not None:
+            a.setflags(write=False)
+    _HISTORY_CACHE[key] = entry
+    _HISTORY_CACHE.move_to_end(key)
+    total = sum(a.nbytes for e in _HISTORY_CACHE.values() for a in e if a is not None)
+    while total > HISTORY_CACHE_BYTES and len(_HISTORY_CACHE) > 1:
+        _, old = _HISTORY_CACHE.popitem(last=False)
+        total -= sum(a.nbytes for a in old if a is not None)
+
+
 # Per-customer arrays that grow with the capacity (last axis).
 _GROWING = ("alive", "tier", "satisfaction", "complaints_window", "grace_count", "join_month",
             "pull_forward_debt", "y1_orders", "tier_start", "spend_hist", "rolling_spend",
             "idle_months", "spend_level")
+
+
+@njit(cache=True)
+def _window_summary(spend_hist, n0):
+    """Rolling spend (float64 sums of the rows, in row order) and idle months of 0..n0-1."""
+    W, cap = spend_hist.shape
+    rolling = np.zeros(cap)
+    for k in range(W):
+        for i in range(cap):
+            rolling[i] += np.float64(spend_hist[k, i])
+    idle = np.empty(n0, dtype=np.int16)
+    for i in range(n0):
+        j = W
+        for back in range(W):
+            if spend_hist[W - 1 - back, i] > 0:
+                j = back
+                break
+        idle[i] = j
+    return rolling, idle
 
 
 class Population:
@@ -105,6 +150,7 @@ class Population:
         key = (self.rs.entropy, self.rs.replication, cap, self.n0, cs.shares.tobytes(),
                cs.new_mix.tobytes(), cs.gamma_shape.tobytes(), cs.steps_per_month,
                cs.hazard.tobytes(), cs.churn_beta, cs.base_rate.tobytes(), id(self.customers))
+        self._static_key = key
         hit = _STATIC_CACHE.get(key)
         if hit is None:
             hit = self._draw_static(cap)
@@ -166,6 +212,17 @@ class Population:
         lam = cs.base_rate[seg] * self.frailty[:n0]
         W = cs.window_months
         cb = self.customers
+        hist_key = None
+        if cb is None:
+            hist_key = (self._static_key, cs.spend_mu.tobytes(), cs.spend_sigma.tobytes(), W)
+            hit = _HISTORY_CACHE.get(hist_key)
+            if hit is not None and (self.order_hist is None or hit[1] is not None):
+                _HISTORY_CACHE.move_to_end(hist_key)
+                spend, orders = hit
+                self.spend_hist[:, :n0] = spend
+                if self.order_hist is not None and orders is not None:
+                    self.order_hist[:, :n0] = orders
+                W = 0  # the history is the one drawn before
         for k in range(W):
             if cb is not None:  # their own last months, the most recent in row W-1
                 if W - 1 - k < cb.spend.shape[0]:
@@ -183,12 +240,14 @@ class Population:
                     key, o, cs.spend_mu[seg[a:b]], cs.spend_sigma[seg[a:b]], offset=a)
                 if self.order_hist is not None:
                     self.order_hist[k, a:b] = o
+        if hist_key is not None and W > 0:
+            _remember_history(hist_key, self.spend_hist[:, :n0],
+                              None if self.order_hist is None else self.order_hist[:, :n0])
+        W = cs.window_months
         self._poll()
-        self.rolling_spend = self.spend_hist.sum(0, dtype=np.float64)  # CNY in the window
-        # Months since the last purchase: the history's trailing months without spend.
-        self._poll()
-        bought = self.spend_hist[::-1, :n0] > 0  # most recent month first
-        self.idle_months[:n0] = np.where(bought.any(0), bought.argmax(0), W).astype(np.int16)
+        # CNY in the window; months since the last purchase (the history's trailing
+        # months without spend) — one compiled pass, the same numbers as numpy's row sums.
+        self.rolling_spend, self.idle_months[:n0] = _window_summary(self.spend_hist, n0)
         self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32)
                                if self.order_hist is not None else None)
         if cs.tiers_on:

@@ -41,7 +41,9 @@ def test_the_set_up_looks_at_the_flag_every_chunk_of_customers():
     W = sim.cs.window_months
     # frailty over the capacity, then each warm-start month chunk by chunk
     assert flag.looks >= (sim.population.capacity // population.POLL_CHUNK) + W * 5
-    # a cancel at any of those looks stops the set-up
+    # a cancel at any of those looks stops the set-up (drawn afresh, not from the caches)
+    population._STATIC_CACHE.clear()
+    population._HISTORY_CACHE.clear()
     with pytest.raises(Cancelled):
         Simulation(all_features_scenario(), np.random.SeedSequence(1), 0, agents, 12,
                    cancel=_Flag(k=flag.looks // 2))
@@ -51,6 +53,7 @@ def test_chunked_set_up_gives_the_same_customers(monkeypatch):
     sc = all_features_scenario()
     whole = Simulation(sc, np.random.SeedSequence(3), 1, 30_000, 12).population
     population._STATIC_CACHE.clear()
+    population._HISTORY_CACHE.clear()
     monkeypatch.setattr(population, "POLL_CHUNK", 997)  # many chunks, none aligned
     chunked = Simulation(sc, np.random.SeedSequence(3), 1, 30_000, 12).population
     for name in ("segment", "frailty", "churn_step", "alive", "tier", "satisfaction",
@@ -61,6 +64,7 @@ def test_chunked_set_up_gives_the_same_customers(monkeypatch):
 
 def test_a_cancel_during_a_large_set_up_stops_it_within_a_second():
     population._STATIC_CACHE.clear()
+    population._HISTORY_CACHE.clear()
     cancel = threading.Event()
     out: dict = {}
 
