@@ -23,6 +23,12 @@ pytest.importorskip("distributed")
 
 SMALL = dict(replications=4, agents=1500, horizon_months=6)
 
+# What Dask's nanny would put into its workers' environment (and, a LocalCluster's
+# nannies living in this process, into ours), as this process had them before any cluster.
+_DASK_ENV = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+             "OPENBLAS_NUM_THREADS")
+_ENV_BEFORE = {k: os.environ.get(k) for k in _DASK_ENV}
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
@@ -123,6 +129,65 @@ def test_queue_windows_are_simulated_once_per_cluster(cluster):
     again = runner.run(sc, **kw)
     assert _windows(again) == 0  # every window read from the cluster's store
     _same(first, again)
+
+
+def _worker_settings() -> tuple[dict, bool]:
+    import dask
+
+    return ({k: os.environ.get(k) for k in _DASK_ENV},
+            bool(dask.config.get("distributed.worker.profile.enabled")))
+
+
+@pytest.mark.timeout(120)
+def test_local_cluster_workers_run_as_the_pools_processes(cluster):
+    """No Dask allocator/thread overrides, no profiler; and this process's environment kept.
+
+    MALLOC_TRIM_THRESHOLD_ (Dask's default 65536) made each replication fault in its
+    arrays afresh (+8 % CPU); the nanny also wrote it into the app's own environment.
+    """
+    assert {k: os.environ.get(k) for k in _DASK_ENV} == _ENV_BEFORE
+    for env, profiling in cluster.run(_worker_settings).values():
+        assert env == _ENV_BEFORE
+        assert profiling is False
+
+
+@pytest.mark.timeout(300)
+def test_local_cluster_shares_windows_through_the_disk_not_the_scheduler(cluster, tmp_path):
+    """With the disk cache on, a local:N cluster's workers never ask the scheduler.
+
+    They share this computer's disk cache (as the pool's workers do); the scheduler's
+    store only added two round trips per window simulated, every ask unanswered.
+    """
+    from simulator import window_cache
+
+    def disk_on(folder: str | None) -> None:  # on the workers (the fixture turned it off)
+        if folder is None:
+            os.environ["BENEFIT_SIM_WINDOW_CACHE"] = "0"
+        else:
+            os.environ.pop("BENEFIT_SIM_WINDOW_CACHE", None)
+            os.environ["BENEFIT_SIM_HOME"] = folder
+        window_cache.clear_cache()
+
+    def stored() -> int:
+        return len(cluster.get_metadata([execution.WINDOWS_METADATA], default=None) or {})
+
+    sc = load_scenario("xinghe_today").scenario
+    kw = dict(replications=2, agents=1500, horizon_months=4, seed=5151)  # a seed no test used
+    home = os.environ["BENEFIT_SIM_HOME"]
+    cluster.run(disk_on, str(tmp_path))
+    try:
+        before = stored()
+        first = runner.run(sc, **kw)
+        assert _windows(first) > 0
+        assert stored() == before  # nothing uploaded to the scheduler
+        assert list((tmp_path / "cache" / "windows").glob("*.npz"))  # but written to disk
+        cluster.run(window_cache.clear_cache)  # workers forget: the disk has them
+        again = runner.run(sc, **kw)
+        assert _windows(again) == 0
+        _same(first, again)
+    finally:
+        cluster.run(disk_on, None)
+        cluster.run(lambda: os.environ.__setitem__("BENEFIT_SIM_HOME", home))
 
 
 @pytest.mark.slow

@@ -25,6 +25,25 @@ CONNECT_SECONDS = 10  # how long to wait for a cluster's scheduler
 log = logging.getLogger(__name__)
 
 
+# Dask settings of a ``local:N`` cluster, so that its workers compute as fast as the
+# local pool's processes (docs/CLUSTER.md, "Worker settings"; measured in the commit that
+# set them):
+# - Dask's nanny puts MALLOC_TRIM_THRESHOLD_=65536 and OMP/MKL/OPENBLAS_NUM_THREADS=1
+#   into the environment of the workers it starts — and, as a LocalCluster's nannies
+#   live in this process, into ours, so a local pool started after the cluster inherits
+#   them. A fixed trim threshold turns off glibc's adaptive mmap threshold: every array
+#   over 128 KiB is mapped afresh and its pages faulted in (5.5x the page faults, +8 %
+#   CPU a replication at 20k agents). The workers inherit this process's environment
+#   instead, as the pool's do; their kernel threads are set by simulator.threads.
+# - The statistical profiler samples every thread's stack each 10 ms, taking the GIL
+#   from the task (which runs the SimPy calendar in Python).
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    **{f"distributed.nanny.pre-spawn-environ.{name}": None
+       for name in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "OPENBLAS_NUM_THREADS")},
+    "distributed.worker.profile.enabled": False,
+}
+
 _DASK_LOCK = threading.RLock()
 _DASK_STATE: dict[str, Any] = {}  # spec, client, cluster (a LocalCluster we started)
 _CANCELLED_RUNS: set[str] = set()  # on a worker: ids of calls whose tasks must stop
@@ -86,14 +105,22 @@ class _SchedulerWindows:
             log.warning("shared queue windows: %s: %s", type(exc).__name__, exc)
 
 
-def _dask_task(task: Task, run_id: str):
-    """A task on a Dask worker; it stops at its next month once its call is cancelled."""
+def _dask_task(task: Task, run_id: str, local: bool = False):
+    """A task on a Dask worker; it stops at its next month once its call is cancelled.
+
+    ``local``: the cluster is a ``local:N`` one, whose workers share this computer's
+    disk cache of queue windows (as the pool's workers do), so they ask the
+    scheduler's store only when that cache is off (:func:`_shares_through_scheduler`).
+    """
     from simulator import window_cache
 
     if run_id in _CANCELLED_RUNS:
         raise Cancelled()
-    if not isinstance(window_cache._SHARED[0], _SchedulerWindows):
-        window_cache.share_through(_SchedulerWindows())
+    if _shares_through_scheduler(local):
+        if not isinstance(window_cache._SHARED[0], _SchedulerWindows):
+            window_cache.share_through(_SchedulerWindows())
+    elif isinstance(window_cache._SHARED[0], _SchedulerWindows):
+        window_cache.share_through(None)
     if not _SLOTS:
         _SLOTS.append(_host_slots())  # once per worker process
     configure_threads(_SLOTS[0])  # numba's count is per thread: each task sets its own
@@ -101,6 +128,21 @@ def _dask_task(task: Task, run_id: str):
 
 
 _SLOTS: list[int] = []
+
+
+def _shares_through_scheduler(local: bool) -> bool:
+    """Whether this worker reads and writes queue windows through the scheduler's store.
+
+    Machines of a cluster need not share a disk, so a remote cluster's workers
+    share windows through the scheduler. A ``local:N`` cluster's workers all read
+    and write this computer's disk cache: there the store would only add two
+    round trips to the scheduler for every window simulated (the disk already
+    answered; measured 134 asks, none answered, in a 16-task sweep) — unless the
+    disk cache is off (``BENEFIT_SIM_WINDOW_CACHE=0``).
+    """
+    from simulator import window_cache
+
+    return not local or window_cache._disk_dir() is None
 
 
 def _host_slots() -> int:
@@ -179,10 +221,13 @@ def dask_client(spec: str | None = None):
     cluster = None
     try:
         if spec.startswith("local:"):
-            cluster = LocalCluster(n_workers=int(spec.split(":")[1]), threads_per_worker=1,
-                                   processes=True, dashboard_address=None,
-                                   host="127.0.0.1", scheduler_port=0,
-                                   silence_logs=logging.ERROR)
+            import dask
+
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                cluster = LocalCluster(n_workers=int(spec.split(":")[1]),
+                                       threads_per_worker=1, processes=True,
+                                       dashboard_address=None, host="127.0.0.1",
+                                       scheduler_port=0, silence_logs=logging.ERROR)
             client = Client(cluster, timeout=CONNECT_SECONDS)
         else:
             client = Client(spec, timeout=CONNECT_SECONDS)
@@ -205,7 +250,8 @@ def _execute_dask(spec: str, tasks: Sequence[Task], on_result, cancel) -> dict:
     for sha, data in customer_base.files_of(tasks).items():
         client.run(customer_base.keep, sha, data)
     run_id = f"{os.getpid()}-{next(_RUN_IDS)}-{uuid.uuid4().hex[:8]}"
-    futs = {client.submit(_dask_task, t, run_id, key=f"bsim-{run_id}-{i}",
+    local = spec.startswith("local:")
+    futs = {client.submit(_dask_task, t, run_id, local, key=f"bsim-{run_id}-{i}",
                           pure=False): t for i, t in enumerate(tasks)}
     out: dict = {}
     pending = set(futs)
