@@ -16,6 +16,12 @@ transfer, assembling 64 results: measured wall − measured makespan), kept
 constant. Windows are assumed shared cluster-wide (they are: the scheduler's
 window store, docs/CLUSTER.md), so task times do not grow with N.
 
+The back ends alternate (pool first in odd trials, Dask first in even ones), and
+each is also timed in CPU seconds: its worker processes plus this process (which
+holds a LocalCluster's scheduler and nannies) — on a machine others load, the
+CPU figures compare the back ends where the wall times cannot. The cluster is
+the one ``--cluster local:2`` gives a user (``execution.dask_client``).
+
     .venv/bin/python benchmarks/bench_sweep.py [--scenarios 64] [--reps 4] [--agents 20000]
 """
 
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import os
+import statistics
 import tempfile
 import time
 
@@ -54,12 +61,28 @@ def makespan(times: list[float], workers: int) -> float:
     return end
 
 
+def _pool_cpu() -> float:
+    """CPU seconds the local pool's worker processes have used so far."""
+    import psutil
+
+    from simulator import execution
+
+    total = 0.0
+    for pid in execution.pool_pids():
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenarios", type=int, default=64)
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--agents", type=int, default=20_000)
-    ap.add_argument("--trials", type=int, default=2)
+    ap.add_argument("--trials", type=int, default=3)
     a = ap.parse_args()
     os.environ["BENEFIT_SIM_POOL_SIZE"] = "2"
 
@@ -89,33 +112,61 @@ def main() -> None:
     runner.run_many(scs[:2], replications=2, agents=500, horizon_months=2, workers=2)
 
     walls: dict[str, list[float]] = {"local pool": [], "dask local:2": []}
+    cpus: dict[str, list[float]] = {"local pool": [], "dask local:2": []}
     task_times: list[float] = []
     identical = True
-    for trial in range(a.trials):
-        seed = 1000 + trial  # fresh queue windows for both back ends
+
+    def on_pool(seed: int):
         use("local")
-        t = time.perf_counter()
-        loc = runner.run_many(scs, seed=seed, **kw)
+        c0, p0, t = _pool_cpu(), time.process_time(), time.perf_counter()
+        res = runner.run_many(scs, seed=seed, **kw)
         walls["local pool"].append(time.perf_counter() - t)
+        cpus["local pool"].append(_pool_cpu() - c0 + time.process_time() - p0)
+        return res
+
+    def on_dask(seed: int):
+        nonlocal task_times
         use("local:2")
         client = execution.dask_client()
+        w0 = client.run(time.process_time)
+        p0 = time.process_time()
         with get_task_stream(client) as ts:
             t = time.perf_counter()
-            das = runner.run_many(scs, seed=seed, **kw)
+            res = runner.run_many(scs, seed=seed, **kw)
             walls["dask local:2"].append(time.perf_counter() - t)
+        w1 = client.run(time.process_time)
+        cpus["dask local:2"].append(sum(w1[w] - w0.get(w, 0.0) for w in w1)
+                                    + time.process_time() - p0)
         recs = [r for r in ts.data if str(r.get("key", "")).startswith("bsim-")]
         task_times = [sum(s["stop"] - s["start"] for s in r["startstops"]
                           if s["action"] == "compute") for r in recs]
+        return res
+
+    for trial in range(a.trials):
+        seed = 1000 + trial  # fresh queue windows for both back ends
+        if trial % 2 == 0:
+            loc = on_pool(seed)
+            das = on_dask(seed)
+        else:
+            das = on_dask(seed)
+            loc = on_pool(seed)
         identical &= all(x.kpis.equals(y.kpis) and x.monthly.equals(y.monthly)
                          for x, y in zip(loc, das))
-        print(f"trial {trial + 1}: local pool {walls['local pool'][-1]:.1f} s, "
-              f"dask {walls['dask local:2'][-1]:.1f} s; uptime: "
-              f"{os.popen('uptime').read().strip()}")
+        print(f"trial {trial + 1}: local pool {walls['local pool'][-1]:.1f} s "
+              f"({cpus['local pool'][-1]:.1f} s CPU), dask {walls['dask local:2'][-1]:.1f} s "
+              f"({cpus['dask local:2'][-1]:.1f} s CPU); uptime: "
+              f"{os.popen('uptime').read().strip()}", flush=True)
     execution.configure(None)
 
     lp, dk = min(walls["local pool"]), min(walls["dask local:2"])
     print(f"\nwall time (best of {a.trials}): local pool {lp:.1f} s, Dask LocalCluster(2) "
           f"{dk:.1f} s: Dask {100 * (dk / lp - 1):+.1f} % (target within 15 %)")
+    mw = [d / p for p, d in zip(walls["local pool"], walls["dask local:2"])]
+    mc = [d / p for p, d in zip(cpus["local pool"], cpus["dask local:2"])]
+    print(f"per trial, Dask / pool: wall {' '.join(f'{100 * (r - 1):+.1f} %' for r in mw)} "
+          f"(median {100 * (statistics.median(mw) - 1):+.1f} %); CPU "
+          f"{' '.join(f'{100 * (r - 1):+.1f} %' for r in mc)} "
+          f"(median {100 * (statistics.median(mc) - 1):+.1f} %)")
     print(f"identical numbers on both back ends: {'yes' if identical else 'NO'}")
     n = len(task_times)
     tot = sum(task_times)

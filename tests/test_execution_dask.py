@@ -131,24 +131,26 @@ def test_queue_windows_are_simulated_once_per_cluster(cluster):
     _same(first, again)
 
 
-def _worker_settings() -> tuple[dict, bool]:
+def _worker_settings(dask_worker) -> tuple[dict, bool, float]:
     import dask
 
     return ({k: os.environ.get(k) for k in _DASK_ENV},
-            bool(dask.config.get("distributed.worker.profile.enabled")))
+            bool(dask.config.get("distributed.worker.profile.enabled")),
+            dask_worker._tick_interval)
 
 
 @pytest.mark.timeout(120)
 def test_local_cluster_workers_run_as_the_pools_processes(cluster):
-    """No Dask allocator/thread overrides, no profiler; and this process's environment kept.
+    """No Dask allocator/thread overrides, no profiler, a slower tick; our environment kept.
 
     MALLOC_TRIM_THRESHOLD_ (Dask's default 65536) made each replication fault in its
     arrays afresh (+8 % CPU); the nanny also wrote it into the app's own environment.
     """
     assert {k: os.environ.get(k) for k in _DASK_ENV} == _ENV_BEFORE
-    for env, profiling in cluster.run(_worker_settings).values():
+    for env, profiling, tick in cluster.run(_worker_settings).values():
         assert env == _ENV_BEFORE
         assert profiling is False
+        assert tick == 1.0
 
 
 @pytest.mark.timeout(300)
