@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit
 from scipy.special import betaincinv, gammaincinv
@@ -139,6 +141,29 @@ class Population:
             self._poll()
             yield a, min(n, a + POLL_CHUNK)
 
+    def _each_chunk(self, n: int, work) -> None:
+        """``work(a, b)`` for the :data:`POLL_CHUNK` chunks of 0..n-1, polling cancel.
+
+        Element-wise work only (each element its own numbers): chunks run on up to the
+        kernel's thread count at once (scipy's special functions release the GIL), so
+        the result does not depend on the threads.
+        """
+        chunks = [(a, min(n, a + POLL_CHUNK)) for a in range(0, n, POLL_CHUNK)]
+        k = min(max(1, numba.get_num_threads()), len(chunks))
+        if k <= 1:
+            for a, b in chunks:
+                self._poll()
+                work(a, b)
+            return
+        with ThreadPoolExecutor(k) as ex:
+            for g in range(0, len(chunks), k):
+                running = []
+                for a, b in chunks[g:g + k]:
+                    self._poll()
+                    running.append(ex.submit(work, a, b))
+                for f in running:
+                    f.result()
+
     # ----------------------------------------------------------------- draws
     def _static(self, cap: int) -> None:
         """Per-customer draws that never change (prefix-stable in ``cap``).
@@ -177,8 +202,11 @@ class Population:
         u_f = np.clip(self.rs.uniform(cap, st.STATIC_FRAILTY), 1e-12, 1 - 1e-12)
         shape = cs.gamma_shape[seg]
         frailty = np.empty(cap, dtype=np.float32)
-        for a, b in self._chunks(cap):  # element-wise: the same numbers in chunks
+
+        def gamma(a: int, b: int) -> None:  # element-wise: the same numbers in chunks
             frailty[a:b] = (gammaincinv(shape[a:b], u_f[a:b]) / shape[a:b]).astype(np.float32)
+
+        self._each_chunk(cap, gamma)
         anniv = (self.rs.uniform(cap, st.STATIC_ANNIVERSARY) * 12).astype(np.int8)
         # Churn probability per behaviour step: the segment's hazard, or with churn
         # heterogeneity the customer's own monthly draw from the segment's beta.
@@ -189,9 +217,11 @@ class Population:
             u_c = np.clip(self.rs.uniform(cap, st.STATIC_CHURN), 1e-12, 1 - 1e-12)
         for s, ab in enumerate(cs.churn_beta):
             if ab is not None and u_c is not None:
-                for a, b in self._chunks(cap):
+                def beta(a: int, b: int, s=s, ab=ab, u_c=u_c) -> None:
                     m = np.flatnonzero(seg[a:b] == s) + a
                     churn[m] = -np.expm1(np.log1p(-betaincinv(ab[0], ab[1], u_c[m])) / K)
+
+                self._each_chunk(cap, beta)
         self._poll()
         alive0 = np.ones(n0, dtype=bool)
         if cb is not None and u_c is not None:  # the real customers: their own draws

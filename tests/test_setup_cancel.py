@@ -84,3 +84,25 @@ def test_a_cancel_during_a_large_set_up_stops_it_within_a_second():
     th.join(timeout=60)
     assert "cancelled" in out, out
     assert out["cancelled"] - t0 < 1.0
+
+
+def test_set_up_on_two_threads_gives_the_same_customers():
+    # The static draws' chunks run on the kernel's threads at once: same customers.
+    import numba
+
+    from simulator.threads import configure_threads
+
+    sc = all_features_scenario()
+    for seg in sc.segments:
+        seg.churn_heterogeneity = 0.5  # the beta draws too
+    got = []
+    for n in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+        population._STATIC_CACHE.clear()
+        population._HISTORY_CACHE.clear()
+        numba.set_num_threads(n)
+        pop = Simulation(sc, np.random.SeedSequence(4), 0, 3 * population.POLL_CHUNK + 5,
+                         3).population
+        got.append((pop.frailty.copy(), pop.churn_step.copy()))
+    configure_threads(1)
+    for a, b in zip(*got):
+        assert a.tobytes() == b.tobytes()
