@@ -272,11 +272,11 @@ def _cache_dir() -> Path | None:
     return cache_folder("customers")
 
 
-def keep(sha: str, data: bytes) -> bool:
+def keep(sha: str, data: bytes) -> str | None:
     """Remember a customer file's bytes by hash: in memory and in the cache folder (atomic).
 
-    Returns whether they are in the cache folder, where this machine's worker processes
-    find them by hash (then the bytes need not travel with every task).
+    Returns the cache folder's file holding them (None: not kept on disk), where this
+    machine's worker processes find them (then the bytes need not travel with every task).
     """
     import os
     import tempfile
@@ -286,9 +286,9 @@ def keep(sha: str, data: bytes) -> bool:
     _DATA[sha] = data
     d = _cache_dir()
     if d is None:
-        return False
+        return None
     if (d / f"{sha}.csv").is_file():
-        return True
+        return str(d / f"{sha}.csv")
     try:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
@@ -300,8 +300,8 @@ def keep(sha: str, data: bytes) -> bool:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError:
-        return False  # a read-only or full disk: the bytes travel with the scenario
-    return True
+        return None  # a read-only or full disk: the bytes travel with the scenario
+    return str(d / f"{sha}.csv")
 
 
 def _kept(sha: str) -> bytes | None:
@@ -377,6 +377,11 @@ def for_scenario(sc) -> CustomerBase | None:
     data = pop._customer_data
     if data is None and pop.customer_file_sha256:
         data = _kept(pop.customer_file_sha256)
+    if data is None and pop._customer_cached:  # where the loader kept them (this machine)
+        try:
+            data = Path(pop._customer_cached).read_bytes()
+        except OSError:
+            data = None
     if data is None and pop.customer_file_sha256:
         d = _cache_dir()
         raise CustomerFileError(

@@ -174,9 +174,10 @@ def with_customers(sc: Scenario, path: Path | None) -> Scenario:
     # Kept by hash in this process and in the cache folder: this machine's workers (pool,
     # local cluster) and copies rebuilt from the fields find it there, so the bytes travel
     # with the scenario (pickled with every task) only when the folder cannot hold them.
-    on_disk = customer_base.keep(sha, data)
+    kept_at = customer_base.keep(sha, data)
     pop = sc.population.model_copy(update={"customer_file_sha256": sha})
-    pop._customer_data = None if on_disk else data
+    pop._customer_data = None if kept_at else data
+    pop._customer_cached = kept_at
     return sc.model_copy(update={"population": pop})
 
 

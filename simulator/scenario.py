@@ -187,6 +187,9 @@ class Population(Model):
     # The customer file's bytes, attached by simulator.loader and pickled with the scenario to
     # the pool's and the cluster's workers (simulator.customer_base.for_scenario).
     _customer_data: bytes | None = PrivateAttr(default=None)
+    # Where the loader keeps those bytes by hash (the cache folder), when it keeps them there
+    # instead: this machine's worker processes read them from it, whatever their own settings.
+    _customer_cached: str | None = PrivateAttr(default=None)
 
 
 BenefitKind = Literal[

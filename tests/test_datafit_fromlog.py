@@ -243,3 +243,18 @@ def test_dask_sweep_copies_get_the_file_shipped_once_per_worker(fitted, cluster)
     local = _local(lambda: run(ld.scenario, workers=1, **kw))
     remote = run(copy, **kw)
     assert local.kpis.equals(remote.kpis) and local.monthly.equals(remote.monthly)
+
+
+def test_workers_with_other_cache_settings_find_the_file_where_the_loader_kept_it(
+        fitted, tmp_path, monkeypatch):
+    """A long-lived pool worker started under other settings (its own cache folder) reads
+    the bytes from the file the loader kept them in (the full suite found this)."""
+    import pickle
+
+    monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path / "a"))
+    monkeypatch.delenv("BENEFIT_SIM_WINDOW_CACHE", raising=False)
+    sc = pickle.loads(pickle.dumps(load_scenario(fitted / "shop.toml").scenario))
+    monkeypatch.setenv("BENEFIT_SIM_HOME", str(tmp_path / "b"))  # the worker's own folder
+    customer_base._DATA.clear()
+    customer_base._PARSED.clear()
+    assert len(customer_base.for_scenario(sc)) == 2357
