@@ -26,7 +26,7 @@ import scenarios
 from simulator.labels import wrap
 from simulator.scenario_io import ScenarioError, load
 from ui.dialogs import Prompter
-from ui.editor import unique_copy_name
+from ui.forms import unique_copy_name
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 

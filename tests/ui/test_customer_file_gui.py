@@ -41,7 +41,7 @@ def test_the_loader_filled_hash_is_not_an_editable_field(qtbot, private_home):
     from pathlib import Path
 
     from simulator.scenario import Population
-    from ui.editor import ModelForm
+    from ui.forms import ModelForm
 
     path = Path(__file__).parents[2] / "scenarios" / "xinghe_today.toml"
     doc = ScenarioDocument(load(path), path)

@@ -160,9 +160,9 @@ def test_add_reorder_remove_tiers_and_benefits_with_undo(window):
 def test_every_field_has_a_widget(window):
     """The generated editor covers every leaf field of the schema (one list item each)."""
     from simulator.scenario import Scenario
-    from ui.editor import EXCLUDED_FIELDS
     from ui.fields import FieldWidget
     from ui.fieldspec import spec_for
+    from ui.forms import EXCLUDED_FIELDS
 
     assert EXCLUDED_FIELDS == ("schema_version", "customer_file_sha256")  # never typed
     missing = []
