@@ -121,7 +121,7 @@ class WhyDifferentPanel(BackgroundRunMixin, QWidget):
         cmp = self.comparison
         if cmp is None or self.busy or self.other.currentData() is None:
             return False
-        from ui.results_panel import base_for
+        from ui.run_tasks import base_for
 
         base, base_path, _ = cmp.results[0]
         other, other_path, _ = cmp.results[int(self.other.currentData())]

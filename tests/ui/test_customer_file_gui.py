@@ -10,7 +10,7 @@ from simulator.scenario_io import load
 from tests.test_datafit_cli import SAMPLE
 from tests.test_datafit_fit import cdnow
 from ui.document import ScenarioDocument
-from ui.results_panel import run_task
+from ui.run_tasks import run_task
 
 pytestmark = pytest.mark.gui
 
