@@ -5,12 +5,14 @@ run in a worker thread with the same seed, replication count, sample and
 horizon, so replication r of every scenario sees the same random streams
 (common random numbers) and the deltas are paired: Δ = mean over r of
 (KPI_r − base KPI_r), with its 95 % CI from ``simulator.results.Stat``.
+
+This module is the view (choosing, running, showing); the comparison and its run task
+are :mod:`ui.comparison`, the overlaid charts :mod:`ui.compare_charts`, the tables
+:mod:`ui.compare_tables`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -18,10 +20,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -39,133 +38,14 @@ from PySide6.QtWidgets import (
 
 import scenarios
 from simulator.labels import wrap
-from simulator.metrics import counted, delta, delta_interval, interval, metric, not_defined, value
-from simulator.scenario import Scenario
+from simulator.metrics import counted
 from simulator.scenario_io import ScenarioError, load
-from ui.charts import Band, color, good_bad_color, make_plot
+from ui.compare_charts import OverlayCharts
+from ui.compare_tables import delta_rows, fill_diff_table, fill_kpi_table
+from ui.comparison import Comparison, compare_task
 from ui.dialogs import Prompter
 from ui.why_different import WhyDifferentPanel
 from ui.workers import TaskRunner
-
-
-@dataclass
-class Comparison:
-    """A comparison run: ``results[i] = (scenario, path, RunResult)``; index 0 is the base."""
-
-    results: list
-    settings: dict = field(default_factory=dict)
-
-    @property
-    def names(self) -> list[str]:
-        """Scenario names, base first."""
-        return [sc.name for sc, _, _ in self.results]
-
-    @property
-    def scenarios(self) -> list[Scenario]:
-        """The scenarios, base first."""
-        return [sc for sc, _, _ in self.results]
-
-    def table(self):
-        """Tidy KPI table with paired deltas vs the base (``simulator.compare``)."""
-        from simulator.compare import compare_scenarios
-
-        return compare_scenarios(self.results, base_index=0)
-
-    def input_diff(self) -> list[tuple[str, list[str]]]:
-        """(field label, [value text per scenario]) of every input that differs from the base.
-
-        The form's labels, units and formatting (``8 %`` vs ``15 %``, Yes/No), from the
-        one input diff (:func:`simulator.compare.shown_input_diff`).
-        """
-        from simulator.compare import shown_input_diff
-
-        return shown_input_diff(self.scenarios)
-
-
-def compare_task(paths: list[Path], replications: int, agents: int | None,
-                 horizon: int | None):
-    """Task: load the scenarios and run them with common settings (base's seed)."""
-    def task(progress, cancel):
-        from simulator.compare import run_scenarios
-        from simulator.loader import loaded_from
-
-        # The one loader: each scenario with its base and its customer file.
-        lds = [loaded_from(load(p), p) for p in paths]
-        scs = [ld.scenario for ld in lds]
-        results = run_scenarios([(sc, p) for sc, p in zip(scs, paths)],
-                                replications=replications, agents=agents,
-                                horizon_months=horizon or min(sc.run.horizon_months
-                                                              for sc in scs),
-                                bases=[ld.base_scenario for ld in lds],
-                                progress=progress, cancel=cancel)
-        res0 = results[0][2]
-        return Comparison(results, {"replications": res0.replications,
-                                    "agents": res0.meta.get("agents"),
-                                    "seed": res0.meta.get("seed"),
-                                    "horizon_months": res0.horizon})
-    return task
-
-
-class OverlayCharts(QWidget):
-    """The same charts for several results, one colour per scenario (base first)."""
-
-    SPECS = [("net_revenue", "Net revenue per month (¥)", True),
-             ("net_contribution", "Net contribution per month (¥)", True),
-             ("cash", "Cumulative incremental cash flow (¥)", True),
-             ("active_customers", "Active customers", False),
-             ("wait", "Mean service wait (hours)", False),
-             ("benefit_cost", "Benefit cost per month (¥)", True)]
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        self.plots = {}
-        self.bands: dict[str, list[Band]] = {}
-        for i, (key, title, money_axis) in enumerate(self.SPECS):
-            p = make_plot(title, "¥" if money_axis else
-                          ("hours" if key == "wait" else "customers"), money_axis=money_axis)
-            p.setMinimumHeight(170)
-            p.set_empty(True)  # no dummy axes before the first comparison
-            self.plots[key] = p
-            self.bands[key] = []
-            grid.addWidget(p, i // 2, i % 2)
-
-    def _band(self, key: str, i: int, name: str) -> Band:
-        bands = self.bands[key]
-        while len(bands) <= i:
-            j = len(bands)
-            bands.append(Band(self.plots[key].getPlotItem(), name, color(j),
-                              dash=False, width=2.5 if j == 0 else 1.8))
-        b = bands[i]
-        legend = self.plots[key].getPlotItem().legend
-        legend.removeItem(b.mean)
-        legend.addItem(b.mean, name)
-        return b
-
-    def show_comparison(self, cmp: Comparison) -> None:
-        """Draw every scenario of a comparison."""
-        n = len(cmp.results)
-        for p in self.plots.values():
-            p.set_empty(False)
-        for key in self.bands:
-            for b in self.bands[key][n:]:
-                b.clear()
-                self.plots[key].getPlotItem().legend.removeItem(b.mean)
-        for i, (name, (_, _, res)) in enumerate(zip(cmp.names, cmp.results)):
-            label = ("base: " if i == 0 else "") + name
-            for key in self.bands:
-                b = self._band(key, i, label)
-                if key == "cash":
-                    frame = (res.incremental_band("net_contribution", cumulative=True)
-                             if res.cf else res.band("net_contribution", cumulative=True))
-                elif key == "wait":
-                    frame = res.service_band("wait_mean_hours")
-                else:
-                    frame = res.band(key)
-                b.set_band(frame)
-        for p in self.plots.values():
-            p.fit()  # one legend entry per scenario: re-flow to the chart's width
 
 
 class CompareView(QWidget):
@@ -409,89 +289,14 @@ class CompareView(QWidget):
 
     # -- tables ------------------------------------------------------------------------
     def _fill_kpis(self, cmp: Comparison) -> None:
-        t = self.kpi_table
-        table = cmp.table()
-        headers = ["Metric", f"Base: {cmp.names[0]}"]
-        for name in cmp.names[1:]:
-            headers += [name, f"Δ {name} vs base (95 % CI)"]
-        t.clear()
-        t.setColumnCount(len(headers))
-        t.setHorizontalHeaderLabels(headers)
-        metrics = list(dict.fromkeys(table["metric"]))
-        t.setRowCount(len(metrics))
-        for r, m in enumerate(metrics):
-            rows = table[table["metric"] == m].sort_values("scenario_no")
-            first = rows.iloc[0]
-            kind = first["kind"]
-            t.setItem(r, 0, QTableWidgetItem(first["label"]))
-            for i, (_, row) in enumerate(rows.iterrows()):
-                col = 1 if i == 0 else 2 * i
-                t.setItem(r, col, self._stat_item(row["mean"], row["ci95_low"],
-                                                  row["ci95_high"], kind, not_defined(row)))
-                if i == 0:
-                    continue
-                it = QTableWidgetItem(self._delta_text(row["delta_mean"], row["delta_ci95_low"],
-                                                       row["delta_ci95_high"], kind))
-                it.setData(Qt.ItemDataRole.UserRole, float(row["delta_mean"]))
-                lo, hi = row["delta_ci95_low"], row["delta_ci95_high"]
-                if math.isfinite(lo) and (lo > 0 or hi < 0):  # the interval excludes 0
-                    better = metric(m).higher_is_better
-                    if better is not None:
-                        good = (row["delta_mean"] > 0) == better
-                        it.setForeground(good_bad_color(good, t.palette()))
-                t.setItem(r, col + 1, it)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        t.horizontalHeader().setStretchLastSection(True)
-
-    @staticmethod
-    def _stat_item(mean, lo, hi, kind: str, why: str = "") -> QTableWidgetItem:
-        ci = interval(lo, hi, kind)
-        it = QTableWidgetItem(why or value(mean, kind) + (f"  ({ci})" if ci else ""))
-        it.setData(Qt.ItemDataRole.UserRole, float(mean))
-        return it
-
-    @staticmethod
-    def _delta_text(mean, lo, hi, kind: str) -> str:
-        if not math.isfinite(mean):
-            return "—"
-        ci = delta_interval(lo, hi, kind)
-        return delta(mean, kind) + (f"  ({ci})" if ci else "")
+        fill_kpi_table(self.kpi_table, cmp)
 
     def _fill_diff(self, cmp: Comparison) -> None:
-        t = self.diff_table
-        rows = cmp.input_diff()
-        t.clear()
-        t.setColumnCount(1 + len(cmp.names))
-        t.setHorizontalHeaderLabels(["Input"] + [("base: " if i == 0 else "") + n
-                                                 for i, n in enumerate(cmp.names)])
-        t.setRowCount(len(rows))
-        for r, (label, vals) in enumerate(rows):
-            item = QTableWidgetItem(label)
-            item.setToolTip(wrap(label))
-            t.setItem(r, 0, item)
-            for c, v in enumerate(vals):
-                it = QTableWidgetItem(v)
-                if c > 0 and v != vals[0]:
-                    it.setBackground(Qt.GlobalColor.yellow)
-                    it.setForeground(Qt.GlobalColor.black)  # readable in a dark palette
-                t.setItem(r, c + 1, it)
-        hh = t.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setStretchLastSection(True)
-        # a long field label keeps its end (the field's own name), whole in the tooltip
-        t.setTextElideMode(Qt.TextElideMode.ElideLeft)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        t.resizeColumnToContents(0)
-        t.setColumnWidth(0, min(t.columnWidth(0), 440))
+        fill_diff_table(self.diff_table, cmp)
 
     def delta_rows(self) -> dict[str, list[float]]:
         """Metric label -> Δ means per compared scenario (tests)."""
-        out = {}
-        for r in range(self.kpi_table.rowCount()):
-            label = self.kpi_table.item(r, 0).text()
-            out[label] = [self.kpi_table.item(r, c).data(Qt.ItemDataRole.UserRole)
-                          for c in range(3, self.kpi_table.columnCount(), 2)]
-        return out
+        return delta_rows(self.kpi_table)
 
     def shutdown(self) -> None:
         """Stop the worker threads."""

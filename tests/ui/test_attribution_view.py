@@ -88,7 +88,7 @@ def test_attribution_view_cancels_within_a_second(window, qtbot):
 def test_why_different_waterfall_in_compare(window, qtbot, small_path):
     import scenarios
     from simulator.scenario_io import load
-    from ui.compare import Comparison
+    from ui.comparison import Comparison
 
     base = load(small_path)
     other = base.model_copy(deep=True)

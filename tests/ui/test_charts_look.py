@@ -110,7 +110,7 @@ def test_right_column_titles_and_legends_fit_and_empty_charts_have_no_axes(qtbot
 
 
 def test_compare_legends_reflow_when_scenarios_are_added(qtbot):
-    from ui.compare import OverlayCharts
+    from ui.compare_charts import OverlayCharts
 
     charts = OverlayCharts()
     qtbot.addWidget(charts)
