@@ -4,10 +4,10 @@ Used by ``benefit-sim compare`` and by the GUI (no Qt here)::
 
     results = run_scenarios([(base, base_path), (other, other_path)], seed=1, replications=20)
     table = compare_scenarios(results, base_index=0)   # tidy: one row per scenario x KPI
-    rows = input_diff(base, other)                     # DataFrame path / base / other
 
-The input diff is :mod:`simulator.input_diff` (its names are importable from here
-too); the console tables of ``benefit-sim compare`` are in :mod:`simulator.cli.compare`.
+The input diff (``input_diff(base, other)``: DataFrame path / base / other) is
+:mod:`simulator.input_diff`; the console tables of ``benefit-sim compare`` are in
+:mod:`simulator.cli.compare`.
 
 ``results`` is a list of ``(Scenario, Path | None, RunResult)``, the same list
 :func:`simulator.excel.write_workbook` takes.
@@ -48,15 +48,6 @@ import numpy as np
 import pandas as pd
 
 from simulator import metrics
-from simulator.input_diff import (  # noqa: F401 - the input diff, importable from here too
-    differing_inputs,
-    flat_inputs,
-    flatten,
-    input_diff,
-    same_value,
-    shown_input_diff,
-    union_paths,
-)
 from simulator.results import RunResult, Stat
 from simulator.scenario import Scenario
 

@@ -27,7 +27,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 
 import scenarios
-from simulator.compare import differing_inputs
+from simulator.input_diff import differing_inputs
 from simulator.labels import parse_path, value_at
 from simulator.library import unique_name
 from simulator.scenario import Scenario

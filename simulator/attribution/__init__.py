@@ -25,7 +25,7 @@ sampled permutations (the sum stays exact, each part gets a stated sampling
 standard error).
 
 **Waterfall**: for scenario X against base B, one bar per group of changed
-inputs (from :func:`simulator.compare.input_diff`), each bar the group's
+inputs (from :func:`simulator.input_diff.input_diff`), each bar the group's
 Shapley share of KPI(X) − KPI(B) over all mixes "these groups from X, the rest
 from B". Bars add up exactly to the paired difference, do not depend on the
 order of the groups, and a bar whose 95 % interval contains zero is marked as

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from simulator.compare import input_diff
+from simulator.input_diff import input_diff
 from simulator.scenario import Scenario
 from simulator.scenario_io import ScenarioError, from_dict, to_dict
 
@@ -49,7 +49,7 @@ def _group_of_path(path: str, bd: dict, xd: dict) -> str | None:
 
 
 def change_groups(base: Scenario, other: Scenario) -> dict[str, list[str]]:
-    """Groups of changed inputs (from :func:`simulator.compare.input_diff`): group -> paths."""
+    """Groups of changed inputs (from :func:`simulator.input_diff.input_diff`): group -> paths."""
     bd, xd = to_dict(base), to_dict(other)
     out: dict[str, list[str]] = {}
     for path in input_diff(base, other)["path"]:

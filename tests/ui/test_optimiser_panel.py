@@ -3,7 +3,7 @@
 import pytest
 
 import scenarios
-from simulator.compare import differing_inputs
+from simulator.input_diff import differing_inputs
 from simulator.metrics import OBJECTIVES, kind_of, value
 from simulator.optimiser.levers import lever_ids, service_spend_cny
 from simulator.scenario_io import load
