@@ -104,6 +104,30 @@ class ThemedPlot(pg.PlotWidget):
             self.apply_palette()
 
 
+# Below this width two charts side by side leave each plot ~60 px of height under its title
+# and legend (tick labels overprinted at 1366 px): a chart grid goes one chart per row.
+TWO_COLUMNS_FROM = 900
+ONE_COLUMN_MIN_HEIGHT = 240
+TWO_COLUMN_MIN_HEIGHT = 180
+
+
+def grid_columns(width: int) -> int:
+    """How many charts a row of a chart grid ``width`` px wide holds (1 or 2)."""
+    return 2 if width >= TWO_COLUMNS_FROM else 1
+
+
+def place_plots(grid, plots: list, columns: int) -> None:
+    """Put ``plots`` in ``columns`` columns of ``grid`` from its top row, each tall enough.
+
+    One column: each spans both grid columns (tables placed below span them too).
+    """
+    for p in plots:
+        grid.removeWidget(p)
+    for i, p in enumerate(plots):
+        grid.addWidget(p, i // columns, i % columns, 1, 3 - columns)
+        p.setMinimumHeight(TWO_COLUMN_MIN_HEIGHT if columns == 2 else ONE_COLUMN_MIN_HEIGHT)
+
+
 def neutral_line(**kwargs) -> pg.InfiniteLine:
     """A thin reference line (zero) in the palette's muted colour."""
     line = pg.InfiniteLine(pen=pg.mkPen("#999", width=1), **kwargs)

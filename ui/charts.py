@@ -27,7 +27,15 @@ from simulator.labels import wrap
 from simulator.metrics import label_of
 from ui.chart_axes import CountAxis, MoneyAxis, money_ticks
 from ui.chart_items import Band, Bars, StackedAreas
-from ui.chart_plot import ThemedPlot, make_plot, neutral_line
+from ui.chart_plot import (
+    ONE_COLUMN_MIN_HEIGHT,
+    TWO_COLUMNS_FROM,
+    ThemedPlot,
+    grid_columns,
+    make_plot,
+    neutral_line,
+    place_plots,
+)
 from ui.chart_style import PALETTE, chart_colors, color, good_bad_color
 from ui.chart_tables import LifecycleTable, MigrationTable, titled
 
@@ -148,25 +156,20 @@ class ResultCharts(QWidget):
         for p in self.plots.values():
             p.set_empty(True)
 
-    # Below this width two charts side by side leave each plot ~60 px of height under its
-    # title and legend (tick labels overprinted at 1366 px): the charts go one per row.
-    TWO_COLUMNS_FROM = 900
-    ONE_COLUMN_MIN_HEIGHT = 240
+    # one chart per row when narrow (the rule every chart grid follows, ui.chart_plot)
+    TWO_COLUMNS_FROM = TWO_COLUMNS_FROM
+    ONE_COLUMN_MIN_HEIGHT = ONE_COLUMN_MIN_HEIGHT
 
     def _lay_out(self, columns: int) -> None:
         """Put the charts in ``columns`` columns (the tables stay below, full width)."""
         if columns == self.columns:
             return
         self.columns = columns
-        for p in self.plots.values():
-            self.grid.removeWidget(p)
-        for i, p in enumerate(self.plots.values()):
-            self.grid.addWidget(p, i // columns, i % columns, 1, 3 - columns)
-            p.setMinimumHeight(180 if columns == 2 else self.ONE_COLUMN_MIN_HEIGHT)
+        place_plots(self.grid, list(self.plots.values()), columns)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
         """One column of charts when narrow, two when wide."""
-        self._lay_out(2 if ev.size().width() >= self.TWO_COLUMNS_FROM else 1)
+        self._lay_out(grid_columns(ev.size().width()))
         super().resizeEvent(ev)
 
     def _plot(self, key: str, title: str, y: str, money_axis: bool = False) -> pg.PlotWidget:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from ui.chart_plot import ONE_COLUMN_MIN_HEIGHT, TWO_COLUMNS_FROM, grid_columns, place_plots
 from ui.charts import Band, color, make_plot
 from ui.comparison import Comparison
 
@@ -18,20 +19,37 @@ class OverlayCharts(QWidget):
              ("wait", "Mean service wait (hours)", False),
              ("benefit_cost", "Benefit cost per month (¥)", True)]
 
+    # one chart per row when narrow (the results view's rule, ui.chart_plot): at 1366 x 768
+    # two side by side left each plot ~60 px under its title and a three-scenario legend
+    TWO_COLUMNS_FROM = TWO_COLUMNS_FROM
+    ONE_COLUMN_MIN_HEIGHT = ONE_COLUMN_MIN_HEIGHT
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
         self.plots = {}
         self.bands: dict[str, list[Band]] = {}
-        for i, (key, title, money_axis) in enumerate(self.SPECS):
+        for key, title, money_axis in self.SPECS:
             p = make_plot(title, "¥" if money_axis else
                           ("hours" if key == "wait" else "customers"), money_axis=money_axis)
-            p.setMinimumHeight(170)
             p.set_empty(True)  # no dummy axes before the first comparison
             self.plots[key] = p
             self.bands[key] = []
-            grid.addWidget(p, i // 2, i % 2)
+        self.columns = 0
+        self._lay_out(2)
+
+    def _lay_out(self, columns: int) -> None:
+        """Put the charts in ``columns`` columns."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        place_plots(self.grid, list(self.plots.values()), columns)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
+        """One column of charts when narrow, two when wide."""
+        self._lay_out(grid_columns(ev.size().width()))
+        super().resizeEvent(ev)
 
     def _band(self, key: str, i: int, name: str) -> Band:
         bands = self.bands[key]

@@ -261,3 +261,23 @@ def test_ltv_category_axis_label_has_no_si_suffix(qtbot):
     assert ax.label.isVisible()
     assert ax.labelString().count("x0.001") == 0
     assert "tier at start" in ax.labelString()
+
+
+def test_compare_charts_go_one_per_row_when_narrow(qtbot):
+    """Compare at 1366 x 768 (chart column ~840 px) with three scenarios: two charts side by
+    side left each plot ~60 px high under its title and three-line legend, and the ¥ tick
+    labels overprinted. The results view's rule: one per row and taller when narrow."""
+    from ui.compare_charts import OverlayCharts
+
+    charts = OverlayCharts()
+    qtbot.addWidget(charts)
+    charts.resize(840, 900)
+    charts.show()
+    qtbot.wait(50)
+    xs = {p.geometry().x() for p in charts.plots.values()}
+    assert len(xs) == 1
+    assert min(p.height() for p in charts.plots.values()) >= charts.ONE_COLUMN_MIN_HEIGHT
+    charts.resize(1400, 900)
+    qtbot.wait(50)
+    xs = {p.geometry().x() for p in charts.plots.values()}
+    assert len(xs) == 2
