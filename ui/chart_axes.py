@@ -22,6 +22,18 @@ class MoneyAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):  # noqa: N802, D102
         return money_ticks([v * scale for v in values], spacing * scale, self.SYMBOL)
 
+    def resizeEvent(self, ev=None):  # noqa: N802 - Qt's name
+        """Place the axis label as pyqtgraph does, but never outside the axis.
+
+        pyqtgraph puts a left axis's rotated label 5 px left of the axis, which starts at
+        the chart's edge: "hours" and "customers" were cut at the left.
+        """
+        super().resizeEvent(ev)
+        if self.label is not None and self.orientation == "left":
+            r = self.label.mapRectToParent(self.label.boundingRect())
+            if r.left() < 0:
+                self.label.moveBy(-r.left(), 0)
+
 
 class CountAxis(MoneyAxis):
     """Tick labels as 15 M / 350 k / 0.5 (customers, points, hours), never '1.5e+07'."""

@@ -281,3 +281,29 @@ def test_compare_charts_go_one_per_row_when_narrow(qtbot):
     qtbot.wait(50)
     xs = {p.geometry().x() for p in charts.plots.values()}
     assert len(xs) == 2
+
+
+def test_axis_labels_lie_inside_their_charts(qtbot):
+    """The rotated left-axis label ("hours", "customers") is drawn inside its chart: pyqtgraph
+    puts it 5 px left of the axis, and the axis starts at the chart's edge, so Compare's
+    service-wait "hours" was cut at the left (at 1366 x 768 and at 1920)."""
+    from ui.charts import ResultCharts
+    from ui.compare_charts import OverlayCharts
+
+    for charts in (OverlayCharts(), ResultCharts()):
+        qtbot.addWidget(charts)
+        charts.resize(840, 1800)
+        charts.show()
+        for p in charts.plots.values():
+            p.set_empty(False)
+        qtbot.wait(50)
+        checked = 0
+        for key, p in charts.plots.items():
+            ax = p.getPlotItem().getAxis("left")
+            if ax.label is None or not ax.label.isVisible():
+                continue
+            r = ax.label.mapRectToScene(ax.label.boundingRect())
+            assert r.left() >= 0 and r.top() >= 0, (key, r)
+            assert r.right() <= p.width() and r.bottom() <= p.height(), (key, r)
+            checked += 1
+        assert checked >= 1
