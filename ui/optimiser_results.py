@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,6 +48,7 @@ HEADER_TIPS = {1: "today's spend, ¥ per month", 2: "recommended spend, ¥ per m
                3: "recommended − today, ¥ per month", 4: "the lever's lowest spend, ¥ per month",
                5: "the lever's highest spend, ¥ per month"}
 LEVER_WIDTH_MAX = 190  # px; a longer name is elided (the tooltip has it in full)
+LEVER_WIDTH_MIN = 90  # px; the lever column gives way to this before the table scrolls
 
 
 def marginal_values(alloc) -> tuple[np.ndarray, np.ndarray, str]:
@@ -112,6 +113,7 @@ class OptimiserResults(QWidget):
         hh.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setMinimumHeight(150)
+        self.table.installEventFilter(self)
         rl.addWidget(self.table, 0)
 
         self.charts = OptimiserCharts()
@@ -131,6 +133,28 @@ class OptimiserResults(QWidget):
         act.addWidget(self.btn_apply)
         act.addWidget(self.btn_export)
         rl.addLayout(act)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        """Refit the lever column when the table changes width."""
+        if obj is self.table and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
+
+    def _fit_columns(self) -> None:
+        """Every figure column whole; the lever column takes what is left (elided).
+
+        Each column is as wide as its text, the lever column at most LEVER_WIDTH_MAX; when
+        that is wider than the table (at 1366 px by ~40 px, hiding "Binds" behind a scroll
+        bar) the lever names give way, down to LEVER_WIDTH_MIN, before the table scrolls.
+        """
+        t, hh = self.table, self.table.horizontalHeader()
+        n = t.columnCount()
+        if n == 0:
+            return
+        want = [max(t.sizeHintForColumn(c), hh.sectionSizeHint(c)) for c in range(n)]
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        room = t.viewport().width() - sum(want[1:])
+        hh.resizeSection(0, max(LEVER_WIDTH_MIN, min(want[0], LEVER_WIDTH_MAX, room)))
 
     def set_actions_enabled(self, on: bool) -> None:
         """Apply and Export (only with a result and no job running)."""
@@ -210,6 +234,7 @@ class OptimiserResults(QWidget):
             for c, it in enumerate(cells):
                 self.table.setItem(r, c, it)
         self.table.resizeRowsToContents()
+        self._fit_columns()
         rows_h = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         bar = self.table.horizontalScrollBar().sizeHint().height()
         self.table.setMaximumHeight(min(self.table.horizontalHeader().height() + rows_h +
