@@ -33,6 +33,18 @@ def chart_colors(pal: QPalette) -> dict[str, QColor]:
             "muted": QColor(pal.color(QPalette.ColorRole.PlaceholderText))}
 
 
+def muted_text_color(pal: QPalette) -> QColor:
+    """Secondary text (notes, hints) a step softer than the palette's text, still readable.
+
+    A third of the way from WindowText to Window: #505050 on the app's light palette
+    (7.0:1), #a9a9a9 on the dark one (6.0:1; a fixed #555 was 1.9:1 there).
+    """
+    fg, bg = pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Window)
+    return QColor(*(round(a + (b - a) / 3) for a, b in ((fg.red(), bg.red()),
+                                                        (fg.green(), bg.green()),
+                                                        (fg.blue(), bg.blue()))))
+
+
 def good_bad_color(good: bool, pal: QPalette) -> QColor:
     """Green/red text for a better/worse (or up/down) figure, readable on the palette's base.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +41,7 @@ import scenarios
 from simulator.labels import wrap
 from simulator.metrics import counted
 from simulator.scenario_io import ScenarioError, load
+from ui.chart_style import muted_text_color
 from ui.compare_charts import OverlayCharts
 from ui.compare_tables import delta_rows, fill_diff_table, fill_kpi_table
 from ui.comparison import Comparison, compare_task
@@ -94,7 +96,9 @@ class CompareView(QWidget):
         note = QLabel("All scenarios use the base's seed (common random numbers), so "
                       "deltas are paired by replication.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: #555;")
+        pal = note.palette()
+        pal.setColor(QPalette.ColorRole.WindowText, muted_text_color(pal))
+        note.setPalette(pal)
         ll.addWidget(note)
         row = QHBoxLayout()
         self.btn_run = QPushButton("▶ Compare")

@@ -21,11 +21,17 @@ def fill_kpi_table(t: QTableWidget, cmp: Comparison) -> None:
     """KPI rows: the base's figure, then each scenario's figure and its Δ vs the base."""
     table = cmp.table()
     headers = ["Metric", f"Base: {cmp.names[0]}"]
+    tips = list(headers)
+    # the Δ column follows its scenario's column: its header need not repeat a long name
+    # (it was wider than the last column and cut at both ends); the tooltip has it
     for name in cmp.names[1:]:
-        headers += [name, f"Δ {name} vs base (95 % CI)"]
+        headers += [name, "Δ vs base (95 % CI)"]
+        tips += [name, f"Δ {name} vs base (95 % CI)"]
     t.clear()
     t.setColumnCount(len(headers))
     t.setHorizontalHeaderLabels(headers)
+    for c, tip in enumerate(tips):
+        t.horizontalHeaderItem(c).setToolTip(wrap(tip))
     metrics = list(dict.fromkeys(table["metric"]))
     t.setRowCount(len(metrics))
     for r, m in enumerate(metrics):

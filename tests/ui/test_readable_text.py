@@ -101,3 +101,60 @@ def test_optimiser_lever_names_are_not_cut(qtbot):
     # the headers are not cut either
     for c in range(view.table.columnCount()):
         assert hh.sectionSize(c) > fm.horizontalAdvance(view.table.horizontalHeaderItem(c).text())
+
+
+@pytest.mark.parametrize("which", ["light", "dark"])
+def test_compare_note_readable(qtbot, which):
+    """Compare's note under the settings ("All scenarios use the base's seed…") was #555 on
+    the dark palette's #2d2d2d window (1.9:1) at 1920 x 1080 dark."""
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from ui.compare import CompareView
+    from ui.dialogs import Prompter
+
+    app = QApplication.instance()
+    before = QPalette(app.palette())
+    app.setPalette(app_palette(which))
+    try:
+        view = CompareView(Prompter())
+        qtbot.addWidget(view)
+        note = next(w for w in view.findChildren(QLabel) if w.text().startswith("All scenarios"))
+        note.ensurePolished()
+        fg = note.palette().color(QPalette.ColorRole.WindowText)
+        assert contrast_ratio(fg, app.palette().color(QPalette.ColorRole.Window)) >= READABLE
+        view.shutdown()
+    finally:
+        app.setPalette(before)
+
+
+def test_compare_delta_headers_are_not_cut(qtbot):
+    """With two scenarios at 1920 x 1080 the last header, "Δ <long name> vs base (95 % CI)",
+    was wider than its column and cut at both ends ("nghe today (4-tier … vs base (95 %")."""
+    import pandas as pd
+    from PySide6.QtWidgets import QTableWidget
+
+    from ui.compare_tables import fill_kpi_table
+
+    class Cmp:
+        names = ["Xinghe: 3-hour golden response", "Xinghe today (4-tier price-led scheme)"]
+
+        def table(self):
+            rows = []
+            for no in (0, 1):
+                rows.append({"metric": "npv", "label": "NPV vs base", "kind": "money",
+                             "scenario_no": no, "mean": 1e8, "ci95_low": 9e7,
+                             "ci95_high": 1.1e8, "delta_mean": 2e7 * no,
+                             "delta_ci95_low": 1e7 * no, "delta_ci95_high": 3e7 * no})
+            return pd.DataFrame(rows)
+
+    t = QTableWidget()
+    qtbot.addWidget(t)
+    t.resize(950, 300)
+    t.show()
+    fill_kpi_table(t, Cmp())
+    qtbot.wait(50)
+    fm = t.horizontalHeader().fontMetrics()
+    for c in range(t.columnCount()):
+        item = t.horizontalHeaderItem(c)
+        assert fm.horizontalAdvance(item.text()) + 8 <= t.horizontalHeader().sectionSize(c), \
+            item.text()
