@@ -8,14 +8,9 @@ view so that a 1366 × 768 screen scrolls it rather than pushing the window off 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow, QScrollArea, QWidget
 
 APP_NAME = "benefit-sim"
 
@@ -135,7 +130,7 @@ class WindowShortcuts(QObject):
     typed, then act).
     """
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: QMainWindow):
         super().__init__(window)
         self.window = window
 
