@@ -1,6 +1,7 @@
 """Charts follow the application palette (light and dark), as the KPI strip does."""
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -307,3 +308,33 @@ def test_axis_labels_lie_inside_their_charts(qtbot):
             assert r.right() <= p.width() and r.bottom() <= p.height(), (key, r)
             checked += 1
         assert checked >= 1
+
+
+@pytest.mark.parametrize("lo, hi, money", [(20e3, 88e3, False), (5.5, 13.5, False)])
+def test_tick_labels_on_short_plots_keep_apart(qtbot, lo, hi, money):
+    """At 1920 x 1080 the results view's charts sit two a row with plots ~50 px high: the
+    lifecycle's '80 k / 60 k / 40 k / 20 k' and the wait's '12 / 10 / 8 / 6' were stacked
+    with under a pixel between them. On a short axis the labels thin out, at least half a
+    line apart, and at least two stay. (Where two cannot stay half a line apart, e.g.
+    '¥1.1 B / ¥1.0 B / ¥0.9 B' on the same plot, pyqtgraph's labels stay as they were.)"""
+    from PySide6.QtGui import QImage, QPainter
+
+    from ui.chart_plot import make_plot
+
+    p = make_plot("t", "" if money else "customers", money_axis=money)
+    qtbot.addWidget(p)
+    p.setMinimumHeight(40)
+    p.resize(500, 140)
+    p.show()
+    p.plot(np.arange(36), np.linspace(lo, hi, 36))
+    p.setYRange(lo, hi, padding=0.05)
+    qtbot.wait(50)
+    ax = p.getPlotItem().getAxis("left")
+    assert ax.height() < 60
+    img = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(img)
+    texts = sorted((r.top(), r.bottom(), t) for r, _, t in ax.generateDrawSpecs(painter)[2])
+    painter.end()
+    assert len(texts) >= 2, texts
+    for a, b in zip(texts, texts[1:]):
+        assert b[0] - a[1] >= 0.5 * (a[1] - a[0]), (a, b)
