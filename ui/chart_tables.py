@@ -38,7 +38,9 @@ class MigrationTable(QTableWidget):
         rows, cols = list(m.index), list(m.columns)
         self.setRowCount(len(rows))
         self.setColumnCount(len(cols))
-        self.setHorizontalHeaderLabels([f"→ {c}" for c in cols])
+        # "→ 黑钻\nBlack diamond": a column need only be as wide as a tier's longest name
+        # (six tiers at 1920 px scrolled '→ (churned)' out of view)
+        self.setHorizontalHeaderLabels(["→ " + str(c).replace(" ", "\n", 1) for c in cols])
         self.setVerticalHeaderLabels([f"{r} →" for r in rows])
         for i, r in enumerate(rows):
             for j, c in enumerate(cols):
@@ -54,7 +56,8 @@ class MigrationTable(QTableWidget):
                 self.setItem(i, j, it)
         # columns share the width, but never below their widest text (then it scrolls)
         fm = self.fontMetrics()
-        texts = [self.horizontalHeaderItem(j).text() for j in range(len(cols))]
+        texts = [line for j in range(len(cols))
+                 for line in self.horizontalHeaderItem(j).text().split("\n")]
         texts += [self.item(i, j).text() for i in range(len(rows)) for j in range(len(cols))]
         self.horizontalHeader().setMinimumSectionSize(
             max((fm.horizontalAdvance(t) for t in texts), default=0) + 16)

@@ -156,7 +156,8 @@ def test_migration_matrix_headers_and_shares_are_not_cut(qtbot):
     fm = t.fontMetrics()
     for j in range(t.columnCount()):
         width = t.horizontalHeader().sectionSize(j)
-        assert fm.horizontalAdvance(t.horizontalHeaderItem(j).text()) < width
+        for line in t.horizontalHeaderItem(j).text().split("\n"):  # one name a line
+            assert fm.horizontalAdvance(line) < width
         assert fm.horizontalAdvance(t.item(0, j).text()) < width
 
 
@@ -338,3 +339,28 @@ def test_tick_labels_on_short_plots_keep_apart(qtbot, lo, hi, money):
     assert len(texts) >= 2, texts
     for a, b in zip(texts, texts[1:]):
         assert b[0] - a[1] >= 0.5 * (a[1] - a[0]), (a, b)
+
+
+def test_migration_matrix_of_six_tiers_needs_no_scrolling_at_1920(qtbot):
+    """At 1920 x 1080 (chart column ~1025 px) xinghe_yinhe_6tier's migration matrix scrolled
+    sideways and hid '→ (churned)': every column was as wide as '→ 黑钻 Black diamond'. The
+    headers now break between the tier's names (each line whole, as before)."""
+    import pandas as pd
+
+    from ui.charts import ResultCharts
+
+    charts = ResultCharts()
+    qtbot.addWidget(charts)
+    charts.resize(1025, 1800)
+    charts.show()
+    tiers = ["青铜 Bronze", "白银 Silver", "黄金 Gold", "钻石 Diamond", "黑钻 Black diamond",
+             "王牌 Ace"]
+    m = pd.DataFrame(np.full((6, 7), 0.409), index=tiers, columns=[*tiers, "(churned)"])
+    charts.migration.set_matrix(m)
+    qtbot.wait(50)
+    t = charts.migration
+    assert t.horizontalScrollBar().maximum() == 0
+    fm = t.horizontalHeader().fontMetrics()
+    for j in range(t.columnCount()):
+        for line in t.horizontalHeaderItem(j).text().split("\n"):
+            assert fm.horizontalAdvance(line) < t.horizontalHeader().sectionSize(j), line
