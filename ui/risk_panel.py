@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -44,6 +45,7 @@ from ui.charts import color, make_plot, neutral_line
 from ui.waterfall import short
 
 LOW, HIGH = "#d62728", "#2ca02c"
+TORNADO_AXIS_WIDTH = 210  # px for the inputs' names left of the tornado
 
 
 class RiskPanel(BackgroundRunMixin, QWidget):
@@ -87,7 +89,8 @@ class RiskPanel(BackgroundRunMixin, QWidget):
 
         grid = QGridLayout()
         self.tornado_plot = make_plot("Tornado", "", legend=True, x_label="", money_x=True,
-                                      left_width=210, grid_y=False, min_size=(300, 200))
+                                      left_width=TORNADO_AXIS_WIDTH, grid_y=False,
+                                      min_size=(300, 200))
         self.tornado_plot.getPlotItem().invertY(True)
         self.tornado_plot.setMouseEnabled(x=False, y=False)
         self.spider_plot = make_plot("Spider", "", legend=True, money_axis=True,
@@ -242,7 +245,8 @@ class RiskPanel(BackgroundRunMixin, QWidget):
             lg.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=HIGH), "high end")
         pi.addItem(neutral_line(pos=0, angle=90))
         ax = pi.getAxis("left")
-        ax.setTicks([[(i, short(short_label(b.label), 30)) for i, b in enumerate(bars)]])
+        ax.setTicks([list(enumerate(axis_labels([b.label for b in bars], p.font(),
+                                                TORNADO_AXIS_WIDTH - 16)))])
         pi.setYRange(-0.6, len(bars) - 0.4, padding=0)
 
     def _spider(self, ra: RiskAnalysis) -> None:
@@ -313,14 +317,39 @@ class RiskPanel(BackgroundRunMixin, QWidget):
             p.setTitle("Break-even: not reached (see above)")
 
 
+def axis_labels(labels: list[str], font: QFont, width: float) -> list[str]:
+    """Short labels for a chart's category axis, each at most ``width`` px and all different.
+
+    pyqtgraph silently leaves out a tick label wider than its axis, and labels cut at a
+    number of characters read alike ('黄金 Gold ▸ Express logistics ▸…' three times):
+    they are cut in the middle to the pixel width instead (the field at the end stays),
+    and any two still alike are numbered.
+    """
+    fm = QFontMetricsF(font)
+    out = [fm.elidedText(short_label(lb), Qt.TextElideMode.ElideMiddle, width) for lb in labels]
+    seen: dict[str, int] = {}
+    for i, text in enumerate(out):
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] > 1:
+            out[i] = fm.elidedText(short_label(labels[i]), Qt.TextElideMode.ElideMiddle,
+                                   width - fm.horizontalAdvance(f" #{seen[text]}")) + \
+                f" #{seen[text]}"
+    return out
+
+
 def short_label(label: str) -> str:
     """A form label without its section and item words, for a chart's axis.
 
     ``Tiers & benefits ▸ Tier 'Silver' ▸ Benefit 'Free shipping' ▸ Effect ▸ Order rate``
-    reads ``Silver ▸ Free shipping ▸ Order rate``.
+    reads ``Silver ▸ Free shipping ▸ Order rate``; a shared assumption, ``Assumption
+    “name” (first field and 5 more)``, reads ``name (6 fields)`` (it was its first
+    field's path alone).
     """
     import re
 
+    m = re.fullmatch(r"Assumption “(.+?)” \((.*?)(?: and (\d+) more)?\)", label)
+    if m:
+        return m.group(1) + (f" ({int(m.group(3)) + 1} fields)" if m.group(3) else "")
     parts = label.split(" ▸ ")
     if len(parts) > 1:
         parts = parts[1:]

@@ -117,3 +117,39 @@ def test_editor_service_section_has_the_capacity_panel(qtbot):
     qtbot.addWidget(ed)
     assert ed.capacity.isVisibleTo(ed.pages["service"]) or ed.capacity.parent() is not None
     assert ed.capacity.table.rowCount() == 1
+
+
+def test_every_tornado_bar_has_its_own_readable_label(qtbot):
+    """xinghe_yinhe_6tier at 1920 x 1080: labels wider than the axis were silently not drawn
+    (5 of 12 bars unlabelled), three inputs read the same '黄金 Gold ▸ Express logistics ▸…'
+    (cut at 30 characters), and a shared assumption read as its first field only."""
+    from types import SimpleNamespace as NS
+
+    from PySide6.QtGui import QImage, QPainter
+
+    import scenarios
+    from simulator.scenario_io import load
+    from simulator.sensitivity.tornado import uncertain_inputs
+    from ui.risk_panel import RiskPanel
+
+    sc = load(scenarios.shipped_path("xinghe_yinhe_6tier"))
+    labels = [label for _, _, label in uncertain_inputs(sc).values()]
+    panel = RiskPanel(_doc(qtbot, sc))
+    qtbot.addWidget(panel)
+    panel.resize(1700, 900)
+    panel.show()
+    stat = NS(mean=1e6)
+    bars = [NS(label=lb, delta_low=NS(mean=-1e6 * (i + 1)), delta_high=NS(mean=1e6 * (i + 1)))
+            for i, lb in enumerate(labels[:12])]
+    panel._tornado(NS(tornado=NS(metric="npv", centre=stat, bars=bars)))
+    qtbot.wait(50)
+    ax = panel.tornado_plot.getPlotItem().getAxis("left")
+    img = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(img)
+    drawn = [t for _, _, t in ax.generateDrawSpecs(painter)[2]]
+    painter.end()
+    assert len(drawn) == len(bars)
+    assert len(set(drawn)) == len(drawn), drawn
+    # a shared assumption by its name and how many fields it moves
+    assert any(t.startswith("express_logistic") and t.endswith("(4 fields)") for t in drawn)
+    panel.shutdown()
