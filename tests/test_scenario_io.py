@@ -172,3 +172,21 @@ def test_unique_name_is_the_one_generator_of_free_names(tmp_path, monkeypatch):
     assert first.name == "My_plan.toml"
     first.write_text("", encoding="utf-8")
     assert unique_user_path("My plan").name == "My_plan_2.toml"
+
+
+def test_a_migration_that_changes_nothing_is_not_noted():
+    """Opening a schema-3 file showed "migrated from schema version 3 to 4" though 3 -> 4
+    only bumps the number (a version-3 file is valid as it is); a version-1 file, whose
+    layout does change, still says so, once, with the versions it went from and to."""
+    from simulator.scenario import SCHEMA_VERSION
+    from simulator.scenario_io import migrate, to_dict
+
+    d = to_dict(from_dict(simple_dict()))
+    for old in (2, 3):
+        data, notes = migrate({**d, "schema_version": old})
+        assert notes == [] and data["schema_version"] == SCHEMA_VERSION
+    v1 = {**d, "schema_version": 1, "population": {**d["population"], "segments": d["segments"]}}
+    del v1["segments"]
+    data, notes = migrate(v1)
+    assert notes == [f"migrated from schema version 1 to {SCHEMA_VERSION}"]
+    assert data["segments"] == d["segments"]

@@ -95,7 +95,12 @@ MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _mi
 
 
 def migrate(data: dict) -> tuple[dict, list[str]]:
-    """Bring a scenario dict to the current schema. Returns (dict, notes of what changed)."""
+    """Bring a scenario dict to the current schema. Returns (dict, notes of what changed).
+
+    One note, "migrated from schema version v to SCHEMA_VERSION", when a step changed more
+    than the version number; none when every step only bumped it (2 -> 3 -> 4: a
+    version-3 file is valid as it is, and a planner was told it had been migrated).
+    """
     notes: list[str] = []
     version = data.get("schema_version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -107,8 +112,16 @@ def migrate(data: dict) -> tuple[dict, list[str]]:
             f"is newer than this program understands (at most {SCHEMA_VERSION}); "
             "update benefit-sim",
         )])
+    start, changed = version, False
     while version < SCHEMA_VERSION:
+        before = data
         data = MIGRATIONS[version](data)
-        notes.append(f"migrated from schema version {version} to {version + 1}")
+        changed = changed or _without_version(data) != _without_version(before)
         version += 1
+    if changed:
+        notes.append(f"migrated from schema version {start} to {SCHEMA_VERSION}")
     return data, notes
+
+
+def _without_version(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "schema_version"}

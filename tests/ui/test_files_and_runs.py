@@ -132,6 +132,23 @@ open_hours = [8, 20]
     assert any("migrated from schema version 1" in m for m in window.editor.issues.messages())
 
 
+def test_schema_3_file_opens_without_a_migration_note(tmp_path):
+    """3 -> 4 only adds [assumptions]: a version-3 file is valid as it is, and opening one
+    said "migrated from schema version 3 to 4" under the editor though nothing changed."""
+    import re
+
+    from simulator.scenario_io import dumps, from_dict
+    from tests.conftest import simple_dict
+    from ui.document import open_file
+
+    v3 = tmp_path / "v3.toml"
+    v3.write_text(re.sub(r"(?m)^schema_version = \d+$", "schema_version = 3",
+                         dumps(from_dict(simple_dict()))), encoding="utf-8")
+    assert "schema_version = 3" in v3.read_text(encoding="utf-8")
+    _, notes, _ = open_file(v3)
+    assert notes == []
+
+
 def test_library_duplicate_rename_delete(window, prompter, small_path):
     lib = window.library
     assert lib.select_path(small_path)
