@@ -50,7 +50,8 @@ class NumberField(FieldWidget):
         self.row.addWidget(self.spin)
         self.row.addWidget(self.unit)
         # uncertain inputs: a button opens the range editor, a line under the field shows
-        # the range (ui/range_editor.py); fields that cannot be ranges get neither
+        # the range (ui/range_editor.py, ui/range_edits.py); fields that cannot be ranges
+        # get neither
         from simulator.uncertainty import not_allowed
 
         self.range_button: QToolButton | None = None
@@ -123,7 +124,7 @@ class NumberField(FieldWidget):
     def _show_range(self) -> None:
         if self.range_button is None:
             return
-        from ui.range_editor import badge_text
+        from ui.range_edits import badge_text
 
         text, tooltip = badge_text(self.doc, self.path)
         self.range_label.setText(text)
@@ -153,7 +154,7 @@ class NumberField(FieldWidget):
         if self._disposed:
             return False
         if self.range_button is not None and self.has_range():
-            from ui.range_editor import set_nominal
+            from ui.range_edits import set_nominal
 
             refused = set_nominal(self.doc, self.path, value, merge)
             if refused is not None:
