@@ -273,3 +273,32 @@ def test_ranges_inside_list_items_are_saved_inline_and_read_back_the_same(tmp_pa
     assert 'orders_per_month = { dist = "lognormal", mean = 0.5, sd = 0.1, high = 2.0 }' in text
     plain = io.to_dict(io.from_dict(two_segments(0.5, 0.5)))
     assert toml_dumps(plain) == tomli_w.dumps(plain)
+
+
+def test_share_a_range_then_link_another_field_round_trips_through_the_file():
+    """The editing calls behind the GUI's "new shared assumption" and "take assumption":
+    the file then states one assumption and two references (one scaled)."""
+    from simulator.library import shipped_path
+
+    sc = io.load(shipped_path("xinghe_today"))
+    price = ("segments", 0, "sensitivity", "price")
+    other = ("segments", 1, "sensitivity", "price")
+    table = u.uncertain_of(sc)[u.key_of(price, sc)].to_table()
+    assert u.name_problem(sc, "p_s") is None
+    assert u.name_problem(sc, "free_shipping_order_rate").startswith("an assumption")
+    assert "letters, digits" in u.name_problem(sc, "1bad")
+    with pytest.raises(u.EditRefused):
+        u.share_range(sc, price, "has space", table)
+    ranges, values = u.share_range(sc, price, "p_s", table)
+    u.set_uncertain(sc, ranges)
+    ranges, values = u.link_to_assumption(sc, other, "p_s", 0.5)
+    u.set_uncertain(sc, ranges)
+    assert set(values) == {other}
+    sc.segments[1].sensitivity.price = values[other]
+    back = io.loads(io.dumps(sc))
+    assert u.assumptions_of(back)["p_s"].mode == pytest.approx(table["mode"])
+    refs = u.references_of(back)
+    assert (refs[u.key_of(price, back)].scale, refs[u.key_of(other, back)].scale) == (1.0, 0.5)
+    assert back.segments[1].sensitivity.price == pytest.approx(0.5 * table["mode"])
+    with pytest.raises(u.EditRefused, match="Churn annual allows"):
+        u.link_to_assumption(back, ("segments", 0, "churn_annual"), "p_s", 5.0)

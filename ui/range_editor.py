@@ -23,17 +23,20 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from simulator import uncertainty
-from simulator.labels import display_unit
+from simulator.labels import display_unit, wrap
+from simulator.metrics import counted
 from simulator.scenario import Scenario
 from ui.document import ScenarioDocument, field_words
 from ui.fieldspec import Path
-from ui.range_edits import apply_table, state_of
+from ui.range_edits import apply_table, compact, link, share_as, state_of
 
 _ERROR_STYLE = "color: #b00020;"
 KINDS = [("fixed", "Fixed number"), ("triangular", "Triangular: low – most likely – high"),
@@ -78,6 +81,7 @@ class RangeDialog(QDialog):
         self.only_here.setVisible(self.ref is not None)
         self.only_here.toggled.connect(self._validate)
         lay.addWidget(self.only_here)
+        self._make_sharing(lay)
         self.kind = QComboBox()
         for k, text in KINDS:
             self.kind.addItem(text, k)
@@ -123,6 +127,69 @@ class RangeDialog(QDialog):
         self.setMinimumWidth(460)
 
     # -- widgets ------------------------------------------------------------
+    def _make_sharing(self, lay: QVBoxLayout) -> None:
+        """For a field that shares nothing: keep the range here, share it, or link it.
+
+        "As a new shared assumption" names the range so that other fields can take it;
+        "Share “x”" makes the field take an existing assumption (times a scale) instead
+        of a range of its own (issue 14: both needed the TOML before).
+        """
+        sc = self.doc.scenario
+        self.share = QComboBox()
+        self.share.setObjectName("range_sharing")
+        self.share.addItem("This field only: a range of its own", "own")
+        self.share.addItem("As a new shared assumption, named…", "new")
+        refs = uncertainty.references_of(sc)
+        for name, dist in sorted(uncertainty.assumptions_of(sc).items()):
+            paths = [p for k, r in refs.items() if r.name == name
+                     and (p := uncertainty.resolve(sc, k)) is not None]
+            # in the units of a field that takes it (this field's may differ: % vs %/year)
+            unit = display_unit(Scenario, tuple(paths[0])) if paths else ("", 1.0, False)
+            self.share.addItem(f"Take shared assumption “{name}” "
+                               f"({counted(len(paths), 'field')}: {compact(dist, *unit)})",
+                               f"link:{name}")
+        self.share_name = QLineEdit()
+        self.share_name.setPlaceholderText("name, e.g. free_shipping_order_rate")
+        self.share_name.setToolTip(wrap("The assumption's name in the file and in the risk "
+                                        f"view: {uncertainty.ASSUMPTION_NAME}"))
+        self.share_scale = self._spin()
+        self.share_scale.setDecimals(4)
+        self.share_scale.setGroupSeparatorShown(False)
+        self.share_scale.setValue(1.0)
+        self.share_scale.setPrefix("× ")
+        self.share_scale.setSuffix(" its value")
+        self.share_scale.setToolTip(wrap("This field takes the assumption's value times this "
+                                         "factor (1: the same value)"))
+        self.share.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.share.setMinimumContentsLength(30)
+        self.share_name_label = QLabel("Name")
+        self.share_scale_label = QLabel("This field takes")
+        box = QVBoxLayout()
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.share)
+        row = QHBoxLayout()
+        for w in (self.share_name_label, self.share_name, self.share_scale_label,
+                  self.share_scale):
+            row.addWidget(w)
+        row.addStretch(1)
+        box.addLayout(row)
+        self.share_row = QWidget()
+        self.share_row.setLayout(box)
+        self.share_row.setVisible(self.ref is None)
+        lay.addWidget(self.share_row)
+        self.share.currentIndexChanged.connect(self._kind_changed)
+        self.share_name.textChanged.connect(self._validate)
+        self.share_scale.valueChanged.connect(self._validate)
+
+    def sharing(self) -> str:
+        """'own', 'new' or 'link:<assumption>' (a field already sharing: 'own')."""
+        return str(self.share.currentData()) if self.ref is None else "own"
+
+    def set_sharing(self, key: str) -> None:
+        """Choose how the field holds its range, as a user would."""
+        self.share.setCurrentIndex(self.share.findData(key))
+
     def _spin(self) -> QDoubleSpinBox:
         s = QDoubleSpinBox()
         s.setRange(-1e15, 1e15)
@@ -167,6 +234,13 @@ class RangeDialog(QDialog):
         self.kind.blockSignals(on)
 
     def _kind_changed(self, *_: Any) -> None:
+        sharing = self.sharing()
+        linking = sharing.startswith("link:")
+        for w in (self.share_name_label, self.share_name):
+            w.setVisible(sharing == "new")
+        for w in (self.share_scale_label, self.share_scale):
+            w.setVisible(linking)
+        self.kind.setVisible(not linking)
         kind = self.current_kind()
         fixed = kind == "fixed"
         for w in (self.value_label, self.value_spin, self.value_unit):
@@ -188,6 +262,15 @@ class RangeDialog(QDialog):
         if fixed:
             self.rule.setText("The field becomes a plain number" + (
                 " and stops sharing the assumption." if self.ref is not None else "."))
+        if linking:  # the assumption's range applies: nothing of this field's to edit
+            for w in (self.value_label, self.value_spin, self.value_unit, *self.units.values()):
+                w.setVisible(False)
+            for lab, use, spin, err in self.rows.values():
+                for w in (lab, use, spin, err):
+                    w.setVisible(False)
+            self.rule.setText(f"The field takes one draw of “{sharing[5:]}” (times the "
+                              "factor) in a sampled run, and moves with it when any field "
+                              "sharing it is typed into.")
         self._validate()
 
     def _changed(self, *_: Any) -> None:
@@ -230,6 +313,21 @@ class RangeDialog(QDialog):
         return out
 
     def _problems(self) -> list[str]:
+        sharing = self.sharing()
+        if sharing.startswith("link:"):
+            try:
+                uncertainty.link_to_assumption(self.doc.scenario, self.path, sharing[5:],
+                                               self.share_scale.value())
+            except uncertainty.EditRefused as exc:
+                return exc.messages
+            return []
+        if sharing == "new":
+            why = uncertainty.name_problem(self.doc.scenario, self.share_name.text().strip())
+            if self.table() is None:
+                return ["a shared assumption is a range: choose its kind"] + ([why] if why
+                                                                              else [])
+            if why:
+                return [why]
         table = self.table()
         if table is None:
             why = uncertainty.value_problem(self.path, self.value_spin.value() / self.scale)
@@ -259,6 +357,8 @@ class RangeDialog(QDialog):
         self.error.setText("\n".join(rest))
         self.error.setVisible(bool(rest))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not msgs)
+        if self.isVisible():
+            self.adjustSize()  # messages come and go: the dialog fits them, never clipped
 
     def accept(self) -> None:  # noqa: D102
         if self._problems():
@@ -270,8 +370,14 @@ class RangeDialog(QDialog):
         if table is None:
             v = self.value_spin.value() / self.scale
             value = int(round(v)) if self.is_int else round(v, 12)
+        sharing = self.sharing()
         try:
-            apply_table(self.doc, self.path, table, shared=shared, value=value)
+            if sharing.startswith("link:"):
+                link(self.doc, self.path, sharing[5:], self.share_scale.value())
+            elif sharing == "new" and table is not None:
+                share_as(self.doc, self.path, self.share_name.text().strip(), table)
+            else:
+                apply_table(self.doc, self.path, table, shared=shared, value=value)
         except uncertainty.EditRefused as exc:  # the form changed meanwhile
             self.error.setText("\n".join(exc.messages))
             self.error.show()

@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoCommand
 
 from simulator import uncertainty
 from simulator.labels import display_unit, number
+from simulator.metrics import counted
 from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, path_str
 from ui.document import ScenarioDocument, field_words
@@ -72,7 +73,8 @@ def badge_text(doc: ScenarioDocument, path: Path) -> tuple[str, str]:
         n = sum(1 for r in uncertainty.references_of(doc.scenario).values()
                 if r.name == ref.name)
         times = f" × {ref.scale:g} here" if ref.scale != 1 else ""
-        return (f"Shared “{ref.name}” ({n} fields): {compact(dist, unit, scale, is_int)}"
+        return (f"Shared “{ref.name}” ({counted(n, 'field')}): "
+                f"{compact(dist, unit, scale, is_int)}"
                 f"{times}; {_SHORT_RULE[dist.kind]} for all",
                 f"Shared assumption “{ref.name}”: one draw for the {n} fields referring to "
                 f"it.\n{dist.text(unit, scale)}{times}\nWhen you type a number: "
@@ -162,3 +164,23 @@ def apply_table(doc: ScenarioDocument, path: Path, table: dict | None, *,
         _push(doc, path, f"Make {words} a plain number", (ranges, values))
     else:
         _push(doc, path, f"Give {words} a range", (ranges, values))
+
+
+def share_as(doc: ScenarioDocument, path: Path, name: str, table: dict) -> None:
+    """Make ``table`` a new shared assumption ``name`` that the field refers to (one step).
+
+    Raises :class:`simulator.uncertainty.EditRefused` (a bad or taken name, a bad range).
+    """
+    path = tuple(path)
+    _push(doc, path, f"Share the range of {field_words(doc.scenario, path)} as assumption "
+                     f"“{name}”", uncertainty.share_range(doc.scenario, path, name, table))
+
+
+def link(doc: ScenarioDocument, path: Path, name: str, scale: float = 1.0) -> None:
+    """Make the field refer to the shared assumption ``name`` × ``scale`` (one step).
+
+    Raises :class:`simulator.uncertainty.EditRefused` when the range does not fit it.
+    """
+    path = tuple(path)
+    _push(doc, path, f"Link {field_words(doc.scenario, path)} to assumption “{name}”",
+          uncertainty.link_to_assumption(doc.scenario, path, name, scale))

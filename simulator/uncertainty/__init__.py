@@ -37,7 +37,8 @@ means (standard error √(MSB / nm)).
 The package, top to bottom (``lint-imports`` enforces the order; import from here):
 
 - ``editing`` (the form's range editor: :func:`check_range`, :func:`set_nominal`,
-  :func:`edit_range`, :func:`edit_assumption`) | ``sampling`` (:func:`lhs_column`,
+  :func:`edit_range`, :func:`edit_assumption`, :func:`share_range`,
+  :func:`link_to_assumption`) | ``sampling`` (:func:`lhs_column`,
   :class:`Plan`, :func:`plan_for`, :func:`materialise`, :func:`corners`) | ``analysis``
   (:func:`variance_split`, :func:`global_measures`, :func:`risk_summary`);
 - ``inputs``: a scenario's ranges, shared assumptions and references
@@ -69,6 +70,7 @@ from simulator.uncertainty.distributions import (
     parse,
 )
 from simulator.uncertainty.editing import (
+    ASSUMPTION_NAME,
     NOMINAL_RULE,
     EditRefused,
     all_of,
@@ -76,8 +78,11 @@ from simulator.uncertainty.editing import (
     check_range,
     edit_assumption,
     edit_range,
+    link_to_assumption,
+    name_problem,
     not_allowed,
     set_nominal,
+    share_range,
     value_problem,
     with_nominal,
 )
@@ -125,14 +130,15 @@ from simulator.uncertainty.sampling import (
 )
 
 __all__ = [
-    "ASSUMPTIONS", "Distribution", "EditRefused", "Input", "Item", "KINDS", "Key", "LHS_TAG",
-    "NOMINAL_RULE", "Plan", "Problem", "RANGE_KEYS", "REF_KEYS", "RISK_KPIS", "Ref", "Split",
-    "U_EPS", "_all", "_num", "_path_text", "_same", "_value_at", "all_of", "assumption_key",
+    "_all", "_num", "_path_text", "_same", "_value_at", "all_of", "assumption_key",
     "assumptions_of", "check_assumption", "check_range", "corners", "distributions_hash",
     "edit_assumption", "edit_range", "extract", "global_measures", "has_ranges", "histogram",
     "inline", "input_label", "input_named", "input_unit", "inputs_of", "is_assumption",
-    "json_safe", "key_of", "key_text", "lhs_column", "materialise", "not_allowed", "parse",
-    "plan_for", "probability_above", "problems", "references_of", "resolve", "risk_summary",
-    "set_nominal", "set_uncertain", "uncertain_of", "value_problem", "variance_split",
-    "with_nominal",
+    "json_safe", "key_of", "key_text", "lhs_column", "link_to_assumption", "materialise",
+    "name_problem", "not_allowed", "parse", "plan_for", "probability_above", "problems",
+    "references_of", "resolve", "risk_summary", "set_nominal", "set_uncertain", "share_range",
+    "uncertain_of", "value_problem", "variance_split", "with_nominal", "ASSUMPTIONS",
+    "ASSUMPTION_NAME", "Distribution", "EditRefused", "Input", "Item", "KINDS", "Key",
+    "LHS_TAG", "NOMINAL_RULE", "Plan", "Problem", "RANGE_KEYS", "REF_KEYS", "RISK_KPIS", "Ref",
+    "Split", "U_EPS"
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from simulator import labels
@@ -72,9 +74,11 @@ def _refs_info(sc: Any, name: str, extra: tuple | None = None) -> list:
     out = []
     targets = [(resolve(sc, k), r) for k, r in references_of(sc).items() if r.name == name]
     if extra is not None:
-        targets = [t for t in targets if t[0] != tuple(extra[0])] + [(tuple(extra[0]),
-                                                                      Ref(name, extra[1]))]
-    for path, ref in sorted((t for t in targets if t[0] is not None), key=lambda t: str(t[0])):
+        targets = [t for t in targets if t[0] != tuple(extra[0])]
+    targets = sorted((t for t in targets if t[0] is not None), key=lambda t: str(t[0]))
+    if extra is not None:  # last: the assumption's values read in a sharing field's units
+        targets.append((tuple(extra[0]), Ref(name, extra[1])))
+    for path, ref in targets:
         _, fname, tp, meta = labels.field_at(Scenario, tuple(path or ()))
         out.append((path, None, fname, tp, meta, ref))
     return out
@@ -191,3 +195,74 @@ def set_nominal(sc: Any, path: tuple, value: float) -> tuple[dict, dict] | None:
             return None
         return edit_assumption(sc, x.name, with_nominal(a.to_table(), float(value) / x.scale))
     return None
+
+
+ASSUMPTION_NAME = "letters, digits and _, starting with a letter (at most 64)"
+
+
+def name_problem(sc: Any, name: str) -> str | None:
+    """What is wrong with ``name`` for a new shared assumption (None: it can be used)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name or ""):
+        return f"“{name}” cannot name an assumption: use {ASSUMPTION_NAME}"
+    if name in assumptions_of(sc):
+        return f"an assumption “{name}” exists already (link the field to it instead)"
+    return None
+
+
+def share_range(sc: Any, path: tuple, name: str, table: dict) -> tuple[dict, dict]:
+    """(ranges, {path: value}) after making ``table`` a new shared assumption ``name``.
+
+    The field at ``path`` refers to it (scale 1) instead of holding the range itself;
+    other fields can then be linked to it (:func:`link_to_assumption`). Raises
+    :class:`EditRefused` for a bad name or a range that is not valid for the field.
+    """
+    path = tuple(path)
+    why = name_problem(sc, name)
+    if why:
+        raise EditRefused([why])
+    dist, msgs = check_range(path, table)
+    if dist is None:
+        raise EditRefused(msgs)
+    key = key_of(path, sc)
+    everything = all_of(sc)
+    _drop_ref(everything, key)
+    everything[assumption_key(name)] = dist
+    everything[key] = Ref(name, 1.0)
+    nom = dist.nominal
+    return everything, {path: int(nom) if dist.is_int else float(nom)}
+
+
+def link_to_assumption(sc: Any, path: tuple, name: str, scale: float = 1.0
+                       ) -> tuple[dict, dict]:
+    """(ranges, {path: value}) after the field at ``path`` refers to assumption ``name``.
+
+    The field takes ``scale`` × the assumption's value and drops a range of its own (or
+    its reference to another assumption, which goes when nothing else shares it).
+    Raises :class:`EditRefused` when the assumption's range, times ``scale``, falls
+    outside what the field allows, or the field cannot be uncertain.
+    """
+    path = tuple(path)
+    current = assumptions_of(sc).get(name)
+    if current is None:
+        raise EditRefused([f"there is no shared assumption “{name}”"])
+    why = not_allowed(path)
+    if why:
+        raise EditRefused(["cannot share an assumption: " + why])
+    if not (_num(scale) and math.isfinite(scale) and scale != 0):
+        raise EditRefused([f"scale {scale!r}: must be a number other than 0"])
+    dist, msgs = check_assumption(sc, name, current.to_table(), extra=(path, float(scale)))
+    if dist is None:
+        raise EditRefused([m if w.startswith("Assumptions") else f"{w} — {m}"
+                           for w, m in msgs])
+    key = key_of(path, sc)
+    everything = all_of(sc)
+    old = everything.get(key)
+    if isinstance(old, Ref) and old.name == name:
+        everything.pop(key)  # linked again (a new scale): the assumption stays
+    else:
+        _drop_ref(everything, key)
+    everything[assumption_key(name)] = dist
+    everything[key] = Ref(name, float(scale))
+    v = float(scale) * dist.nominal
+    return everything, {path: int(round(v)) if isinstance(_value_at(sc, path), int)
+                        else float(v)}

@@ -217,7 +217,7 @@ def _parse_assumption(name: str, table: dict, refs: list, data: Any) -> tuple[
                 if k not in first:
                     times = (f" (× {labels.number(ref.scale)} there: {shown})"
                              if ref.scale != 1 else "")
-                    first[k] = (f"{k} {labels.value_text(float(table[k]), funit, fscale)}"
+                    first[k] = (f"{k} {labels.value_text(float(table[k]), unit, dscale)}"
                                 f"{times} is outside what {labels.where(here, data)} allows "
                                 f"({allowed}), which refers to it")
                 unfit.setdefault(k, []).append(_path_text(here))

@@ -141,3 +141,63 @@ def test_a_shared_assumption_edited_in_the_dialog_changes_every_field_or_only_th
     assert u.key_of(SILVER_FREE, doc.scenario) not in refs
     assert sum(r.name == "free_shipping_order_rate" for r in refs.values()) == 3
     assert not doc.issues()
+
+
+def test_a_fields_range_becomes_a_new_shared_assumption_and_another_field_links_to_it(editor):
+    """Issue 14 leftover: creating a shared assumption and linking a field to one needed the
+    TOML; the dialog now offers both, each one undo step."""
+    price = editor.field(PRICE)  # Key accounts' price sensitivity: a triangular range
+    doc = price.doc
+    other = ("segments", 1, "sensitivity", "price")  # Regular's, a plain number
+    before = doc.get(other)
+    dlg = price.range_dialog()
+    assert dlg.share.isVisibleTo(dlg)
+    dlg.set_sharing("new")
+    dlg.share_name.setText("price sensitivity")  # not a name the file can use
+    assert "letters, digits and _" in dlg.messages()[""]
+    assert not dlg.buttons.button(dlg.buttons.StandardButton.Ok).isEnabled()
+    dlg.share_name.setText("price_sensitivity")
+    assert dlg.messages() == {}
+    dlg.accept()
+    sc = doc.scenario
+    assert u.assumptions_of(sc)["price_sensitivity"].mode == pytest.approx(0.6)
+    assert u.references_of(sc)[u.key_of(PRICE, sc)].name == "price_sensitivity"
+    assert u.key_of(PRICE, sc) not in u.uncertain_of(sc)
+    assert price.range_label.text().startswith("Shared “price_sensitivity” (1 field)")
+
+    w = editor.field(other)
+    dlg = w.range_dialog()
+    dlg.set_sharing("link:price_sensitivity")
+    dlg.share_scale.setValue(0.5)
+    assert dlg.messages() == {}
+    dlg.accept()
+    sc = doc.scenario
+    ref = u.references_of(sc)[u.key_of(other, sc)]
+    assert (ref.name, ref.scale) == ("price_sensitivity", 0.5)
+    assert doc.get(other) == pytest.approx(0.3)  # 0.5 × the assumption's 0.6
+    assert w.range_label.text().startswith("Shared “price_sensitivity” (2 fields)")
+    assert not doc.issues()
+    # saved and read back: the file states the assumption and both references
+    path = doc.path
+    doc.save()
+    back = io.load(path)
+    assert u.assumptions_of(back)["price_sensitivity"].mode == pytest.approx(0.6)
+    assert u.references_of(back)[u.key_of(other, back)].scale == 0.5
+    doc.undo_stack.undo()  # the link, in one step
+    assert doc.get(other) == pytest.approx(before)
+    assert u.key_of(other, doc.scenario) not in u.references_of(doc.scenario)
+    doc.undo_stack.undo()  # the new assumption, in one step
+    assert "price_sensitivity" not in u.assumptions_of(doc.scenario)
+    assert u.key_of(PRICE, doc.scenario) in u.uncertain_of(doc.scenario)
+
+
+def test_linking_is_refused_in_the_planners_words_when_the_range_does_not_fit(editor):
+    w = editor.field(CHURN)  # annual churn: a share, at most 100 %
+    dlg = w.range_dialog()
+    dlg.set_sharing("link:free_shipping_order_rate")
+    dlg.share_scale.setValue(40.0)  # 40 × up to 4.5 % = 180 %
+    msg = dlg.messages()[""]
+    assert "free_shipping_order_rate" in msg or "Churn" in msg
+    assert "%" in msg and "allows" in msg
+    assert not dlg.buttons.button(dlg.buttons.StandardButton.Ok).isEnabled()
+    assert u.key_of(CHURN, w.doc.scenario) not in u.references_of(w.doc.scenario)
