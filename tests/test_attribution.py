@@ -207,3 +207,43 @@ def test_sampled_permutations_add_up_and_state_their_error(monkeypatch):
     assert all(np.isfinite(p.sampling_se["npv"]) for p in att.parts)
     # the zero-effect benefit costs the same in every order: no sampling error
     assert att.parts[1].sampling_se["incremental_cost"] == pytest.approx(0.0, abs=1e-6)
+
+
+# ------------------------------------------------------------ shared assumptions in the waterfall
+def test_a_benefit_referring_to_an_assumption_the_base_lacks_keeps_its_own_bar():
+    """The mixes carry the shared assumptions their parts refer to.
+
+    Before, a mix kept only B's [assumptions], so every mix holding one of X's benefits
+    that refers to an assumption only X has was invalid, and xinghe_today ->
+    xinghe_yinhe_6tier collapsed into one bar (all 14 groups merged) instead of 13.
+    """
+    from simulator.attribution.groups import _mix, coupled_groups
+    from simulator.loader import load_scenario
+    from simulator.scenario_io import to_dict
+
+    b = load_scenario("xinghe_today").scenario
+    x = load_scenario("xinghe_yinhe_6tier").scenario
+    groups = coupled_groups(b, x)
+    assert len(groups) == 13 and "service staffing" in groups
+    assert all(" + " not in g for g in groups)
+    bd, xd = to_dict(b), to_dict(x)
+    every = {p for parts, _ in groups.values() for p in parts}
+    inputs = lambda d: {k: v for k, v in d.items() if k not in ("name", "description")}  # noqa: E731
+    assert inputs(_mix(bd, xd, every)) == inputs(xd)
+    assert _mix(bd, xd, set()) == bd
+
+
+def test_a_changed_shared_assumption_is_its_own_group_and_the_bars_add_up():
+    base_d = scheme([benefit("Rate", 1.0, order_rate={"assumption": "rate_effect"})])
+    base_d["assumptions"] = {"rate_effect": {"low": 0.1, "mode": 0.2, "high": 0.3}}
+    other_d = scheme([benefit("Rate", 1.0, order_rate={"assumption": "rate_effect"})])
+    other_d["assumptions"] = {"rate_effect": {"low": 0.2, "mode": 0.4, "high": 0.5}}
+    other_d["service"]["pools"][0]["shifts"][0]["staff"] = 9
+    base, other = from_dict(base_d), from_dict(other_d)
+    assert set(change_groups(base, other)) == {"assumption: rate_effect", "service staffing"}
+    wf = explain(base, other, **SAMPLE)
+    ref = run(other, seed=base.run.seed, **SAMPLE).kpis["npv"].to_numpy() \
+        - run(base, seed=base.run.seed, **SAMPLE).kpis["npv"].to_numpy()
+    assert np.allclose(wf.per_replication.sum(axis=0), ref, rtol=1e-9, atol=1e-3)
+    bar = {b.group: b for b in wf.bars}["assumption: rate_effect"]
+    assert bar.value.mean > 0  # a doubled order-rate effect raises NPV

@@ -17,6 +17,12 @@ def _group_of_path(path: str, bd: dict, xd: dict) -> str | None:
 
     if path in ("name", "description") or path.startswith("budget"):
         return None
+    m = re.match(r"assumptions\.([^.\[]+)", path)
+    if m:  # a shared assumption's range: its own group (it may feed several groups' fields);
+        # one only a side has is part of the fields that refer to it
+        nm = m.group(1)
+        both = nm in bd.get("assumptions", {}) and nm in xd.get("assumptions", {})
+        return "assumption: " + nm if both else None
     if path.startswith("run."):
         return None if path.split(".")[1] in RUN_SAMPLE_KEYS else "run settings"
     m = re.match(r"tiers\[(\d+)\]\.benefits\[(\d+)\]", path)
@@ -112,6 +118,17 @@ def coupled_groups(base: Scenario, other: Scenario) -> dict[str, tuple[list[str]
     return {" + ".join(g): (g, [p for x in g for p in found[x]]) for g in groups}
 
 
+def _referenced(node) -> set[str]:
+    """Names of the shared assumptions a scenario dict's fields refer to."""
+    if isinstance(node, dict):
+        if isinstance(node.get("assumption"), str):
+            return {node["assumption"]}
+        return set().union(*(_referenced(v) for v in node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*(_referenced(v) for v in node)) if node else set()
+    return set()
+
+
 def _benefit_map(d: dict, name: str) -> dict[str, dict]:
     return {t["name"]: b for t in d["tiers"] for b in t.get("benefits", []) if b["name"] == name}
 
@@ -162,4 +179,18 @@ def _mix(bd: dict, xd: dict, on: set[str]) -> dict:
         src = x if f"campaign: {nm}" in on else bd
         promos += [p for p in src.get("promotions", []) if p["name"] == nm]
     d["promotions"] = promos
+    # Shared assumptions: one both files have is B's range unless its own group is on; one
+    # only a side has comes with the fields that refer to it (and goes when none is left).
+    xa, ba = x.get("assumptions", {}), bd.get("assumptions", {})
+    used = _referenced(d)
+    assumptions = {}
+    for nm in dict.fromkeys([*ba, *xa]):
+        if nm in ba and nm in xa:
+            assumptions[nm] = xa[nm] if f"assumption: {nm}" in on else ba[nm]
+        elif nm in used:
+            assumptions[nm] = ba.get(nm, xa.get(nm))
+    if assumptions:
+        d["assumptions"] = copy.deepcopy(assumptions)
+    else:
+        d.pop("assumptions", None)
     return d
