@@ -1,5 +1,7 @@
 """Attribution and waterfall timings (issue 15): 8 parts = 256 sets, a 6-group waterfall.
 
+The waterfall runs xinghe_today against :func:`six_changes` unless ``--other KEY``.
+
 Prints figures; asserts nothing. ``python benchmarks/bench_attribution.py
 [--replications R] [--agents N] [--waterfall]``; without options the scenario's
 standard sample (slow: every one of the 256 sets is a full run).
@@ -20,10 +22,34 @@ from simulator import arms  # noqa: E402
 from simulator.attribution import attribute, explain, parts_of  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
 from simulator.runner import run  # noqa: E402
+from simulator.scenario import Scenario  # noqa: E402
+from simulator.scenario_io import from_dict, to_dict  # noqa: E402
 
 
 def _load() -> str:
     return "load %.1f %.1f %.1f" % os.getloadavg()
+
+
+def six_changes(base: Scenario) -> Scenario:
+    """The base with six independent groups changed (the issue's 6-group waterfall).
+
+    Three benefits (10 % off's cost share, the gifts' cost, free shipping's intensity),
+    service staffing, paid acquisition and the Double 11 campaign's reach.
+    """
+    d = to_dict(base)
+    d["name"] = base.name + ", six changes"
+    for t in d["tiers"]:
+        for b in t["benefits"]:
+            if b["name"] == "10 % off":
+                b["cost_share"] = 0.12
+            elif b["name"] == "Occasional gifts":
+                b["cost_cny"] *= 1.5
+            elif b["name"] == "Free shipping":
+                b["intensity"] = 0.8
+    d["service"]["pools"][0]["shifts"][0]["staff"] += 4
+    d["population"]["acquisition"]["paid_spend_cny_per_month"] = 250_000.0
+    d["promotions"][0]["reach_share"] = 0.6
+    return from_dict(d)
 
 
 def main() -> None:
@@ -31,7 +57,9 @@ def main() -> None:
     ap.add_argument("--replications", "-r", type=int)
     ap.add_argument("--agents", "-n", type=int)
     ap.add_argument("--waterfall", action="store_true")
-    ap.add_argument("--other", default="xinghe_yinhe_6tier", help="waterfall: scenario key")
+    ap.add_argument("--other", default="six_changes",
+                    help="waterfall: scenario key, or six_changes (xinghe_today with six "
+                         "independent groups changed); xinghe_yinhe_6tier is one group")
     ap.add_argument("--no-reuse", action="store_true",
                     help="simulate every run's two arms (no arm reuse), for comparison")
     ap.add_argument("--skip-single", action="store_true", help="attribution: no paired run first")
@@ -45,11 +73,16 @@ def main() -> None:
     N = a.agents or sc.run.agents
     if a.waterfall:
         base = load_scenario("xinghe_today").scenario
-        lo = load_scenario(a.other)
-        sc = lo.scenario
+        if a.other == "six_changes":
+            sc, base_of_other = six_changes(base), None
+        else:
+            lo = load_scenario(a.other)
+            sc, base_of_other = lo.scenario, lo.base_scenario
+        R, N = a.replications or base.run.replications, a.agents or base.run.agents
+        std_R = base.run.replications
         t = time.perf_counter()
         c0 = arms.counts()["simulated"]
-        wf = explain(base, sc, base_of_other=lo.base_scenario, **kw)
+        wf = explain(base, sc, base_of_other=base_of_other, **kw)
         el = time.perf_counter() - t
         n_arms = arms.counts()["simulated"] - c0
         print(f"waterfall xinghe_today -> {sc.name}: {len(wf.bars)} groups, {wf.sets_run} sets, "
