@@ -128,6 +128,30 @@ def place_plots(grid, plots: list, columns: int) -> None:
         p.setMinimumHeight(TWO_COLUMN_MIN_HEIGHT if columns == 2 else ONE_COLUMN_MIN_HEIGHT)
 
 
+class ChartGrid:
+    """Mixin for a QWidget whose ``plots`` sit in ``grid``: one column when narrow, two when wide.
+
+    The widget sets ``self.grid``, ``self.plots`` and ``self.columns = 0`` and lists this
+    class before QWidget, so its ``resizeEvent`` runs first.
+    """
+
+    grid: object
+    plots: dict
+    columns: int
+
+    def _lay_out(self, columns: int) -> None:
+        """Put the charts in ``columns`` columns."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        place_plots(self.grid, list(self.plots.values()), columns)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
+        """One column of charts when narrow, two when wide."""
+        self._lay_out(grid_columns(ev.size().width()))
+        super().resizeEvent(ev)  # type: ignore[misc]
+
+
 def neutral_line(**kwargs) -> pg.InfiniteLine:
     """A thin reference line (zero) in the palette's muted colour."""
     line = pg.InfiniteLine(pen=pg.mkPen("#999", width=1), **kwargs)

@@ -30,11 +30,10 @@ from ui.chart_items import Band, Bars, StackedAreas
 from ui.chart_plot import (
     ONE_COLUMN_MIN_HEIGHT,
     TWO_COLUMNS_FROM,
+    ChartGrid,
     ThemedPlot,
-    grid_columns,
     make_plot,
     neutral_line,
-    place_plots,
 )
 from ui.chart_style import PALETTE, chart_colors, color, good_bad_color
 from ui.chart_tables import LifecycleTable, MigrationTable, titled
@@ -63,7 +62,7 @@ def lifecycle_series(res) -> dict[str, np.ndarray]:
             "Churned (cumulative)": churned}
 
 
-class ResultCharts(QWidget):
+class ResultCharts(ChartGrid, QWidget):
     """Every chart of one run, laid out in a grid."""
 
     export_requested = Signal(str)  # chart key (right-click "Save chart as PNG…")
@@ -159,18 +158,6 @@ class ResultCharts(QWidget):
     # one chart per row when narrow (the rule every chart grid follows, ui.chart_plot)
     TWO_COLUMNS_FROM = TWO_COLUMNS_FROM
     ONE_COLUMN_MIN_HEIGHT = ONE_COLUMN_MIN_HEIGHT
-
-    def _lay_out(self, columns: int) -> None:
-        """Put the charts in ``columns`` columns (the tables stay below, full width)."""
-        if columns == self.columns:
-            return
-        self.columns = columns
-        place_plots(self.grid, list(self.plots.values()), columns)
-
-    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
-        """One column of charts when narrow, two when wide."""
-        self._lay_out(grid_columns(ev.size().width()))
-        super().resizeEvent(ev)
 
     def _plot(self, key: str, title: str, y: str, money_axis: bool = False) -> pg.PlotWidget:
         p = make_plot(title, y, money_axis=money_axis)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QWidget
 
-from ui.chart_plot import ONE_COLUMN_MIN_HEIGHT, TWO_COLUMNS_FROM, grid_columns, place_plots
+from ui.chart_plot import ONE_COLUMN_MIN_HEIGHT, TWO_COLUMNS_FROM, ChartGrid
 from ui.charts import Band, color, make_plot
 from ui.comparison import Comparison
 
 
-class OverlayCharts(QWidget):
+class OverlayCharts(ChartGrid, QWidget):
     """The same charts for several results, one colour per scenario (base first)."""
 
     SPECS = [("net_revenue", "Net revenue per month (¥)", True),
@@ -38,18 +38,6 @@ class OverlayCharts(QWidget):
             self.bands[key] = []
         self.columns = 0
         self._lay_out(2)
-
-    def _lay_out(self, columns: int) -> None:
-        """Put the charts in ``columns`` columns."""
-        if columns == self.columns:
-            return
-        self.columns = columns
-        place_plots(self.grid, list(self.plots.values()), columns)
-
-    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
-        """One column of charts when narrow, two when wide."""
-        self._lay_out(grid_columns(ev.size().width()))
-        super().resizeEvent(ev)
 
     def _band(self, key: str, i: int, name: str) -> Band:
         bands = self.bands[key]

@@ -131,19 +131,12 @@ class ModelForm(QWidget):
         for name in names:
             spec = spec_for(model, name)
             fpath = self.path + (name,)
-            if spec.kind == "model":
+            if spec.kind in ("model", "model_list"):
                 box = QGroupBox(spec.label)
                 inner = QVBoxLayout(box)
                 inner.setContentsMargins(4, 8, 4, 4)
-                sub = ModelForm(doc, fpath, spec.model)
-                inner.addWidget(sub)
-                form.addRow(box)
-                self.fields[name] = sub
-            elif spec.kind == "model_list":
-                box = QGroupBox(spec.label)
-                inner = QVBoxLayout(box)
-                inner.setContentsMargins(4, 8, 4, 4)
-                sub = ListEditor(doc, fpath, spec.model)
+                kind = ModelForm if spec.kind == "model" else ListEditor
+                sub = kind(doc, fpath, spec.model)
                 inner.addWidget(sub)
                 form.addRow(box)
                 self.fields[name] = sub
