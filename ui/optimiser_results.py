@@ -13,13 +13,14 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -113,7 +114,9 @@ class OptimiserResults(QWidget):
         hh.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setMinimumHeight(150)
+        self._want: list[int] = []  # each column's width, measured when the table is filled
         self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
         rl.addWidget(self.table, 0)
 
         self.charts = OptimiserCharts()
@@ -135,26 +138,46 @@ class OptimiserResults(QWidget):
         rl.addLayout(act)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-        """Refit the lever column when the table changes width."""
-        if obj is self.table and event.type() == QEvent.Type.Resize:
+        """Refit the lever column when the table or its viewport changes width.
+
+        The viewport too: a vertical scroll bar appearing narrows it, not the table.
+        """
+        if obj in (self.table, self.table.viewport()) and event.type() == QEvent.Type.Resize:
             self._fit_columns()
         return False
 
     def _fit_columns(self) -> None:
         """Every figure column whole; the lever column takes what is left (elided).
 
-        Each column is as wide as its text, the lever column at most LEVER_WIDTH_MAX; when
-        that is wider than the table (at 1366 px by ~40 px, hiding "Binds" behind a scroll
-        bar) the lever names give way, down to LEVER_WIDTH_MIN, before the table scrolls.
+        Each column is as wide as its widest text over all rows (measured once, when the
+        table is filled: Qt's ResizeToContents measures only the rows in view, so widths
+        moved when a vertical scroll bar came), the lever column at most LEVER_WIDTH_MAX;
+        when that is wider than the viewport (at 1366 px by ~40 px, hiding "Binds") the
+        lever names give way, down to LEVER_WIDTH_MIN, before the table scrolls.
         """
         t, hh = self.table, self.table.horizontalHeader()
-        n = t.columnCount()
-        if n == 0:
+        want = self._want
+        if not want or len(want) != t.columnCount():
             return
-        want = [max(t.sizeHintForColumn(c), hh.sectionSizeHint(c)) for c in range(n)]
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for c in range(1, len(want)):
+            hh.resizeSection(c, want[c])
         room = t.viewport().width() - sum(want[1:])
         hh.resizeSection(0, max(LEVER_WIDTH_MIN, min(want[0], LEVER_WIDTH_MAX, room)))
+
+    def _measure_columns(self) -> list[int]:
+        """Width each column needs: its header and its widest cell over every row."""
+        t, hh = self.table, self.table.horizontalHeader()
+        pad = 2 * t.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 8
+        out = []
+        for c in range(t.columnCount()):
+            w = hh.sectionSizeHint(c)
+            for r in range(t.rowCount()):
+                it = t.item(r, c)
+                if it is not None:
+                    w = max(w, QFontMetrics(it.font()).horizontalAdvance(it.text()) + pad)
+            out.append(w)
+        return out
 
     def set_actions_enabled(self, on: bool) -> None:
         """Apply and Export (only with a result and no job running)."""
@@ -234,6 +257,7 @@ class OptimiserResults(QWidget):
             for c, it in enumerate(cells):
                 self.table.setItem(r, c, it)
         self.table.resizeRowsToContents()
+        self._want = self._measure_columns()
         self._fit_columns()
         rows_h = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         bar = self.table.horizontalScrollBar().sizeHint().height()
