@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox
 
-from ui.workers import TaskRunner
+from ui.workers import TaskRunner, show_progress
 
 
 class BackgroundRunMixin:
@@ -102,9 +102,7 @@ class BackgroundRunMixin:
             self.runner.cancel()
 
     def _progress(self, done, total) -> None:
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.progress.setFormat(f"{int(done)}/{int(total)} {self.UNIT}")
+        show_progress(self.progress, done, total, self.UNIT)
 
     def _end(self, value: int, text: str) -> None:
         self.btn_run.setEnabled(self._can_run())

@@ -47,7 +47,7 @@ from ui.compare_tables import delta_rows, fill_diff_table, fill_kpi_table
 from ui.comparison import Comparison, compare_task
 from ui.dialogs import Prompter
 from ui.why_different import WhyDifferentPanel
-from ui.workers import TaskRunner
+from ui.workers import TaskRunner, show_progress
 
 
 class CompareView(QWidget):
@@ -259,9 +259,7 @@ class CompareView(QWidget):
             self.runner.cancel()
 
     def _progress(self, done, total) -> None:
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.progress.setFormat(f"{int(done)}/{int(total)} runs")
+        show_progress(self.progress, done, total, "runs")
 
     def _end(self) -> None:
         self.btn_cancel.setEnabled(False)

@@ -13,6 +13,7 @@ import time
 from simulator.metrics import counted
 from simulator.scenario_io import scenario_hash
 from ui.run_tasks import error_text, run_task
+from ui.workers import show_progress
 
 
 class FullRuns:
@@ -57,9 +58,7 @@ class FullRuns:
             self.full_runner.cancel()
 
     def _full_progress(self, done, total) -> None:
-        self.progress.setRange(0, max(int(total), 1))
-        self.progress.setValue(int(done))
-        self.progress.setFormat(f"{int(done)}/{int(total)} replications")
+        show_progress(self.progress, done, total, "replications")
 
     def _full_end(self) -> None:
         self.btn_cancel.setEnabled(self.preview_runner.busy)

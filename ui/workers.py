@@ -23,6 +23,13 @@ from ui.main_thread_gc import install as collect_on_gui_thread
 Task = Callable[[Callable[[int, int], None], threading.Event], Any]
 
 
+def show_progress(bar, done, total, unit: str) -> None:
+    """Show a background task's progress on a QProgressBar: "done/total unit"."""
+    bar.setRange(0, max(int(total), 1))
+    bar.setValue(int(done))
+    bar.setFormat(f"{int(done)}/{int(total)} {unit}")
+
+
 def _is_cancel(exc: BaseException) -> bool:
     try:
         from simulator.runner import Cancelled

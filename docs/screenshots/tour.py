@@ -89,6 +89,14 @@ def shoot(key: str, size: str, palette: str, out: Path, agents: int, quick: bool
         errors += bad
         print(f"{'ERROR' if bad else 'ok   '} {key} {tag} {view}: {text[:300]!r}", flush=True)
 
+    def run_view(view_widget, view: str) -> None:
+        """Start a background analysis view, wait for its result, report and save."""
+        started = view_widget.start()
+        ok = (wait(lambda: not view_widget.busy and view_widget.result is not None, 1800)
+              if started else False)
+        report(view, view_widget.status.text(), ok or not started)
+        save(win, view)
+
     path = scenarios.shipped_path(key)
     other = scenarios.shipped_path(_other_for(key))
     win.open_path(path)
@@ -109,10 +117,7 @@ def shoot(key: str, size: str, palette: str, out: Path, agents: int, quick: bool
         res.views.setCurrentWidget(att)
         att.reps.setValue(2)
         att.agents.setValue(agents)
-        started = att.start()
-        ok = wait(lambda: not att.busy and att.result is not None, 1800) if started else False
-        report("attribution", att.status.text(), ok or not started)
-        save(win, "attribution")
+        run_view(att, "attribution")
     res.views.setCurrentIndex(0)
 
     editor = win.editor
@@ -140,10 +145,7 @@ def shoot(key: str, size: str, palette: str, out: Path, agents: int, quick: bool
     if not quick:
         why = cmp.why
         cmp.tables.setCurrentWidget(why)
-        started = why.start()
-        ok = wait(lambda: not why.busy and why.result is not None, 1800) if started else False
-        report("why_different", why.status.text(), ok or not started)
-        save(win, "why_different")
+        run_view(why, "why_different")
 
         win.tabs.setCurrentIndex(win.optimiser_tab)
         opt = win.optimiser

@@ -161,20 +161,28 @@ def test_migration_matrix_headers_and_shares_are_not_cut(qtbot):
         assert fm.horizontalAdvance(t.item(0, j).text()) < width
 
 
-def test_result_charts_go_one_per_row_when_narrow(qtbot):
-    """At 1366 px the chart column is ~640 px: two charts side by side left each plot
-    ~60 px under its title and legend. Narrow: one per row and taller; wide: two."""
-    from ui.charts import ResultCharts
+@pytest.mark.parametrize("module, cls, narrow, wide", [
+    # At 1366 px the chart column is ~640 px: two charts side by side left each plot ~60 px
+    # under its title and legend.
+    ("ui.charts", "ResultCharts", 640, 1300),
+    # Compare at 1366 x 768 (chart column ~840 px) with three scenarios: two charts side by
+    # side left each plot ~60 px high under its title and three-line legend, and the ¥ tick
+    # labels overprinted.
+    ("ui.compare_charts", "OverlayCharts", 840, 1400),
+])
+def test_charts_go_one_per_row_when_narrow(qtbot, module, cls, narrow, wide):
+    """Every chart grid (results, compare): one per row and taller when narrow; two when wide."""
+    import importlib
 
-    charts = ResultCharts()
+    charts = getattr(importlib.import_module(module), cls)()
     qtbot.addWidget(charts)
-    charts.resize(640, 900)
+    charts.resize(narrow, 900)
     charts.show()
     qtbot.wait(50)
     xs = {p.geometry().x() for p in charts.plots.values()}
     assert len(xs) == 1
     assert min(p.height() for p in charts.plots.values()) >= charts.ONE_COLUMN_MIN_HEIGHT
-    charts.resize(1300, 900)
+    charts.resize(wide, 900)
     qtbot.wait(50)
     xs = {p.geometry().x() for p in charts.plots.values()}
     assert len(xs) == 2
@@ -263,26 +271,6 @@ def test_ltv_category_axis_label_has_no_si_suffix(qtbot):
     assert ax.label.isVisible()
     assert ax.labelString().count("x0.001") == 0
     assert "tier at start" in ax.labelString()
-
-
-def test_compare_charts_go_one_per_row_when_narrow(qtbot):
-    """Compare at 1366 x 768 (chart column ~840 px) with three scenarios: two charts side by
-    side left each plot ~60 px high under its title and three-line legend, and the ¥ tick
-    labels overprinted. The results view's rule: one per row and taller when narrow."""
-    from ui.compare_charts import OverlayCharts
-
-    charts = OverlayCharts()
-    qtbot.addWidget(charts)
-    charts.resize(840, 900)
-    charts.show()
-    qtbot.wait(50)
-    xs = {p.geometry().x() for p in charts.plots.values()}
-    assert len(xs) == 1
-    assert min(p.height() for p in charts.plots.values()) >= charts.ONE_COLUMN_MIN_HEIGHT
-    charts.resize(1400, 900)
-    qtbot.wait(50)
-    xs = {p.geometry().x() for p in charts.plots.values()}
-    assert len(xs) == 2
 
 
 def test_axis_labels_lie_inside_their_charts(qtbot):
