@@ -153,6 +153,15 @@ class CompiledScenario:
                     or (self.wom_share > 0 and self.lost_per_wom > 0)
                     or any(c.row[kernel.PR_LIFE] != kernel.LIFE_ALL for c in self.campaigns))
 
+    def kernel_tables(self) -> kernel.Tables:
+        """The kernel's constant tables of this arm (:class:`simulator.kernel.Tables`)."""
+        svc = self.service
+        return kernel.Tables(
+            self.segment_table, self.group_table, self.thresholds, self.min_orders,
+            self.track_orders, svc.class_of_tier, svc.escalate_after, svc.escalation_class,
+            svc.deflect, svc.wait_sat_per_hour, svc.slow_hours, svc.slow_penalty,
+            svc.churn_per_sat_point, SAT_RELAX, self.lifecycle, self.wom_share)
+
     def task_month(self, m: int) -> int | None:
         """The review a keep-your-tier task taken up in month m aims at (None: no task)."""
         if not (self.tiers_on and self.downgrade == "keep_task" and self.benefits_on):

@@ -27,7 +27,7 @@ import simpy
 
 from simulator import accounting, customer_base, kernel, threads
 from simulator import streams as st
-from simulator.compiled import SAT_RELAX, SWITCHES, CompiledScenario, compile_scenario
+from simulator.compiled import SWITCHES, CompiledScenario, compile_scenario
 from simulator.customer_base import CustomerBase
 from simulator.outputs import (
     DEADWEIGHT,
@@ -101,11 +101,7 @@ class Simulation:
         # The set-up (static draws, warm start) looks at cancel between chunks of customers.
         self.population = Population(cs, self.rs, agents, self.weight, customers, cancel)
         tb = cs.costs.totals()
-        self._tables = kernel.Tables(
-            cs.segment_table, cs.group_table, cs.thresholds, cs.min_orders, cs.track_orders,
-            svc.class_of_tier, svc.escalate_after, svc.escalation_class, svc.deflect,
-            svc.wait_sat_per_hour, svc.slow_hours, svc.slow_penalty, svc.churn_per_sat_point,
-            SAT_RELAX, cs.lifecycle, cs.wom_share)
+        self._tables = cs.kernel_tables()
         self._benefit_totals = tb
         self._points = kernel.Points(cs.points_on, cs.points_per_cny, cs.points_redeem_rate,
                                      cs.point_value)
