@@ -88,14 +88,19 @@ def compiled_hash(cs: CompiledScenario) -> str:
     return h.hexdigest()
 
 
-def arm_key(cs: CompiledScenario, seed: int, replication: int, agents: int,
-            paired_with: str | None = None, customers: str | None = None) -> str:
+def arm_key(cs: CompiledScenario | Any, seed: int, replication: int, agents: int,
+            paired_with: str | None = None, customers: str | None = None, *,
+            hashed: str | None = None, horizon: int | None = None) -> str:
     """The key that determines an arm's result.
 
     ``paired_with``: its counterfactual's key; ``customers``: the SHA-256 of the
     customer file both arms start from (population.customer_file), if any.
+    ``hashed``: :func:`compiled_hash` of the arm, already computed (``horizon`` its
+    compiled horizon; ``cs`` is then not read).
     """
-    return (f"{compiled_hash(cs)}/s{seed}/r{replication}/n{agents}/h{cs.horizon}"
+    if hashed is None:
+        hashed, horizon = compiled_hash(cs), cs.horizon
+    return (f"{hashed}/s{seed}/r{replication}/n{agents}/h{horizon}"
             f"/p{paired_with or '-'}/c{customers or '-'}")
 
 
@@ -222,17 +227,34 @@ class _Run:
     pair: bool
 
 
-def _plan(task: Task) -> tuple[_Run, Scenario, Scenario | None]:
+def _plan(task: Task, memo: dict[tuple, Any]) -> tuple[_Run, Scenario, Scenario | None]:
+    """The task's run as arm keys; ``memo`` keeps what the batch's runs share.
+
+    A run's replications have the same scenario objects (unless drawn values apply), so
+    each is compiled and hashed once, not once per replication.
+    """
     sc, cf = task.scenario, task.counterfactual
     if task.plan is not None:
         sc, cf = task.plan.arms(sc, cf, task.replication)
     S, r, N, H = task.seed, task.replication, task.agents, task.horizon
-    cf_key = None
-    pair = task.pair and cf is not None and pairing_fits(sc, N, H)
+
+    def once(key: tuple, make: Callable[[], Any]) -> Any:
+        if key not in memo:
+            memo[key] = make()
+        return memo[key][1]
+
+    # the objects are kept in the memo too, so their ids stay theirs for the whole batch
+    pair = task.pair and cf is not None and \
+        once(("fits", id(sc), N, H), lambda: (sc, pairing_fits(sc, N, H)))
     cust = sc.population.customer_file_sha256 if sc.population.customer_file else None
+    cf_key = None
     if cf is not None:
-        cf_key = arm_key(compile_scenario(cf, H, task.switch_off), S, r, N, customers=cust)
-    sc_key = arm_key(compile_scenario(sc, H, ()), S, r, N, cf_key if pair else None, cust)
+        cf_key = arm_key(cf, S, r, N, customers=cust, hashed=once(
+            ("hash", id(cf), H, task.switch_off),
+            lambda: (cf, compiled_hash(compile_scenario(cf, H, task.switch_off)))), horizon=H)
+    sc_key = arm_key(sc, S, r, N, cf_key if pair else None, cust, hashed=once(
+        ("hash", id(sc), H, ()), lambda: (sc, compiled_hash(compile_scenario(sc, H, ())))),
+        horizon=H)
     return _Run(task, sc_key, cf_key, pair), sc, cf
 
 
@@ -253,8 +275,9 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
     runs: list[_Run] = []
     arms: dict[str, tuple[Scenario, tuple[str, ...], Task]] = {}
     owner: dict[str, Scenario] = {}  # the run's scenario arm (its customers start both arms)
+    memo: dict[tuple, Any] = {}
     for t in tasks:
-        rn, sc, cf = _plan(t)
+        rn, sc, cf = _plan(t, memo)
         runs.append(rn)
         arms.setdefault(rn.sc_key, (sc, (), t))
         owner.setdefault(rn.sc_key, sc)

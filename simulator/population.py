@@ -31,8 +31,13 @@ from simulator.outputs import Cancelled
 # between chunks (each takes well under a second even for gammaincinv on a loaded core).
 POLL_CHUNK = 1 << 15
 
-# Static customer draws of recent arms (read-only arrays).
-_STATIC_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
+# Static customer draws of recent arms (read-only arrays), least recently used first,
+# bounded in bytes. They depend on the seed, the replication and the segments only (not
+# on the scheme), so every arm of a replication a process runs (both arms of a run, a
+# sweep's sets, in any order on a pool worker) draws them once; they are prefix-stable
+# in the capacity, so an entry drawn for a larger capacity serves a smaller one.
+_STATIC_CACHE: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
+STATIC_CACHE_BYTES = 256 << 20
 
 # Warm-start buying histories of recent arms (read-only copies), least recently used
 # first: both arms of a replication, and a sweep's arms that keep the segments, draw the
@@ -56,6 +61,35 @@ def _remember_history(key: tuple, spend: np.ndarray, orders: np.ndarray | None) 
     while total > HISTORY_CACHE_BYTES and len(_HISTORY_CACHE) > 1:
         _, old = _HISTORY_CACHE.popitem(last=False)
         total -= sum(a.nbytes for a in old if a is not None)
+
+
+def _remember_static(key: tuple, arrays: tuple[np.ndarray, ...]) -> None:
+    _STATIC_CACHE.pop(key, None)
+    _STATIC_CACHE[key] = arrays
+    total = sum(a.nbytes for e in _STATIC_CACHE.values() for a in e)
+    while total > STATIC_CACHE_BYTES and len(_STATIC_CACHE) > 1:
+        _, old = _STATIC_CACHE.popitem(last=False)
+        total -= sum(a.nbytes for a in old)
+
+
+# The month's rounding uniforms (acquisition, referrals) already drawn, by (seed,
+# replication, purpose, month): every arm of a replication draws the same ones, and a
+# generator costs ~0.1 ms. Bounded (cleared when full).
+_MONTH_U: dict[tuple, float] = {}
+_MONTH_U_MAX = 1 << 16
+
+
+def _month_uniform(rs: st.Streams, purpose: int, m: int) -> float:
+    """``rs.uniform(1, purpose, m)[0]``, kept per process."""
+    e = rs.entropy
+    key = (e if isinstance(e, int) or e is None else tuple(e), rs.replication, purpose, m)
+    u = _MONTH_U.get(key)
+    if u is None:
+        u = float(rs.uniform(1, purpose, m)[0])
+        if len(_MONTH_U) >= _MONTH_U_MAX:
+            _MONTH_U.clear()
+        _MONTH_U[key] = u
+    return u
 
 
 # Per-customer arrays that grow with the capacity (last axis).
@@ -172,20 +206,23 @@ class Population:
         few results are kept (read-only) and the second arm reuses them.
         """
         cs = self.cs
-        key = (self.rs.entropy, self.rs.replication, cap, self.n0, cs.shares.tobytes(),
+        key = (self.rs.entropy, self.rs.replication, self.n0, cs.shares.tobytes(),
                cs.new_mix.tobytes(), cs.gamma_shape.tobytes(), cs.steps_per_month,
                cs.hazard.tobytes(), cs.churn_beta, cs.base_rate.tobytes(), id(self.customers))
         self._static_key = key
         hit = _STATIC_CACHE.get(key)
-        if hit is None:
+        if hit is None or hit[0].shape[0] < cap:
             hit = self._draw_static(cap)
             for a in hit:
                 a.setflags(write=False)
-            if len(_STATIC_CACHE) >= 4:
-                _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
-            _STATIC_CACHE[key] = hit
-        (self.segment, self.frailty, self.anniversary_month, self.churn_step,
-         self.alive_at_start) = hit
+            _remember_static(key, hit)
+        else:
+            _STATIC_CACHE.move_to_end(key)
+        seg, frailty, anniv, churn, alive0 = hit
+        # the first ``cap`` of a larger draw: the same numbers (prefix-stable)
+        self.segment, self.frailty, self.anniversary_month, self.churn_step = (
+            a[:cap] for a in (seg, frailty, anniv, churn))
+        self.alive_at_start = alive0
 
     def _draw_static(self, cap: int) -> tuple[np.ndarray, ...]:
         cs = self.cs
@@ -325,12 +362,12 @@ class Population:
         x = cs.new_per_month / self.weight
         if lost_share > 0.0:
             x *= max(0.0, 1.0 - lost_share)
-        u = self.rs.uniform(1, st.ACQUISITION, m)[0]
+        u = _month_uniform(self.rs, st.ACQUISITION, m)
         k = int(math.floor(x)) + (1 if u < x - math.floor(x) else 0)
         self.new_referred = 0
         if referred > 0.0:
             xr = referred / self.weight
-            ur = self.rs.uniform(1, st.REFERRAL, m)[0]
+            ur = _month_uniform(self.rs, st.REFERRAL, m)
             self.new_referred = int(math.floor(xr)) + (1 if ur < xr - math.floor(xr) else 0)
             k += self.new_referred
         if k <= 0:
