@@ -247,3 +247,22 @@ def test_a_changed_shared_assumption_is_its_own_group_and_the_bars_add_up():
     assert np.allclose(wf.per_replication.sum(axis=0), ref, rtol=1e-9, atol=1e-3)
     bar = {b.group: b for b in wf.bars}["assumption: rate_effect"]
     assert bar.value.mean > 0  # a doubled order-rate effect raises NPV
+
+
+def test_waterfall_runs_its_arms_unpaired(pair, monkeypatch):
+    # its KPIs need no deadweight: no orders recorded and read customer by customer
+    import simulator.engine as engine
+
+    modes = []
+    real = engine.Simulation.__init__
+
+    def init(self, *a, pairing=None, **k):
+        modes.append(pairing)
+        real(self, *a, pairing=pairing, **k)
+
+    monkeypatch.setattr(engine.Simulation, "__init__", init)
+    base, other = pair
+    wf = explain(base, other, **SAMPLE)
+    assert modes and set(modes) == {None}
+    ref = run(other, seed=base.run.seed, **SAMPLE).kpis["npv"].to_numpy()
+    assert wf.end.mean == ref.mean()

@@ -124,9 +124,13 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
         sets.append((s, b))
     from simulator.arms import sharing
 
-    with sharing():  # the mixes share arms (their counterfactuals, mostly)
+    # The KPIs need no deadweight: the arms run unpaired (no orders recorded and read
+    # customer by customer; every KPI the same), and the mixes share arms (their
+    # counterfactuals, mostly).
+    with sharing():
         for mask, res in zip(masks, _run_sets(
-                sets, smp, cancel, progress and (lambda k: progress(k, len(masks))))):
+                sets, smp, cancel, progress and (lambda k: progress(k, len(masks))),
+                deadweight=False)):
             kp = res.kpis
             if kpi not in kp.columns:
                 raise ValueError(f"--kpi: {kpi!r} must be one of {', '.join(kp.columns)}")
