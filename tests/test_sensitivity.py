@@ -254,3 +254,26 @@ def test_tornado_over_uncertain_inputs_swings_their_ranges_linear_known_answer()
         assert p["delta"] == pytest.approx(slope * (p["x"] - 2.0), rel=1e-6, abs=1e-6)
     # the centre, per input its ends and interior points; the margin's middle is the centre
     assert t.meta["runs"] == 1 + (2 + 3) + (2 + 2)
+
+
+def test_tornado_runs_its_arms_unpaired_with_the_same_bars(monkeypatch):
+    # the sweeps' KPIs need no deadweight: no orders recorded and read customer by customer
+    import numpy as np
+
+    import simulator.engine as engine
+    from simulator.runner import run
+
+    modes = []
+    real = engine.Simulation.__init__
+
+    def init(self, *a, pairing=None, **k):
+        modes.append(pairing)
+        real(self, *a, pairing=pairing, **k)
+
+    monkeypatch.setattr(engine.Simulation, "__init__", init)
+    sc = _benefit_scenario()
+    t = tornado(sc, "npv", ["tiers[0].benefits[0].cost_cny"], replications=2, agents=500)
+    assert modes and set(modes) == {None}
+    nominal = run(sc, replications=2, agents=500, assumptions="nominal").kpis["npv"]
+    assert "record" in modes  # a plain run still pairs its arms (deadweight)
+    assert t.centre.mean == np.mean(nominal.to_numpy(dtype=float))

@@ -55,10 +55,12 @@ class _Runner:
                               max(self.total_runs, self.runs_done + len(scs)) * R)
 
         # every input at its nominal value unless swung: a tornado, a goal seek and a
-        # break-even compare variants of one scenario, not draws of its ranges
+        # break-even compare variants of one scenario, not draws of its ranges. Their
+        # KPIs (KPIS) need no deadweight: the arms run unpaired (every KPI the same, no
+        # orders recorded and read customer by customer).
         kw = {"assumptions": "nominal", **self.kw}
         res = run_many(list(scs), bases=[self.base] * len(scs), progress=cb,
-                       cancel=self.cancel, **kw)
+                       cancel=self.cancel, deadweight=False, **kw)
         self.runs_done += len(scs)
         return res
 
