@@ -145,6 +145,9 @@ class CompiledScenario:
     # Seasonal order-rate factor of run month m at [(m - 1) % 12] (population.seasonality,
     # from the run's first calendar month); None: no seasonality.
     season: np.ndarray | None = None
+    # A new customer's extra order rate (population.new_customer_boost) and the months it
+    # fades over (e-folding); None: no extra rate.
+    new_boost: tuple[float, float] | None = None
 
     @property
     def lifecycle_on(self) -> bool:
@@ -342,4 +345,7 @@ def compile_scenario(sc: Scenario, horizon: int,
         lifecycle=_ro(lifecycle), wom_share=float(sc.service.negative_wom_share),
         lost_per_wom=float(acq.lost_per_negative_wom), paid_new_per_month=float(paid_new),
         season=season_by_run_month(sc),
+        new_boost=(float(sc.population.new_customer_boost),
+                   float(sc.population.new_customer_boost_months or 1.0))
+        if sc.population.new_customer_boost else None,
     )
