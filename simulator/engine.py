@@ -296,7 +296,7 @@ class Simulation:
         slot = (pop.hist_pos + 1) % cs.window_months  # the oldest month, overwritten now
         facts = self._month_facts(m, slot)
         season, tables = self._season(m)
-        customers = pop.bundle(season)
+        customers = pop.bundle(season, m)
         n_classes = len(svc.classes)
 
         stand_in = np.zeros(1, dtype=np.uint8)
