@@ -20,7 +20,11 @@ Columns (header names; ``m1`` is the month just before the simulation starts):
 - ``spend_per_order`` (optional, CNY, > 0): the customer's own expected order value
   (``fit`` writes the gamma-gamma estimate: their mean order value shrunk toward the
   population's). Their orders then average this instead of the segment's spend per
-  order (same spread). Without it every customer averages the segment's.
+  order (same spread). Without it every customer averages the segment's;
+- ``tenure_months`` (optional, >= 0): months since the customer's first purchase, on
+  the day the simulation starts. With a new customer's extra order rate in the
+  scenario (``population.new_customer_boost``) the customer's rate carries the part
+  of it left at their tenure; without the column they count as established (none left).
 
 The engine draws each customer's alive state, rate and dropout from these once per
 replication with addressed random numbers (:func:`draw`), so both arms meet the
@@ -48,7 +52,8 @@ DROPOUT = ("dropout_a", "dropout_b")
 SPEND = tuple(f"spend_m{k}" for k in range(1, HISTORY_MONTHS + 1))
 ORDERS = tuple(f"orders_m{k}" for k in range(1, HISTORY_MONTHS + 1))
 LEVEL = "spend_per_order"
-COLUMNS = REQUIRED + DROPOUT + SPEND + ORDERS + (LEVEL,)
+TENURE = "tenure_months"
+COLUMNS = REQUIRED + DROPOUT + SPEND + ORDERS + (LEVEL, TENURE)
 SHOWN = 5  # bad rows quoted in a message
 
 
@@ -71,6 +76,7 @@ class CustomerBase:
     orders: np.ndarray  # [HISTORY_MONTHS, n] int64
     source: str
     spend_level: np.ndarray | None = None  # expected CNY per order (None: the segment's)
+    tenure_months: np.ndarray | None = None  # since the first purchase (None: established)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -160,11 +166,12 @@ def parse(text: str, segments: list[str], source: str = "customer file") -> Cust
                 raise CustomerFileError(f"column {ORDERS[k]!r}: orders must be whole numbers")
             orders[k] = o.astype(np.int64)
     level = num(LEVEL, 0.0, 1e9, True) if LEVEL in col else None
+    tenure = num(TENURE, 0.0, 1e4) if TENURE in col else None
     return CustomerBase(
         ids=tuple(_text(r[col["customer_id"]]) for r in rows), segment=seg,
         p_alive=num("p_alive", 0.0, 1.0), rate_mean=num("order_rate_mean", 0.0, 1e4, True),
         rate_shape=num("order_rate_shape", 0.0, 1e6, True), dropout_a=da, dropout_b=db,
-        spend=spend, orders=orders, source=source, spend_level=level)
+        spend=spend, orders=orders, source=source, spend_level=level, tenure_months=tenure)
 
 
 def read(path: str | Path, segments: list[str]) -> CustomerBase:
@@ -181,7 +188,8 @@ def to_csv(cb: CustomerBase, segments: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     cols = list(REQUIRED) + (list(DROPOUT) if cb.dropout_a is not None else []) \
-        + list(SPEND) + list(ORDERS) + ([LEVEL] if cb.spend_level is not None else [])
+        + list(SPEND) + list(ORDERS) + ([LEVEL] if cb.spend_level is not None else []) \
+        + ([TENURE] if cb.tenure_months is not None else [])
     w.writerow(cols)
     for i in range(len(cb)):
         row = [neutral(cb.ids[i]), neutral(segments[cb.segment[i]]), f"{cb.p_alive[i]:.6g}",
@@ -191,6 +199,8 @@ def to_csv(cb: CustomerBase, segments: list[str]) -> str:
         row += [f"{v:.2f}" for v in cb.spend[:, i]] + [str(int(v)) for v in cb.orders[:, i]]
         if cb.spend_level is not None:
             row.append(f"{cb.spend_level[i]:.6g}")
+        if cb.tenure_months is not None:
+            row.append(f"{cb.tenure_months[i]:.6g}")
         w.writerow(row)
     return buf.getvalue()
 
@@ -223,7 +233,8 @@ def sample(cb: CustomerBase, agents: int, seed: int, replication: int) -> Custom
             cb.dropout_a, (n,))[idx],
         dropout_b=None if cb.dropout_b is None else cb.dropout_b[idx],
         spend=cb.spend[:, idx], orders=cb.orders[:, idx], source=cb.source,
-        spend_level=None if cb.spend_level is None else cb.spend_level[idx])
+        spend_level=None if cb.spend_level is None else cb.spend_level[idx],
+        tenure_months=None if cb.tenure_months is None else cb.tenure_months[idx])
     if len(_SAMPLES) >= _SAMPLES_MAX:
         _SAMPLES.pop(next(iter(_SAMPLES)))
     _SAMPLES[key] = (cb, sub)

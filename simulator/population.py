@@ -389,22 +389,55 @@ class Population:
         return kernel.census(self.n, self.segment, self.tier, self.alive, self.join_month,
                              cs.n_segments, cs.n_segments * cs.n_tiers, cs.horizon + 1)
 
-    def bundle(self, season: float = 1.0) -> kernel.Customers:
-        """The kernel's view of the customers (same arrays, no copies).
+    def new_boost(self, m: int) -> np.ndarray | None:
+        """Each customer's order-rate factor for month m from a new customer's extra rate.
 
-        ``season``: the month's seasonal order-rate factor. Real customers whose churn
-        follows their orders (a customer file's dropout per order, BG/NBD) drop out that
-        much faster too: their churn per step becomes 1 - (1 - c)^season (a copy).
+        1 + boost x (its mean over the month at the customer's tenure): with tenure t0
+        months at the month's start and fade F, 1 + boost F (exp(-t0/F) - exp(-(t0+1)/F)).
+        New customers are at tenure 0 in the month they join; a customer file's customers
+        at their ``tenure_months`` in month 1; customers drawn from the segments at the
+        start, or from a file without tenure, are established (factor 1). None without
+        an extra rate in the scenario.
+        """
+        nb = self.cs.new_boost
+        if nb is None:
+            return None
+        boost, fade = nb
+        n, n0 = self.n, self.n0
+        t0 = np.full(n, np.inf)
+        t0[n0:] = m - self.join_month[n0:n]
+        cb = self.customers
+        if cb is not None and cb.tenure_months is not None:
+            t0[:n0] = cb.tenure_months[:n0] + (m - 1)
+        with np.errstate(over="ignore"):
+            return 1.0 + boost * fade * (np.exp(-t0 / fade) - np.exp(-(t0 + 1.0) / fade))
+
+    def bundle(self, season: float = 1.0, m: int | None = None) -> kernel.Customers:
+        """The kernel's view of the customers (same arrays, no copies without a factor).
+
+        ``season``: the month's seasonal order-rate factor; ``m``: the run month, for a
+        new customer's extra order rate (:meth:`new_boost`, applied through a copy of the
+        rate frailty). Real customers whose churn follows their orders (a customer file's
+        dropout per order, BG/NBD) drop out that much faster too: their churn per step
+        becomes 1 - (1 - c)^(season x boost) (a copy).
         """
         churn = self.churn_step
+        frailty = self.frailty
         cb = self.customers
-        if season != 1.0 and cb is not None and cb.dropout_a is not None:
+        follows = cb is not None and cb.dropout_a is not None  # churn follows orders
+        boost = self.new_boost(m) if m is not None else None
+        if boost is not None:  # the new customer's extra rate left this month (a copy)
+            frailty = self.frailty.copy()
+            frailty[:self.n] *= boost.astype(np.float32)
+            frailty.setflags(write=self.frailty.flags.writeable)  # the kernel's types stay
+        if follows and (season != 1.0 or boost is not None):
+            f = season * (boost[:self.n0] if boost is not None else 1.0)
             churn = self.churn_step.copy()
-            churn[:self.n0] = -np.expm1(season * np.log1p(-churn[:self.n0]))
-            churn.setflags(write=self.churn_step.flags.writeable)  # the kernel's types stay
+            churn[:self.n0] = -np.expm1(f * np.log1p(-churn[:self.n0]))
+            churn.setflags(write=self.churn_step.flags.writeable)
         return kernel.Customers(
             self.n, self.n0, self.segment, self.tier, self.alive, self.tier_start,
-            self.anniversary_month, self.frailty, churn, self.satisfaction,
+            self.anniversary_month, frailty, churn, self.satisfaction,
             self.points if self.points is not None else self._no_points,
             self.pull_forward_debt, self.complaints_window, self.rolling_spend,
             self.rolling_orders if self.rolling_orders is not None else self._no_orders,

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 # 3: a number may be written as a range (simulator.uncertainty). A file without ranges is
 # still written as version 2, so older versions of the program read it unchanged.
 # 4: shared assumptions. 5: a seasonal order rate per calendar month (population.seasonality);
-# a file without it is written as before (2, 3 or 4).
-SCHEMA_VERSION: Final = 5
+# a file without it is written as before (2, 3 or 4). 6: a new customer's extra order rate
+# fading with tenure (population.new_customer_boost); a file without it is written as before.
+SCHEMA_VERSION: Final = 6
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
@@ -178,6 +179,16 @@ class Population(Model):
     )
     first_month: MonthName | None = Field(
         None, description="calendar month of the run's month 1 (needed with seasonality)"
+    )
+
+    new_customer_boost: Annotated[float, Field(ge=0.0, le=20.0)] | None = Field(
+        None, description="a new customer's extra order rate right after their first "
+        "purchase (0.5 = 50 % more than their rate later), fading with tenure; customers "
+        "whose churn follows their orders drop out that much faster too (empty: none)"
+    )
+    new_customer_boost_months: Annotated[float, Field(ge=0.01, le=120.0)] | None = Field(
+        None, description="months for the new customer's extra order rate to fade to 37 % "
+        "(1/e) of its start (needed with the extra rate)"
     )
 
     @field_validator("seasonality", mode="after")
@@ -521,7 +532,7 @@ class RunSettings(Model):
 class Scenario(Model):
     """A complete what-if: population, scheme, service, promotions, budget, run."""
 
-    schema_version: Literal[5] = SCHEMA_VERSION
+    schema_version: Literal[6] = SCHEMA_VERSION
     name: Name
     description: Annotated[str, Field(max_length=20_000)] = ""
     currency: Literal["CNY"] = "CNY"

@@ -54,6 +54,11 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         errs.append(("population.first_month", None, "must name the calendar month of the "
                      "run's month 1 (e.g. Oct) when a seasonal order rate is given"))
 
+    if s.population.new_customer_boost and s.population.new_customer_boost_months is None:
+        errs.append(("population.new_customer_boost_months", None, "must give the months "
+                     "over which the new customer's extra order rate fades (e.g. 1.5) when "
+                     "that extra rate is given"))
+
     if s.tiers[0].threshold_cny != 0 or s.tiers[0].min_orders != 0:
         errs.append(("tiers[0].threshold_cny", s.tiers[0].threshold_cny,
                      "the first tier is the entry tier: its threshold and minimum orders "

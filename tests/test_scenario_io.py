@@ -85,7 +85,7 @@ def test_version_1_file_is_migrated():
         "service": {"pools": [{"name": "CS", "staff": 4, "open_hours": [8, 20]}]},
     }
     sc = from_dict(v1)
-    assert sc.schema_version == 5  # migrated 1 -> ... -> 5 (a file without ranges saves as 2)
+    assert sc.schema_version == 6  # migrated 1 -> ... -> 6 (a file without ranges saves as 2)
     assert to_dict(sc)["schema_version"] == 2
     assert sc.tier_rules.review == "quarterly"
     assert sc.service.pools[0].shifts[0].staff == 4

@@ -67,7 +67,8 @@ def to_dict(sc: Scenario) -> dict[str, Any]:
     the program read) and without the default ``run.uncertainty`` section, so its
     content, and its hash, are what they were before ranges existed; one with ranges
     but no shared assumption as version 3, one with shared assumptions as 4, likewise; only
-    a scenario with a seasonal order rate is written as version 5.
+    a scenario with a seasonal order rate is written as version 5, and only one with a
+    new customer's extra order rate as version 6.
     """
     d = _drop_none(sc.model_dump(mode="json"))
     run = d.get("run", {})
@@ -75,8 +76,11 @@ def to_dict(sc: Scenario) -> dict[str, Any]:
         del run["uncertainty"]
     if uncertainty.has_ranges(sc):
         uncertainty.inline(d, sc)
-    if sc.population.seasonality is not None or sc.population.first_month is not None:
-        pass  # a seasonal order rate: schema 5
+    pop = sc.population
+    if pop.new_customer_boost is not None or pop.new_customer_boost_months is not None:
+        pass  # a new customer's extra order rate: schema 6
+    elif pop.seasonality is not None or pop.first_month is not None:
+        d["schema_version"] = 5  # a seasonal order rate
     elif uncertainty.ASSUMPTIONS in d or uncertainty.references_of(sc):
         d["schema_version"] = 4  # shared assumptions
     elif uncertainty.uncertain_of(sc) or "uncertainty" in run:

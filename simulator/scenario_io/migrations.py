@@ -91,7 +91,13 @@ def _migrate_4_to_5(d: dict) -> dict:
     return {**d, "schema_version": 5}
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
+def _migrate_5_to_6(d: dict) -> dict:
+    """Version 6 adds new customers' extra order rate; a version-5 file is valid as it is."""
+    return {**d, "schema_version": 6}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
+              5: _migrate_5_to_6}
 
 
 def migrate(data: dict) -> tuple[dict, list[str]]:
