@@ -7,6 +7,7 @@ import pytest
 from simulator import library
 from simulator.datafit import bgnbd, seasonal, simcheck, toscenario
 from simulator.datafit.importlog import Columns, read_log
+from simulator.scenario import SCHEMA_VERSION
 from simulator.scenario_io import ScenarioError, dumps, from_dict, loads, migrate, to_dict
 from tests.test_datafit_fit import TRUE, cdnow
 
@@ -85,9 +86,9 @@ def test_scenario_field_migration_and_messages():
     with pytest.raises(ScenarioError):
         from_dict(d)
     data, notes = migrate({"schema_version": 4, "name": "x"})
-    # 4 -> 5 only bumps the number (a version-4 file is valid as it is): not noted, as a
+    # 4 -> 5 -> 6 only bump the number (a version-4 file is valid as it is): not noted, as a
     # planner opening an older file was told of a migration that changed nothing
-    assert data["schema_version"] == 5 and notes == []
+    assert data["schema_version"] == SCHEMA_VERSION and notes == []
 
 
 def _monthly_orders(sc, months=3):
@@ -135,32 +136,40 @@ def test_engine_follows_the_seasonal_model_from_the_actual_customers(tmp_path):
     assert abs(e["holdout_total"]["error"]) < abs(r["holdout_total"]["error"])
 
 
-def test_cdnow_master_with_the_seasonal_rate():
-    """CDNOW master, 39/39 weeks: the figures docs/DATA_FIT.md reports. Jan-Sep factors
-    fitted (Oct-Dec 1.0); the totals' targets are met, the frequency table's is not."""
+def test_cdnow_master_with_the_new_customer_boost_and_the_season():
+    """CDNOW master, 39/39 weeks: the figures docs/DATA_FIT.md reports. The boost beats
+    plain BG/NBD, the Jan-Sep factors (Oct-Dec 1.0) beat the boost-only model; the
+    engine meets all three targets (it missed the frequency table with the season alone)."""
     log = read_log(cdnow("CDNOW_master.txt"), Columns(amount="dollar_value", sep="whitespace"))
     fitted = toscenario.fit_segments(log, "1997-10-01")
     s = fitted[1]["seasonal"]
-    assert s.fitted_months == tuple(range(9)) and s.lr_statistic() == pytest.approx(350.9,
+    assert s.tenure_lr == pytest.approx(390.7, abs=0.5) and s.tenure_p_value < 1e-50
+    assert s.boost == pytest.approx(0.717, abs=0.005)
+    assert s.decay_days == pytest.approx(35.05, abs=0.5)
+    assert s.fitted_months == tuple(range(9)) and s.lr_statistic() == pytest.approx(96.25,
                                                                                      abs=0.5)
-    assert s.factors[0] == pytest.approx(1.275, abs=0.002)  # January
-    assert s.factors[7] == pytest.approx(0.787, abs=0.002)  # August
+    assert s.significant  # against the boost-only model
+    assert s.factors[0] == pytest.approx(0.993, abs=0.003)  # January: 1.275 without the boost
+    assert s.factors[7] == pytest.approx(0.893, abs=0.003)  # August
     sc, text = toscenario.build(log, "1997-10-01", fitted=fitted)
     assert sc.population.first_month == "Oct" and set(sc.population.seasonality) == set(
         seasonal.MONTHS[:9])
-    assert "Jan 1.275" in text and "Oct, Nov, Dec 1.0 (not in the log's fit period)" in text
+    assert sc.population.new_customer_boost == pytest.approx(0.717, abs=0.005)
+    assert sc.population.new_customer_boost_months == pytest.approx(35.05 / 30.44, abs=0.02)
+    assert "Jan 0.993" in text and "Oct, Nov, Dec 1.0 (not in the log's fit period)" in text
+    assert "extra order rate: x 1.717" in text and "against the model with the extra" in text
     r = simcheck.run_holdout(log, "1997-10-01", replications=8)
     e = r["engine"]
-    assert 0.05 < e["holdout_total"]["error"] < 0.10  # target: within 10 %
-    assert 0.02 < e["cumulative_at_end"]["error"] < 0.05  # target: within 5 %
-    assert e["seasonal_bgnbd"]["error"] == pytest.approx(0.064, abs=0.003)
-    # ... but heavy buyers are over-forecast: the frequency table is worse than BG/NBD's.
-    assert e["conditional_mae"]["engine"] > e["conditional_mae"]["bgnbd"]
+    assert -0.095 < e["holdout_total"]["error"] < -0.045  # target: within 10 % (-7.1 %)
+    assert -0.045 < e["cumulative_at_end"]["error"] < -0.015  # target: within 5 % (-3.2 %)
+    assert e["seasonal_bgnbd"]["error"] == pytest.approx(-0.0841, abs=0.003)
+    assert e["conditional_mae"]["engine"] < 0.17 < e["conditional_mae"]["bgnbd"]  # 0.133, 0.207
 
 
-def test_fit_command_writes_the_fitted_season_with_its_figures(tmp_path):
-    """`fit` (seasonality on by default): the file carries the months' factors and the
-    comment states them with the test; `validate` accepts it and `run` runs it."""
+def test_fit_command_writes_the_fitted_boost_with_its_figures(tmp_path):
+    """`fit` on the CDNOW sample: the boost is used (p 1e-11), the months' factors are not
+    (p 0.058 against the boost-only model); the comment states both tests; `validate`
+    accepts the file and `run` runs it."""
     from simulator.cli import main
     from simulator.scenario_io import load
 
@@ -169,14 +178,17 @@ def test_fit_command_writes_the_fitted_season_with_its_figures(tmp_path):
                  "--amount", "5", "--sep", "whitespace", "--no-header", "--out", str(out),
                  "--split", "1997-10-01", "--json", str(rep)]) == 0
     text = out.read_text()
-    assert "schema_version = 5" in text and 'first_month = "Oct"' in text
-    assert "# Seasonal order rate by calendar month" in text and "likelihood ratio" in text
+    assert "schema_version = 6" in text and "first_month" not in text
+    assert "# New customers' extra order rate: x 1.930" in text
+    assert "# No seasonal order rate" in text and "largest month Feb 1.335" in text
     sc = load(out)
-    assert set(sc.population.seasonality) == set(seasonal.MONTHS[:9])
+    assert sc.population.seasonality is None
+    assert sc.population.new_customer_boost == pytest.approx(0.930, abs=0.002)
     import json
 
     st = json.loads(rep.read_text())["seasonal_test"]
-    assert st["used"] and st["fitted_months"] == list(seasonal.MONTHS[:9])
+    assert not st["used"] and st["tested_against"] == "boost only"
+    assert st["new_customer_boost"]["used"]
     assert main(["validate", str(out)]) == 0
     assert main(["run", str(out), "--agents", "500", "--replications", "1", "--months",
                  "3"]) == 0

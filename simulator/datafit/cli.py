@@ -43,8 +43,9 @@ def register(sub) -> None:
                    "history (CSV); the scenario then starts from these customers "
                    "(population.customer_file)")
     f.add_argument("--no-seasonality", action="store_true",
-                   help="no seasonal order rate per calendar month (default: fitted for the "
-                        "months the fit period covers, when it improves the fit)")
+                   help="the stationary model: no seasonal order rate per calendar month and "
+                        "no new customers' extra order rate (default: each fitted, and used "
+                        "when it improves the fit)")
     f.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     f.set_defaults(func=cmd_fit)
     v = sub.add_parser("validate-fit", help="fit before a date, compare with the log after it")
@@ -56,7 +57,8 @@ def register(sub) -> None:
     v.add_argument("--replications", type=int, default=8,
                    help="engine runs averaged (default 8)")
     v.add_argument("--no-seasonality", action="store_true",
-                   help="fit the engine's base without a seasonal order rate (as for fit)")
+                   help="fit the engine's base without a seasonal order rate or new "
+                        "customers' extra rate (as for fit)")
     v.add_argument("--no-engine", action="store_true",
                    help="only the BG/NBD forecast, without running the fitted base")
     v.add_argument("--json", help="write the comparison (weekly tracking included)")
@@ -197,7 +199,7 @@ def cmd_validate_fit(args) -> int:
         t = Table(title=f"Repeat transactions per engine month ({e['month_days']:g} days; the "
                         f"last is {e['last_month_share']:.0%} of one)", title_justify="left")
         sb = e.get("seasonal_bgnbd")
-        for col in ("month", "actual", "BG/NBD") + (("seasonal BG/NBD",) if sb else ()) + (
+        for col in ("month", "actual", "BG/NBD") + (("time-varying BG/NBD",) if sb else ()) + (
                 "engine", "engine sd"):
             t.add_column(col, justify="right")
         m = e["monthly"]
@@ -208,14 +210,21 @@ def cmd_validate_fit(args) -> int:
         console.print(t)
         st = e.get("seasonality")
         if st:
+            nb = st["new_customer_boost"]
+            console.print(("New customers' extra order rate used" if nb["used"] else
+                           "New customers' extra order rate not used")
+                          + f": x {1 + nb['fitted_alone']['boost']:.3f} at the first purchase, "
+                          f"fading over {nb['fitted_alone']['decay_days']:.1f} days; likelihood "
+                          f"ratio {nb['likelihood_ratio']:.1f} on 2 df (p {nb['p_value']:.2g})",
+                          markup=False)
             fac = ", ".join(f"{k} {v:.3f}" for k, v in st["factors"].items()
                             if k in st["fitted_months"])
             console.print(("Seasonal order rate used" if st["used"] else
                            "Seasonal order rate not used (no better than chance)")
                           + f": likelihood ratio {st['likelihood_ratio']:.1f} on "
                           f"{st['degrees_of_freedom']} df (p {st['p_value']:.2g}); {fac}; "
-                          "other months 1.0"
-                          + (f"; seasonal BG/NBD holdout total {sb['holdout_total']:,.1f} "
+                          f"other months 1.0; tested against {st['tested_against']}"
+                          + (f"; time-varying BG/NBD holdout total {sb['holdout_total']:,.1f} "
                              f"({err(sb['error'])})" if sb else ""), markup=False)
     t = Table(title="Holdout transactions per customer by calibration frequency",
               title_justify="left")
@@ -228,7 +237,9 @@ def cmd_validate_fit(args) -> int:
                   f"{row['bgnbd']:.3f}", *([f"{row['engine']:.3f}"] if e else []))
     console.print(t)
     console.print(f"mean absolute error by frequency: BG/NBD {r['conditional_mae']:.3f}"
-                  + (f", engine {e['conditional_mae']['engine']:.3f} ({e['replications']} runs "
+                  + (f", engine {e['conditional_mae']['engine']:.3f} (Monte Carlo error of a "
+                     f"frequency's mean {e['conditional_mae']['engine_mean_se']:.3f} on average; "
+                     f"{e['replications']} runs "
                      f"from the {e['customers']:,} actual customers, "
                      f"{e['alive_at_split']:,.0f} alive at the split; "
                      f"{e['seconds']['engine']:.1f} s)" if e else ""), markup=False)

@@ -48,7 +48,8 @@ def build(days: pd.DataFrame, cal: RFM, params, end_day: int, ids: list[str],
         ids=tuple(ids[c] for c in codes), segment=segment.astype(np.int8), p_alive=pa,
         rate_mean=rate_mean, rate_shape=shape, dropout_a=np.array(a),
         dropout_b=b + cal.x, spend=spend, orders=orders, source=source,
-        spend_level=spend_levels(days, end_day, codes))
+        spend_level=spend_levels(days, end_day, codes),
+        tenure_months=(end_day + 1 - cal.first_day) / DAYS_PER_MONTH)
 
 
 def spend_levels(days: pd.DataFrame, end_day: int, codes: np.ndarray) -> np.ndarray | None:

@@ -40,7 +40,8 @@ def rfm(days: pd.DataFrame, end_day: int, season=None) -> RFM:
     """RFM and tenure of the customers whose first purchase is on or before ``end_day``.
 
     ``season``: a :class:`simulator.datafit.seasonal.Seasonal`; t_x and T are then in
-    its operational weeks (a busy month counts more than 7 days a week).
+    its operational weeks (a busy month, and a new customer's first weeks, count more
+    than 7 days a week).
     """
     cal = days[days["d"] <= end_day]
     g = cal.groupby("c", sort=True)
@@ -48,8 +49,7 @@ def rfm(days: pd.DataFrame, end_day: int, season=None) -> RFM:
     last = g["d"].max().to_numpy()
     n = g["d"].size().to_numpy()
     if season is not None:
-        tau_f = season.tau(first)
-        tx, T = season.tau(last) - tau_f, season.tau(np.full_like(first, end_day)) - tau_f
+        tx, T = season.op_time(first, last), season.op_time(first, np.full_like(first, end_day))
     else:
         tx, T = (last - first) / 7.0, (end_day - first) / 7.0
     return RFM(x=(n - 1).astype(float), tx=tx, T=T,

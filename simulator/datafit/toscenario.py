@@ -194,9 +194,10 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
                  ) -> tuple[list[FittedSegment], dict]:
     """Fit the segments; returns them and facts about the fit period.
 
-    ``seasonality``: fit a seasonal order-rate factor per calendar month
-    (:mod:`simulator.datafit.seasonal`) and, when the likelihood-ratio test finds it
-    (``facts["seasonal"]``), fit every segment in its operational time.
+    ``seasonality``: fit a seasonal order-rate factor per calendar month and a new
+    customer's extra order rate fading with tenure (:mod:`simulator.datafit.seasonal`)
+    and, when the likelihood-ratio tests find either (``facts["seasonal"]``), fit every
+    segment in its operational time.
 
     Without a segment column, ``segments`` > 1 forms them as ``segment_by``: "bands"
     (equal-share bands of the fitted gamma of order rates, a new cohort's latent
@@ -210,7 +211,7 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
                        f"{EPOCH + int(days['d'].min())}")
     cal = days[days["d"] <= end_day]
     tested = seasonal.fit(days, end_day) if seasonality else None
-    season = tested if tested is not None and tested.significant else None
+    season = tested if tested is not None and tested.used else None
     c = holdout.rfm(days, end_day, season)
     ncust = len(c.x)
     out: list[FittedSegment] = []
@@ -328,11 +329,15 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
         "organic_per_month": round(facts["new_per_month_recent"], 3),
         "paid_spend_cny_per_month": 0.0, "mix": {}}
     season = facts.get("seasonal")
-    if season is not None:
+    if season is not None and season.significant:
         d["population"]["seasonality"] = {seasonal.MONTHS[k]: round(season.factors[k], 4)
                                           for k in season.fitted_months}
         after = holdout._day(facts["fit_end"]) + 1  # the day after the fit period
         d["population"]["first_month"] = seasonal.MONTHS[seasonal.month_of_days(after, after)[0]]
+    if season is not None and season.boost > 0:
+        d["population"]["new_customer_boost"] = round(season.boost, 4)
+        d["population"]["new_customer_boost_months"] = round(
+            season.decay_days / seasonal.DAYS_PER_MONTH, 4)
     d["segments"] = []
     for s in segs:
         seg = dict(template)
@@ -361,6 +366,13 @@ def build(log: Log, split: str | None = None, segments: int | None = None,
     return sc, _commented(sc, segs, facts, log, split, cny_per_unit, currency, base.name)
 
 
+def _largest(st: dict) -> str:
+    """The fitted month factor farthest from 1, as "Aug 0.884"."""
+    name, f = max(((k, v) for k, v in st["factors"].items() if k in st["fitted_months"]),
+                  key=lambda kv: abs(kv[1] - 1.0), default=("-", 1.0))
+    return f"{name} {f:.3f}"
+
+
 def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
     from simulator.scenario_io import dumps
 
@@ -384,16 +396,30 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
                     f"(se {p.se[1]:.2g}), a {p.a:.4g} (se {p.se[2]:.2g}), b {p.b:.4g} "
                     f"(se {p.se[3]:.2g}) per week; {s.note if log.segment_names else 'one fit'}.")
     season = facts.get("seasonal")
-    if season is not None:
-        head.append(f"# Seasonal order rate by calendar month (fitted jointly with BG/NBD, "
+    st = facts.get("seasonal_test")
+    if season is not None and season.boost > 0:
+        head.append(f"# New customers' extra order rate: x {1 + season.boost:.3f} at the first "
+                    f"purchase, fading with tenure over {season.decay_days:.1f} days (1/e; "
+                    f"fitted jointly with BG/NBD, likelihood ratio {season.tenure_lr:.1f} on "
+                    f"2 df, p {season.tenure_p_value:.2g}).")
+    elif st:
+        nb = st["new_customer_boost"]
+        head.append(f"# No new customers' extra order rate: the fitted boost "
+                    f"{nb['fitted_alone']['boost']:.3f} did not improve the fit enough "
+                    f"(likelihood ratio {nb['likelihood_ratio']:.1f}, p {nb['p_value']:.2g}).")
+    if season is not None and season.significant:
+        against = "the model with the extra rate" if season.boost > 0 else "plain BG/NBD"
+        head.append(f"# Seasonal order rate by calendar month (fitted jointly, against {against}: "
                     f"likelihood ratio {season.lr_statistic():.1f} on "
                     f"{len(season.fitted_months) - 1} df, p {season.p_value:.2g}):")
         head.append(f"# {seasonal.describe(season)}.")
-        head.append("# Order rates and BG/NBD parameters are per average month / operational week.")
-    elif facts.get("seasonal_test"):
-        st = facts["seasonal_test"]
+    elif st:
         head.append(f"# No seasonal order rate: the fitted factors did not improve the fit "
-                    f"(likelihood ratio {st['likelihood_ratio']:.1f}, p {st['p_value']:.2g}).")
+                    f"enough (likelihood ratio {st['likelihood_ratio']:.1f}, p "
+                    f"{st['p_value']:.2g}, largest month {_largest(st)}).")
+    if season is not None:
+        head.append("# Order rates and BG/NBD parameters are per average month / operational "
+                    "week (an established customer in an average month).")
     if facts.get("expected_alive"):
         head.append(f"# Segments: {len(segs)} k-means clusters of today's customers on recency, "
                     "frequency and spend; each segment is its customers' BG/NBD posterior,")
@@ -441,6 +467,10 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
                 c = "assumption (default scenario)"
             if c:
                 line = f"{line:<40} # {c}"
+        if key == "new_customer_boost" and season is not None:
+            line = f"{line:<40} # fitted: extra order rate at tenure 0"
+        if key == "new_customer_boost_months" and season is not None:
+            line = f"{line:<40} # fitted: {season.decay_days:.1f} days to 1/e"
         if key == "first_month" and season is not None:
             line = f"{line:<40} # the calendar month after the fit period"
         if key == "seasonality" and season is not None:
