@@ -62,6 +62,12 @@ def test_cdnow_sample_engine_converges_to_the_model_conditional_expectation():
     for row in r["engine"]["by_calibration_frequency"]:
         se = 3.0 * np.sqrt(max(row["bgnbd"], 0.2) * 2 / (row["customers"] * 24))
         assert row["engine"] == pytest.approx(row["bgnbd"], abs=se + 0.02), row
+        # Like with like: the same customers' actual figure on both sides, and the engine's
+        # Monte Carlo error reported (of the order of the closed-form bound above / 3).
+        assert row["actual_check"] == row["actual"]
+        assert 0 < row["engine_se"] < se, row
+    mae = r["engine"]["conditional_mae"]
+    assert 0 < mae["engine_mean_se"] < 0.1  # 0.070 with 24 runs of the 2,357 customers
 
 
 def test_validate_fit_prints_engine_beside_bgnbd_and_writes_its_sheet(tmp_path, capsys):

@@ -211,10 +211,11 @@ def cmd_validate_fit(args) -> int:
         st = e.get("seasonality")
         if st:
             nb = st["new_customer_boost"]
+            shown = nb if nb["used"] else nb["fitted_alone"]  # with the season, if that is used
             console.print(("New customers' extra order rate used" if nb["used"] else
                            "New customers' extra order rate not used")
-                          + f": x {1 + nb['fitted_alone']['boost']:.3f} at the first purchase, "
-                          f"fading over {nb['fitted_alone']['decay_days']:.1f} days; likelihood "
+                          + f": x {1 + shown['boost']:.3f} at the first purchase, "
+                          f"fading over {shown['decay_days']:.1f} days (1/e); likelihood "
                           f"ratio {nb['likelihood_ratio']:.1f} on 2 df (p {nb['p_value']:.2g})",
                           markup=False)
             fac = ", ".join(f"{k} {v:.3f}" for k, v in st["factors"].items()

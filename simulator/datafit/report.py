@@ -141,14 +141,15 @@ def _engine_sheet(wb: Workbook, e: dict):
     top += n + 3
     put(ws, top, 1, "Holdout transactions per customer by repeat purchases in the fit period",
         font=BOLD)
-    for j, h in enumerate(("repeat purchases", "customers", "actual", "BG/NBD", "engine"),
-                          start=1):
+    for j, h in enumerate(("repeat purchases", "customers", "actual", "BG/NBD", "engine",
+                           "engine Monte Carlo se"), start=1):
         put(ws, top + 1, j, h, font=BOLD)
     for i, row in enumerate(e["by_calibration_frequency"], start=top + 2):
         put(ws, i, 1, row["x"])
         put(ws, i, 2, row["customers"], "#,##0")
-        for j, k in enumerate(("actual", "bgnbd", "engine"), start=3):
-            put(ws, i, j, row[k], "0.000")
+        for j, k in enumerate(("actual", "bgnbd", "engine", "engine_se"), start=3):
+            if row.get(k) is not None:
+                put(ws, i, j, row[k], "0.000")
     ws.column_dimensions["A"].width = 44
     for col in "BCDEFG":
         ws.column_dimensions[col].width = 16
