@@ -39,7 +39,8 @@ def main(target: int = 1_000_000) -> None:
         t1, c1 = time.perf_counter(), time.process_time()
         r = holdout.validate(log, "2020-09-30")
         t2, c2 = time.perf_counter(), time.process_time()
-        # The seasonal order rate (fit's default): its joint fit and likelihood-ratio test.
+        # The new customers' boost and the seasonal order rate (fit's default): their joint
+        # fits and likelihood-ratio tests.
         sea = seasonal.fit(holdout.daily(log), holdout._day("2020-09-30") - 1)
         t3, c3 = time.perf_counter(), time.process_time()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -50,7 +51,9 @@ def main(target: int = 1_000_000) -> None:
     print("fit:", {k: round(v, 4) for k, v in r["fit"].items() if k in ("r", "alpha", "a", "b")},
           "holdout total error", round(r["holdout_total"]["error"], 4))
     if sea is not None:
-        print(f"seasonal fit {t3 - t2:.1f} s ({c3 - c2:.1f} CPU-s): p {sea.p_value:.3g}, "
+        print(f"boost + seasonal fit {t3 - t2:.1f} s ({c3 - c2:.1f} CPU-s): boost "
+              f"{sea.tenure_fitted[0]:.3f} over {sea.tenure_fitted[1]:.1f} days, p "
+              f"{sea.tenure_p_value:.3g}, used {sea.boost > 0}; season p {sea.p_value:.3g}, "
               f"used {sea.significant}, factors {[round(f, 3) for f in sea.factors]}")
 
 
