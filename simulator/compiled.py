@@ -16,10 +16,11 @@ groups are (tier, segment) pairs in tier-major order, ``g = t * n_segments + s``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from simulator import kernel
+from simulator import draws, kernel
 from simulator.outputs import PROMO_CHANNELS
 from simulator.promotions import CompiledPromotion, compile_promotions
 from simulator.scenario import MONTH_NAMES, Scenario
@@ -163,7 +164,17 @@ class CompiledScenario:
             self.segment_table, self.group_table, self.thresholds, self.min_orders,
             self.track_orders, svc.class_of_tier, svc.escalate_after, svc.escalation_class,
             svc.deflect, svc.wait_sat_per_hour, svc.slow_hours, svc.slow_penalty,
-            svc.churn_per_sat_point, SAT_RELAX, self.lifecycle, self.wom_share)
+            svc.churn_per_sat_point, SAT_RELAX, self.lifecycle, self.wom_share,
+            self.value_table)
+
+    @cached_property
+    def value_table(self) -> np.ndarray:
+        """Order values at the lognormal's quantiles per segment (draws.value_table).
+
+        Derived from ``spend_mu`` and ``spend_sigma`` (so not a field: the arm's hash
+        already covers it).
+        """
+        return draws.value_table(self.spend_mu, self.spend_sigma)
 
     def task_month(self, m: int) -> int | None:
         """The review a keep-your-tier task taken up in month m aims at (None: no task)."""

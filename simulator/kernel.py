@@ -4,7 +4,7 @@ It applies exactly the rules of :mod:`simulator.engine` to each customer in
 one pass: the month's rates and multipliers (tier effects, campaigns and their
 reach, keep-your-tier tasks, pulled-forward demand), orders (Poisson by
 inversion), order values (one lognormal per order,
-:func:`compound_value`), service contacts and their wait drawn from
+:func:`simulator.draws.order_values`), service contacts and their wait drawn from
 the real-scale queue window, satisfaction, churn, benefit and service costs,
 the group sums of the month's table, and the state carried to next month
 (rolling spend window, complaints window, points, tier upgrades).
@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from simulator import threads as _threads  # noqa: F401 - picks the threading layer first
-from simulator.draws import _poisson, compound_value, uniform_at
+from simulator.draws import _poisson, order_values, uniform_at
 
 # Rows of the kernel's group accumulator (read by simulator.accounting).
 # A_CONTACT_WAIT: hours waited summed over queued contacts; A_WAITED: customers who
@@ -169,6 +169,7 @@ class Tables(NamedTuple):
     sat_relax: float
     lifecycle: np.ndarray  # [N_LC, S] rows LC_*
     wom_share: float  # share of slowly resolved complainants who spread negative word of mouth
+    values: np.ndarray  # [S, VALUE_CELLS + 1] order values at the quantiles (draws.value_table)
 
 
 class Costs(NamedTuple):
@@ -366,8 +367,9 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
             cn = 0
             if o > 0:
                 # Each order has its own value: the step's spend is their sum.
-                gross += compound_value(keys[k, D_SPEND], i, o, seg_f[SG_MU, s],
-                                        seg_f[SG_SIGMA, s]) * spend_mult * cu.spend_level[i]
+                gross += order_values(keys[k, D_SPEND], i, o, seg_f[SG_MU, s],
+                                      seg_f[SG_SIGMA, s], tb.values[s]) \
+                    * spend_mult * cu.spend_level[i]
                 orders += o
                 qn = _poisson(uniform_at(keys[k, D_QUESTIONS], i), o * cpo)
                 cn = _poisson(uniform_at(keys[k, D_COMPLAINTS], i),

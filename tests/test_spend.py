@@ -124,3 +124,54 @@ def test_approximation_above_exact_orders(cv, n):
         threshold = n + k * sd
         diff = (approx >= threshold).mean() - (exact >= threshold).mean()
         assert abs(diff) < 0.005, (k, diff)
+
+
+def _table_uniform(key, i):
+    """The uniform draws.order_values reads for (key, i): the hash's top 53 bits, centred."""
+    return (float(draws._hash(np.uint64(key), i) >> np.uint64(11)) + 0.5) / 2.0**53
+
+
+@pytest.mark.parametrize("cv", [0.3, 0.6, 1.5])
+def test_month_order_values_follow_the_exact_lognormal(cv):
+    """The months' order values (quantile table, linear between its knots, the exact
+    formula in the outer cells) equal exp(mu + sigma * Phi^-1(u)) at the same uniform
+    within 1e-4 relative, in the middle and in both tails; their mean matches theory."""
+    from scipy.special import ndtri
+
+    sigma = math.sqrt(math.log1p(cv * cv))
+    mu = math.log(200.0) - sigma * sigma / 2
+    table = draws.value_table(np.array([mu]), np.array([sigma]))[0]
+    key = np.uint64(0x5EED_0F_0DE5)
+    n = 400_000
+    got = np.array([draws.order_values(key, i, 1, mu, sigma, table) for i in range(n)])
+    u = np.array([_table_uniform(key, i) for i in range(n)])
+    exact = np.exp(mu + sigma * ndtri(u))
+    rel = np.abs(got / exact - 1)
+    assert rel.max() < 1e-4, rel.max()
+    tail = (u < 1 / 128) | (u > 1 - 1 / 128)  # computed exactly there
+    assert tail.any() and rel[tail].max() < 1e-12
+    assert got.mean() == pytest.approx(200.0, rel=4 * cv / math.sqrt(n))
+
+
+def test_month_order_values_are_addressed_by_order():
+    """Order j's value does not depend on how many orders there are: one more order
+    adds one positive value, distinct orders get distinct values."""
+    key = np.uint64(0x1234_5678_9ABC_DEF0)
+    mu, sigma = 1.0, 0.7
+    table = draws.value_table(np.array([mu]), np.array([sigma]))[0]
+    for i in range(50):
+        sums = [draws.order_values(key, i, n, mu, sigma, table) for n in range(0, 12)]
+        assert sums[0] == 0.0
+        assert all(b > a for a, b in zip(sums, sums[1:]))
+        vals = np.diff(sums)
+        assert len(set(np.round(vals, 12))) == 11
+
+
+def test_normal_quantile_in_the_tails():
+    """normal_ppf (the table's outer cells) against scipy down to u = 1e-14."""
+    from scipy.special import ndtri
+
+    u = np.concatenate([np.geomspace(1e-14, 1 / 128, 400), 1 - np.geomspace(1e-14, 1 / 128, 400),
+                        np.linspace(0.01, 0.99, 99)])
+    got = np.array([draws.normal_ppf(x) for x in u])
+    assert np.abs(got - ndtri(u)).max() < 1e-12
