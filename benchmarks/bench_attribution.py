@@ -4,7 +4,9 @@ The waterfall runs xinghe_today against :func:`six_changes` unless ``--other KEY
 
 Prints figures; asserts nothing. ``python benchmarks/bench_attribution.py
 [--replications R] [--agents N] [--waterfall]``; without options the scenario's
-standard sample (slow: every one of the 256 sets is a full run).
+standard sample (slow: every one of the 256 sets is a full run). Besides wall time it
+prints the CPU seconds of all processes (this one and the pool's workers): the figure
+to compare A/B on a loaded machine.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_sweep import _pool_cpu  # noqa: E402
+
 from simulator import arms  # noqa: E402
 from simulator.attribution import attribute, explain, parts_of  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
@@ -28,6 +32,11 @@ from simulator.scenario_io import from_dict, to_dict  # noqa: E402
 
 def _load() -> str:
     return "load %.1f %.1f %.1f" % os.getloadavg()
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and the pool's workers (0 before they start)."""
+    return time.process_time() + _pool_cpu()
 
 
 def six_changes(base: Scenario) -> Scenario:
@@ -80,15 +89,16 @@ def main() -> None:
             sc, base_of_other = lo.scenario, lo.base_scenario
         R, N = a.replications or base.run.replications, a.agents or base.run.agents
         std_R = base.run.replications
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu()
         c0 = arms.counts()["simulated"]
         wf = explain(base, sc, base_of_other=base_of_other, **kw)
-        el = time.perf_counter() - t
+        el, cpu = time.perf_counter() - t, _cpu() - cpu
         n_arms = arms.counts()["simulated"] - c0
         print(f"waterfall xinghe_today -> {sc.name}: {len(wf.bars)} groups, {wf.sets_run} sets, "
               f"{R} x {N:,}: {el:.1f} s; arms simulated {n_arms} (without reuse "
-              f"{2 * wf.sets_run * R}), {el / max(n_arms, 1):.2f} s an arm; projected at "
-              f"{std_R} replications: {el * std_R / R:.0f} s; {_load()}")
+              f"{2 * wf.sets_run * R}), {el / max(n_arms, 1):.3f} s an arm; CPU of all "
+              f"processes {cpu:.1f} s ({1000 * cpu / max(n_arms, 1):.0f} ms an arm); projected "
+              f"at {std_R} replications: {el * std_R / R:.0f} s; {_load()}")
         for b in wf.bars:
             print(f"  {b.group:28} {b.value.mean:16,.0f} +- {b.value.half_width:14,.0f}"
                   f"{'  (within noise)' if b.within_noise else ''}")
@@ -99,15 +109,16 @@ def main() -> None:
         t = time.perf_counter()
         run(sc, base=ld.base_scenario, **kw)
         one = time.perf_counter() - t
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu()
     c0 = arms.counts()["simulated"]
     att = attribute(sc, **kw)
-    el = time.perf_counter() - t
+    el, cpu = time.perf_counter() - t, _cpu() - cpu
     n_arms = arms.counts()["simulated"] - c0
     print(f"{sc.name}: {len(parts)} parts, {att.sets_run} sets in {att.runs} runs, "
           f"{R} replications x {N:,} agents x {sc.run.horizon_months} months: {el:.1f} s "
           f"(one paired run {one:.1f} s); arms simulated {n_arms} (without reuse "
-          f"{2 * att.runs * R}), {el / max(n_arms, 1):.2f} s an arm; projected at "
+          f"{2 * att.runs * R}), {el / max(n_arms, 1):.3f} s an arm; CPU of all processes "
+          f"{cpu:.1f} s ({1000 * cpu / max(n_arms, 1):.0f} ms an arm); projected at "
           f"{std_R} replications: {el * std_R / R:.0f} s; {_load()}")
     for p in att.parts:
         print(f"  {p.label:30} NPV {p.npv.mean:16,.0f} +- {p.npv.half_width:14,.0f}  "

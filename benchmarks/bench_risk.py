@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_sweep import _pool_cpu  # noqa: E402
+
 from simulator import arms  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
 from simulator.runner import run  # noqa: E402
@@ -69,12 +71,13 @@ def main() -> None:
         sc2 = sc.model_copy(deep=True)
         sc2.run.uncertainty.replications_per_draw = 1
         n = a.agents or 100_000
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time() + _pool_cpu()
         res = run(sc2, replications=a.draws, agents=n, horizon_months=36,
                   assumptions="sample")
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() + _pool_cpu() - c0
         print(f"LHS: {a.draws} draws x 1 replication x {n:,} agents x 36 months: {dt:.1f} s "
-              f"({dt / a.draws:.2f} s a draw, workers {res.meta['workers']}); {load()}")
+              f"({dt / a.draws:.2f} s a draw, workers {res.meta['workers']}); CPU of all "
+              f"processes {cpu:.1f} s ({cpu / a.draws:.2f} s a draw); {load()}")
 
 
 if __name__ == "__main__":
