@@ -78,6 +78,13 @@ def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
     return out
 
 
+# The same copies as index arrays (one fancy-indexed copy each instead of a loop of rows).
+_KERNEL_DST = np.array([MI[metric] for metric, _ in _FROM_KERNEL], dtype=np.intp)
+_KERNEL_SRC = np.array([row for _, row in _FROM_KERNEL], dtype=np.intp)
+_KIND_ROWS = np.array([MI[f"benefit_cost_{k}"] for k in BENEFIT_KINDS], dtype=np.intp)
+_CHANNEL_ROWS = np.array([MI[f"promotion_cost_{ch}"] for ch in PROMO_CHANNELS], dtype=np.intp)
+
+
 def month_table(cs: CompiledScenario, sums: np.ndarray, channel_cost: np.ndarray,
                 new_segments: np.ndarray, weight: float,
                 referred_segments: np.ndarray | None = None,
@@ -92,14 +99,10 @@ def month_table(cs: CompiledScenario, sums: np.ndarray, channel_cost: np.ndarray
     """
     n_seg = cs.n_segments
     acc = np.zeros((len(METRICS), sums.shape[1]))
-    for metric, row in _FROM_KERNEL:
-        acc[MI[metric]] = sums[row]
-    by_kind = benefit_cost_by_kind(cs, sums)
-    for k, kind in enumerate(BENEFIT_KINDS):
-        acc[MI[f"benefit_cost_{kind}"]] = by_kind[k]
-    acc[MI["benefit_cost"]] = acc[[MI[f"benefit_cost_{k}"] for k in BENEFIT_KINDS]].sum(0)
-    for ci, ch in enumerate(PROMO_CHANNELS):
-        acc[MI[f"promotion_cost_{ch}"]] = channel_cost[ci]
+    acc[_KERNEL_DST] = sums[_KERNEL_SRC]
+    acc[_KIND_ROWS] = benefit_cost_by_kind(cs, sums)
+    acc[MI["benefit_cost"]] = acc[_KIND_ROWS].sum(0)
+    acc[_CHANNEL_ROWS] = channel_cost
     acc[MI["promotion_channel_cost"]] = channel_cost.sum(0)
     if new_segments.size:
         # new customers enter tier 0

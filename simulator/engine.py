@@ -51,6 +51,8 @@ POINTS_ROWS = (kernel.A_PTS_ISSUED, kernel.A_PTS_REDEEMED, kernel.A_PTS_EXPIRED,
 DEADWEIGHT_ROWS = (kernel.A_DW_MATCHED, kernel.A_DW_UNMATCHED, kernel.A_DW_COST_MATCHED,
                    kernel.A_DW_COST_UNMATCHED, kernel.A_DW_COST_NO_ORDER,
                    kernel.A_DW_PRICE_MATCHED, kernel.A_DW_PRICE_UNMATCHED)
+_POINTS_IDX = np.array(POINTS_ROWS, dtype=np.intp)
+_DEADWEIGHT_IDX = np.array(DEADWEIGHT_ROWS, dtype=np.intp)
 _DRAWS = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT, st.CHURN)
 
 
@@ -360,9 +362,9 @@ class Simulation:
                               kernel.Windows(flat, sample_start, sample_size,
                                              svc.resolution_hours), out, pairing)
         pop.hist_pos = slot
-        self.out.points_flows[m - 1] = out.acc[list(POINTS_ROWS)].sum(axis=1) * w
+        self.out.points_flows[m - 1] = out.acc[_POINTS_IDX].sum(axis=1) * w
         if self.pairing == "paired":
-            self.out.deadweight += accounting.by_group(out.acc[list(DEADWEIGHT_ROWS)],
+            self.out.deadweight += accounting.by_group(out.acc[_DEADWEIGHT_IDX],
                                                        cs.n_tiers, cs.n_segments) * w
         referred_idx = pop.new_idx[pop.new_idx.size - pop.new_referred:]
         self._acc = accounting.month_table(cs, out.acc, out.channel_cost,
