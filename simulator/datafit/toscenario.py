@@ -73,15 +73,22 @@ def band_survival(params, lo: float, hi: float, weeks) -> np.ndarray:
     return ((alpha / (alpha + s)) ** r * inside).mean(axis=0) / (hi - lo)
 
 
-def churn_figures(params, lo: float = 0.0, hi: float = 1.0) -> tuple[float, float]:
+def churn_figures(params, lo: float = 0.0, hi: float = 1.0,
+                  boost: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
     """``churn_annual`` and ``churn_heterogeneity`` of a band of a BG/NBD fit.
 
     The first is the share of a new cohort lost in its first year; the second the
     polarisation of the shifted-beta-geometric whose retention curve is closest (least
     squares) to the band's BG/NBD curve over months 1..FIT_MONTHS with that first year.
+    ``boost``: new customers' extra order rate and its decay (weeks): BG/NBD's dropout
+    follows purchases, so a new cohort's first weeks, with more purchases, lose more
+    (the curve in the cohort's operational time, t + boost decay (1 - exp(-t/decay))).
     """
     months = np.arange(1, FIT_MONTHS + 1)
-    target = band_survival(params, lo, hi, months * WEEKS_PER_MONTH)
+    t = months * WEEKS_PER_MONTH
+    if boost[0] > 0:
+        t = t + boost[0] * boost[1] * -np.expm1(-t / boost[1])
+    target = band_survival(params, lo, hi, t)
     annual = float(min(max(1.0 - target[11], 1e-6), MAX_ANNUAL_CHURN))
 
     def gap(phi: float) -> float:
@@ -96,7 +103,8 @@ def churn_figures(params, lo: float = 0.0, hi: float = 1.0) -> tuple[float, floa
     return annual, phi
 
 
-def _band_figures(params, lo: float, hi: float) -> tuple[float, float, float, float]:
+def _band_figures(params, lo: float, hi: float, boost: tuple[float, float] = (0.0, 1.0)
+                  ) -> tuple[float, float, float, float]:
     """Mean and CV of lambda (per week), first-year churn and churn heterogeneity of a band.
 
     The rate moments are exact (gamma partial moments); churn from :func:`churn_figures`.
@@ -111,7 +119,7 @@ def _band_figures(params, lo: float, hi: float) -> tuple[float, float, float, fl
     m1 = r / alpha * part(r + 1) / w
     m2 = r * (r + 1) / alpha ** 2 * part(r + 2) / w
     cv = float(np.sqrt(max(m2 - m1 ** 2, 0.0)) / m1) if m1 > 0 else 0.0
-    annual, phi = churn_figures(params, lo, hi)
+    annual, phi = churn_figures(params, lo, hi, boost)
     return float(m1), cv, annual, phi
 
 
@@ -214,6 +222,8 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
     season = tested if tested is not None and tested.used else None
     c = holdout.rfm(days, end_day, season)
     ncust = len(c.x)
+    boost = (season.boost, season.decay_days / 7.0) if season is not None and season.boost \
+        else (0.0, 1.0)
     out: list[FittedSegment] = []
     expected_alive: float | None = None  # RFM clusters: today's customers by P(alive)
     if log.segment_names:
@@ -227,7 +237,7 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
             if m.sum() < 10:
                 continue
             f = bgnbd.fit(c.x[m], c.tx[m], c.T[m])
-            lam, cv, churn, phi = _band_figures(f.params, 0.0, 1.0)
+            lam, cv, churn, phi = _band_figures(f.params, 0.0, 1.0, boost)
             sm, scv = _spend(cal["amt"].to_numpy()[seg_of_day == k])
             out.append(FittedSegment(name, m.sum() / ncust, int(m.sum()), lam * WEEKS_PER_MONTH,
                                      cv, churn, phi, sm, scv, f,
@@ -270,7 +280,7 @@ def fit_segments(log: Log, split: str | None = None, segments: int | None = None
         f = bgnbd.fit(c.x, c.tx, c.T)
         sm, scv = _spend(cal["amt"].to_numpy())
         for i in range(n):
-            lam, cv, churn, phi = _band_figures(f.params, i / n, (i + 1) / n)
+            lam, cv, churn, phi = _band_figures(f.params, i / n, (i + 1) / n, boost)
             name = "Fitted customers" if n == 1 else f"Order-rate band {i + 1} of {n}"
             note = ("one BG/NBD fit" if n == 1 else
                     f"band {i + 1} of {n} equal-share bands of the fitted gamma of order rates")
@@ -449,7 +459,10 @@ def _commented(sc, segs, facts, log, split, rate, currency, base_name) -> str:
                                                    log.segment_names else " within band"),
             "spend_per_order_cny": f"fitted: mean per purchase day {s.spend_mean:.4g} {currency}",
             "spend_cv": "fitted: CV per purchase day",
-            "churn_annual": "fitted: first-year share lost, E[1 - exp(-lambda p 52.18 w)]",
+            "churn_annual": "fitted: first-year share lost, E[1 - exp(-lambda p 52.18 w)]"
+                            + (" (operational weeks: with new customers' extra purchases)"
+                               if facts.get("seasonal") is not None
+                               and facts["seasonal"].boost > 0 else ""),
             "churn_heterogeneity": "fitted: beta polarisation closest to the BG/NBD "
                                    f"retention, months 1-{FIT_MONTHS}",
         }
