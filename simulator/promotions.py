@@ -4,7 +4,9 @@ Mechanics per active month of a campaign (active share ``f`` of the month =
 duration_days / 30.44, at most 1):
 
 * targeted = customers in the target segments and tiers;
-* reached = targeted × reach_share, capped by ``budget_cny / cost_per_contact``;
+* reached = targeted × reach_share; a ``budget_cny`` is a hard cap on the month's
+  realised spend (the engine contacts the targets in the order of their reach
+  draws until the next one would exceed it: ``Simulation._budget_reach``);
   the channel cost is reached × cost_per_contact;
 * redeemers = reached × redemption_share × segment promotion sensitivity
   (× coupon_use / 0.5 for coupon and threshold offers);

@@ -197,8 +197,10 @@ def test_recall_budget_caps_contacts_and_reactivation_cost():
     _, out, w = _run(d, 20_000, 10)
     per_month = (out.monthly[..., MI["promotion_cost_sms"]]
                  + out.monthly[..., MI["promotion_reactivation_cost"]]).sum(axis=(1, 2))
-    assert per_month.max() <= budget * 1.1  # the budget buys its expected cost
-    assert per_month.sum() > 0
+    # A hard cap on the realised spend (contacts and reactivation rewards), short of it by
+    # less than one agent's contact and reward (it was the expected cost: up to +13 %).
+    assert per_month.max() <= budget * (1 + 1e-12)
+    assert per_month.min() > budget - (2.0 + 345.0) * w
 
 
 def test_at_risk_campaign_reaches_customers_one_month_before_dormancy():
