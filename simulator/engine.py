@@ -233,7 +233,8 @@ class Simulation:
             keys_out[j] = keys
         return kernel.Campaigns(figures, channel, target, redeem, above, keys_out)
 
-    def _budget_reach(self, ct, keys: tuple[int, int], reach: float, lifecycle: bool) -> float:
+    def _budget_reach(self, ct, keys: tuple[np.uint64, np.uint64], reach: float,
+                      lifecycle: bool) -> float:
         """The reach threshold at which the month's campaign spend stays within its budget.
 
         The kernel reaches a targeted customer when their reach uniform is below the
