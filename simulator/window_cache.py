@@ -4,7 +4,7 @@ A window (:class:`WindowResult`) is a pure function of its key (pool
 specification, load grid point, class mix, window size, scenario seed, variant;
 see :class:`simulator.service.ServiceStage`), so it can be shared by every run
 in the process, by the process pool's workers, later runs and the app. Memory
-holds the most recent ``_CACHE_MAX`` windows; the disk copy lives in the user's
+holds the most recently used windows up to ``CACHE_BYTES``; the disk copy lives in the user's
 cache folder (``BENEFIT_SIM_HOME``/cache/windows, or off with
 ``BENEFIT_SIM_WINDOW_CACHE=0``), bounded to ``DISK_MAX_FILES`` files.
 """
@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,20 @@ class WindowResult:
     queue_length: float = 0.0  # time-average contacts waiting in the measured days
 
 
-_CACHE: dict = {}  # process-wide: the key holds everything the window depends on
-_CACHE_MAX = 2000
+# Process-wide, least recently used first: the key holds everything the window depends on.
+# Each replication has its own windows (a sweep's replication ~25-175 of them, ~25 KB each),
+# and a pool worker runs a sweep's sets replication after replication: the budget holds a
+# standard 20-replication sweep's windows, so they are read from disk once, not every arm.
+_CACHE: OrderedDict = OrderedDict()
+CACHE_BYTES = 256 << 20
+_CACHE_SIZE = [0]
 log = logging.getLogger(__name__)
 
 
 def clear_cache(disk: bool = False) -> None:
     """Forget every simulated window in this process (and on disk with ``disk=True``)."""
     _CACHE.clear()
+    _CACHE_SIZE[0] = 0
     if disk:
         d = _disk_dir()
         if d is not None and d.is_dir():
@@ -202,7 +209,9 @@ def share_through(tier: Any) -> None:
 def lookup(key: tuple) -> WindowResult | None:
     """The window of ``key`` from memory, else disk, else the shared tier (then kept), else None."""
     hit = _CACHE.get(key)
-    if hit is None:
+    if hit is not None:
+        _CACHE.move_to_end(key)
+    else:
         hit = _disk_load(key)
         if hit is None and _SHARED[0] is not None:
             hit = _SHARED[0].get(key)
@@ -221,7 +230,16 @@ def store(key: tuple, res: WindowResult) -> None:
         _SHARED[0].put(key, res)
 
 
+def _nbytes(res: WindowResult) -> int:
+    return sum(np.asarray(w).nbytes for w in res.waits.values()) + 256
+
+
 def _remember(key: tuple, res: WindowResult) -> None:
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.pop(next(iter(_CACHE)))
+    old = _CACHE.pop(key, None)
+    if old is not None:
+        _CACHE_SIZE[0] -= _nbytes(old)
     _CACHE[key] = res
+    _CACHE_SIZE[0] += _nbytes(res)
+    while _CACHE_SIZE[0] > CACHE_BYTES and len(_CACHE) > 1:
+        _, gone = _CACHE.popitem(last=False)
+        _CACHE_SIZE[0] -= _nbytes(gone)
