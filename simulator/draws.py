@@ -274,3 +274,59 @@ def _giles(w: float) -> float:
                   -0.0076224613, 0.00943887047, 1.00167406, 2.83297682):
             p = c + p * w
     return p
+
+
+_REACH_BLOCK = 65536  # customers per block of reach_threshold (fixed: not the thread count)
+_REACH_BUCKETS = 4096
+
+
+@njit(cache=True, inline="always")
+def _reach_bucket(key, alive, tier, segment, target, n_seg, reach, i):
+    """Customer i's bucket of [0, reach) if a target with a uniform below it, else -1."""
+    if not (alive[i] and target[np.int64(tier[i]) * n_seg + np.int64(segment[i])]):
+        return -1, 0.0
+    u = uniform_at(key, i)
+    if u >= reach:
+        return -1, u
+    return min(int(u * (_REACH_BUCKETS / reach)), _REACH_BUCKETS - 1), u
+
+
+@njit(cache=True, parallel=True)
+def reach_threshold(key, alive, tier, segment, n, target, n_seg, reach, k):
+    """The reach threshold that reaches exactly ``k`` of a campaign's targets (a budget cap).
+
+    Targets: customers ``i < n`` alive and in a targeted (tier, segment) group
+    (``target[tier * n_seg + segment]``); a target is reached when ``uniform_at(key, i)``
+    is below the threshold. Returns ``reach`` if at most ``k`` targets have their uniform
+    below it, else the (k+1)-th smallest such uniform: a bucket count over blocks of
+    customers in parallel, then the one bucket holding it sorted (no sort of millions;
+    integer counts and block order make it the same for any number of threads).
+    """
+    n_blocks = (n + _REACH_BLOCK - 1) // _REACH_BLOCK
+    counts = np.zeros((n_blocks, _REACH_BUCKETS), dtype=np.int64)
+    for blk in prange(n_blocks):
+        for i in range(blk * _REACH_BLOCK, min(n, (blk + 1) * _REACH_BLOCK)):
+            b, _ = _reach_bucket(key, alive, tier, segment, target, n_seg, reach, i)
+            if b >= 0:
+                counts[blk, b] += 1
+    per_bucket = counts.sum(axis=0)
+    if per_bucket.sum() <= k:
+        return reach
+    below = 0
+    b_k = 0
+    while below + per_bucket[b_k] <= k:
+        below += per_bucket[b_k]
+        b_k += 1
+    start = np.zeros(n_blocks + 1, dtype=np.int64)
+    for blk in range(n_blocks):
+        start[blk + 1] = start[blk] + counts[blk, b_k]
+    vals = np.empty(start[n_blocks])
+    for blk in prange(n_blocks):
+        j = start[blk]
+        for i in range(blk * _REACH_BLOCK, min(n, (blk + 1) * _REACH_BLOCK)):
+            b, u = _reach_bucket(key, alive, tier, segment, target, n_seg, reach, i)
+            if b == b_k:
+                vals[j] = u
+                j += 1
+    vals.sort()
+    return vals[k - below]

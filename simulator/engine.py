@@ -211,7 +211,7 @@ class Simulation:
                 if lifecycle:
                     per_contact += ct.row[kernel.PR_REACT_COST]
                 if per_contact > 0:
-                    reach = self._budget_reach(ct, keys, reach, lifecycle)
+                    reach = self._budget_reach(ct, keys, reach, lifecycle, alive_groups)
                 elif ct.budget_cny <= 0:
                     reach = 0.0
             if reach > 0.0:
@@ -234,7 +234,7 @@ class Simulation:
         return kernel.Campaigns(figures, channel, target, redeem, above, keys_out)
 
     def _budget_reach(self, ct, keys: tuple[np.uint64, np.uint64], reach: float,
-                      lifecycle: bool) -> float:
+                      lifecycle: bool, alive_groups: np.ndarray) -> float:
         """The reach threshold at which the month's campaign spend stays within its budget.
 
         The kernel reaches a targeted customer when their reach uniform is below the
@@ -247,22 +247,27 @@ class Simulation:
         """
         pop = self.population
         n = pop.n
-        if lifecycle:
-            mask = self._lifecycle_mask(ct)
-        else:
-            grp = pop.tier[:n].astype(np.int64) * self.cs.n_segments + pop.segment[:n]
-            mask = pop.alive[:n] & ct.schedule.target.reshape(-1)[grp]
-        idx = np.flatnonzero(mask)
+        affordable = ct.budget_cny / self.weight  # in one agent's cost units
+        if not lifecycle:
+            # Every contact costs the same: the budget pays for k agents; the k with the
+            # lowest uniforms (compiled selection: study B has 12.5 M agents).
+            k = int(np.floor(affordable / ct.cost_per_contact + 1e-9))
+            target = ct.schedule.target.reshape(-1)
+            if k >= alive_groups[target].sum():
+                return reach
+            return float(draws.reach_threshold(np.uint64(keys[0]), pop.alive, pop.tier,
+                                               pop.segment, n, target, self.cs.n_segments,
+                                               reach, k))
+        idx = np.flatnonzero(self._lifecycle_mask(ct))
         u = draws.uniforms(np.uint64(keys[0]), n)[idx]
         inside = u < reach
         idx, u = idx[inside], u[inside]
         cost = np.full(u.size, ct.cost_per_contact)
         react = ct.row[kernel.PR_REACT_COST]
-        if lifecycle and react > 0:
+        if react > 0:
             redeemed = (draws.uniforms(np.uint64(keys[1]), n)[idx]
                         < ct.schedule.redeem_prob[pop.segment[idx]])
             cost += react * redeemed
-        affordable = ct.budget_cny / self.weight  # in one agent's cost units
         if cost.sum() <= affordable:
             return reach
         order = np.argsort(u, kind="stable")

@@ -127,3 +127,31 @@ def test_discount_depth_scales_its_effect_when_the_observed_depth_is_given():
     up_half = half.order[1] / base_order - 1
     assert (up_half < up_full).all() and (up_half > 0.5 * up_full).all()
     np.testing.assert_allclose(blind.order[1], full.order[1])
+
+
+def test_reach_threshold_is_the_kth_smallest_uniform_of_the_targets():
+    """The budget's compiled selection equals sorting the targets' uniforms (any threads)."""
+    import numba
+
+    from simulator.draws import reach_threshold, uniforms
+
+    rng = np.random.default_rng(5)
+    n, n_seg = 200_003, 3
+    alive = rng.random(n) < 0.8
+    tier = rng.integers(0, 4, n).astype(np.int8)
+    seg = rng.integers(0, n_seg, n).astype(np.int8)
+    target = rng.random(4 * n_seg) < 0.6
+    key = np.uint64(0x1234ABCD5678)
+    u = uniforms(key, n)
+    mask = alive & target[tier.astype(np.int64) * n_seg + seg]
+    inside = np.sort(u[mask][u[mask] < 0.7])
+    for k in (0, 1, 17, inside.size // 3, inside.size - 1):
+        got = []
+        before = numba.get_num_threads()
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            got.append(reach_threshold(key, alive, tier, seg, n, target, n_seg, 0.7, k))
+        numba.set_num_threads(before)
+        assert got[0] == got[-1] == inside[k]
+        assert (u[mask] < got[0]).sum() == k
+    assert reach_threshold(key, alive, tier, seg, n, target, n_seg, 0.7, inside.size) == 0.7
