@@ -19,6 +19,7 @@ from simulator.attribution import (
 from simulator.runner import Cancelled, run
 from simulator.scenario_io import from_dict, save
 from tests.conftest import simple_dict
+from tests.support.arms import record_pairings
 
 SAMPLE = dict(replications=3, agents=400)
 
@@ -251,16 +252,7 @@ def test_a_changed_shared_assumption_is_its_own_group_and_the_bars_add_up():
 
 def test_waterfall_runs_its_arms_unpaired(pair, monkeypatch):
     # its KPIs need no deadweight: no orders recorded and read customer by customer
-    import simulator.engine as engine
-
-    modes = []
-    real = engine.Simulation.__init__
-
-    def init(self, *a, pairing=None, **k):
-        modes.append(pairing)
-        real(self, *a, pairing=pairing, **k)
-
-    monkeypatch.setattr(engine.Simulation, "__init__", init)
+    modes = record_pairings(monkeypatch)
     base, other = pair
     wf = explain(base, other, **SAMPLE)
     assert modes and set(modes) == {None}

@@ -18,6 +18,7 @@ from simulator.sensitivity import (
 from simulator.service import DAYS_PER_MONTH
 from simulator.theory import monthly_rate
 from tests.conftest import simple_dict
+from tests.support.arms import record_pairings
 
 
 # ---------------------------------------------------------------- capacity (item 5)
@@ -260,17 +261,9 @@ def test_tornado_runs_its_arms_unpaired_with_the_same_bars(monkeypatch):
     # the sweeps' KPIs need no deadweight: no orders recorded and read customer by customer
     import numpy as np
 
-    import simulator.engine as engine
     from simulator.runner import run
 
-    modes = []
-    real = engine.Simulation.__init__
-
-    def init(self, *a, pairing=None, **k):
-        modes.append(pairing)
-        real(self, *a, pairing=pairing, **k)
-
-    monkeypatch.setattr(engine.Simulation, "__init__", init)
+    modes = record_pairings(monkeypatch)
     sc = _benefit_scenario()
     t = tornado(sc, "npv", ["tiers[0].benefits[0].cost_cny"], replications=2, agents=500)
     assert modes and set(modes) == {None}

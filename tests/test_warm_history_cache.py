@@ -4,17 +4,9 @@ import numpy as np
 
 from simulator import population
 from simulator.engine import Simulation
+from tests.support.arms import arm_arrays as _arrays
+from tests.support.arms import assert_same_arrays as _same
 from tests.support.scenarios import all_features_scenario
-
-
-def _arrays(out):
-    return {k: v for k, v in vars(out).items() if isinstance(v, np.ndarray)}
-
-
-def _same(a, b):
-    assert a.keys() == b.keys()
-    for k in a:
-        assert a[k].tobytes() == b[k].tobytes(), k
 
 
 def test_second_arm_reuses_the_history_with_the_same_numbers(monkeypatch):
