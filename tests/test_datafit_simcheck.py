@@ -83,6 +83,12 @@ def test_validate_fit_prints_engine_beside_bgnbd_and_writes_its_sheet(tmp_path, 
     assert cells["Repeat transactions in the holdout"] == pytest.approx(
         r["engine"]["holdout_total"]["engine"])
     assert len(ws._charts) == 2
+    # Every bold header fits its column at print (they ran into each other: "cumulative BG/NB").
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and c.font.b and c.column > 1 and c.row > 1:
+                width = ws.column_dimensions[c.column_letter].width
+                assert len(c.value) * 1.15 <= width, (c.coordinate, c.value, width)
     assert main(["validate-fit", str(cdnow("CDNOW_sample.txt")), *SAMPLE, "--split",
                  "1997-10-01", "--replications", "0"]) == 2
     assert "--replications (Run settings ▸ Replications): 0 runs" in capsys.readouterr().err

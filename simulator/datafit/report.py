@@ -151,7 +151,7 @@ def _engine_sheet(wb: Workbook, e: dict):
             if row.get(k) is not None:
                 put(ws, i, j, row[k], "0.000")
     ws.column_dimensions["A"].width = 44
-    for col in "BCDEFG":
-        ws.column_dimensions[col].width = 16
+    for col in "BCDEFG":  # wide enough for the bold "cumulative BG/NBD" header
+        ws.column_dimensions[col].width = 16 if col in "BCD" else 25
     return ws
 
