@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 from scipy.special import betaincinv, gammaincinv
 
-from simulator import customer_base, draws, kernel
+from simulator import customer_base, draws, kernel, sizing
 from simulator import streams as st
 from simulator.compiled import CompiledScenario
 from simulator.customer_base import CustomerBase
@@ -37,14 +37,14 @@ POLL_CHUNK = 1 << 15
 # sweep's sets, in any order on a pool worker) draws them once; they are prefix-stable
 # in the capacity, so an entry drawn for a larger capacity serves a smaller one.
 _STATIC_CACHE: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
-STATIC_CACHE_BYTES = 256 << 20
+STATIC_CACHE_BYTES = sizing.cache_budget() // 6  # 256 MiB on a machine of 24 GB and more
 
 # Warm-start buying histories of recent arms (read-only copies), least recently used
 # first: both arms of a replication, and a sweep's arms that keep the segments, draw the
 # same history (it depends on the static draws, the segments' rates and order values and
 # the window only), so it is drawn once. Bounded in bytes.
 _HISTORY_CACHE: OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
-HISTORY_CACHE_BYTES = 1 << 30
+HISTORY_CACHE_BYTES = sizing.cache_budget() * 2 // 3  # 1 GiB on a machine of 24 GB and more
 
 
 def _remember_history(key: tuple, spend: np.ndarray, orders: np.ndarray | None) -> None:

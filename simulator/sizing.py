@@ -18,15 +18,33 @@ from simulator.scenario import Scenario
 SLOT_BYTES = 160
 SLOT_BYTES_PER_WINDOW_MONTH = 8
 MEMORY_BUDGET_BYTES = 3 * 2**30  # per simulation process
+# What one process may keep between arms (warm-start histories, static draws, queue
+# windows: simulator.population and simulator.window_cache split it 4 : 1 : 1).
+CACHE_BUDGET_BYTES = 3 * 2**29
+
+
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def cache_budget() -> int:
+    """Bytes a process's caches may hold: 1.5 GB, or 1/16 of the machine's memory if less."""
+    phys = _physical_memory()
+    return CACHE_BUDGET_BYTES if phys is None else int(min(CACHE_BUDGET_BYTES, phys // 16))
 
 
 def memory_budget() -> int:
-    """Bytes one simulation may use: 3 GB, or half the machine's memory if that is less."""
-    try:
-        phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
+    """Bytes one simulation may use: 3 GB, or half the machine's memory less the caches.
+
+    The caches' budget is :func:`cache_budget` (what a process keeps between arms).
+    """
+    phys = _physical_memory()
+    if phys is None:
         return MEMORY_BUDGET_BYTES
-    return int(min(MEMORY_BUDGET_BYTES, phys // 2))
+    return int(min(MEMORY_BUDGET_BYTES, phys // 2 - cache_budget()))
 
 
 def simulated_slots(s: Scenario, agents: int | None = None, horizon: int | None = None) -> float:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator import sizing
 from simulator.cache_home import cache_folder
 
 
@@ -44,7 +45,7 @@ class WindowResult:
 # and a pool worker runs a sweep's sets replication after replication: the budget holds a
 # standard 20-replication sweep's windows, so they are read from disk once, not every arm.
 _CACHE: OrderedDict = OrderedDict()
-CACHE_BYTES = 256 << 20
+CACHE_BYTES = sizing.cache_budget() // 6  # 256 MiB on a machine of 24 GB and more
 _CACHE_SIZE = [0]
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,9 @@ def _disk_save(key: tuple, res: WindowResult) -> None:
         pass  # a read-only or full disk only costs speed
 
 
-DISK_MAX_FILES = 5000  # windows kept on disk (one set per replication: bound the folder)
+# Windows kept on disk (~25 KB each; one set per replication): a standard 20-replication
+# attribution writes ~3,500, so 15,000 (~375 MB) keeps a few analyses without evicting.
+DISK_MAX_FILES = 15000
 _SAVES = [0]
 
 

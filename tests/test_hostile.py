@@ -371,3 +371,23 @@ def test_scenario_that_cannot_fit_says_what_to_reduce():
     if prob is not None:  # a small machine: the sample is what to reduce
         assert prob[0] == "run.agents" and "reduce the agents" in prob[2]
     assert Scenario.model_fields  # the schema is importable without Qt
+
+
+def test_caches_kept_between_arms_scale_with_the_machine(monkeypatch):
+    """A process's caches (histories, static draws, windows) fit the machine, and the run's
+    own memory budget leaves room for them: on a 4 GB laptop 256 MB and 1.75 GB (the caches
+    were 1.5 GB whatever the machine, and not counted)."""
+    from simulator import population, sizing, window_cache
+
+    monkeypatch.setattr(sizing, "_physical_memory", lambda: 4 * 2**30)
+    assert sizing.cache_budget() == 2**28
+    assert sizing.memory_budget() == 2 * 2**30 - 2**28
+    monkeypatch.setattr(sizing, "_physical_memory", lambda: 64 * 2**30)
+    assert sizing.cache_budget() == 3 * 2**29 and sizing.memory_budget() == 3 * 2**30
+    monkeypatch.undo()
+    # The modules' bounds are the budget's shares (this machine's), the three within it.
+    budget = sizing.cache_budget()
+    assert population.HISTORY_CACHE_BYTES == budget * 2 // 3
+    assert population.STATIC_CACHE_BYTES == window_cache.CACHE_BYTES == budget // 6
+    assert (population.HISTORY_CACHE_BYTES + population.STATIC_CACHE_BYTES
+            + window_cache.CACHE_BYTES) <= budget
