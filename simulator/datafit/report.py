@@ -128,8 +128,9 @@ def _engine_sheet(wb: Workbook, e: dict):
             put(ws, top + 1 + i, 2 + j, m[k][i], "#,##0.0")
             cum[k] += m[k][i]
             put(ws, top + 1 + i, 5 + j, cum[k], "#,##0")
-    for title, c0, anchor in (("Repeat transactions per month of the holdout", 2, "I2"),
-                              ("Cumulative over the holdout", 5, "I20")):
+    charts = []  # placed under the tables, so the sheet prints at a readable scale
+    for title, c0, col in (("Repeat transactions per month of the holdout", 2, "A"),
+                           ("Cumulative over the holdout", 5, "E")):
         ch = LineChart()
         ch.title = title
         ch.x_axis.title = f"month of {e['month_days']:g} days from the split"
@@ -137,7 +138,7 @@ def _engine_sheet(wb: Workbook, e: dict):
         ch.add_data(Reference(ws, min_col=c0, max_col=c0 + 2, min_row=top, max_row=top + n),
                     titles_from_data=True)
         ch.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + n))
-        ws.add_chart(ch, anchor)
+        charts.append((ch, col))
     top += n + 3
     put(ws, top, 1, "Holdout transactions per customer by repeat purchases in the fit period",
         font=BOLD)
@@ -150,6 +151,9 @@ def _engine_sheet(wb: Workbook, e: dict):
         for j, k in enumerate(("actual", "bgnbd", "engine", "engine_se"), start=3):
             if row.get(k) is not None:
                 put(ws, i, j, row[k], "0.000")
+    below = ws.max_row + 3
+    for ch, col in charts:
+        ws.add_chart(ch, f"{col}{below}")
     ws.column_dimensions["A"].width = 44
     for col in "BCDEFG":  # wide enough for the bold "cumulative BG/NBD" header
         ws.column_dimensions[col].width = 16 if col in "BCD" else 25
