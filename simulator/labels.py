@@ -30,6 +30,8 @@ UNITS_BY_NAME: dict[str, tuple[str, float, int]] = {
     "spend_per_order_cny": ("¥/order", 1, 0),
     "churn_annual": ("%/year", 100, 1),
     "churn_heterogeneity": ("", 1, 3),  # polarisation index 1/(a+b+1)
+    "new_customer_boost": ("% more orders", 100, 1),  # 0.717: +71.7 % at tenure 0
+    "new_customer_boost_months": ("months", 1, 2),
     "discount_rate_annual": ("%/year", 100, 2),
     "contacts_per_order": ("contacts/order", 1, 3),
     "complaints_per_order": ("complaints/order", 1, 3),
@@ -115,7 +117,7 @@ LABELS = {"intensity": "Funding",
           "customer_file_sha256": "Customer file hash",
           "seasonality": "Seasonal order rate (× by calendar month)",
           "first_month": "Calendar month of month 1",
-          "new_customer_boost": "New customers' extra order rate (× at the first purchase)",
+          "new_customer_boost": "New customers' extra order rate (at the first purchase)",
           "new_customer_boost_months": "New customers' extra rate fades over (months)",
           "dormant_after_months": "Dormant after (months without a purchase)",
           "dormant_order_factor": "Dormant order rate (× active)",

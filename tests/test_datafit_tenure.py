@@ -138,3 +138,12 @@ def test_first_year_churn_counts_the_new_customers_extra_purchases():
     annual, _ = churn_figures(params, boost=boost)
     assert annual == pytest.approx(lost, abs=0.002)
     assert annual > churn_figures(params)[0] + 0.005  # 18.9 % against 18.2 %
+
+
+def test_boost_fields_shown_in_their_units():
+    # 0.7165 is +71.7 % orders at the first purchase; the label said "×", with no unit
+    from simulator.labels import shown
+    from simulator.scenario import Scenario
+
+    assert shown(Scenario, "population.new_customer_boost", 0.7165) == "71.65 % more orders"
+    assert shown(Scenario, "population.new_customer_boost_months", 1.1515) == "1.1515 months"
