@@ -11,6 +11,7 @@ Both are importable from here too.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -362,11 +363,15 @@ class RunResult:
 
     def _band_frame(self, a: np.ndarray) -> pd.DataFrame:
         R = a.shape[0]
-        mean = np.nanmean(a, axis=0)
-        if R > 1:
-            half = stats.t.ppf(0.975, R - 1) * np.nanstd(a, axis=0, ddof=1) / math.sqrt(R)
-        else:
-            half = np.full_like(mean, np.nan)
+        # A month whose figure no replication defines (no contact, no member) stays
+        # undefined (NaN, drawn as a gap) without numpy's empty-slice warnings.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(a, axis=0)
+            if R > 1:
+                half = stats.t.ppf(0.975, R - 1) * np.nanstd(a, axis=0, ddof=1) / math.sqrt(R)
+            else:
+                half = np.full_like(mean, np.nan)
         return pd.DataFrame({"month": np.arange(1, a.shape[1] + 1), "mean": mean,
                              "ci95_low": mean - half, "ci95_high": mean + half})
 

@@ -144,3 +144,20 @@ def test_run_and_comparison_share_intervals_are_bounded():
     assert len(shares)
     assert (shares["ci95_high"].dropna() <= 1.0).all()
     assert (shares["ci95_low"].dropna() >= 0.0).all()
+
+
+def test_a_month_no_replication_defines_is_a_gap_without_warnings():
+    # the lifecycle and service charts asked numpy for the mean of all-NaN months and
+    # printed "Mean of empty slice" / "Degrees of freedom <= 0" warnings
+    import warnings
+
+    import numpy as np
+
+    from simulator.results import RunResult
+
+    a = np.array([[1.0, np.nan, 3.0], [2.0, np.nan, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = RunResult._band_frame(None, a)  # type: ignore[arg-type]
+    assert f["mean"].tolist()[0] == 1.5 and np.isnan(f["mean"][1]) and f["mean"][2] == 4.0
+    assert np.isnan(f["ci95_low"][1]) and f["ci95_low"][0] < 1.5 < f["ci95_high"][0]
