@@ -37,7 +37,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from simulator import __version__, customer_base
+from simulator import __version__, customer_base, sizing
 from simulator.compiled import CompiledScenario, compile_scenario
 from simulator.engine import ArmOutput, Simulation
 from simulator.execution import Task, execute, pairing_fits
@@ -163,9 +163,8 @@ class ArmCache:
         n = _nbytes(out) + sum(a.nbytes for a in log or ())
         self.items[key] = (out, log, n)
         self.size += n
-        while self.size > self.budget and len(self.items) > 1:
-            _, (_, _, m) = self.items.popitem(last=False)
-            self.size -= m
+        self.size = sizing.trim_to_budget(self.items, lambda item: item[2], self.budget,
+                                          self.size)
 
 
 def _nbytes(out: ArmOutput) -> int:

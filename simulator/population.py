@@ -57,19 +57,19 @@ def _remember_history(key: tuple, spend: np.ndarray, orders: np.ndarray | None) 
             a.setflags(write=False)
     _HISTORY_CACHE[key] = entry
     _HISTORY_CACHE.move_to_end(key)
-    total = sum(a.nbytes for e in _HISTORY_CACHE.values() for a in e if a is not None)
-    while total > HISTORY_CACHE_BYTES and len(_HISTORY_CACHE) > 1:
-        _, old = _HISTORY_CACHE.popitem(last=False)
-        total -= sum(a.nbytes for a in old if a is not None)
+    sizing.trim_to_budget(_HISTORY_CACHE, _entry_bytes, HISTORY_CACHE_BYTES,
+                          sum(map(_entry_bytes, _HISTORY_CACHE.values())))
 
 
 def _remember_static(key: tuple, arrays: tuple[np.ndarray, ...]) -> None:
     _STATIC_CACHE.pop(key, None)
     _STATIC_CACHE[key] = arrays
-    total = sum(a.nbytes for e in _STATIC_CACHE.values() for a in e)
-    while total > STATIC_CACHE_BYTES and len(_STATIC_CACHE) > 1:
-        _, old = _STATIC_CACHE.popitem(last=False)
-        total -= sum(a.nbytes for a in old)
+    sizing.trim_to_budget(_STATIC_CACHE, _entry_bytes, STATIC_CACHE_BYTES,
+                          sum(map(_entry_bytes, _STATIC_CACHE.values())))
+
+
+def _entry_bytes(entry: tuple) -> int:
+    return sum(a.nbytes for a in entry if a is not None)
 
 
 # The month's rounding uniforms (acquisition, referrals) already drawn, by (seed,

@@ -9,6 +9,9 @@ counterfactual's orders log fits too.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from simulator.scenario import Scenario
 
@@ -34,6 +37,19 @@ def cache_budget() -> int:
     """Bytes a process's caches may hold: 1.5 GB, or 1/16 of the machine's memory if less."""
     phys = _physical_memory()
     return CACHE_BUDGET_BYTES if phys is None else int(min(CACHE_BUDGET_BYTES, phys // 16))
+
+
+def trim_to_budget(cache: OrderedDict, nbytes: Callable[[Any], int], budget: int,
+                   total: int) -> int:
+    """Drop ``cache``'s least recently used entries until its ``total`` bytes fit ``budget``.
+
+    The one eviction of the byte-bounded caches (simulator.population, window_cache,
+    arms); the newest entry always stays. Returns the new total.
+    """
+    while total > budget and len(cache) > 1:
+        _, old = cache.popitem(last=False)
+        total -= nbytes(old)
+    return total
 
 
 def memory_budget() -> int:

@@ -243,6 +243,4 @@ def _remember(key: tuple, res: WindowResult) -> None:
         _CACHE_SIZE[0] -= _nbytes(old)
     _CACHE[key] = res
     _CACHE_SIZE[0] += _nbytes(res)
-    while _CACHE_SIZE[0] > CACHE_BYTES and len(_CACHE) > 1:
-        _, gone = _CACHE.popitem(last=False)
-        _CACHE_SIZE[0] -= _nbytes(gone)
+    _CACHE_SIZE[0] = sizing.trim_to_budget(_CACHE, _nbytes, CACHE_BYTES, _CACHE_SIZE[0])

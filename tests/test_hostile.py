@@ -391,3 +391,13 @@ def test_caches_kept_between_arms_scale_with_the_machine(monkeypatch):
     assert population.STATIC_CACHE_BYTES == window_cache.CACHE_BYTES == budget // 6
     assert (population.HISTORY_CACHE_BYTES + population.STATIC_CACHE_BYTES
             + window_cache.CACHE_BYTES) <= budget
+
+
+def test_byte_bounded_caches_drop_the_least_recently_used_and_keep_the_newest():
+    from collections import OrderedDict
+
+    from simulator.sizing import trim_to_budget
+
+    c = OrderedDict([("a", 40), ("b", 30), ("c", 50)])
+    assert trim_to_budget(c, lambda n: n, 80, 120) == 80 and list(c) == ["b", "c"]
+    assert trim_to_budget(c, lambda n: n, 10, 80) == 50 and list(c) == ["c"]
