@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from scipy.special import betaincinv, gammaincinv, gammaln
 
 from simulator import customer_base, draws, kernel, sizing
@@ -158,6 +158,25 @@ def gamma_frailty(shapes: np.ndarray, seg: np.ndarray, u: np.ndarray) -> np.ndar
         a = shapes[seg[exact]]
         out[exact] = gammaincinv(a, u[exact]) / a
     return out
+
+
+@njit(cache=True, parallel=True)
+def history_month(key, u, lam, seg, values, mu, sigma, offset, spend, orders):
+    """One month of the warm start's baseline buying for customers ``offset + i``.
+
+    Orders by Poisson inversion at ``u`` with rates ``lam`` (as :func:`streams.poisson_inverse`);
+    their values summed by :func:`draws.order_values` from the segment's row of
+    ``values`` (:func:`draws.value_table`), as the simulated months do. Writes ``spend``
+    (float32) and ``orders`` (int16, when it has a row per customer). Element-wise in
+    parallel: the result does not depend on the thread count.
+    """
+    keep = orders.shape[0] == u.shape[0]
+    for i in prange(u.shape[0]):
+        o = draws._poisson(u[i], lam[i])
+        s = seg[i]
+        spend[i] = draws.order_values(key, offset + i, o, mu[s], sigma[s], values[s])
+        if keep:
+            orders[i] = o
 
 
 # Per-customer arrays that grow with the capacity (last axis).
@@ -368,12 +387,11 @@ class Population:
             u = self.rs.uniform(n0, st.HISTORY_ORDERS, k)
             key = self.rs.key(st.HISTORY_SPEND, k)
             for a, b in self._chunks(n0):
-                o = st.poisson_inverse(u[a:b], lam[a:b])
-                # One value per order, as in the months (draws.compound_value).
-                self.spend_hist[k, a:b] = draws.compound_values(
-                    key, o, cs.spend_mu[seg[a:b]], cs.spend_sigma[seg[a:b]], offset=a)
-                if self.order_hist is not None:
-                    self.order_hist[k, a:b] = o
+                # One value per order, from the segment's table as in the months.
+                history_month(key, u[a:b], lam[a:b], seg[a:b], cs.value_table, cs.spend_mu,
+                              cs.spend_sigma, a, self.spend_hist[k, a:b],
+                              self.order_hist[k, a:b] if self.order_hist is not None
+                              else self._no_order_hist[0])
         if hist_key is not None and W > 0:
             _remember_history(hist_key, self.spend_hist[:, :n0],
                               None if self.order_hist is None else self.order_hist[:, :n0])

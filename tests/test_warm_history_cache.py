@@ -13,8 +13,8 @@ def test_second_arm_reuses_the_history_with_the_same_numbers(monkeypatch):
     sc = all_features_scenario()
     population._HISTORY_CACHE.clear()
     drawn = []
-    real = population.draws.compound_values
-    monkeypatch.setattr(population.draws, "compound_values",
+    real = population.history_month
+    monkeypatch.setattr(population, "history_month",
                         lambda *a, **k: drawn.append(1) or real(*a, **k))
     first = _arrays(Simulation(sc, np.random.SeedSequence(3), 0, 3000, 14).run())
     n_first = len(drawn)
@@ -51,3 +51,34 @@ def test_history_cache_is_bounded(monkeypatch):
     total = sum(x.nbytes for e in population._HISTORY_CACHE.values() for x in e if x is not None)
     assert total <= 200_000 and len(population._HISTORY_CACHE) >= 1
     population._HISTORY_CACHE.clear()
+
+
+def test_history_values_come_from_the_months_order_value_table():
+    """The warm start's order values are the months' (draws.order_values on the segment's
+    table), and a window of them has the lognormal's mean value per order."""
+    from simulator import draws
+    from simulator import streams as st
+
+    sc = all_features_scenario()
+    population._HISTORY_CACHE.clear()
+    p = Simulation(sc, np.random.SeedSequence(5), 0, 20_000, 3).population
+    cs, n0 = p.cs, p.n0
+    seg = p.segment[:n0]
+    lam = cs.base_rate[seg] * p.frailty[:n0]
+    hist = np.stack([st.poisson_inverse(p.rs.uniform(n0, st.HISTORY_ORDERS, k), lam)
+                     for k in range(cs.window_months)])  # the window's order counts
+    k = cs.window_months - 1
+    key = p.rs.key(st.HISTORY_SPEND, k)
+    for i in np.flatnonzero(hist[k] > 0)[:200]:
+        s = seg[i]
+        want = draws.order_values(key, i, int(hist[k, i]), cs.spend_mu[s], cs.spend_sigma[s],
+                                  cs.value_table[s])
+        assert p.spend_hist[k, i] == np.float32(want)
+    assert np.array_equal(p.spend_hist[:, :n0] > 0, hist > 0)
+    for s in range(cs.n_segments):
+        m = seg == s
+        n_orders = hist[:, m].sum(dtype=np.int64)
+        mean = p.spend_hist[:, :n0][:, m].sum(dtype=np.float64) / n_orders
+        expect = np.exp(cs.spend_mu[s] + cs.spend_sigma[s] ** 2 / 2)
+        cv = np.sqrt(np.expm1(cs.spend_sigma[s] ** 2))
+        assert abs(mean / expect - 1) < 4 * cv / np.sqrt(n_orders)
