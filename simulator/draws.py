@@ -229,6 +229,20 @@ def _poisson(u: float, lam: float) -> int:
     # above the rounding of exp and of the subtraction) the answer is 0 without the exp.
     if u < (1.0 - lam) - 1e-15:
         return 0
+    if lam <= 1.0:
+        # The same answer without the exp where the series of exp(-lam) settles it: its
+        # partial sums to lam^4 and to lam^5 bound exp(-lam) from above and below (an
+        # alternating series of falling terms), so u at most the lower bound is k = 0 and
+        # u between the upper bound and the lower bound of P(k <= 1) = exp(-lam)(1 + lam)
+        # is k = 1. The relative margin 1e-12 is far above the rounding of the bounds,
+        # of exp and of the cumulative sums below (a few units of 1e-16).
+        l2 = lam * lam
+        hi = ((1.0 - lam) + 0.5 * l2) - l2 * lam * (1.0 / 6.0) + l2 * l2 * (1.0 / 24.0)
+        lo = hi - l2 * l2 * lam * (1.0 / 120.0)
+        if u <= lo * (1.0 - 1e-12):
+            return 0
+        if u > hi * (1.0 + 1e-12) and u <= lo * (1.0 + lam) * (1.0 - 1e-12):
+            return 1
     p = math.exp(-lam)
     cdf = p
     k = 0

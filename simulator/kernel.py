@@ -123,6 +123,26 @@ def benefit_cost(share, per_order, per_month, per_year, gross, orders, members, 
     return share * gross + per_order * orders + per_month * members + per_year * anniversaries
 
 
+@njit(cache=True, inline="always")
+def _churns(u, base, x):
+    """Whether a customer with uniform ``u`` churns at hazard ``base * exp(x)``.
+
+    Decided without the exp where a bound settles it: exp(x) <= (1 - x/16)^-16 for
+    x < 16 (exp(-y) >= 1 - y), so u (1 - x/16)^16 >= base (1 + 1e-12) means u is above
+    the hazard (the margin is far above the rounding of both sides); otherwise the
+    hazard is computed as before. Most customer-steps are far from churning.
+    """
+    y = 1.0 - x * (1.0 / 16.0)
+    if y > 0.0:
+        y *= y
+        y *= y
+        y *= y
+        y *= y
+        if u * y >= base * (1.0 + 1e-12):
+            return False
+    return u < base * math.exp(x)
+
+
 class Customers(NamedTuple):
     """Customers' state, arrays indexed by customer (updated in place by pass 2)."""
 
@@ -400,9 +420,8 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
             elif new_sat > 1.0:
                 new_sat = 1.0
             sat_i = new_sat
-            hz = cu.churn_step[i] * churn_mult * math.exp(tb.churn_per_sat_point
-                                                          * (seg_f[SG_SAT0, s] - sat_i))
-            if uniform_at(keys[k, D_CHURN], i) < hz:
+            if _churns(uniform_at(keys[k, D_CHURN], i), cu.churn_step[i] * churn_mult,
+                       tb.churn_per_sat_point * (seg_f[SG_SAT0, s] - sat_i)):
                 churned = True
         sat32 = np.float32(sat_i)
         cu.satisfaction[i] = sat32

@@ -90,6 +90,57 @@ def test_poisson_no_order_shortcut_gives_the_same_counts():
                 assert _poisson(u, lam) == _poisson_plain(u, lam), (u, lam)
 
 
+def test_poisson_series_bounds_give_the_same_counts():
+    # Below rate 1 the count 0 or 1 is decided from bounds of exp(-lam) without computing
+    # it; at and around every cumulative sum inversion compares u with (P(0), P(<= 1),
+    # ..., as plain inversion computes them) and the bounds, the count must be plain
+    # inversion's.
+    from simulator.draws import _poisson
+
+    rng = np.random.default_rng(7)
+    lams = np.concatenate([[1e-300, 1e-9, 1e-3, 0.05, 0.3, 0.7, 1.0, 2.5, 7.0, 29.99, 30.0],
+                           rng.uniform(0.0, 1.0, 100), rng.uniform(1.0, 30.0, 100)])
+    for lam in lams:
+        p = np.exp(-lam)
+        cdfs = [p]
+        for k in range(1, 12 + int(2 * lam)):
+            p *= lam / k
+            cdfs.append(cdfs[-1] + p)
+        edges = [c for c in cdfs if c < 1.0]
+        l2 = lam * lam
+        hi = ((1.0 - lam) + 0.5 * l2) - l2 * lam / 6.0 + l2 * l2 / 24.0
+        lo = hi - l2 * l2 * lam / 120.0
+        edges += [hi * (1.0 + 1e-12), lo * (1.0 - 1e-12), lo * (1.0 + lam) * (1.0 - 1e-12)]
+        us = [e + k * 2.0 ** -53 for e in edges for k in range(-12, 13)]
+        us += [e * (1.0 + k * 3e-12) for e in edges for k in range(-6, 7)]
+        us += list(rng.random(100))
+        for u in us:
+            if 0.0 <= u < 1.0:
+                assert _poisson(u, lam) == _poisson_plain(u, lam), (u, lam)
+
+
+def test_churn_decision_is_that_of_the_exact_hazard():
+    # The kernel skips the exp where (1 - x/16)^-16 bounds the hazard: at and around the
+    # hazard and the bound it must decide exactly as u < base * exp(x).
+    import math
+
+    from simulator.kernel import _churns
+
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        base = rng.choice([0.0, 1e-6, rng.uniform(0.0, 0.05), rng.uniform(0.0, 0.5)])
+        x = rng.choice([0.0, rng.uniform(-4.0, 4.0), rng.uniform(-40.0, 6.0), 30.0, -30.0])
+        hz = base * math.exp(x)
+        us = [hz + k * 2.0 ** -53 for k in range(-8, 9)] + list(rng.random(4))
+        us += [hz * (1.0 + k * 3e-12) for k in range(-6, 7)]
+        if x < 16.0:
+            bound = base * (1.0 + 1e-12) / (1.0 - x / 16.0) ** 16
+            us += [bound * (1.0 + k * 1e-15) for k in range(-5, 6)]
+        for u in us:
+            if 0.0 <= u < 1.0:
+                assert _churns(u, base, x) == (u < hz), (u, base, x)
+
+
 def test_keys_are_remembered_and_stay_those_of_the_seed_sequence():
     s = _streams(seed=11, replication=3)
     first = s.key(st.ORDERS, 4, 0)
