@@ -184,18 +184,31 @@ _SAVES = [0]
 
 
 def _prune(d: Path) -> None:
-    """Delete the least recently written window files beyond DISK_MAX_FILES."""
+    """Delete the least recently written window files beyond DISK_MAX_FILES.
+
+    Counts the folder's names first (one directory read) and looks at the files' times
+    only when there are too many: a folder of 12,000 windows cost ~100 ms CPU a prune
+    (pathlib's glob and a stat per file), every 200th save.
+    """
+    try:
+        with os.scandir(d) as it:
+            entries = [e for e in it if e.name.endswith(".npz")]
+    except OSError:
+        return
+    if len(entries) <= DISK_MAX_FILES:
+        return
     files = []
-    for f in d.glob("*.npz"):
+    for e in entries:
         try:
-            files.append((f.stat().st_mtime, f))
+            files.append((e.stat().st_mtime, e.path))
         except OSError:
             continue
-    if len(files) <= DISK_MAX_FILES:
-        return
     files.sort()
     for _, f in files[: len(files) - DISK_MAX_FILES * 4 // 5]:
-        f.unlink(missing_ok=True)
+        try:
+            os.unlink(f)
+        except OSError:
+            pass
 
 
 # A cluster-wide tier after the disk (set by simulator.execution on Dask workers, whose
