@@ -35,7 +35,7 @@ from simulator.outputs import Cancelled  # noqa: F401 - raised by run() on cance
 from simulator.results import RunResult
 from simulator.scenario import Scenario
 from simulator.scenario_io import Issue, ScenarioError, scenario_hash
-from simulator.sizing import size_problems
+from simulator.sizing import SIZE_FIELDS, size_problems
 from simulator.theory import discount_factors
 from simulator.uncertainty import Plan, corners, distributions_hash, has_ranges, plan_for
 
@@ -113,7 +113,8 @@ def _prepare(sc: Scenario, replications, agents, seed, horizon_months,
             raise ValueError(f"{name}: {v} must be a whole number >= {lo}")
     if S < 0:
         raise ValueError(f"seed: {S} must be >= 0")
-    for arm in (sc, base, *corners(sc), *(corners(base) if base is not None else ())):
+    ends = [*corners(sc, SIZE_FIELDS), *(corners(base, SIZE_FIELDS) if base is not None else ())]
+    for arm in (sc, base, *ends):
         if arm is not None and (too_big := size_problems(arm, N, H)):
             # before any work: a run that cannot fit says what to reduce
             raise ScenarioError([Issue(p, v, m) for p, v, m in too_big])

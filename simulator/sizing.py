@@ -63,6 +63,19 @@ def memory_budget() -> int:
     return int(min(MEMORY_BUDGET_BYTES, phys // 2 - cache_budget()))
 
 
+# Every scenario field :func:`size_problems` reads (through :func:`simulated_slots`): an
+# uncertain input elsewhere cannot change whether a run fits, so the runner checks the
+# ends of the ranges of these only (simulator.uncertainty.corners).
+SIZE_FIELDS = frozenset({
+    ("run", "agents"), ("run", "horizon_months"), ("population", "customers"),
+    ("population", "acquisition", "organic_per_month"),
+    ("population", "acquisition", "paid_spend_cny_per_month"),
+    ("population", "acquisition", "cac_cny"),
+    ("population", "acquisition", "saturation_cny_per_month"),
+    ("tier_rules", "window_months"),
+})
+
+
 def simulated_slots(s: Scenario, agents: int | None = None, horizon: int | None = None) -> float:
     """Customer slots one replication allocates: today's sample plus every new customer."""
     n0 = agents if agents is not None else s.run.agents

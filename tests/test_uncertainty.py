@@ -354,3 +354,29 @@ def test_a_value_changed_on_purpose_is_not_overwritten_by_its_draw():
     a, _ = plan.arms(swung, swung, 0)
     assert a.segments[0].churn_annual == 0.3
     assert a.segments[0].orders_per_month == plan.values(0)[ORDERS]  # the others still drawn
+
+
+def test_the_memory_check_sets_only_the_ranges_that_size_a_run(monkeypatch):
+    """The check before a run looks at the ends of ranges of the fields that size it
+    (sizing.SIZE_FIELDS); a scenario ranged elsewhere is not copied for it (it was,
+    twice a run: ~10 ms of the parent's time for each of an attribution's 256 sets)."""
+    from simulator.sizing import SIZE_FIELDS
+
+    d = simple_dict()
+    d["population"]["acquisition"] = {"organic_per_month": {"low": 10, "mode": 100,
+                                                            "high": 5e7}}
+    sized = io.from_dict(d)
+    low, high = u.corners(sized, SIZE_FIELDS)
+    assert low.population.acquisition.organic_per_month < 20  # the ends (1e-9 inside)
+    assert high.population.acquisition.organic_per_month == pytest.approx(5e7, rel=1e-3)
+    with pytest.raises(io.ScenarioError, match="reduce new customers"):
+        run(sized, replications=1, agents=1000, horizon_months=24, workers=1)
+
+    elsewhere = io.from_dict(ranged(churn_annual={"low": 0.1, "mode": 0.2, "high": 0.35}))
+    copies = []
+    real = u.sampling.materialise
+    monkeypatch.setattr(u.sampling, "materialise",
+                        lambda sc, values: copies.append(values) or real(sc, values))
+    assert u.corners(elsewhere, SIZE_FIELDS) == []
+    assert copies == []
+    assert len(u.corners(elsewhere)) == 2  # every range, for a check that reads them all

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 from typing import Any
@@ -33,10 +34,17 @@ _NOT_ALLOWED_FIELDS = {("Segment", "share"): "segment shares must add up to 100 
                        "not an assumption about the shop"}
 
 
-def _field_kind(cls: Any, name: str) -> tuple[Any, list]:
+@functools.lru_cache(maxsize=1024)
+def _field_kind(cls: Any, name: str) -> tuple[Any, tuple]:
+    """A schema field's type and constraints (kept: the schema does not change)."""
     info = cls.model_fields[name]
     tp, meta = labels.unwrap(info.annotation)
-    return tp, list(info.metadata) + meta
+    return tp, tuple(info.metadata) + tuple(meta)
+
+
+# (unit, scale, is_int) of a field as the form shows it: a function of the schema and
+# the path only, asked for every range of every scenario read (an attribution reads 256).
+_display_unit = functools.lru_cache(maxsize=4096)(labels.display_unit)
 
 
 def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]]:
@@ -74,7 +82,8 @@ def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]
             if not (isinstance(cls, type) and issubclass(cls, BaseModel)) \
                     or name not in cls.model_fields:
                 continue
-            tp, meta = _field_kind(cls, name)
+            tp, kind_meta = _field_kind(cls, name)
+            meta = list(kind_meta)
             here = path + (name,)
             if tp in (int, float) and isinstance(value, dict):
                 where = labels.where(here, out)
@@ -96,7 +105,7 @@ def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]
                         refs.append((here, node, name, tp, meta, ref))
                     continue
                 lo, hi, lo_open, hi_open = labels.bounds(meta)
-                unit, scale, is_int = labels.display_unit(Scenario, here)
+                unit, scale, is_int = _display_unit(Scenario, here)
                 dist, msgs = parse(value, lo, hi, lo_open, hi_open, tp is int, unit, scale)
                 for m in msgs:
                     at = _path_text(here)

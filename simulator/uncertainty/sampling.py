@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,14 +172,17 @@ def materialise(sc: Any, values: dict[Key, float]) -> Any:
     return out
 
 
-def corners(sc: Any) -> list[Any]:
+def corners(sc: Any, fields: Collection[Key] | None = None) -> list[Any]:
     """The scenario with every uncertain input at its low end, then at its high end.
 
     For checks that must hold for any draw before a run starts (the memory a run
     needs grows with new customers per month and shrinks with the acquisition cost).
+    ``fields``: only the inputs that set one of these fields (a check that reads only
+    them); none such: no corners (the scenario as given is the only one to check).
     """
     inputs = inputs_of(sc)
-    if not inputs:
+    ends = [{fk: s * float(i.dist.ppf(q)) for i in inputs.values() for fk, s in i.targets
+             if fields is None or fk in fields} for q in (0.0, 1.0)]
+    if not ends[0]:
         return []
-    return [materialise(sc, {fk: s * float(i.dist.ppf(q)) for i in inputs.values()
-                             for fk, s in i.targets}) for q in (0.0, 1.0)]
+    return [materialise(sc, values) for values in ends]
