@@ -534,22 +534,44 @@ class Population:
         """Tier review at the end of month m (the downgrade rule of the scheme)."""
         cs = self.cs
         n = self.n
-        alive = self.alive[:n]
-        cur = self.tier[:n]
-        q = self.qualified(n)
-        if cs.downgrade == "immediate":
-            new = q
-        elif cs.downgrade == "never":
-            new = np.maximum(cur, q)
-        elif cs.downgrade == "grace":
-            below = q < cur
-            self.grace_count[:n] = np.where(below, self.grace_count[:n] + 1, 0)
-            drop = below & (self.grace_count[:n] > cs.grace_reviews)
-            new = np.where(drop, q, np.maximum(cur, q))
-            self.grace_count[:n] = np.where(drop, 0, self.grace_count[:n])
-        else:  # keep_task
-            at_risk = q < cur
-            u = draws.uniforms(self.rs.key(st.TASK, m), n)  # as the month's task take-up
-            done = at_risk & (u < cs.task_completion)
-            new = np.where(done, cur, q) if cs.benefits_on else q
-        self.tier[:n] = np.where(alive, new, cur).astype(np.int8)
+        key = self.rs.key(st.TASK, m) if cs.downgrade == "keep_task" else np.uint64(0)
+        _review(self.tier, self.qualified(n), self.alive, self.grace_count, n,
+                _DOWNGRADE[cs.downgrade], cs.grace_reviews, key, float(cs.task_completion),
+                cs.benefits_on)
+
+
+_DOWNGRADE = {"immediate": 0, "never": 1, "grace": 2, "keep_task": 3}
+
+
+@njit(cache=True)
+def _review(tier, q, alive, grace_count, n, rule, grace_reviews, task_key, task_completion,
+            benefits_on):
+    """Customers 0..n-1's tiers after a review: ``q`` the tiers they qualify for.
+
+    ``rule`` (:data:`_DOWNGRADE`): immediate (the qualified tier), never (no step
+    down), grace (down after more than ``grace_reviews`` reviews in a row below the
+    tier, the count kept in ``grace_count``), keep_task (a customer at risk keeps the
+    tier if their task uniform, as the month's take-up, is below ``task_completion``
+    and benefits are on). The dead keep theirs. One pass, the numbers of the former
+    numpy form (int8 counts wrap alike).
+    """
+    for i in range(n):
+        cur = tier[i]
+        qi = q[i]
+        if rule == 0:
+            new = qi
+        elif rule == 1:
+            new = max(cur, qi)
+        elif rule == 2:
+            below = qi < cur
+            grace_count[i] = grace_count[i] + 1 if below else 0
+            if below and grace_count[i] > grace_reviews:
+                new = qi
+                grace_count[i] = 0
+            else:
+                new = max(cur, qi)
+        else:
+            done = qi < cur and draws.uniform_at(task_key, i) < task_completion
+            new = cur if done and benefits_on else qi
+        if alive[i]:
+            tier[i] = new
