@@ -285,10 +285,15 @@ class Outputs(NamedTuple):
 BLOCK = 8192
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
                 class_load, acc, ltv, channel_cost, members_end, cohorts_end):
-    """Customers lo..hi-1 of :func:`month_step`, summing into this block's arrays."""
+    """Customers lo..hi-1 of :func:`month_step`, summing into this block's arrays.
+
+    Inlined into :func:`_load_block` and :func:`_book_block` with ``load_only`` a
+    constant, so each pass is compiled with only its own work (pass 1 without the
+    month's behaviour, the task's draw and the spend, churn and margin effects).
+    """
     seg_f = tb.segment
     grp_f = tb.group
     keys = mo.keys
@@ -539,6 +544,22 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
         cohorts_end[cu.join_month[i]] += 1.0
 
 
+@njit(cache=True, error_model="numpy")
+def _load_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv, channel_cost,
+                members_end, cohorts_end):
+    """Pass 1 of customers lo..hi-1 (:func:`_live_block` compiled for it)."""
+    _live_block(lo, hi, True, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
+                channel_cost, members_end, cohorts_end)
+
+
+@njit(cache=True, error_model="numpy")
+def _book_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv, channel_cost,
+                members_end, cohorts_end):
+    """Pass 2 of customers lo..hi-1 (:func:`_live_block` compiled for it)."""
+    _live_block(lo, hi, False, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
+                channel_cost, members_end, cohorts_end)
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
                 b_members, b_cohorts):
@@ -546,8 +567,12 @@ def _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv,
     for b in prange(b_load.shape[0]):
         lo = b * BLOCK
         hi = min(cu.n, lo + BLOCK)
-        _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
-                    b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+        if load_only:
+            _load_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
+                        b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+        else:
+            _book_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
+                        b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
 
 
 @njit(cache=True)
