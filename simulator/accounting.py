@@ -56,7 +56,9 @@ def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, 
             vals.append(waits[p])
             sizes.append(waits[p].size)
             wts.append(r / total / waits[p].size)
-    v = np.concatenate(vals).astype(np.float64, copy=False)
+    if any(x.dtype != np.float64 for x in vals):  # numpy compares other types in theirs
+        return pool_wait_stats_numpy(waits, rates, sla_hours)
+    v = np.concatenate(vals)
     mean, p90, sla = _wait_stats(v, np.array(sizes, dtype=np.int64),
                                  np.array(wts, dtype=np.float64), float(sla_hours))
     if math.isnan(mean):  # a NaN wait: numpy's order of NaNs (the reference)

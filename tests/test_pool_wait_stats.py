@@ -39,6 +39,9 @@ def test_nan_wait_and_no_load_as_numpy():
     got, want = pool_wait_stats(waits, rates, 1.0), pool_wait_stats_numpy(waits, rates, 1.0)
     np.testing.assert_array_equal(np.array(got), np.array(want))
     assert pool_wait_stats(waits, {0: 0.0, 1: 0.0}, 1.0) == (0.0, 0.0, 1.0)
+    low = {0: np.array([0.5, 1.0000001], dtype=np.float32)}  # float32 waits: numpy's way
+    assert pool_wait_stats(low, {0: 1.0}, 1.0000001) == \
+        pool_wait_stats_numpy(low, {0: 1.0}, 1.0000001)
 
 
 def test_pairwise_sum_is_numpys():
