@@ -286,7 +286,7 @@ BLOCK = 8192
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
+def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
                 class_load, acc, ltv, channel_cost, members_end, cohorts_end):
     """Customers lo..hi-1 of :func:`month_step`, summing into this block's arrays.
 
@@ -297,7 +297,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
     seg_f = tb.segment
     grp_f = tb.group
     keys = mo.keys
-    K = keys.shape[0]
+    K = 1 if one_step else keys.shape[0]
     n_seg = seg_f.shape[1]
     n_promo = cp.figures.shape[1]
     for i in range(lo, hi):
@@ -548,7 +548,7 @@ def _live_block(lo, hi, load_only, cu, tb, co, pt, cp, mo, wi, pa,
 def _load_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv, channel_cost,
                 members_end, cohorts_end):
     """Pass 1 of customers lo..hi-1 (:func:`_live_block` compiled for it)."""
-    _live_block(lo, hi, True, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
+    _live_block(lo, hi, True, False, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
                 channel_cost, members_end, cohorts_end)
 
 
@@ -556,23 +556,46 @@ def _load_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv, ch
 def _book_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv, channel_cost,
                 members_end, cohorts_end):
     """Pass 2 of customers lo..hi-1 (:func:`_live_block` compiled for it)."""
-    _live_block(lo, hi, False, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
+    _live_block(lo, hi, False, False, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
+                channel_cost, members_end, cohorts_end)
+
+
+@njit(cache=True, error_model="numpy")
+def _book_block_1(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv, channel_cost,
+                  members_end, cohorts_end):
+    """Pass 2 of customers lo..hi-1 with one behaviour step a month (the step loop unrolled)."""
+    _live_block(lo, hi, False, True, cu, tb, co, pt, cp, mo, wi, pa, class_load, acc, ltv,
                 channel_cost, members_end, cohorts_end)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
-                b_members, b_cohorts):
-    """The blocks of customers, in parallel: block b sums into row b of each b_* array."""
+def _run_load(cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan, b_members,
+              b_cohorts):
+    """Pass 1 over the blocks of customers, in parallel: block b sums into row b."""
     for b in prange(b_load.shape[0]):
         lo = b * BLOCK
-        hi = min(cu.n, lo + BLOCK)
-        if load_only:
-            _load_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
-                        b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
-        else:
-            _book_block(lo, hi, cu, tb, co, pt, cp, mo, wi, pa, b_load[b], b_acc[b],
-                        b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+        _load_block(lo, min(cu.n, lo + BLOCK), cu, tb, co, pt, cp, mo, wi, pa, b_load[b],
+                    b_acc[b], b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _run_book_1(cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan, b_members,
+                b_cohorts):
+    """Pass 2 with one behaviour step a month over the blocks, in parallel."""
+    for b in prange(b_load.shape[0]):
+        lo = b * BLOCK
+        _book_block_1(lo, min(cu.n, lo + BLOCK), cu, tb, co, pt, cp, mo, wi, pa, b_load[b],
+                      b_acc[b], b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _run_book(cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan, b_members,
+              b_cohorts):
+    """Pass 2 with several behaviour steps a month over the blocks, in parallel."""
+    for b in prange(b_load.shape[0]):
+        lo = b * BLOCK
+        _book_block(lo, min(cu.n, lo + BLOCK), cu, tb, co, pt, cp, mo, wi, pa, b_load[b],
+                    b_acc[b], b_ltv[b], b_chan[b], b_members[b], b_cohorts[b])
 
 
 @njit(cache=True)
@@ -585,7 +608,6 @@ def _add_rows(dst, rows):
             d[j] += r[b, j]
 
 
-@njit(cache=True, error_model="numpy")
 def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
     """One month of every customer's life: books the month and carries state.
 
@@ -602,7 +624,10 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
     Customers are split into blocks of :data:`BLOCK` run in parallel (numba
     ``prange``); each block has its own accumulators, added to ``out`` in block
     order afterwards, so results are identical for any number of threads. Only
-    the block loop is compiled for parallel execution (compile time).
+    the block loops are compiled for parallel execution (compile time). Each pass is
+    its own compiled function (pass 1; pass 2 with one behaviour step a month, the
+    usual case, with the step loop unrolled; pass 2 with several), compiled the first
+    time it is needed.
     """
     n_blocks = (cu.n + BLOCK - 1) // BLOCK
     n_groups = out.acc.shape[1]
@@ -612,13 +637,19 @@ def month_step(load_only, cu, tb, co, pt, cp, mo, wi, out, pa):
     b_chan = np.zeros((n_blocks, out.channel_cost.shape[0], n_groups))
     b_members = np.zeros((n_blocks, n_groups))
     b_cohorts = np.zeros((n_blocks, out.cohorts_end.shape[0]))
-    _run_blocks(load_only, cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan,
-                b_members, b_cohorts)
+    run = _run_load if load_only else _run_book_1 if mo.keys.shape[0] == 1 else _run_book
+    run(cu, tb, co, pt, cp, mo, wi, pa, b_load, b_acc, b_ltv, b_chan, b_members, b_cohorts)
     # in block order: the sums do not depend on the threads
     _add_rows(out.class_load, b_load)
     if not load_only:
-        _add_rows(out.acc, b_acc)
-        _add_rows(out.ltv, b_ltv)
-        _add_rows(out.channel_cost, b_chan)
-        _add_rows(out.members_end, b_members)
-        _add_rows(out.cohorts_end, b_cohorts)
+        _add_blocks(out, b_acc, b_ltv, b_chan, b_members, b_cohorts)
+
+
+@njit(cache=True)
+def _add_blocks(out, b_acc, b_ltv, b_chan, b_members, b_cohorts):
+    """Pass 2's block sums added to ``out`` in block order."""
+    _add_rows(out.acc, b_acc)
+    _add_rows(out.ltv, b_ltv)
+    _add_rows(out.channel_cost, b_chan)
+    _add_rows(out.members_end, b_members)
+    _add_rows(out.cohorts_end, b_cohorts)
