@@ -5,10 +5,11 @@ The uniform a customer gets for a purpose is a hash of the purpose's 64-bit key
 :class:`simulator.streams.Streams`) and the customer's index (SplitMix64's
 finaliser applied to ``key + (i + 1) * golden_gamma``). On top of it: normals
 (Box-Muller), Poisson counts by inversion, and the sum of a customer's order
-values: in the simulated months from a per-segment table of the lognormal's
-quantiles (:func:`order_values`, :func:`value_table`), in the warm start's history
-by the exact formula (:func:`compound_value`). Integer arithmetic makes the draws
-identical on every machine; :mod:`simulator.kernel` and the warm start use them.
+values from a per-segment table of the lognormal's quantiles (:func:`order_values`,
+:func:`value_table`), in the simulated months and in the warm start's history alike;
+the exact sum by Box-Muller (:func:`compound_value`, :func:`compound_values`) is the
+reference the tests hold the table to. Integer arithmetic makes the draws identical
+on every machine; :mod:`simulator.kernel` and the warm start use them.
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ def _sum_approx(n, mu, sigma, z):
 
 @njit(cache=True, parallel=True)
 def compound_values(key, n, mu, sigma, exact=EXACT_ORDERS, offset=0):
-    """``compound_value(key, offset + i, n[i], mu[i], sigma[i])`` for every i (warm start).
+    """``compound_value(key, offset + i, n[i], mu[i], sigma[i])`` for every i (the exact reference).
 
     In parallel over i (each element is its own addressed draw: the result does not
     depend on the thread count). ``offset``: the customer index of element 0, so a
