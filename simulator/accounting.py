@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from simulator import kernel
+from simulator import threads as _threads  # noqa: F401 - compiled code's cache folder
 from simulator.compiled import CompiledScenario
 from simulator.outputs import METRICS, MI, PROMO_CHANNELS
 from simulator.tiers import BENEFIT_KINDS

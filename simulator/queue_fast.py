@@ -53,6 +53,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from simulator import threads as _threads  # noqa: F401 - compiled code's cache folder
+
 # event kinds
 _ROTA = 0  # the rota process resumes (Initialize at 0, then its timeouts)
 _SOURCE = 1  # the source process resumes

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from simulator import threads as _threads  # noqa: F401 - compiled code's cache folder
 from simulator import window_cache
 from simulator.queue_window import (  # noqa: F401 - PoolSpec, DAYS_PER_MONTH re-exported
     DAYS_PER_MONTH,
