@@ -10,13 +10,9 @@ year-1 statistics and the tier migration matrix.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit
 
 from simulator import kernel
-from simulator import threads as _threads  # noqa: F401 - compiled code's cache folder
 from simulator.compiled import CompiledScenario
 from simulator.outputs import METRICS, MI, PROMO_CHANNELS
 from simulator.tiers import BENEFIT_KINDS
@@ -41,35 +37,7 @@ _FROM_KERNEL = (("price_concessions", kernel.A_PRICE), ("gross_margin", kernel.A
 
 
 def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, float, float]:
-    """Mean, P90 and SLA attainment of a pool's waits, classes weighted by arrivals.
-
-    The classes' waits pooled, each value weighted by its class's arrival share over its
-    sample size; the P90 is the first pooled value (in stable sorted order) whose
-    cumulative weight reaches 90 %. Compiled (:func:`_wait_stats`) with the same numbers
-    as the numpy reference :func:`pool_wait_stats_numpy`.
-    """
-    total = sum(r for p, r in rates.items() if p in waits and r > 0)
-    if total <= 0:
-        return 0.0, 0.0, 1.0
-    vals, sizes, wts = [], [], []
-    for p, r in rates.items():
-        if r > 0 and p in waits and waits[p].size:
-            vals.append(waits[p])
-            sizes.append(waits[p].size)
-            wts.append(r / total / waits[p].size)
-    if any(x.dtype != np.float64 for x in vals):  # numpy compares other types in theirs
-        return pool_wait_stats_numpy(waits, rates, sla_hours)
-    v = np.concatenate(vals)
-    mean, p90, sla = _wait_stats(v, np.array(sizes, dtype=np.int64),
-                                 np.array(wts, dtype=np.float64), float(sla_hours))
-    if math.isnan(mean):  # a NaN wait: numpy's order of NaNs (the reference)
-        return pool_wait_stats_numpy(waits, rates, sla_hours)
-    return mean, p90, sla
-
-
-def pool_wait_stats_numpy(waits: dict, rates: dict,
-                          sla_hours: float) -> tuple[float, float, float]:
-    """:func:`pool_wait_stats` in numpy (the reference; any wait sample, NaNs included)."""
+    """Mean, P90 and SLA attainment of a pool's waits, classes weighted by arrivals."""
     total = sum(r for p, r in rates.items() if p in waits and r > 0)
     if total <= 0:
         return 0.0, 0.0, 1.0
@@ -85,170 +53,6 @@ def pool_wait_stats_numpy(waits: dict, rates: dict,
     cw = np.cumsum(w)
     p90 = float(v[min(np.searchsorted(cw, 0.9 * cw[-1]), v.size - 1)])
     return float((v * w).sum() / cw[-1]), p90, float(w[v <= sla_hours].sum() / cw[-1])
-
-
-@njit(cache=True)
-def _block_sum(a, lo, n):
-    """The pairwise sum numpy gives up to 128 values (see :func:`pairwise_sum`)."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    end = n - n % 8
-    while i < end:
-        j = lo + i
-        r0 += a[j]
-        r1 += a[j + 1]
-        r2 += a[j + 2]
-        r3 += a[j + 3]
-        r4 += a[j + 4]
-        r5 += a[j + 5]
-        r6 += a[j + 6]
-        r7 += a[j + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
-
-
-@njit(cache=True)
-def pairwise_sum(a, lo, n):
-    """``a[lo:lo + n].sum()`` as numpy adds a contiguous float64 array (pairwise, 8 lanes).
-
-    numpy's ``pairwise_sum``: below 8 values in order; up to 128 in eight interleaved
-    partial sums added as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the
-    rest; above, the two halves (the first a multiple of 8) summed so and added. The
-    recursion walked with an explicit stack (numba's cache and recursion do not mix).
-    """
-    los = np.empty(64, dtype=np.int64)
-    ns = np.empty(64, dtype=np.int64)
-    stage = np.zeros(64, dtype=np.int64)  # 0 new, 1 left half running, 2 right half running
-    left = np.empty(64)
-    los[0], ns[0], stage[0] = lo, n, 0
-    sp = 1
-    ret = 0.0
-    while sp > 0:
-        t = sp - 1
-        if ns[t] <= 128:
-            ret = _block_sum(a, los[t], ns[t])
-            sp -= 1
-            while sp > 0:  # hand the sum up: a left half starts its right, a right adds up
-                p = sp - 1
-                if stage[p] == 1:
-                    left[p] = ret
-                    stage[p] = 2
-                    h = ns[p] // 2
-                    h -= h % 8
-                    los[sp], ns[sp], stage[sp] = los[p] + h, ns[p] - h, 0
-                    sp += 1
-                    break
-                ret = left[p] + ret
-                sp -= 1
-            continue
-        stage[t] = 1
-        h = ns[t] // 2
-        h -= h % 8
-        los[sp], ns[sp], stage[sp] = los[t], h, 0
-        sp += 1
-    return ret
-
-
-@njit(cache=True)
-def _wait_stats(v, sizes, weights, sla_hours):
-    """Mean, P90 and SLA share of pooled waits, as :func:`pool_wait_stats_numpy`.
-
-    ``v``: the classes' waits one after the other (class c: ``sizes[c]`` values of
-    weight ``weights[c]``). NaN for the mean if a wait is NaN (the caller falls back).
-
-    Each class's waits are sorted quantiles, so the stable sort is a merge of the classes
-    (ties: the earlier class first), else numpy's stable argsort; then the same cumulative
-    sum, search and pairwise sums as numpy.
-    """
-    n = v.shape[0]
-    k = sizes.shape[0]
-    start = np.zeros(k + 1, dtype=np.int64)
-    runs = True
-    for c in range(k):
-        start[c + 1] = start[c] + sizes[c]
-        for i in range(start[c] + 1, start[c + 1]):
-            if not v[i - 1] <= v[i]:
-                runs = False
-    for i in range(n):
-        if np.isnan(v[i]):
-            return np.nan, np.nan, np.nan
-    vs = np.empty(n)
-    ws = np.empty(n)
-    if runs:  # merge neighbouring runs pairwise until one is left (ties: the left run)
-        bounds = start.copy()
-        nb = k
-        for c in range(k):
-            vs[start[c]:start[c + 1]] = v[start[c]:start[c + 1]]
-            ws[start[c]:start[c + 1]] = weights[c]
-        tv = np.empty(n)
-        tw = np.empty(n)
-        while nb > 1:
-            out = 0
-            for r in range(0, nb, 2):
-                a, mid = bounds[r], bounds[r + 1]
-                b = bounds[r + 2] if r + 2 <= nb else mid
-                i, j, o = a, mid, a
-                while i < mid and j < b:
-                    if vs[j] < vs[i]:
-                        tv[o] = vs[j]
-                        tw[o] = ws[j]
-                        j += 1
-                    else:
-                        tv[o] = vs[i]
-                        tw[o] = ws[i]
-                        i += 1
-                    o += 1
-                while i < mid:
-                    tv[o] = vs[i]
-                    tw[o] = ws[i]
-                    i += 1
-                    o += 1
-                while j < b:
-                    tv[o] = vs[j]
-                    tw[o] = ws[j]
-                    j += 1
-                    o += 1
-                bounds[out] = a
-                out += 1
-            bounds[out] = n
-            nb = out
-            vs, tv = tv, vs
-            ws, tw = tw, ws
-    else:
-        w = np.empty(n)
-        for c in range(k):
-            w[start[c]:start[c + 1]] = weights[c]
-        order = np.argsort(v, kind="mergesort")
-        for i in range(n):
-            vs[i] = v[order[i]]
-            ws[i] = w[order[i]]
-    cw = np.empty(n)
-    acc = 0.0
-    for i in range(n):
-        acc += ws[i]
-        cw[i] = acc
-    target = 0.9 * cw[n - 1]
-    j = 0
-    while j < n and cw[j] < target:  # searchsorted, side left (cw is non-decreasing)
-        j += 1
-    p90 = vs[min(j, n - 1)]
-    prod = np.empty(n)
-    m = 0
-    for i in range(n):
-        prod[i] = vs[i] * ws[i]
-        if vs[i] <= sla_hours:
-            m = i + 1  # sorted: the waits within the SLA are a prefix
-    return (pairwise_sum(prod, 0, n) / cw[n - 1], p90, pairwise_sum(ws, 0, m) / cw[n - 1])
 
 
 def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
