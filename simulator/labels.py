@@ -8,6 +8,7 @@ or more`` rather than ``service.pools[0].shifts[0].staff: -5 must be >= 0``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import textwrap
@@ -234,6 +235,13 @@ def field_at(root: type[BaseModel], path: tuple) -> tuple[type[BaseModel] | None
 
 def display_unit(root: type[BaseModel], path: tuple) -> tuple[str, float, bool]:
     """(unit, scale, is_int) of the number at ``path`` as the form shows it."""
+    return _display_unit(root, tuple(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_unit(root: type[BaseModel], path: tuple) -> tuple[str, float, bool]:
+    # A function of the schema and the path only, asked for every range of every
+    # scenario read (an attribution reads 256 of them): kept.
     owner, name, tp, meta = field_at(root, path)
     if name is None or tp not in (int, float):
         return "", 1.0, False

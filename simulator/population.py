@@ -99,7 +99,7 @@ def _month_uniform(rs: st.Streams, purpose: int, m: int) -> float:
 # read by cubic Hermite interpolation; a cell where the interpolant at the cell's middle
 # (where Hermite's error peaks) is off the exact quantile by more than FRAILTY_TOL
 # relative (the steep tails, the first and last cell always) is computed exactly. Max
-# relative error over the whole range: see tests/test_population.py (below float32's
+# relative error over the whole range: see tests/test_frailty_table.py (below float32's
 # rounding, 6e-8, for the shipped shapes).
 FRAILTY_CELLS = 4096
 FRAILTY_TOL = 2e-8

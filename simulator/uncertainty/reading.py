@@ -42,10 +42,6 @@ def _field_kind(cls: Any, name: str) -> tuple[Any, tuple]:
     return tp, tuple(info.metadata) + tuple(meta)
 
 
-# (unit, scale, is_int) of a field as the form shows it: a function of the schema and
-# the path only, asked for every range of every scenario read (an attribution reads 256).
-_display_unit = functools.lru_cache(maxsize=4096)(labels.display_unit)
-
 
 def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]]:
     """Replace every range and every reference to a shared assumption by its nominal value.
@@ -105,7 +101,7 @@ def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]
                         refs.append((here, node, name, tp, meta, ref))
                     continue
                 lo, hi, lo_open, hi_open = labels.bounds(meta)
-                unit, scale, is_int = _display_unit(Scenario, here)
+                unit, scale, is_int = labels.display_unit(Scenario, here)
                 dist, msgs = parse(value, lo, hi, lo_open, hi_open, tp is int, unit, scale)
                 for m in msgs:
                     at = _path_text(here)
