@@ -7,15 +7,24 @@ installs), otherwise the platform's user cache folder (platformdirs). Setting
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 
 def cache_folder(kind: str) -> Path | None:
     """The cache folder for ``kind`` (e.g. "windows", "customers"), or None when disabled."""
-    if os.environ.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0":
+    env = os.environ
+    return _folder(kind, env.get("BENEFIT_SIM_WINDOW_CACHE", "1") == "0",
+                   env.get("BENEFIT_SIM_HOME"), env.get("XDG_CACHE_HOME"), env.get("HOME"))
+
+
+@functools.lru_cache(maxsize=64)
+def _folder(kind: str, off: bool, home: str | None, *where: str | None) -> Path | None:
+    # asked at every queue window's lookup: kept per environment (``where``: what
+    # platformdirs reads)
+    if off:
         return None
-    home = os.environ.get("BENEFIT_SIM_HOME")
     if home:
         return Path(home) / "cache" / kind
     import platformdirs
