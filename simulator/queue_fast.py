@@ -73,7 +73,7 @@ def _less(ta, ka, tb, kb):
     return ta < tb or (ta == tb and ka < kb)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(ht, hk, hkind, hpay, size, t, key, kind, pay):
     """Push onto the binary heap (arrays grow by doubling); return the arrays and size."""
     if size == ht.shape[0]:
@@ -111,7 +111,7 @@ def _move(ht, hk, hkind, hpay, dst, src):
     hpay[dst] = hpay[src]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop_into(ht, hk, hkind, hpay, size):
     """Remove the root (caller has read it); return the new size."""
     size -= 1
