@@ -92,7 +92,7 @@ def test_queue_windows_from_the_disk_cache_give_identical_results(tmp_path, monk
     first = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 12)
     out1 = first.run()
     assert first.stage.simulated_windows > 0
-    assert list((tmp_path / "cache" / "windows").glob("*" + window_cache.SUFFIX))
+    assert window_cache.disk_files(tmp_path / "cache" / "windows")
     window_cache.clear_cache()  # memory only: the files stay
     second = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 12)
     out2 = second.run()
@@ -100,4 +100,4 @@ def test_queue_windows_from_the_disk_cache_give_identical_results(tmp_path, monk
     np.testing.assert_array_equal(out1.monthly, out2.monthly)
     np.testing.assert_array_equal(out1.service, out2.service)
     window_cache.clear_cache(disk=True)
-    assert not list((tmp_path / "cache" / "windows").glob("*" + window_cache.SUFFIX))
+    assert not window_cache.disk_files(tmp_path / "cache" / "windows")

@@ -183,7 +183,7 @@ def test_local_cluster_shares_windows_through_the_disk_not_the_scheduler(cluster
         assert _windows(first) > 0
         assert stored() == before  # nothing uploaded to the scheduler
         # but written to disk
-        assert list((tmp_path / "cache" / "windows").glob("*" + window_cache.SUFFIX))
+        assert window_cache.disk_files(tmp_path / "cache" / "windows")
         cluster.run(window_cache.clear_cache)  # workers forget: the disk has them
         again = runner.run(sc, **kw)
         assert _windows(again) == 0

@@ -291,7 +291,7 @@ def test_damaged_cache_entry_is_recomputed(damage, tmp_path, monkeypatch, caplog
     sc = _small()
     window_cache.clear_cache(disk=True)
     cold = Simulation(sc, np.random.SeedSequence(7), 0, 2000, 6).run()
-    files = sorted((tmp_path / "cache" / "windows").glob("*" + window_cache.SUFFIX))
+    files = sorted(window_cache.disk_files(tmp_path / "cache" / "windows"))
     assert len(files) >= 2
     victim, other = files[0], files[1]
     raw = victim.read_bytes()
@@ -390,10 +390,10 @@ def test_disk_cache_folder_is_bounded(tmp_path, monkeypatch):
     window_cache.clear_cache(disk=True)
     for v in range(130):
         ServiceStage({"A": pool}, 1, 200, variant=v).window("A", {0: 3.0})
-    n = len(list((tmp_path / "cache" / "windows").glob("*" + window_cache.SUFFIX)))
+    n = len(window_cache.disk_files(tmp_path / "cache" / "windows"))
     assert 0 < n <= 10 + 200, n
     window_cache._prune(tmp_path / "cache" / "windows")
-    assert len(list((tmp_path / "cache" / "windows").glob("*" + window_cache.SUFFIX))) == 8
+    assert len(window_cache.disk_files(tmp_path / "cache" / "windows")) == 8
 
 
 

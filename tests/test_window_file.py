@@ -50,6 +50,9 @@ def test_clearing_the_disk_removes_old_format_and_leftover_files(tmp_path, monke
     for name in ("old.npz", ".a.win.1.1.tmp", "keep.txt"):
         (d / name).write_bytes(b"x")
     window_cache.store(("k", 1), _window())
-    assert len(list(d.glob("*" + window_cache.SUFFIX))) == 1
+    (new,) = (f for f in window_cache.disk_files(d) if f.suffix == window_cache.SUFFIX)
+    assert new.parent.parent == d  # in its shard folder
+    assert len(window_cache.disk_files(d)) == 3  # with the old and the leftover file
     window_cache.clear_cache(disk=True)
-    assert sorted(p.name for p in d.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in d.iterdir() if p.is_file()) == ["keep.txt"]
+    assert not window_cache.disk_files(d)
