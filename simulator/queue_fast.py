@@ -45,7 +45,10 @@ The events, as SimPy runs them:
 Cost does not grow with idle staff: a shift change that frees k slots makes k
 ``Release`` events in SimPy; they are consecutive in the heap, so the twin
 pushes one event standing for k grant checks (stopping when nothing waits),
-and new off-duty requests are counted, not looped over.
+and new off-duty requests are counted, not looped over. An event that would be the
+very next one anyway is handled in place, its id used up, without the heap: a
+contact's ``Initialize`` when the source wakes for it, and the ``Release`` after a
+service when nothing else is due at that moment.
 """
 
 from __future__ import annotations
@@ -192,15 +195,9 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
             break
         size = _pop_into(ht, hk, hkind, hpay, size)
         grant_check = False
+        arrive = -1  # a contact that makes its request now (its Initialize event)
         if kind == _INIT:
-            r = rank[pay]
-            if qtail[r] < 0:
-                qhead[r] = pay
-            else:
-                qnext[qtail[r]] = pay
-            qtail[r] = pay
-            queued += 1
-            grant_check = True
+            arrive = pay
         elif kind == _GRANT:
             waits[pay] = now - times[pay]
             start[pay] = now
@@ -214,15 +211,21 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
             if hi > lo:
                 busy += hi - lo
             users -= 1
-            ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now, normal | seq,
-                                              _RELEASE, 1)
+            if size > 0 and ht[0] <= now:  # events of this moment come before the Release
+                ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now,
+                                                  normal | seq, _RELEASE, 1)
+            else:  # the Release is the next event: processed here, its id used up
+                grant_check = True
             seq += 1
         elif kind == _RELEASE:
             grant_check = True  # pay = how many consecutive Release events this stands for
         elif kind == _SOURCE:
             if src_started:  # resumed after sleeping until times[src_i]
-                ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now,
-                                                  urgent | seq, _INIT, src_i)
+                # Its Initialize event (URGENT, now) is the next event: no other URGENT
+                # event of this moment is pending (it would have come before this NORMAL
+                # one) and those pushed below are newer. Processed after the pushes, as
+                # SimPy would next, with its id used up.
+                arrive = src_i
                 seq += 1
                 src_i += 1
             src_started = True
@@ -279,6 +282,15 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
                 if rota_k == n_changes:
                     rota_k = 0
                     rota_day += 1
+        if arrive >= 0:
+            r = rank[arrive]
+            if qtail[r] < 0:
+                qhead[r] = arrive
+            else:
+                qnext[qtail[r]] = arrive
+            qtail[r] = arrive
+            queued += 1
+            grant_check = True
         checks = 0
         if grant_check:
             checks = pay if kind == _RELEASE else 1
