@@ -47,8 +47,8 @@ Cost does not grow with idle staff: a shift change that frees k slots makes k
 pushes one event standing for k grant checks (stopping when nothing waits),
 and new off-duty requests are counted, not looped over. An event that would be the
 very next one anyway is handled in place, its id used up, without the heap: a
-contact's ``Initialize`` when the source wakes for it, and the ``Release`` after a
-service when nothing else is due at that moment.
+contact's ``Initialize`` when the source wakes for it, and, when nothing else is due at
+that moment, the ``Release`` after a service and a request's grant.
 """
 
 from __future__ import annotations
@@ -311,8 +311,17 @@ def run_queue(times, rank, handle, n_ranks, change_hours, want, days, cap, warm,
                     qtail[r] = -1
                 queued -= 1
                 users += 1
-                ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now, normal | seq,
-                                                  _GRANT, i)
+                if checks == 0 and (size == 0 or ht[0] > now):
+                    # The grant is this event's last push and nothing else is due now: it
+                    # is the next event, processed here with its id used up.
+                    seq += 1
+                    waits[i] = now - times[i]
+                    start[i] = now
+                    ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size,
+                                                      now + handle[i], normal | seq, _DONE, i)
+                else:
+                    ht, hk, hkind, hpay, size = _push(ht, hk, hkind, hpay, size, now,
+                                                      normal | seq, _GRANT, i)
                 seq += 1
             else:
                 break  # nothing waits: the remaining checks grant nothing either
