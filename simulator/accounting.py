@@ -11,8 +11,10 @@ year-1 statistics and the tier migration matrix.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from simulator import kernel
+from simulator import threads as _threads  # noqa: F401 - the compiled code's folder first
 from simulator.compiled import CompiledScenario
 from simulator.outputs import METRICS, MI, PROMO_CHANNELS
 from simulator.tiers import BENEFIT_KINDS
@@ -55,20 +57,37 @@ def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, 
     return float((v * w).sum() / cw[-1]), p90, float(w[v <= sla_hours].sum() / cw[-1])
 
 
+# Each arm's benefit coefficients per kind and group [kind, T*S], by its compiled costs
+# (kept with them, so an id is never reused while its entry is here). Bounded.
+_COEFFICIENTS: dict[int, tuple] = {}
+
+
+def _coefficients(cs: CompiledScenario) -> tuple[np.ndarray, ...]:
+    """Share, per order, per month and per year coefficients [kind, T*S] of ``cs``'s benefits."""
+    c = cs.costs
+    hit = _COEFFICIENTS.get(id(c))
+    if hit is None or hit[0] is not c:
+        t_of_g = np.repeat(np.arange(cs.n_tiers), cs.n_segments)
+        hit = (c, c.share[:, t_of_g], c.per_order[:, t_of_g], c.per_month[:, t_of_g],
+               c.per_year[:, t_of_g])
+        if len(_COEFFICIENTS) >= 64:
+            _COEFFICIENTS.clear()
+        _COEFFICIENTS[id(c)] = hit
+    return hit[1:]
+
+
 def benefit_cost_by_kind(cs: CompiledScenario, sums: np.ndarray) -> np.ndarray:
     """Benefit cost per kind and group [kind, T*S] from the kernel's group sums.
 
     Points' redemptions (``A_POINTS``) are the points kind's cost on top of its
     coefficients, referral rewards (``A_REFERRAL_COST``) the referral-reward kind's.
     """
-    t_of_g = np.repeat(np.arange(cs.n_tiers), cs.n_segments)
-    c = cs.costs
+    share, per_order, per_month, per_year = _coefficients(cs)
     # Every kind at once ([kind, T*S]): the kernel's formula (its Python body, same
     # operations element by element, so the same numbers as compiled, without a
     # compiled call per kind).
     out = kernel.benefit_cost.py_func(
-        c.share[:, t_of_g], c.per_order[:, t_of_g], c.per_month[:, t_of_g],
-        c.per_year[:, t_of_g], sums[kernel.A_GROSS], sums[kernel.A_ORDERS],
+        share, per_order, per_month, per_year, sums[kernel.A_GROSS], sums[kernel.A_ORDERS],
         sums[kernel.A_MEMBERS], sums[kernel.A_ANNIV])
     for k, kind in enumerate(BENEFIT_KINDS):
         if kind == "points":
@@ -150,23 +169,37 @@ def year_one(segment: np.ndarray, tier_start: np.ndarray, alive: np.ndarray,
              weight: float) -> dict[str, np.ndarray]:
     """Retention, repurchase and high-frequency share among today's customers [S, T]."""
     key = tier_start.astype(np.int64) * n_segments + segment.astype(np.int64)
-    n_groups = n_segments * n_tiers
+    sums = _year_one_sums(key, alive, y1_orders, np.asarray(y1_gross, dtype=np.float64),
+                          n_segments * n_tiers)
+    return {name: by_start_group(sums[row] * weight, n_tiers, n_segments)
+            for row, name in enumerate(_YEAR_ONE)}
 
-    def by(x):
-        return by_start_group(np.bincount(key, weights=x, minlength=n_groups) * weight,
-                              n_tiers, n_segments)
 
-    o = y1_orders
-    hf = o >= 36  # >= 3 orders a month (study B's high-frequency buyers)
-    return {
-        "customers": by(np.ones(key.size)),
-        "retained": by(alive.astype(np.float64)),
-        "repurchasers": by((o >= 2).astype(np.float64)),
-        "buyers": by((o >= 1).astype(np.float64)),
-        "gross": by(y1_gross),
-        "gross_high_freq": by(np.where(hf, y1_gross, 0.0)),
-        "high_freq_customers": by(hf.astype(np.float64)),
-    }
+_YEAR_ONE = ("customers", "retained", "repurchasers", "buyers", "gross", "gross_high_freq",
+             "high_freq_customers")
+
+
+@njit(cache=True)
+def _year_one_sums(key, alive, y1_orders, y1_gross, n_groups):
+    """The rows of :data:`_YEAR_ONE` summed per start group [7, groups] in one pass.
+
+    Customer by customer in index order, as ``np.bincount(key, weights=...)`` sums each
+    row (the same numbers). High-frequency buyers: >= 36 orders in year 1 (>= 3 a
+    month, study B's).
+    """
+    out = np.zeros((7, n_groups))
+    for i in range(key.shape[0]):
+        g = key[i]
+        o = y1_orders[i]
+        hf = o >= 36
+        out[0, g] += 1.0
+        out[1, g] += 1.0 if alive[i] else 0.0
+        out[2, g] += 1.0 if o >= 2 else 0.0
+        out[3, g] += 1.0 if o >= 1 else 0.0
+        out[4, g] += y1_gross[i]
+        out[5, g] += y1_gross[i] if hf else 0.0
+        out[6, g] += 1.0 if hf else 0.0
+    return out
 
 
 def migration(tier_start: np.ndarray, tier_end: np.ndarray, alive: np.ndarray, n_tiers: int,

@@ -40,7 +40,7 @@ from pydantic import BaseModel
 from simulator import __version__, customer_base, sizing
 from simulator.compiled import CompiledScenario, compile_scenario
 from simulator.engine import ArmOutput, Simulation
-from simulator.execution import Task, execute, pairing_fits
+from simulator.execution import Task, execute, pairing_fits, prepare
 from simulator.outputs import Cancelled
 from simulator.scenario import Scenario
 
@@ -267,6 +267,7 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
     """
     if cancel is not None and cancel.is_set():
         raise Cancelled()
+    prepare(workers)  # the pool's workers start while the batch is planned
     if not _REUSE[0]:
         _count("simulated", sum(1 + (t.counterfactual is not None) for t in tasks))
         execute(tasks, workers=workers, on_result=on_result, cancel=cancel)

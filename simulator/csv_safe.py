@@ -8,7 +8,10 @@ injection advice). Numbers are written as they are: ``-5`` stays ``-5``.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported where a table is written: a pool worker, which
+    import pandas as pd  # imports this module for ``neutral``, never pays its ~0.3 s
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,6 +25,8 @@ def neutral(value: object) -> object:
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The table with its text cells (and text column names) neutralised."""
+    import pandas as pd
+
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]) \

@@ -56,6 +56,26 @@ _DEADWEIGHT_IDX = np.array(DEADWEIGHT_ROWS, dtype=np.intp)
 _DRAWS = (st.ORDERS, st.SPEND, st.QUESTIONS, st.COMPLAINTS, st.BOT, st.WAIT, st.CHURN)
 
 
+# The month's draw keys [step, purpose] by (seed, replication, month, steps): every arm of a
+# replication uses the same ones (read only by the kernel). Bounded (cleared when full).
+_MONTH_KEYS: dict[tuple, np.ndarray] = {}
+_MONTH_KEYS_MAX = 1 << 12
+
+
+def _month_keys(rs: st.Streams, m: int, steps: int) -> np.ndarray:
+    """``[[rs.key(p, m, k) for p in _DRAWS] for k in range(steps)]`` (uint64), kept per process."""
+    e = rs.entropy
+    ck = (e if isinstance(e, int) or e is None else tuple(e), rs.replication, m, steps)
+    keys = _MONTH_KEYS.get(ck)
+    if keys is None:
+        keys = np.array([[rs.key(p, m, k) for p in _DRAWS] for k in range(steps)],
+                        dtype=np.uint64)
+        if len(_MONTH_KEYS) >= _MONTH_KEYS_MAX:
+            _MONTH_KEYS.clear()
+        _MONTH_KEYS[ck] = keys
+    return keys
+
+
 class Simulation:
     """One arm of one replication.
 
@@ -111,6 +131,11 @@ class Simulation:
         self._last_census: tuple[np.ndarray, np.ndarray] | None = None
         self._referred = 0.0  # real customers referred last month (they join this month)
         self._spreaders = 0.0  # real customers spreading negative word of mouth last month
+        # Read-only stand-ins of the kernel's arguments a pass does not use (pass 1 has no
+        # queue windows; an arm not paired has no orders log).
+        self._no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
+                                          np.zeros(1, dtype=np.int64), np.zeros(1))
+        self._stand_in = np.zeros(1, dtype=np.uint8)
 
     # --------------------------------------------------------------- the run
     def run(self) -> ArmOutput:
@@ -135,7 +160,10 @@ class Simulation:
             deadweight=np.zeros((len(DEADWEIGHT), n_seg, n_tiers)),
         )
         self.out.paired = self.pairing == "paired"
-        np.add.at(self.out.ltv_n, (pop.segment[: pop.n0], pop.tier_start[: pop.n0]), self.weight)
+        # weight added customer by customer to zeros, in customer order (as np.add.at did)
+        start_group = pop.segment[: pop.n0].astype(np.intp) * n_tiers + pop.tier_start[: pop.n0]
+        self.out.ltv_n[:] = np.bincount(start_group, weights=np.full(pop.n0, self.weight),
+                                        minlength=n_seg * n_tiers).reshape(n_seg, n_tiers)
         self.out.cohort_size[0] = pop.n0 * self.weight
         self.active_promos: set[int] = set()
         env = simpy.Environment()
@@ -292,8 +320,7 @@ class Simulation:
     def _month_facts(self, m: int, slot: int) -> kernel.Month:
         cs = self.cs
         rs = self.rs
-        keys = np.array([[rs.key(p, m, k) for p in _DRAWS] for k in range(cs.steps_per_month)],
-                        dtype=np.uint64)
+        keys = _month_keys(rs, m, cs.steps_per_month)
         task_at = cs.task_month(m)
         # The customers who take up the task are those who complete it at the review.
         task_key = rs.key(st.TASK, task_at) if task_at is not None else np.uint64(0)
@@ -344,7 +371,7 @@ class Simulation:
         customers = pop.bundle(season, m)
         n_classes = len(svc.classes)
 
-        stand_in = np.zeros(1, dtype=np.uint8)
+        stand_in = self._stand_in
         month_orders = stand_in
         if self.pairing == "record":
             month_orders = np.zeros(pop.n, dtype=np.uint8)  # the dead order nothing
@@ -357,11 +384,9 @@ class Simulation:
 
         # Pass 1: the real shop's expected contact load per service class.
         class_load = np.zeros(n_classes)
-        no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
-                                    np.zeros(1, dtype=np.int64), np.zeros(1))
         with threads.KERNEL_LOCK:
             kernel.month_step(True, customers, tables, self._costs(0.0, 0.0, 0.0),
-                              self._points, campaigns, facts, no_windows,
+                              self._points, campaigns, facts, self._no_windows,
                               self._outputs(class_load), pairing)
 
         # The queue windows for that load, pool by pool.

@@ -44,15 +44,18 @@ STATIC_CACHE_BYTES = sizing.cache_budget() // 6  # 256 MiB on a machine of 24 GB
 # first: both arms of a replication, and a sweep's arms that keep the segments, draw the
 # same history (it depends on the static draws, the segments' rates and order values and
 # the window only), so it is drawn once. Bounded in bytes.
-_HISTORY_CACHE: OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+# An entry: spend and orders [W, n0], with the window's rolling spend and idle months [n0].
+_HISTORY_CACHE: OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] \
+    = OrderedDict()
 HISTORY_CACHE_BYTES = sizing.cache_budget() * 2 // 3  # 1 GiB on a machine of 24 GB and more
 
 
-def _remember_history(key: tuple, spend: np.ndarray, orders: np.ndarray | None) -> None:
-    size = spend.nbytes + (0 if orders is None else orders.nbytes)
+def _remember_history(key: tuple, spend: np.ndarray, orders: np.ndarray | None,
+                      rolling: np.ndarray, idle: np.ndarray) -> None:
+    size = spend.nbytes + (0 if orders is None else orders.nbytes) + rolling.nbytes + idle.nbytes
     if size > HISTORY_CACHE_BYTES:
         return
-    entry = (spend.copy(), None if orders is None else orders.copy())
+    entry = (spend.copy(), None if orders is None else orders.copy(), rolling.copy(), idle.copy())
     for a in entry:
         if a is not None:
             a.setflags(write=False)
@@ -366,15 +369,17 @@ class Population:
         W = cs.window_months
         cb = self.customers
         hist_key = None
+        summary: tuple[np.ndarray, np.ndarray] | None = None  # rolling spend, idle months
         if cb is None:
             hist_key = (self._static_key, cs.spend_mu.tobytes(), cs.spend_sigma.tobytes(), W)
             hit = _HISTORY_CACHE.get(hist_key)
             if hit is not None and (self.order_hist is None or hit[1] is not None):
                 _HISTORY_CACHE.move_to_end(hist_key)
-                spend, orders = hit
+                spend, orders, rolling, idle = hit
                 self.spend_hist[:, :n0] = spend
                 if self.order_hist is not None and orders is not None:
                     self.order_hist[:, :n0] = orders
+                summary = rolling, idle
                 W = 0  # the history is the one drawn before
         for k in range(W):
             if cb is not None:  # their own last months, the most recent in row W-1
@@ -392,14 +397,18 @@ class Population:
                               cs.spend_sigma, a, self.spend_hist[k, a:b],
                               self.order_hist[k, a:b] if self.order_hist is not None
                               else self._no_order_hist[0])
-        if hist_key is not None and W > 0:
-            _remember_history(hist_key, self.spend_hist[:, :n0],
-                              None if self.order_hist is None else self.order_hist[:, :n0])
-        W = cs.window_months
         self._poll()
         # CNY in the window; months since the last purchase (the history's trailing
         # months without spend) — one compiled pass, the same numbers as numpy's row sums.
-        self.rolling_spend, self.idle_months[:n0] = _window_summary(self.spend_hist, n0)
+        if summary is None:
+            self.rolling_spend, self.idle_months[:n0] = _window_summary(self.spend_hist, n0)
+            if hist_key is not None:
+                _remember_history(hist_key, self.spend_hist[:, :n0],
+                                  None if self.order_hist is None else self.order_hist[:, :n0],
+                                  self.rolling_spend[:n0], self.idle_months[:n0])
+        else:  # customers n0.. have no history: their rolling spend is 0
+            self.rolling_spend = np.zeros(self.capacity)
+            self.rolling_spend[:n0], self.idle_months[:n0] = summary
         self.rolling_orders = (self.order_hist.sum(0, dtype=np.int32)
                                if self.order_hist is not None else None)
         if cs.tiers_on:

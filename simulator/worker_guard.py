@@ -20,8 +20,11 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def worker_init(parent: int) -> None:
+def worker_init(parent: int, preload: tuple[str, ...] = ()) -> None:
     """Make this worker end with its parent, even one killed by SIGTERM or SIGKILL.
+
+    ``preload``: modules imported once the guard is on (the engine: the pool's workers
+    import it while the parent still plans its first batch, not on the first task).
 
     On Linux the kernel kills the worker when the thread that started it ends
     (``PR_SET_PDEATHSIG``; the pool's workers are all started by one long-lived
@@ -44,3 +47,7 @@ def worker_init(parent: int) -> None:
         os._exit(0)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="parent-watch").start()
+    import importlib
+
+    for name in preload:
+        importlib.import_module(name)

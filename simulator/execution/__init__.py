@@ -47,8 +47,15 @@ from simulator.execution.cluster import (
     cluster_heartbeats,
     dask_client,
 )
-from simulator.execution.dispatch import configure, execute
-from simulator.execution.local_pool import kill_pool, pool, pool_pids, run_local, shutdown
+from simulator.execution.dispatch import configure, execute, prepare
+from simulator.execution.local_pool import (
+    kill_pool,
+    pool,
+    pool_pids,
+    run_local,
+    shutdown,
+    start_pool,
+)
 from simulator.execution.tasks import (
     POLL_SECONDS,
     Task,
@@ -61,5 +68,5 @@ __all__ = [
     "CLUSTER_ENV", "POLL_SECONDS", "POOL_SIZE_ENV", "SPEC_HELP", "WINDOWS_METADATA", "Task",
     "cluster_executing", "cluster_heartbeats", "configure", "current", "dask_client",
     "describe", "execute", "kill_pool", "pairing_fits", "parse_spec", "pool", "pool_pids",
-    "pool_size", "run_local", "run_replication", "run_task", "shutdown",
+    "pool_size", "prepare", "run_local", "run_replication", "run_task", "shutdown", "start_pool",
 ]

@@ -8,7 +8,7 @@ from simulator.engine import ArmOutput
 from simulator.execution import backend
 from simulator.execution.backend import current, parse_spec
 from simulator.execution.cluster import _DASK_LOCK, _DASK_STATE, _close_dask, _execute_dask
-from simulator.execution.local_pool import run_local
+from simulator.execution.local_pool import run_local, start_pool
 from simulator.execution.tasks import Task
 
 
@@ -42,3 +42,13 @@ def execute(tasks: Sequence[Task], *, workers: int = 1,
     if spec != "local":
         return _execute_dask(spec, tasks, on_result, cancel)
     return run_local(tasks, workers, on_result, cancel)
+
+
+def prepare(workers: int) -> None:
+    """Get the back end ready for a batch of up to ``workers`` tasks in flight, not waiting.
+
+    The local pool's workers start (and import the engine) while the caller plans the
+    batch; a cluster connects at :func:`execute` as before.
+    """
+    if workers > 1 and current() == "local":
+        start_pool()

@@ -50,7 +50,8 @@ def _new_pool() -> ProcessPoolExecutor:
     def owner() -> None:
         try:
             ex = ProcessPoolExecutor(max_workers=pool_size(), mp_context=mp.get_context("spawn"),
-                                     initializer=worker_init, initargs=(os.getpid(),))
+                                     initializer=worker_init,
+                                     initargs=(os.getpid(), (__name__,)))
             # all workers now, from this thread (none later); a private method of CPython's
             ex._launch_processes()  # type: ignore[attr-defined]
             box.append(ex)
@@ -73,6 +74,25 @@ def pool() -> ProcessPoolExecutor:
         if _POOL is None or getattr(_POOL, "_broken", False):
             _POOL = _new_pool()
         return _POOL
+
+
+def start_pool() -> None:
+    """Start the shared pool's workers now, without waiting for them (a no-op once started).
+
+    A batch's caller plans its tasks meanwhile: the workers' start-up (the interpreter,
+    the engine's imports, ~1 s each) overlaps the planning instead of following it.
+    """
+    with _POOL_LOCK:
+        if _POOL is not None and not getattr(_POOL, "_broken", False):
+            return
+
+    def start() -> None:
+        try:
+            pool()
+        except BaseException:  # noqa: BLE001 - the run's own pool() call reports it
+            pass
+
+    threading.Thread(target=start, daemon=True, name="benefit-sim-pool-start").start()
 
 
 def pool_pids() -> list[int]:

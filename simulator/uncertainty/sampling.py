@@ -93,9 +93,9 @@ class Plan:
     def table(self, replications: int) -> dict:
         """The drawn values per replication (the scenario arm): for global measures."""
         used = [k for k, i in zip(self.keys, self.scenario) if i is not None]
+        rows = (self.draws(r) for r in range(replications))  # each replication's draws once
         return {"inputs": [key_text(k) for k in used],
-                "values": [[self.draws(r).get(k) for k in used]
-                           for r in range(replications)]}
+                "values": [[d.get(k) for k in used] for d in rows]}
 
 
 def plan_for(sc: Any, cf_sc: Any, seed: int, replications: int, per_draw: int) -> Plan | None:

@@ -1,0 +1,115 @@
+"""A Latin-hypercube draw's work outside the kernel: done once, with the same numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from simulator import accounting, engine, execution, population
+from simulator import streams as st
+from simulator.engine import Simulation
+from simulator.loader import load_scenario
+from simulator.uncertainty import distributions, plan_for
+from tests.support.scenarios import all_features_scenario
+
+
+def _year_one_reference(segment, tier_start, alive, y1_orders, y1_gross, n_tiers, n_segments,
+                        weight):
+    """The numpy form year_one had (one np.bincount per row)."""
+    key = tier_start.astype(np.int64) * n_segments + segment.astype(np.int64)
+    n_groups = n_segments * n_tiers
+
+    def by(x):
+        return (np.bincount(key, weights=x, minlength=n_groups) * weight).reshape(
+            n_tiers, n_segments).T
+
+    o = y1_orders
+    hf = o >= 36
+    return {"customers": by(np.ones(key.size)), "retained": by(alive.astype(np.float64)),
+            "repurchasers": by((o >= 2).astype(np.float64)),
+            "buyers": by((o >= 1).astype(np.float64)), "gross": by(y1_gross),
+            "gross_high_freq": by(np.where(hf, y1_gross, 0.0)),
+            "high_freq_customers": by(hf.astype(np.float64))}
+
+
+def test_year_one_in_one_pass_equals_the_bincounts_to_the_bit():
+    rng = np.random.default_rng(4)
+    n, n_seg, n_tiers = 50_000, 3, 4
+    seg = rng.integers(0, n_seg, n).astype(np.int8)
+    tier = rng.integers(0, n_tiers - 1, n).astype(np.int8)  # one tier nobody starts in
+    alive = rng.random(n) < 0.7
+    orders = rng.poisson(rng.gamma(0.5, 20.0, n)).astype(np.int16)  # some >= 36
+    gross = rng.lognormal(4.0, 1.2, n) * (orders > 0)
+    got = accounting.year_one(seg, tier, alive, orders, gross, n_tiers, n_seg, 12.5)
+    want = _year_one_reference(seg, tier, alive, orders, gross, n_tiers, n_seg, 12.5)
+    assert list(got) == list(want)
+    for k in want:
+        assert got[k].shape == want[k].shape == (n_seg, n_tiers)
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    assert want["high_freq_customers"].sum() > 0
+
+
+def test_second_arm_takes_the_window_summary_with_the_history(monkeypatch):
+    sc = all_features_scenario()
+    population._HISTORY_CACHE.clear()
+    calls = []
+    real = population._window_summary
+    monkeypatch.setattr(population, "_window_summary",
+                        lambda *a: calls.append(1) or real(*a))
+    a = Simulation(sc, np.random.SeedSequence(8), 0, 3000, 6).population
+    assert len(calls) == 1
+    b = Simulation(sc, np.random.SeedSequence(8), 0, 3000, 6).population
+    assert len(calls) == 1  # not summed again
+    assert b.rolling_spend.shape == a.rolling_spend.shape == (a.capacity,)
+    np.testing.assert_array_equal(a.rolling_spend, b.rolling_spend)
+    np.testing.assert_array_equal(a.idle_months, b.idle_months)
+    assert not np.shares_memory(a.rolling_spend, b.rolling_spend)  # the kernel writes it
+    population._HISTORY_CACHE.clear()
+
+
+def test_month_keys_are_the_streams_keys_once_per_replication(monkeypatch):
+    rs = st.Streams(np.random.SeedSequence(21), 3)
+    engine._MONTH_KEYS.clear()
+    keys = engine._month_keys(rs, 7, 2)
+    want = np.array([[rs.key(p, 7, k) for p in engine._DRAWS] for k in range(2)],
+                    dtype=np.uint64)
+    np.testing.assert_array_equal(keys, want)
+    monkeypatch.setattr(st.Streams, "key", lambda *a: (_ for _ in ()).throw(AssertionError))
+    assert engine._month_keys(st.Streams(np.random.SeedSequence(21), 3), 7, 2) is keys
+    engine._MONTH_KEYS.clear()
+
+
+def test_the_drawn_table_draws_each_replication_once(monkeypatch):
+    sc = load_scenario("xinghe_today").scenario  # its assumed inputs written as ranges
+    plan = plan_for(sc, sc, 5, 30, 1)
+    want = plan.table(30)
+    calls = []
+    real = distributions.Distribution.ppf
+    monkeypatch.setattr(distributions.Distribution, "ppf",
+                        lambda self, q: calls.append(1) or real(self, q))
+    got = plan.table(30)
+    assert got == want
+    assert len(want["inputs"]) > 2
+    assert len(calls) == 30 * len(want["inputs"])  # was 30 x inputs^2
+
+
+def test_pool_support_modules_import_no_pandas():
+    code = ("import sys; import simulator.execution.local_pool, simulator.customer_base; "
+            "assert 'pandas' not in sys.modules, 'pandas imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_start_pool_starts_the_workers_without_waiting():
+    execution.kill_pool()
+    t0 = time.perf_counter()
+    execution.start_pool()
+    assert time.perf_counter() - t0 < 0.5
+    deadline = time.monotonic() + 60
+    while not execution.pool_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert execution.pool_pids()
+    execution.start_pool()  # started: nothing more
+    assert len(execution.pool_pids()) == execution.pool_size()
