@@ -224,6 +224,7 @@ class _Run:
     sc_key: str
     cf_key: str | None
     pair: bool
+    arms: tuple[Scenario, Scenario | None] | None = None  # with drawn values (a task's plan)
 
 
 def _plan(task: Task, memo: dict[tuple, Any]) -> tuple[_Run, Scenario, Scenario | None]:
@@ -254,7 +255,8 @@ def _plan(task: Task, memo: dict[tuple, Any]) -> tuple[_Run, Scenario, Scenario 
     sc_key = arm_key(sc, S, r, N, cf_key if pair else None, cust, hashed=once(
         ("hash", id(sc), H, ()), lambda: (sc, compiled_hash(compile_scenario(sc, H, ())))),
         horizon=H)
-    return _Run(task, sc_key, cf_key, pair), sc, cf
+    drawn = (sc, cf) if task.plan is not None else None
+    return _Run(task, sc_key, cf_key, pair, drawn), sc, cf
 
 
 def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
@@ -346,7 +348,12 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
         need_cf = r.cf_key is not None and r.cf_key not in got and r.cf_key not in scheduled
         if need_sc and (need_cf or (r.pair and r.cf_key not in got)):
             pairs[r.sc_key] = r  # both arms in one task, as execution.run_replication runs them
-            second.append(dataclasses.replace(r.task, key=("pair", r.sc_key)))
+            pair_task = dataclasses.replace(r.task, key=("pair", r.sc_key))
+            if r.arms is not None:  # the arms with their drawn values, as planned here: the
+                # worker does not draw and copy them again (the same scenarios, the same numbers)
+                pair_task = dataclasses.replace(pair_task, scenario=r.arms[0],
+                                                counterfactual=r.arms[1], plan=None)
+            second.append(pair_task)
             scheduled |= {r.sc_key, r.cf_key or ""}
         elif need_sc:
             sc, _, t = arms[r.sc_key]

@@ -113,3 +113,31 @@ def test_start_pool_starts_the_workers_without_waiting():
     assert execution.pool_pids()
     execution.start_pool()  # started: nothing more
     assert len(execution.pool_pids()) == execution.pool_size()
+
+
+def test_a_sampled_pair_task_carries_its_drawn_arms_not_the_plan(monkeypatch):
+    from simulator import arms
+    from simulator.runner import run
+
+    sc = load_scenario("xinghe_today").scenario.model_copy(deep=True)
+    sc.run.uncertainty.replications_per_draw = 1
+    kw = dict(assumptions="sample", replications=3, agents=600, horizon_months=4, workers=1,
+              seed=11)
+    old = arms.set_reuse(False)
+    try:
+        want = run(sc, **kw)  # tasks with the plan: each worker draws its arms
+    finally:
+        arms.set_reuse(old)
+    shipped = []
+    real = arms.execute
+    monkeypatch.setattr(arms, "execute",
+                        lambda tasks, **k: shipped.extend(tasks) or real(tasks, **k))
+    got = run(sc, **kw)
+    assert got.kpis.equals(want.kpis)
+    pairs = [t for t in shipped if isinstance(t, execution.Task)]
+    assert len(pairs) == 3 and all(t.plan is None for t in pairs)
+    plan = plan_for(sc, sc, 11, 3, 1)
+    for t in pairs:
+        drawn, _ = plan.arms(sc, sc, t.replication)
+        assert t.scenario == drawn and t.scenario != sc
+        assert t.counterfactual is t.scenario  # the scheme switched off: the same arm
