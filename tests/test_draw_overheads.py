@@ -141,3 +141,12 @@ def test_a_sampled_pair_task_carries_its_drawn_arms_not_the_plan(monkeypatch):
         drawn, _ = plan.arms(sc, sc, t.replication)
         assert t.scenario == drawn and t.scenario != sc
         assert t.counterfactual is t.scenario  # the scheme switched off: the same arm
+
+
+def test_a_process_whose_started_pool_got_no_task_still_exits():
+    """A batch can fail or be cancelled between start_pool and its first task: the process
+    must still exit (it hung in multiprocessing's exit join before the pool's manager
+    thread was started with the workers)."""
+    code = ("import time; from simulator import execution; execution.start_pool(); "
+            "time.sleep(3); assert execution.pool_pids()")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -54,6 +54,10 @@ def _new_pool() -> ProcessPoolExecutor:
                                      initargs=(os.getpid(), (__name__,)))
             # all workers now, from this thread (none later); a private method of CPython's
             ex._launch_processes()  # type: ignore[attr-defined]
+            # and the thread that hands them work and, at exit, stops them (as the first
+            # submit would start it): a pool started ahead of its first task
+            # (start_pool) and never used must not keep the process from exiting
+            ex._start_executor_manager_thread()
             box.append(ex)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
             box.append(exc)
