@@ -357,7 +357,9 @@ def test_cancel_is_honoured_within_a_second_with_huge_staff():
     from simulator.runner import Cancelled
 
     d = _xinghe(staff=100_000)
-    d["run"].update(horizon_months=36, agents=20_000, replications=6)
+    # Long enough (~10 s) that it is still running when cancelled after 1 s: 6 replications
+    # took 0.7-1.2 s once the engine got faster, and finished before the cancel.
+    d["run"].update(horizon_months=36, agents=20_000, replications=60)
     sc = from_dict(d)
     cancel = threading.Event()
     out: dict = {}
