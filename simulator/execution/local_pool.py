@@ -57,7 +57,10 @@ def _new_pool() -> ProcessPoolExecutor:
             # and the thread that hands them work and, at exit, stops them (as the first
             # submit would start it): a pool started ahead of its first task
             # (start_pool) and never used must not keep the process from exiting
-            ex._start_executor_manager_thread()
+            # (private too: where an interpreter lacks it, the first submit starts it)
+            start_manager = getattr(ex, "_start_executor_manager_thread", None)
+            if start_manager is not None:
+                start_manager()
             box.append(ex)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
             box.append(exc)
