@@ -7,7 +7,10 @@ Prints figures (and the machine's load); asserts nothing.
   36 months), its first 20 inputs written as ranges, the tornado's own replications
   (min(file, 4): paired differences) unless ``--replications``; target <= 60 s.
 - lhs: a sampled run of D draws (1 replication each) at 100,000 agents x 36 months;
-  target <= 90 s for 200 draws.
+  target <= 90 s for 200 draws. The queue windows it simulates stay in the user's window
+  cache, so a second run reads them: for a first run's figure give it a fresh cache
+  (``BENEFIT_SIM_HOME=$(mktemp -d)``); the same home run again gives the figure with the
+  windows on disk.
 """
 
 from __future__ import annotations
