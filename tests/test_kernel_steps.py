@@ -8,15 +8,13 @@ from simulator.kernel import qualified
 
 
 def _qualified_plain(spend, orders, thresholds, min_orders, track_orders):
-    """The tier rule as first written: highest spend threshold met, then step down
-    while the tier's order threshold is not met."""
-    t = 0
-    for k in range(thresholds.shape[0]):
-        if thresholds[k] <= spend:
-            t = k
+    """The tier rule as the scheme states it, written from the sets it names: the last
+    tier whose spend threshold is met (tier 0 when none is), then the highest tier at or
+    below it whose order threshold is met too (tier 0 needs none)."""
+    met = [k for k in range(thresholds.shape[0]) if thresholds[k] <= spend]
+    t = met[-1] if met else 0
     if track_orders:
-        while t > 0 and orders < min_orders[t]:
-            t -= 1
+        t = max(k for k in range(t + 1) if k == 0 or orders >= min_orders[k])
     return t
 
 

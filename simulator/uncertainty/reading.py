@@ -42,7 +42,6 @@ def _field_kind(cls: Any, name: str) -> tuple[Any, tuple]:
     return tp, tuple(info.metadata) + tuple(meta)
 
 
-
 def extract(data: dict) -> tuple[dict, dict[Key, Any], list[tuple[Problem, str]]]:
     """Replace every range and every reference to a shared assumption by its nominal value.
 
