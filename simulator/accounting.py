@@ -43,13 +43,13 @@ def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, 
     total = sum(r for p, r in rates.items() if p in waits and r > 0)
     if total <= 0:
         return 0.0, 0.0, 1.0
-    vals, wts = [], []
+    vals, shares = [], []
     for p, r in rates.items():
         if r > 0 and p in waits and waits[p].size:
             vals.append(waits[p])
-            wts.append(np.full(waits[p].size, r / total / waits[p].size))
+            shares.append(r / total / waits[p].size)
     v = np.concatenate(vals)
-    w = np.concatenate(wts)
+    w = np.repeat(shares, [x.size for x in vals])  # each class's share on each of its waits
     order = np.argsort(v, kind="stable")
     v, w = v[order], w[order]
     cw = np.cumsum(w)

@@ -136,6 +136,12 @@ class Simulation:
         self._no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
                                           np.zeros(1, dtype=np.int64), np.zeros(1))
         self._stand_in = np.zeros(1, dtype=np.uint8)
+        # Per pool: its service classes (index, priority) and its staff cost a month
+        # (the same every month: computed once, with the same operations).
+        self._pool_classes = [[(c, svc.classes[c][1]) for c in range(len(svc.classes))
+                               if svc.class_pool[c] == pi] for pi in range(len(svc.pools))]
+        self._staff_costs = [spec.agent_hours_per_day * DAYS_PER_MONTH
+                             * svc.cost_per_agent_hour[pi] for pi, spec in enumerate(svc.pools)]
 
     # --------------------------------------------------------------- the run
     def run(self) -> ArmOutput:
@@ -397,11 +403,10 @@ class Simulation:
         total_staff_cost = 0.0
         for pi, spec in enumerate(svc.pools):
             self._poll()  # an uncached window is a queue simulation of its own
-            rates = {svc.classes[c][1]: class_rate[c] for c in range(n_classes)
-                     if svc.class_pool[c] == pi}
+            rates = {p: class_rate[c] for c, p in self._pool_classes[pi]}
             win = self.stage.month(spec.name, rates, days * 24)
             windows[pi] = win
-            staff_cost = spec.agent_hours_per_day * days * svc.cost_per_agent_hour[pi]
+            staff_cost = self._staff_costs[pi]
             total_staff_cost += staff_cost
             contacts = sum(rates.values()) * days * 24
             mean_w, p90, sla = accounting.pool_wait_stats(win.waits, rates, svc.sla_hours)

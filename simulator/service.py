@@ -81,8 +81,9 @@ def interpolate_waits(qa: np.ndarray, qb: np.ndarray, theta: float) -> np.ndarra
         return qa
     if theta >= 1.0:
         return qb
-    if _is_sorted(qa) and _is_sorted(qb):
-        return _mix_sorted(qa, qb, float(theta), _U)  # the same numbers, one merge
+    mixed = _mix_if_sorted(qa, qb, float(theta), _U)  # the same numbers, one merge
+    if mixed is not None:
+        return mixed
     t = np.union1d(qa, qb)
     cdf = ((1.0 - theta) * np.searchsorted(qa, t, side="right") / qa.size
            + theta * np.searchsorted(qb, t, side="right") / qb.size)
@@ -110,6 +111,17 @@ def _is_sorted(x):
         if not x[i - 1] <= x[i]:
             return False
     return True
+
+
+@njit(cache=True)
+def _mix_if_sorted(qa, qb, theta, u):
+    """:func:`_mix_sorted` if ``qa`` and ``qb`` are sorted (:func:`_is_sorted`), else None.
+
+    One compiled call where the three were three.
+    """
+    if _is_sorted(qa) and _is_sorted(qb):
+        return _mix_sorted(qa, qb, theta, u)
+    return None
 
 
 @njit(cache=True)
@@ -148,6 +160,20 @@ def _mix_sorted(qa, qb, theta, u):
             k += 1
         out[r] = t[min(k, m - 1)]
     return out
+
+
+# A pool's largest staff and capacity per hour (properties that walk its shifts), by pool.
+_FIGURES: dict[PoolSpec, tuple[int, float]] = {}
+
+
+def _figures(spec: PoolSpec) -> tuple[int, float]:
+    """``(spec.max_staff, spec.capacity_per_hour)``, kept per pool (bounded)."""
+    got = _FIGURES.get(spec)
+    if got is None:
+        if len(_FIGURES) >= 256:
+            _FIGURES.clear()
+        got = _FIGURES[spec] = (spec.max_staff, spec.capacity_per_hour)
+    return got
 
 
 @dataclass
@@ -218,14 +244,15 @@ class ServiceStage:
         total = sum(live.values())
         if total <= 0:
             return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
-        if spec.max_staff <= 0:
+        max_staff, capacity = _figures(spec)
+        if max_staff <= 0:
             return simulate_pool_window(spec, live, 0, self.window_contacts)
         raw = sorted((p, r / total) for p, r in live.items())
         # Round the mix to SHARE_STEP, keeping every class present and the sum at 1.
         rounded = [(p, max(SHARE_STEP, round(sh / SHARE_STEP) * SHARE_STEP)) for p, sh in raw]
         norm = sum(sh for _, sh in rounded)
         mix = tuple((p, round(sh / norm, 6)) for p, sh in rounded)
-        rho = min(max(total / spec.capacity_per_hour, 1e-12), RHO_WINDOW_MAX)
+        rho = min(max(total / capacity, 1e-12), RHO_WINDOW_MAX)
         x = load_index(rho)
         lo = math.floor(x)
         theta = x - lo
@@ -236,7 +263,7 @@ class ServiceStage:
         # queue length per unit of arrival rate (Little: the time-average wait),
         # mixed like the waits, at this month's rate (the load above the window cap
         # is the backlog's)
-        rate = min(total, RHO_WINDOW_MAX * spec.capacity_per_hour)
+        rate = min(total, RHO_WINDOW_MAX * capacity)
         lq = rate * ((1.0 - theta) * a.queue_length / a.contacts_per_hour
                      + theta * b.queue_length / b.contacts_per_hour)
         return WindowResult(waits, min(1.0, util), total, queue_length=lq)
@@ -254,7 +281,7 @@ class ServiceStage:
         win = self.window(pool, rates_per_hour)
         carried = self.backlog.setdefault(pool, {})
         backlog_start = sum(carried.values())
-        mu = spec.capacity_per_hour
+        mu = _figures(spec)[1]
         t = _U * hours
         waits, unanswered, weights = {}, [], []
         avail = mu
@@ -308,7 +335,11 @@ class ServiceStage:
             waits[p] = np.sort(total_wait) if delay.any() else base
             unanswered.append(float((t + total_wait > hours).mean()))
             weights.append(lam)
-        share = float(np.average(unanswered, weights=weights)) if weights else 0.0
+        share = 0.0
+        if weights:  # np.average's own operations (the same number, without its checks)
+            wts = np.array(weights, dtype=np.float64)
+            share = float(np.multiply(np.array(unanswered, dtype=np.float64), wts).sum()
+                          / wts.sum())
         util = win.utilisation
         if mu > 0 and total > 0:
             util = max(util, min(1.0, served / (mu * hours)))
