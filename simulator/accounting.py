@@ -39,7 +39,15 @@ _FROM_KERNEL = (("price_concessions", kernel.A_PRICE), ("gross_margin", kernel.A
 
 
 def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, float, float]:
-    """Mean, P90 and SLA attainment of a pool's waits, classes weighted by arrivals."""
+    """Mean, P90 and SLA attainment of a pool's waits, classes weighted by arrivals.
+
+    The classes' waits pooled in order of value (a stable sort: on a tie the earlier
+    class first), each weighted by its class's share of the arrivals over its sample
+    size; the running sum of the weights gives the P90. The classes' wait quantiles
+    come sorted, so that order is a merge (:func:`_sorted_runs_stats`, compiled, with
+    numpy's own summation order); otherwise (or with a NaN) numpy's stable argsort.
+    The same numbers either way (``tests/test_arm_overheads.py``).
+    """
     total = sum(r for p, r in rates.items() if p in waits and r > 0)
     if total <= 0:
         return 0.0, 0.0, 1.0
@@ -49,12 +57,182 @@ def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, 
             vals.append(waits[p])
             shares.append(r / total / waits[p].size)
     v = np.concatenate(vals)
-    w = np.repeat(shares, [x.size for x in vals])  # each class's share on each of its waits
+    sizes = np.array([x.size for x in vals], dtype=np.int64)
+    if v.dtype == np.float64:
+        ok, mean, p90, sla = _sorted_runs_stats(v, sizes, np.array(shares), float(sla_hours))
+        if ok:
+            return mean, p90, sla
+    w = np.repeat(shares, sizes)  # each class's share on each of its waits
     order = np.argsort(v, kind="stable")
     v, w = v[order], w[order]
     cw = np.cumsum(w)
     p90 = float(v[min(np.searchsorted(cw, 0.9 * cw[-1]), v.size - 1)])
     return float((v * w).sum() / cw[-1]), p90, float(w[v <= sla_hours].sum() / cw[-1])
+
+
+@njit(cache=True)
+def _block_sum(a, lo, n):
+    """numpy's sum of a block of at most 128: 8 accumulators, then the rest one by one."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    end = n - n % 8
+    while i < end:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _np_sum(a):
+    """``a.sum()`` as numpy computes it for a contiguous float64 array.
+
+    0.0 plus numpy's pairwise sum: a block of at most 128 by :func:`_block_sum`, a
+    longer one as the sum of its halves (the first a multiple of 8 long), left then
+    right. Walked with an explicit stack (numba's cached code and recursion do not mix).
+    """
+    n = a.shape[0]
+    if n <= 128:
+        return 0.0 + _block_sum(a, 0, n)
+    lo_s = np.empty(64, dtype=np.int64)
+    n_s = np.empty(64, dtype=np.int64)
+    right = np.zeros(64, dtype=np.bool_)  # the frame's left half is done
+    left = np.empty(64)
+    top = 0
+    lo_s[0] = 0
+    n_s[0] = n
+    while True:
+        if n_s[top] > 128:  # split: the left half first
+            h = n_s[top] // 2
+            h -= h % 8
+            right[top] = False
+            lo_s[top + 1] = lo_s[top]
+            n_s[top + 1] = h
+            top += 1
+            continue
+        ret = _block_sum(a, lo_s[top], n_s[top])
+        top -= 1
+        while top >= 0:
+            if not right[top]:  # the left half's sum: now the right half
+                left[top] = ret
+                right[top] = True
+                h = n_s[top] // 2
+                h -= h % 8
+                lo_s[top + 1] = lo_s[top] + h
+                n_s[top + 1] = n_s[top] - h
+                top += 1
+                break
+            ret = left[top] + ret
+            top -= 1
+        if top < 0:
+            return 0.0 + ret
+
+
+@njit(cache=True)
+def _sorted_runs_stats(v, sizes, share, sla_hours):
+    """:func:`pool_wait_stats` of sorted runs: (ok, mean, P90, SLA share).
+
+    The runs of ``v`` (lengths ``sizes``, weights ``share`` per element) merged as a
+    stable sort orders them (adjacent groups merged pairwise, the left one's element
+    first on a tie), the running sum of the weights one addition after another (as
+    ``np.cumsum``), the sums as :func:`_np_sum`. ``ok`` False if a run is not sorted
+    or holds a NaN (the caller sorts).
+    """
+    k = sizes.shape[0]
+    n = v.shape[0]
+    bounds = np.zeros(k + 1, dtype=np.int64)
+    src_v = np.empty(n)
+    src_w = np.empty(n)
+    for j in range(k):
+        bounds[j + 1] = bounds[j] + sizes[j]
+        for i in range(bounds[j], bounds[j + 1]):
+            if i > bounds[j] and not v[i - 1] <= v[i]:
+                return False, 0.0, 0.0, 0.0
+            src_v[i] = v[i]
+            src_w[i] = share[j]
+        if sizes[j] > 0 and v[bounds[j]] != v[bounds[j]]:
+            return False, 0.0, 0.0, 0.0
+    dst_v = np.empty(n)
+    dst_w = np.empty(n)
+    groups = k
+    while groups > 1:
+        g = 0
+        new = 0
+        while g < groups:
+            lo = bounds[g]
+            if g + 1 == groups:  # an odd group out: copied as it is
+                for i in range(lo, bounds[g + 1]):
+                    dst_v[i] = src_v[i]
+                    dst_w[i] = src_w[i]
+            else:
+                mid = bounds[g + 1]
+                hi = bounds[g + 2]
+                i = lo
+                j = mid
+                o = lo
+                while i < mid and j < hi:
+                    if src_v[j] < src_v[i]:
+                        dst_v[o] = src_v[j]
+                        dst_w[o] = src_w[j]
+                        j += 1
+                    else:
+                        dst_v[o] = src_v[i]
+                        dst_w[o] = src_w[i]
+                        i += 1
+                    o += 1
+                while i < mid:
+                    dst_v[o] = src_v[i]
+                    dst_w[o] = src_w[i]
+                    i += 1
+                    o += 1
+                while j < hi:
+                    dst_v[o] = src_v[j]
+                    dst_w[o] = src_w[j]
+                    j += 1
+                    o += 1
+            bounds[new] = lo
+            new += 1
+            g += 2
+        bounds[new] = n
+        groups = new
+        src_v, dst_v = dst_v, src_v
+        src_w, dst_w = dst_w, src_w
+    cw = np.empty(n)
+    acc = 0.0
+    for i in range(n):
+        acc = src_w[i] if i == 0 else acc + src_w[i]
+        cw[i] = acc
+    total = cw[n - 1]
+    x = 0.9 * total
+    at = n - 1
+    for i in range(n):  # np.searchsorted(cw, x): the first at or above (cw never falls)
+        if cw[i] >= x:
+            at = i
+            break
+    prod = np.empty(n)
+    m = 0
+    for i in range(n):
+        prod[i] = src_v[i] * src_w[i]
+        if src_v[i] <= sla_hours:
+            dst_w[m] = src_w[i]
+            m += 1
+    return True, _np_sum(prod) / total, src_v[at], _np_sum(dst_w[:m]) / total
 
 
 # Each arm's benefit coefficients per kind and group [kind, T*S], by its compiled costs

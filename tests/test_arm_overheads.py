@@ -68,3 +68,15 @@ def test_month_unanswered_share_equals_np_average():
     shares = [_late_share(t, win.waits[p], hours) for p in sorted(rates, reverse=True)]
     weights = [rates[p] for p in sorted(rates, reverse=True)]
     assert month.unanswered_share == float(np.average(shares, weights=weights))
+
+
+def test_compiled_sum_is_numpys_sum_bit_for_bit():
+    # pool_wait_stats' compiled route sums as numpy does (pairwise); any change in numpy's
+    # summation shows here first.
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        n = int(rng.integers(0, 9000)) if rng.random() < 0.5 else int(rng.integers(0, 300))
+        a = rng.standard_normal(n) * np.exp(rng.uniform(-30, 30, n))
+        if rng.random() < 0.1:
+            a[:] = -0.0
+        assert np.array(accounting._np_sum(a)).tobytes() == np.array(a.sum()).tobytes()
