@@ -134,13 +134,17 @@ def _mix_sorted(qa, qb, theta, u):
     """
     na = qa.shape[0]
     nb = qb.shape[0]
-    t = np.empty(na + nb)
-    cdf = np.empty(na + nb)
+    nu = u.shape[0]
+    out = np.empty(nu)
     i = 0
     j = 0
-    m = 0
+    r = 0
+    last = 0.0
     wa = 1.0 - theta
-    while i < na or j < nb:
+    # The union's values in order with their CDF; each u takes the first value whose
+    # CDF reaches u - 1e-12 (the u increase, so one walk serves them all, and it stops
+    # once every u has its value); the u beyond the last CDF take the largest value.
+    while (i < na or j < nb) and r < nu:
         if j >= nb or (i < na and qa[i] <= qb[j]):
             v = qa[i]
         else:
@@ -149,16 +153,14 @@ def _mix_sorted(qa, qb, theta, u):
             i += 1
         while j < nb and qb[j] == v:
             j += 1
-        t[m] = v
-        cdf[m] = wa * i / na + theta * j / nb
-        m += 1
-    out = np.empty(u.shape[0])
-    k = 0
-    for r in range(u.shape[0]):
-        target = u[r] - 1e-12
-        while k < m and cdf[k] < target:
-            k += 1
-        out[r] = t[min(k, m - 1)]
+        cdf = wa * i / na + theta * j / nb
+        while r < nu and not cdf < u[r] - 1e-12:
+            out[r] = v
+            r += 1
+        last = v
+    while r < nu:
+        out[r] = last
+        r += 1
     return out
 
 
