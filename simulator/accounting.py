@@ -72,7 +72,7 @@ def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, 
 
 @njit(cache=True)
 def _block_sum(a, lo, n):
-    """numpy's sum of a block of at most 128: 8 accumulators, then the rest one by one."""
+    """The sum numpy takes of a block of at most 128: 8 accumulators, then one by one."""
     if n < 8:
         res = -0.0
         for i in range(lo, lo + n):

@@ -9,7 +9,15 @@ from typing import Callable
 import numpy as np
 
 from simulator import metrics
-from simulator.attribution.sets import Sample, _arm_values, _increments, _num, _run_sets, _sample
+from simulator.attribution.sets import (
+    Sample,
+    _arm_values,
+    _increments,
+    _num,
+    _run_sets,
+    _sample,
+    _start_workers,
+)
 from simulator.attribution.shapley import (
     EXACT_MAX,
     PERMUTATIONS,
@@ -170,6 +178,7 @@ def attribute(sc: Scenario, *, by: str = "benefit", seed: int | None = None,
     if n > EXACT_MAX:
         perms = _permutations(n, permutations or PERMUTATIONS, smp.seed)
     masks = _masks_needed(n, perms)
+    _start_workers(sc, smp, len(masks))
     cache: dict[int, np.ndarray] = {}
     # A set with switched-off parts runs as the counterfactual arm of its scenario; that
     # run's scenario arm is the same set with every switch on, kept for free.

@@ -31,6 +31,19 @@ def _sample(sc: Scenario, seed, replications, agents, horizon_months) -> Sample:
 BATCH = 32  # sets sent to the workers at once (their results are reduced batch by batch)
 
 
+def _start_workers(sc: Scenario, smp: Sample, n_sets: int) -> None:
+    """Start the pool's workers now if the first batch will use them, without waiting.
+
+    They start (the interpreter, the engine's imports) while the sets are built, as
+    :func:`simulator.runner.run_many` would choose them for the first batch.
+    """
+    from simulator.execution import prepare
+    from simulator.runner import _auto_workers
+
+    horizon = smp.horizon_months or sc.run.horizon_months
+    prepare(_auto_workers(smp.agents, horizon, smp.replications * min(BATCH, n_sets)))
+
+
 def _run_sets(sets: list[tuple[Scenario, Scenario | None]], smp: Sample, cancel,
               progress: Callable[[int], None] | None = None, deadweight: bool = True
               ) -> Iterator[RunResult]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from simulator import metrics
 from simulator.attribution.groups import _mix, coupled_groups
-from simulator.attribution.sets import Sample, _run_sets, _sample
+from simulator.attribution.sets import Sample, _run_sets, _sample, _start_workers
 from simulator.attribution.shapley import (
     EXACT_MAX,
     PERMUTATIONS,
@@ -102,6 +102,7 @@ def explain(base: Scenario, other: Scenario, *, kpi: str = "npv",
     bd, xd = to_dict(base), to_dict(other)
     perms = _permutations(n, permutations or PERMUTATIONS, smp.seed) if n > EXACT_MAX else None
     masks = _masks_needed(n, perms)
+    _start_workers(base, smp, len(masks))
     full = (1 << n) - 1
     cache: dict[int, np.ndarray] = {}
     sets: list[tuple[Scenario, Scenario | None]] = []
