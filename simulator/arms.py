@@ -336,13 +336,17 @@ def execute_runs(tasks: Sequence[Task], *, workers: int = 1,
         store(str(task.key), result[0], result[1])
         deliver()
 
-    if first:
+    # Paired runs read those counterfactuals' orders: they run first. Without pairing
+    # nothing waits for them, so they go with the rest in one call (no idle worker
+    # between the two while the last counterfactual finishes).
+    together = not need_log
+    if first and not together:
         execute(first, workers=workers, on_result=arm_arrived, cancel=cancel)
     # 2. everything else: a scheme arm against a counterfactual already there, or both
     #    arms of a replication together (a counterfactual no other run needs)
-    second: list[Any] = []
+    second: list[Any] = list(first) if together else []
     pairs: dict[str, _Run] = {}
-    scheduled: set[str] = set()
+    scheduled: set[str] = {str(t.key) for t in first} if together else set()
     for r in waiting:
         need_sc = r.sc_key not in got and r.sc_key not in scheduled
         need_cf = r.cf_key is not None and r.cf_key not in got and r.cf_key not in scheduled
