@@ -148,28 +148,51 @@ def _np_sum(a):
 def _sorted_runs_stats(v, sizes, share, sla_hours):
     """:func:`pool_wait_stats` of sorted runs: (ok, mean, P90, SLA share).
 
-    The runs of ``v`` (lengths ``sizes``, weights ``share`` per element) merged as a
-    stable sort orders them (adjacent groups merged pairwise, the left one's element
-    first on a tie), the running sum of the weights one addition after another (as
-    ``np.cumsum``), the sums as :func:`_np_sum`. ``ok`` False if a run is not sorted
-    or holds a NaN (the caller sorts).
+    The runs of ``v`` (lengths ``sizes``, weights ``share`` per element) in a stable
+    sort's order: the smallest value's copies first, run by run, then the rest of the
+    runs merged in adjacent groups, pairwise, the left one's element first on a tie.
+    The running sum of the weights one addition after another (as ``np.cumsum``), the
+    sums as :func:`_np_sum`. ``ok`` False if a run is not sorted or holds a NaN (the
+    caller sorts).
     """
     k = sizes.shape[0]
     n = v.shape[0]
-    bounds = np.zeros(k + 1, dtype=np.int64)
+    runs = np.zeros(k + 1, dtype=np.int64)
+    smallest = np.inf
+    for j in range(k):
+        runs[j + 1] = runs[j] + sizes[j]
+        for i in range(runs[j] + 1, runs[j + 1]):
+            if not v[i - 1] <= v[i]:
+                return False, 0.0, 0.0, 0.0
+        if sizes[j] > 0:
+            if v[runs[j]] != v[runs[j]]:
+                return False, 0.0, 0.0, 0.0
+            smallest = min(smallest, v[runs[j]])
     src_v = np.empty(n)
     src_w = np.empty(n)
-    for j in range(k):
-        bounds[j + 1] = bounds[j] + sizes[j]
-        for i in range(bounds[j], bounds[j + 1]):
-            if i > bounds[j] and not v[i - 1] <= v[i]:
-                return False, 0.0, 0.0, 0.0
-            src_v[i] = v[i]
-            src_w[i] = share[j]
-        if sizes[j] > 0 and v[bounds[j]] != v[bounds[j]]:
-            return False, 0.0, 0.0, 0.0
     dst_v = np.empty(n)
     dst_w = np.empty(n)
+    # The smallest value first (often zero, most of the waits): each run's copies of it,
+    # run by run, as a stable sort places them; then the rest of each run, to merge.
+    head = 0
+    cut = runs[:k].copy()
+    for j in range(k):
+        i = runs[j]
+        while i < runs[j + 1] and v[i] == smallest:
+            src_v[head] = dst_v[head] = v[i]
+            src_w[head] = dst_w[head] = share[j]
+            head += 1
+            i += 1
+        cut[j] = i
+    bounds = np.zeros(k + 1, dtype=np.int64)
+    o = head
+    for j in range(k):
+        bounds[j] = o
+        for i in range(cut[j], runs[j + 1]):
+            src_v[o] = v[i]
+            src_w[o] = share[j]
+            o += 1
+    bounds[k] = n
     groups = k
     while groups > 1:
         g = 0

@@ -37,6 +37,10 @@ def test_pool_wait_stats_merge_equals_the_argsort_formula_bit_for_bit():
             x = np.round(rng.exponential(rng.uniform(0.01, 3.0), n), int(rng.integers(0, 3)))
             if rng.random() < 0.25:
                 x[: n // 2] = 0.0  # many ties at zero, across classes too
+                if rng.random() < 0.3:
+                    x[: n // 4] = -0.0  # equal to 0.0: a stable sort keeps their order
+                if rng.random() < 0.2:
+                    x[: n // 3] = x[n // 3] if n > 1 else x[0]  # the smallest is not zero
             if rng.random() < 0.85:
                 x = np.sort(x)  # quantiles come sorted; sometimes they do not
             if rng.random() < 0.03:
