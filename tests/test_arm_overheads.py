@@ -84,3 +84,21 @@ def test_compiled_sum_is_numpys_sum_bit_for_bit():
         if rng.random() < 0.1:
             a[:] = -0.0
         assert np.array(accounting._np_sum(a)).tobytes() == np.array(a.sum()).tobytes()
+
+
+def test_pool_figures_kept_per_pool_are_each_pools_own():
+    # service._FIGURES keeps a pool's largest staff and capacity by its specification:
+    # pools that differ in any field (staff, shifts, handle time) each get their own.
+    from simulator import service
+    from simulator.queue_window import PoolSpec
+
+    base = PoolSpec("p", ((8.0, 16.0, 10), (16.0, 24.0, 4)), 0.25, "exponential", 0.0)
+    others = [base,
+              PoolSpec("p", ((8.0, 16.0, 11), (16.0, 24.0, 4)), 0.25, "exponential", 0.0),
+              PoolSpec("p", ((8.0, 16.0, 10), (12.0, 24.0, 4)), 0.25, "exponential", 0.0),
+              PoolSpec("p", ((8.0, 16.0, 10), (16.0, 24.0, 4)), 0.5, "exponential", 0.0),
+              PoolSpec("q", ((0.0, 24.0, 0),), 0.25, "lognormal", 1.0)]
+    for _ in range(2):  # computed, then kept
+        for spec in others:
+            assert service._figures(spec) == (spec.max_staff, spec.capacity_per_hour)
+    assert len({service._figures(s) for s in others}) == len(others)
