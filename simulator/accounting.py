@@ -62,7 +62,14 @@ def pool_wait_stats(waits: dict, rates: dict, sla_hours: float) -> tuple[float, 
         ok, mean, p90, sla = _sorted_runs_stats(v, sizes, np.array(shares), float(sla_hours))
         if ok:
             return mean, p90, sla
-    w = np.repeat(shares, sizes)  # each class's share on each of its waits
+    return _argsort_stats(v, np.repeat(shares, sizes), sla_hours)
+
+
+def _argsort_stats(v: np.ndarray, w: np.ndarray, sla_hours: float) -> tuple[float, float, float]:
+    """:func:`pool_wait_stats` of pooled waits ``v`` with weights ``w`` by a stable argsort.
+
+    The general route (any order, NaN too) and the reference the merge is held to.
+    """
     order = np.argsort(v, kind="stable")
     v, w = v[order], w[order]
     cw = np.cumsum(w)

@@ -9,22 +9,17 @@ from simulator.service import ServiceStage
 
 
 def _wait_stats_reference(waits: dict, rates: dict, sla_hours: float):
-    """pool_wait_stats as it was: the classes concatenated, then a stable argsort."""
-    total = sum(r for p, r in rates.items() if p in waits and r > 0)
+    """pool_wait_stats as it was: every class's waits with its weight, pooled in the
+    order the rates list them, then accounting's stable-argsort route."""
+    live = [p for p, r in rates.items() if r > 0 and p in waits]
+    total = sum(rates[p] for p in live)
     if total <= 0:
         return 0.0, 0.0, 1.0
-    vals, wts = [], []
-    for p, r in rates.items():
-        if r > 0 and p in waits and waits[p].size:
-            vals.append(waits[p])
-            wts.append(np.full(waits[p].size, r / total / waits[p].size))
-    v = np.concatenate(vals)
-    w = np.concatenate(wts)
-    order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
-    cw = np.cumsum(w)
-    p90 = float(v[min(np.searchsorted(cw, 0.9 * cw[-1]), v.size - 1)])
-    return float((v * w).sum() / cw[-1]), p90, float(w[v <= sla_hours].sum() / cw[-1])
+    live = [p for p in live if waits[p].size]
+    v = np.concatenate([waits[p] for p in live])
+    w = np.concatenate([np.full(waits[p].size, rates[p] / total / waits[p].size)
+                        for p in live])
+    return accounting._argsort_stats(v, w, sla_hours)
 
 
 def test_pool_wait_stats_merge_equals_the_argsort_formula_bit_for_bit():
