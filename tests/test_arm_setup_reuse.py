@@ -8,14 +8,11 @@ from simulator.engine import Simulation
 from tests.support.arms import arm_arrays as _arrays
 from tests.support.arms import assert_same_arrays as _same
 from tests.support.scenarios import all_features_scenario
+from tests.support.spy import record_calls
 
 
 def _count_static(monkeypatch) -> list:
-    drawn: list = []
-    real = population.Population._draw_static
-    monkeypatch.setattr(population.Population, "_draw_static",
-                        lambda self, cap: drawn.append(cap) or real(self, cap))
-    return drawn
+    return record_calls(monkeypatch, population.Population, "_draw_static", arg=1)
 
 
 def test_static_draws_of_many_replications_are_kept(monkeypatch):

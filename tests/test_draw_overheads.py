@@ -14,6 +14,7 @@ from simulator.engine import Simulation
 from simulator.loader import load_scenario
 from simulator.uncertainty import distributions, plan_for
 from tests.support.scenarios import all_features_scenario
+from tests.support.spy import record_calls
 
 
 def _year_one_reference(segment, tier_start, alive, y1_orders, y1_gross, n_tiers, n_segments,
@@ -55,10 +56,7 @@ def test_year_one_in_one_pass_equals_the_bincounts_to_the_bit():
 def test_second_arm_takes_the_window_summary_with_the_history(monkeypatch):
     sc = all_features_scenario()
     population._HISTORY_CACHE.clear()
-    calls = []
-    real = population._window_summary
-    monkeypatch.setattr(population, "_window_summary",
-                        lambda *a: calls.append(1) or real(*a))
+    calls = record_calls(monkeypatch, population, "_window_summary")
     a = Simulation(sc, np.random.SeedSequence(8), 0, 3000, 6).population
     assert len(calls) == 1
     b = Simulation(sc, np.random.SeedSequence(8), 0, 3000, 6).population
@@ -86,10 +84,7 @@ def test_the_drawn_table_draws_each_replication_once(monkeypatch):
     sc = load_scenario("xinghe_today").scenario  # its assumed inputs written as ranges
     plan = plan_for(sc, sc, 5, 30, 1)
     want = plan.table(30)
-    calls = []
-    real = distributions.Distribution.ppf
-    monkeypatch.setattr(distributions.Distribution, "ppf",
-                        lambda self, q: calls.append(1) or real(self, q))
+    calls = record_calls(monkeypatch, distributions.Distribution, "ppf")
     got = plan.table(30)
     assert got == want
     assert len(want["inputs"]) > 2

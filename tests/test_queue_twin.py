@@ -29,6 +29,7 @@ from simulator.queue_window import (
     queue_simpy,
     simulate_pool_window,
 )
+from tests.support.spy import record_calls
 
 SHIFTS = {
     "flat": ((0.0, 24.0, 8),),
@@ -113,12 +114,8 @@ def test_twin_equals_simpy_on_a_big_window():
 
 
 def test_auto_uses_the_twin_whenever_it_models_the_classes(monkeypatch):
-    calls = []
-    real_fast, real_simpy = queue_window.queue_fast, queue_window.queue_simpy
-    monkeypatch.setattr(queue_window, "queue_fast",
-                        lambda *a: calls.append("fast") or real_fast(*a))
-    monkeypatch.setattr(queue_window, "queue_simpy",
-                        lambda *a: calls.append("simpy") or real_simpy(*a))
+    calls = record_calls(monkeypatch, queue_window, "queue_fast", "fast")
+    record_calls(monkeypatch, queue_window, "queue_simpy", "simpy", into=calls)
     pool = PoolSpec("p", ((0.0, 24.0, 5),), 0.2, "exponential", 1.0)
     simulate_pool_window(pool, {0: 10.0}, 1, 500)
     # classes at or above the off-duty priority are outside the twin's model

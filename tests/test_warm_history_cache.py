@@ -7,15 +7,13 @@ from simulator.engine import Simulation
 from tests.support.arms import arm_arrays as _arrays
 from tests.support.arms import assert_same_arrays as _same
 from tests.support.scenarios import all_features_scenario
+from tests.support.spy import record_calls
 
 
 def test_second_arm_reuses_the_history_with_the_same_numbers(monkeypatch):
     sc = all_features_scenario()
     population._HISTORY_CACHE.clear()
-    drawn = []
-    real = population.history_month
-    monkeypatch.setattr(population, "history_month",
-                        lambda *a, **k: drawn.append(1) or real(*a, **k))
+    drawn = record_calls(monkeypatch, population, "history_month")
     first = _arrays(Simulation(sc, np.random.SeedSequence(3), 0, 3000, 14).run())
     n_first = len(drawn)
     assert n_first > 0
