@@ -144,34 +144,37 @@ def normal_ppf(u: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def _value_at(key, i, mu, sigma, table):
-    """Customer ``i``'s order value for a key: the segment's ``table`` at its uniform."""
+def _value_at(key, i, mu, sigma, values, row):
+    """Customer ``i``'s order value for a key: row ``row`` of ``values`` at its uniform."""
     u = (float(_hash(key, i) >> _S11) + 0.5) * _TWO_M53  # (0, 1), never 0
     x = u * VALUE_CELLS
     c = int(x)
     if c < VALUE_EDGE or c >= VALUE_CELLS - VALUE_EDGE:
         return math.exp(mu + sigma * normal_ppf(u))
-    lo = table[c]
-    return lo + (x - c) * (table[c + 1] - lo)
+    cell = np.uint64(c)  # unsigned: no negative-index test
+    lo = values[row, cell]
+    return lo + (x - c) * (values[row, cell + np.uint64(1)] - lo)
 
 
 @njit(cache=True)
-def order_values(key, i, n, mu, sigma, table, exact=EXACT_ORDERS):
+def order_values(key, i, n, mu, sigma, values, row, exact=EXACT_ORDERS):
     """Sum of ``n`` independent lognormal(mu, sigma) order values for customer ``i``.
 
-    ``table``: the segment's row of :func:`value_table`. Order 0's value is addressed by
-    ``key``, order j's by the hash of (``key``, j), so order j's draw does not depend on
-    ``n`` (common random numbers). Above ``exact`` orders the sum is one three-moment
-    matched shifted lognormal (as :func:`compound_value`).
+    ``values``: :func:`value_table`, read at the segment's row ``row`` (np.uint64; the
+    table is passed whole because a row view would be reference counted on every call).
+    Order 0's value is addressed by ``key``, order j's by the hash of (``key``, j), so
+    order j's draw does not depend on ``n`` (common random numbers). Above ``exact``
+    orders the sum is one three-moment matched shifted lognormal (as
+    :func:`compound_value`).
     """
     if n <= 0:
         return 0.0
     if n > exact:
         return _sum_approx(n, mu, sigma, normal_at(key, i))
-    total = _value_at(key, i, mu, sigma, table)
+    total = _value_at(key, i, mu, sigma, values, row)
     salted = key ^ _PAIR_SALT
     for j in range(1, n):
-        total += _value_at(_hash(salted, j), i, mu, sigma, table)
+        total += _value_at(_hash(salted, j), i, mu, sigma, values, row)
     return total
 
 

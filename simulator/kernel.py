@@ -300,39 +300,46 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
     K = 1 if one_step else keys.shape[0]
     n_seg = seg_f.shape[1]
     n_promo = cp.figures.shape[1]
+    values = tb.values  # passed whole with the row: a row view would be reference counted
     for i in range(lo, hi):
-        if not cu.alive[i]:
+        # Indices that are never negative are used unsigned (ix, sx, tx, gx): numba
+        # then leaves out Python's negative-index test on every array access.
+        ix = np.uint64(i)
+        if not cu.alive[ix]:
             # Gone before this month: nothing happens, nothing is booked.
             continue
-        s = cu.segment[i]
-        t = cu.tier[i]
+        s = cu.segment[ix]
+        t = cu.tier[ix]
         # The month's rates and multipliers: tier effects, task, campaigns, pull-forward.
         grp = t * n_seg + s
-        spend_mult = grp_f[GR_SPEND, grp]
-        churn_mult = grp_f[GR_CHURN, grp]
-        compl_mult = grp_f[GR_COMPL, grp]
-        sat_target = seg_f[SG_SAT0, s] + grp_f[GR_SAT, grp]
-        margin = seg_f[SG_MARGIN, s]
+        sx = np.uint64(s)
+        tx = np.uint64(t)
+        gx = np.uint64(grp)
+        spend_mult = grp_f[GR_SPEND, gx]
+        churn_mult = grp_f[GR_CHURN, gx]
+        compl_mult = grp_f[GR_COMPL, gx]
+        sat_target = seg_f[SG_SAT0, sx] + grp_f[GR_SAT, gx]
+        margin = seg_f[SG_MARGIN, sx]
         # Lifecycle stage at the month's start: dormant after LC_AFTER idle months.
-        after = tb.lifecycle[LC_AFTER, s]
-        idle = cu.idle_months[i]
+        after = tb.lifecycle[LC_AFTER, sx]
+        idle = cu.idle_months[ix]
         dormant = after > 0.0 and idle >= after
         at_risk = after > 0.0 and not dormant and idle >= max(1.0, after - 1.0)
         react = False  # reactivated by a dormant / at-risk campaign this month
         react_cost = 0.0
         if mo.task_on and not load_only:
-            q = _qualified_one(cu.rolling_spend[i],
-                               cu.rolling_orders[i] if tb.track_orders else 0,
+            q = _qualified_one(cu.rolling_spend[ix],
+                               cu.rolling_orders[ix] if tb.track_orders else 0,
                                tb.thresholds, tb.min_orders, tb.track_orders)
             if q < t and uniform_at(mo.task_key, i) < mo.task_completion:
                 spend_mult *= 1.0 + mo.task_uplift
-        base_lam = seg_f[SG_RATE, s] * cu.frailty[i] * grp_f[GR_ORDER, grp]
+        base_lam = seg_f[SG_RATE, sx] * cu.frailty[ix] * grp_f[GR_ORDER, gx]
         extra = 0.0
         disc_share = 0.0
         reached_cost = 0.0
         pull = 0.0
         for p in range(n_promo):
-            if not cp.target[p, grp]:
+            if not cp.target[p, gx]:
                 continue
             life = cp.figures[PR_LIFE, p]
             if life != LIFE_ALL and not (dormant if life == LIFE_DORMANT else at_risk):
@@ -340,13 +347,13 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
             if uniform_at(cp.keys[p, 0], i) >= cp.figures[PR_REACH, p]:
                 continue
             if life != LIFE_ALL and not load_only:
-                acc[A_RECALL_REACHED, grp] += 1.0
+                acc[A_RECALL_REACHED, gx] += 1.0
             pc = cp.figures[PR_COST, p]
             if pc > 0.0:
                 reached_cost += pc
                 if not load_only:
-                    channel_cost[cp.channel[p], grp] += pc
-            if uniform_at(cp.keys[p, 1], i) >= cp.redeem[p, s]:
+                    channel_cost[cp.channel[p], gx] += pc
+            if uniform_at(cp.keys[p, 1], i) >= cp.redeem[p, sx]:
                 continue
             if life != LIFE_ALL and not react:
                 react = True
@@ -355,22 +362,22 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
             extra += base_lam * cp.figures[PR_ORDER, p] * f
             spend_mult *= 1.0 + cp.figures[PR_SPEND, p] * f
             churn_mult *= cp.figures[PR_CHURN, p]
-            disc_share += cp.figures[PR_DISC, p] * cp.above[p, s]
+            disc_share += cp.figures[PR_DISC, p] * cp.above[p, sx]
             margin += cp.figures[PR_MARGIN, p]
             sat_target += cp.figures[PR_SAT, p]
             if cp.figures[PR_PULL, p] > pull:
                 pull = cp.figures[PR_PULL, p]
         if dormant and not react:
-            base_lam *= tb.lifecycle[LC_ORDER, s]
-            extra *= tb.lifecycle[LC_ORDER, s]
-            churn_mult *= tb.lifecycle[LC_CHURN, s]
-        lam = max(0.0, base_lam + extra - cu.pull_forward_debt[i])
-        c = tb.class_of_tier[t]
-        if tb.escalate_after > 0 and cu.complaints_window[i] >= tb.escalate_after - 1:
+            base_lam *= tb.lifecycle[LC_ORDER, sx]
+            extra *= tb.lifecycle[LC_ORDER, sx]
+            churn_mult *= tb.lifecycle[LC_CHURN, sx]
+        lam = max(0.0, base_lam + extra - cu.pull_forward_debt[ix])
+        c = tb.class_of_tier[tx]
+        if tb.escalate_after > 0 and cu.complaints_window[ix] >= tb.escalate_after - 1:
             c = tb.escalation_class
-        q_rate = lam * (seg_f[SG_CPO, s] * (1.0 - tb.deflect) + seg_f[SG_CMP, s] * compl_mult)
+        q_rate = lam * (seg_f[SG_CPO, sx] * (1.0 - tb.deflect) + seg_f[SG_CMP, sx] * compl_mult)
         if load_only:
-            class_load[c] += q_rate
+            class_load[np.uint64(c)] += q_rate
             continue
 
         # The month, in K steps: orders, contacts and waits, satisfaction, churn.
@@ -381,9 +388,9 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
         wait_sum = 0.0
         churned = False
         slow = False
-        sat_i = np.float64(cu.satisfaction[i])
+        sat_i = np.float64(cu.satisfaction[ix])
         lam_step = lam / K
-        cpo = seg_f[SG_CPO, s]
+        cpo = seg_f[SG_CPO, sx]
         for k in range(K):
             if churned:
                 break
@@ -392,13 +399,13 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
             cn = 0
             if o > 0:
                 # Each order has its own value: the step's spend is their sum.
-                gross += order_values(keys[k, D_SPEND], i, o, seg_f[SG_MU, s],
-                                      seg_f[SG_SIGMA, s], tb.values[s]) \
-                    * spend_mult * cu.spend_level[i]
+                gross += order_values(keys[k, D_SPEND], i, o, seg_f[SG_MU, sx],
+                                      seg_f[SG_SIGMA, sx], values, sx) \
+                    * spend_mult * cu.spend_level[ix]
                 orders += o
                 qn = _poisson(uniform_at(keys[k, D_QUESTIONS], i), o * cpo)
                 cn = _poisson(uniform_at(keys[k, D_COMPLAINTS], i),
-                              o * seg_f[SG_CMP, s] * compl_mult)
+                              o * seg_f[SG_CMP, sx] * compl_mult)
             q_queued = qn > 0 and uniform_at(keys[k, D_BOT], i) >= tb.deflect
             w = 0.0
             if q_queued or cn > 0:
@@ -414,31 +421,31 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
                 wait_sum += w * qn  # every queued contact of the step waits w
             queued += cn
             wait_sum += w * cn
-            pen = max(0.0, w - seg_f[SG_TOL, s]) * tb.wait_sat_per_hour
+            pen = max(0.0, w - seg_f[SG_TOL, sx]) * tb.wait_sat_per_hour
             if cn > 0 and w + wi.resolution_hours[c] > tb.slow_hours:
                 pen += tb.slow_penalty
                 slow = True
             new_sat = (sat_i + (tb.sat_relax / K) * (sat_target - sat_i)
-                       - pen * seg_f[SG_SENS, s])
+                       - pen * seg_f[SG_SENS, sx])
             if new_sat < 0.0:
                 new_sat = 0.0
             elif new_sat > 1.0:
                 new_sat = 1.0
             sat_i = new_sat
-            if _churns(uniform_at(keys[k, D_CHURN], i), cu.churn_step[i] * churn_mult,
-                       tb.churn_per_sat_point * (seg_f[SG_SAT0, s] - sat_i)):
+            if _churns(uniform_at(keys[k, D_CHURN], i), cu.churn_step[ix] * churn_mult,
+                       tb.churn_per_sat_point * (seg_f[SG_SAT0, sx] - sat_i)):
                 churned = True
         sat32 = np.float32(sat_i)
-        cu.satisfaction[i] = sat32
-        anniv = 1.0 if cu.anniversary_month[i] == mo.month_of_year else 0.0
-        benefit = benefit_cost(co.share[t], co.per_order[t], co.per_month[t], co.per_year[t],
+        cu.satisfaction[ix] = sat32
+        anniv = 1.0 if cu.anniversary_month[ix] == mo.month_of_year else 0.0
+        benefit = benefit_cost(co.share[tx], co.per_order[tx], co.per_month[tx], co.per_year[tx],
                                gross, orders, 1.0, anniv)
-        price = benefit_cost(co.price_share[t], co.price_per_order[t], 0.0,
-                             co.price_per_year[t], gross, orders, 0.0, anniv)
+        price = benefit_cost(co.price_share[tx], co.price_per_order[tx], 0.0,
+                             co.price_per_year[tx], gross, orders, 0.0, anniv)
         pcost = 0.0
         if pt.on:
             issued = gross * pt.per_cny
-            bal = cu.points[i] + issued
+            bal = cu.points[ix] + issued
             red = bal * pt.redeem_rate
             pcost = red * pt.value
             bal -= red
@@ -446,102 +453,102 @@ def _live_block(lo, hi, load_only, one_step, cu, tb, co, pt, cp, mo, wi, pa,
             if mo.expire_points:
                 expired = bal
                 bal = 0.0
-            cu.points[i] = np.float32(bal)
+            cu.points[ix] = np.float32(bal)
             benefit += pcost
-            acc[A_PTS_ISSUED, grp] += issued
-            acc[A_PTS_REDEEMED, grp] += red
-            acc[A_PTS_EXPIRED, grp] += expired
+            acc[A_PTS_ISSUED, gx] += issued
+            acc[A_PTS_REDEEMED, gx] += red
+            acc[A_PTS_EXPIRED, gx] += expired
         service = q_rate * co.per_contact + lam * cpo * co.bot_per_question + co.per_member
         promo_disc = disc_share * gross
         gm = gross * margin
         contrib = gm - benefit - promo_disc - reached_cost - service
         # Lifecycle: recall, referrals by active customers, negative word of mouth.
         if dormant:
-            acc[A_DORMANT, grp] += 1.0
+            acc[A_DORMANT, gx] += 1.0
         if react:
-            acc[A_REACTIVATED, grp] += 1.0
-            acc[A_REACT_COST, grp] += react_cost
+            acc[A_REACTIVATED, gx] += 1.0
+            acc[A_REACT_COST, gx] += react_cost
             contrib -= react_cost
-        refer_rate = tb.lifecycle[LC_REFER, s]
+        refer_rate = tb.lifecycle[LC_REFER, sx]
         if refer_rate > 0.0 and (react or not dormant):
-            sat0 = seg_f[SG_SAT0, s]
+            sat0 = seg_f[SG_SAT0, sx]
             refer = refer_rate * (sat_i / sat0 if sat0 > 0.0 else 1.0)
-            acc[A_REFERRALS, grp] += refer
-            if co.per_referral[t] > 0.0:
-                acc[A_REFERRAL_COST, grp] += refer * co.per_referral[t]
-                contrib -= refer * co.per_referral[t]
+            acc[A_REFERRALS, gx] += refer
+            if co.per_referral[tx] > 0.0:
+                acc[A_REFERRAL_COST, gx] += refer * co.per_referral[tx]
+                contrib -= refer * co.per_referral[tx]
         if slow and tb.wom_share > 0.0:
-            acc[A_WOM, grp] += tb.wom_share
-        acc[A_PRICE, grp] += price + promo_disc
-        acc[A_MARGIN, grp] += gm
-        acc[A_PROMO_DISC, grp] += promo_disc
-        acc[A_SERVICE, grp] += service
-        acc[A_CONTACTS, grp] += queued
-        acc[A_COMPLAINTS, grp] += complaints
-        acc[A_CONTACT_WAIT, grp] += wait_sum
+            acc[A_WOM, gx] += tb.wom_share
+        acc[A_PRICE, gx] += price + promo_disc
+        acc[A_MARGIN, gx] += gm
+        acc[A_PROMO_DISC, gx] += promo_disc
+        acc[A_SERVICE, gx] += service
+        acc[A_CONTACTS, gx] += queued
+        acc[A_COMPLAINTS, gx] += complaints
+        acc[A_CONTACT_WAIT, gx] += wait_sum
         if queued > 0:
-            acc[A_WAITED, grp] += 1.0
-        acc[A_SAT, grp] += sat32
-        acc[A_MEMBERS, grp] += 1.0
+            acc[A_WAITED, gx] += 1.0
+        acc[A_SAT, gx] += sat32
+        acc[A_MEMBERS, gx] += 1.0
         if churned:
-            acc[A_CHURNED, grp] += 1.0
-        acc[A_GROSS, grp] += gross
-        acc[A_ORDERS, grp] += orders
-        acc[A_ANNIV, grp] += anniv
-        acc[A_POINTS, grp] += pcost
-        ltv[cu.tier_start[i] * n_seg + s] += contrib
+            acc[A_CHURNED, gx] += 1.0
+        acc[A_GROSS, gx] += gross
+        acc[A_ORDERS, gx] += orders
+        acc[A_ANNIV, gx] += anniv
+        acc[A_POINTS, gx] += pcost
+        ltv[np.uint64(cu.tier_start[ix] * n_seg + s)] += contrib
         if pa.record:
-            pa.orders[i] = min(orders, ORDERS_CAP)
+            pa.orders[ix] = min(orders, ORDERS_CAP)
         if pa.paired:
-            cf_o = np.int64(pa.cf_orders[i]) if i < pa.cf_orders.shape[0] else 0
+            cf_o = np.int64(pa.cf_orders[ix]) if i < pa.cf_orders.shape[0] else 0
             scheme_cost = benefit + promo_disc
             concession = price + promo_disc
             if orders > 0:
                 matched = min(orders, cf_o)
                 share = matched / orders
-                acc[A_DW_MATCHED, grp] += matched
-                acc[A_DW_UNMATCHED, grp] += orders - matched
-                acc[A_DW_COST_MATCHED, grp] += scheme_cost * share
-                acc[A_DW_COST_UNMATCHED, grp] += scheme_cost * (1.0 - share)
-                acc[A_DW_PRICE_MATCHED, grp] += concession * share
-                acc[A_DW_PRICE_UNMATCHED, grp] += concession * (1.0 - share)
+                acc[A_DW_MATCHED, gx] += matched
+                acc[A_DW_UNMATCHED, gx] += orders - matched
+                acc[A_DW_COST_MATCHED, gx] += scheme_cost * share
+                acc[A_DW_COST_UNMATCHED, gx] += scheme_cost * (1.0 - share)
+                acc[A_DW_PRICE_MATCHED, gx] += concession * share
+                acc[A_DW_PRICE_UNMATCHED, gx] += concession * (1.0 - share)
             else:
-                acc[A_DW_COST_NO_ORDER, grp] += scheme_cost
+                acc[A_DW_COST_NO_ORDER, gx] += scheme_cost
 
         # State carried to next month.
-        cu.pull_forward_debt[i] = np.float32(extra * pull)
+        cu.pull_forward_debt[ix] = np.float32(extra * pull)
         if mo.first_year:
-            cu.y1_orders[i] += min(orders, 1000)
+            cu.y1_orders[ix] += min(orders, 1000)
             if i < cu.n0:
-                cu.y1_gross[i] += gross
+                cu.y1_gross[ix] += gross
         g32 = np.float32(gross)
         slot = mo.slot
-        cu.rolling_spend[i] += np.float64(g32) - np.float64(cu.spend_hist[slot, i])
-        cu.spend_hist[slot, i] = g32
+        cu.rolling_spend[ix] += np.float64(g32) - np.float64(cu.spend_hist[slot, ix])
+        cu.spend_hist[slot, ix] = g32
         if tb.track_orders:
             o16 = min(orders, 30000)
-            cu.rolling_orders[i] += o16 - cu.order_hist[slot, i]
-            cu.order_hist[slot, i] = o16
-        cu.idle_months[i] = 0 if orders > 0 else min((0 if react else idle) + 1, 30000)
+            cu.rolling_orders[ix] += o16 - cu.order_hist[slot, ix]
+            cu.order_hist[slot, ix] = o16
+        cu.idle_months[ix] = 0 if orders > 0 else min((0 if react else idle) + 1, 30000)
         cw = cu.complaints_window
-        cw[i] = 0 if mo.reset_complaints else cw[i] + min(complaints, 1000)
+        cw[ix] = 0 if mo.reset_complaints else cw[ix] + min(complaints, 1000)
         if churned:
-            cu.alive[i] = False
+            cu.alive[ix] = False
             if pt.on:
-                acc[A_PTS_EXPIRED, grp] += np.float64(cu.points[i])  # forfeited on leaving
-                cu.points[i] = 0.0
+                acc[A_PTS_EXPIRED, gx] += np.float64(cu.points[ix])  # forfeited on leaving
+                cu.points[ix] = 0.0
             continue
         if mo.upgrade_now:
-            q = _qualified_one(cu.rolling_spend[i],
-                               cu.rolling_orders[i] if tb.track_orders else 0,
+            q = _qualified_one(cu.rolling_spend[ix],
+                               cu.rolling_orders[ix] if tb.track_orders else 0,
                                tb.thresholds, tb.min_orders, tb.track_orders)
             if q > t:
-                cu.tier[i] = q
+                cu.tier[ix] = q
                 t = q
         if pt.on:
-            acc[A_PTS_BALANCE, grp] += np.float64(cu.points[i])
-        members_end[t * n_seg + s] += 1.0
-        cohorts_end[cu.join_month[i]] += 1.0
+            acc[A_PTS_BALANCE, gx] += np.float64(cu.points[ix])
+        members_end[np.uint64(t * n_seg + s)] += 1.0
+        cohorts_end[np.uint64(cu.join_month[ix])] += 1.0
 
 
 @njit(cache=True, error_model="numpy")

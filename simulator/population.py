@@ -177,7 +177,8 @@ def history_month(key, u, lam, seg, values, mu, sigma, offset, spend, orders):
     for i in prange(u.shape[0]):
         o = draws._poisson(u[i], lam[i])
         s = seg[i]
-        spend[i] = draws.order_values(key, offset + i, o, mu[s], sigma[s], values[s])
+        spend[i] = draws.order_values(key, offset + i, o, mu[s], sigma[s], values,
+                                      np.uint64(s))
         if keep:
             orders[i] = o
 

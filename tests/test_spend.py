@@ -126,6 +126,9 @@ def test_approximation_above_exact_orders(cv, n):
         assert abs(diff) < 0.005, (k, diff)
 
 
+ROW0 = np.uint64(0)  # the one segment's row of the value table
+
+
 def _table_uniform(key, i):
     """The uniform draws.order_values reads for (key, i): the hash's top 53 bits, centred."""
     return (float(draws._hash(np.uint64(key), i) >> np.uint64(11)) + 0.5) / 2.0**53
@@ -140,10 +143,11 @@ def test_month_order_values_follow_the_exact_lognormal(cv):
 
     sigma = math.sqrt(math.log1p(cv * cv))
     mu = math.log(200.0) - sigma * sigma / 2
-    table = draws.value_table(np.array([mu]), np.array([sigma]))[0]
+    table = draws.value_table(np.array([mu]), np.array([sigma]))
     key = np.uint64(0x5EED_0F_0DE5)
     n = 400_000
-    got = np.array([draws.order_values(key, i, 1, mu, sigma, table) for i in range(n)])
+    got = np.array([draws.order_values(key, i, 1, mu, sigma, table, ROW0)
+                    for i in range(n)])
     u = np.array([_table_uniform(key, i) for i in range(n)])
     exact = np.exp(mu + sigma * ndtri(u))
     rel = np.abs(got / exact - 1)
@@ -158,9 +162,10 @@ def test_month_order_values_are_addressed_by_order():
     adds one positive value, distinct orders get distinct values."""
     key = np.uint64(0x1234_5678_9ABC_DEF0)
     mu, sigma = 1.0, 0.7
-    table = draws.value_table(np.array([mu]), np.array([sigma]))[0]
+    table = draws.value_table(np.array([mu]), np.array([sigma]))
     for i in range(50):
-        sums = [draws.order_values(key, i, n, mu, sigma, table) for n in range(0, 12)]
+        sums = [draws.order_values(key, i, n, mu, sigma, table, ROW0)
+                for n in range(0, 12)]
         assert sums[0] == 0.0
         assert all(b > a for a, b in zip(sums, sums[1:]))
         vals = np.diff(sums)

@@ -70,7 +70,7 @@ def test_history_values_come_from_the_months_order_value_table():
     for i in np.flatnonzero(hist[k] > 0)[:200]:
         s = seg[i]
         want = draws.order_values(key, i, int(hist[k, i]), cs.spend_mu[s], cs.spend_sigma[s],
-                                  cs.value_table[s])
+                                  cs.value_table, np.uint64(s))
         assert p.spend_hist[k, i] == np.float32(want)
     assert np.array_equal(p.spend_hist[:, :n0] > 0, hist > 0)
     for s in range(cs.n_segments):
