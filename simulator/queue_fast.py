@@ -68,6 +68,7 @@ _RELEASE = 5  # a Release event is processed: the head of the queue may be grant
 
 URGENT = 0
 NORMAL = 1
+_U0, _U1 = np.uint64(0), np.uint64(1)  # unsigned heap positions
 OFF_DUTY_PRIORITY = 10**9  # classes must rank below the off-duty requests
 
 
@@ -78,7 +79,10 @@ def _less(ta, ka, tb, kb):
 
 @njit(cache=True, inline="always")
 def _push(ht, hk, hkind, hpay, size, t, key, kind, pay):
-    """Push onto the binary heap (arrays grow by doubling); return the arrays and size."""
+    """Push onto the binary heap (arrays grow by doubling); return the arrays and size.
+
+    Heap positions are unsigned (``_U1``): numba then leaves out the negative-index test.
+    """
     if size == ht.shape[0]:
         m = 2 * size
         nt = np.empty(m, np.float64)
@@ -90,9 +94,9 @@ def _push(ht, hk, hkind, hpay, size, t, key, kind, pay):
         nkind[:size] = hkind[:size]
         npay[:size] = hpay[:size]
         ht, hk, hkind, hpay = nt, nk, nkind, npay
-    j = size
-    while j > 0:
-        parent = (j - 1) >> 1
+    j = np.uint64(size)
+    while j > _U0:
+        parent = (j - _U1) >> _U1
         if _less(t, key, ht[parent], hk[parent]):
             _move(ht, hk, hkind, hpay, j, parent)
             j = parent
@@ -116,21 +120,22 @@ def _move(ht, hk, hkind, hpay, dst, src):
 
 @njit(cache=True, inline="always")
 def _pop_into(ht, hk, hkind, hpay, size):
-    """Remove the root (caller has read it); return the new size."""
+    """Remove the root (caller has read it); return the new size (positions unsigned)."""
     size -= 1
     if size == 0:
         return 0
-    t = ht[size]
-    key = hk[size]
-    kind = hkind[size]
-    pay = hpay[size]
-    j = 0
+    last = np.uint64(size)
+    t = ht[last]
+    key = hk[last]
+    kind = hkind[last]
+    pay = hpay[last]
+    j = _U0
     while True:
-        c = 2 * j + 1
-        if c >= size:
+        c = j + j + _U1
+        if c >= last:
             break
-        if c + 1 < size and _less(ht[c + 1], hk[c + 1], ht[c], hk[c]):
-            c += 1
+        if c + _U1 < last and _less(ht[c + _U1], hk[c + _U1], ht[c], hk[c]):
+            c += _U1
         if _less(ht[c], hk[c], t, key):
             _move(ht, hk, hkind, hpay, j, c)
             j = c
