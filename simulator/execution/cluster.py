@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import queue
 import threading
 import uuid
 from typing import Any, Sequence
@@ -49,6 +50,8 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing-interval": "1s",
 }
 
 _DASK_LOCK = threading.RLock()
@@ -250,8 +253,6 @@ def dask_client(spec: str | None = None):
 
 
 def _execute_dask(spec: str, tasks: Sequence[Task], on_result, cancel) -> dict:
-    from distributed import wait as dwait
-
     client = dask_client(spec)
     # Customer files: once to every worker (kept there by hash), not pickled with each task.
     for sha, data in customer_base.files_of(tasks).items():
@@ -261,21 +262,28 @@ def _execute_dask(spec: str, tasks: Sequence[Task], on_result, cancel) -> dict:
     futs = {client.submit(_dask_task, t, run_id, local, key=f"bsim-{run_id}-{i}",
                           pure=False): t for i, t in enumerate(tasks)}
     out: dict = {}
-    pending = set(futs)
+    # Each future reports itself once when it finishes (a callback on the client's
+    # thread); this thread takes them as they come and looks at the cancel flag between.
+    # (distributed.wait on the pending set, called at each result and each poll, made
+    # the client wait on every pending future afresh: ~16 ms of this process's CPU a
+    # task in a 256-task sweep, on a 2-core machine taken from the workers.)
+    finished: queue.SimpleQueue = queue.SimpleQueue()
     try:
-        while pending:
+        for f in futs:
+            f.add_done_callback(finished.put)
+        remaining = len(futs)
+        while remaining:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             try:
-                done, pending = dwait(pending, timeout=POLL_SECONDS,
-                                      return_when="FIRST_COMPLETED")
-            except TimeoutError:
+                f = finished.get(timeout=POLL_SECONDS)
+            except queue.Empty:
                 continue
-            for f in done:
-                t = futs[f]
-                out[t.key] = f.result()
-                if on_result:
-                    on_result(t, out[t.key])
+            remaining -= 1
+            t = futs[f]
+            out[t.key] = f.result()
+            if on_result:
+                on_result(t, out[t.key])
     except BaseException:
         left = [f for f in futs if not f.done()]
         if left:
