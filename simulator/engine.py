@@ -136,12 +136,9 @@ class Simulation:
         self._no_windows = kernel.Windows(np.zeros(1), np.zeros(1, dtype=np.int64),
                                           np.zeros(1, dtype=np.int64), np.zeros(1))
         self._stand_in = np.zeros(1, dtype=np.uint8)
-        # Per pool: its service classes (index, priority) and its staff cost a month
-        # (the same every month: computed once, with the same operations).
+        # Per pool: its service classes (index, priority).
         self._pool_classes = [[(c, svc.classes[c][1]) for c in range(len(svc.classes))
                                if svc.class_pool[c] == pi] for pi in range(len(svc.pools))]
-        self._staff_costs = [spec.agent_hours_per_day * DAYS_PER_MONTH
-                             * svc.cost_per_agent_hour[pi] for pi, spec in enumerate(svc.pools)]
 
     # --------------------------------------------------------------- the run
     def run(self) -> ArmOutput:
@@ -406,7 +403,7 @@ class Simulation:
             rates = {p: class_rate[c] for c, p in self._pool_classes[pi]}
             win = self.stage.month(spec.name, rates, days * 24)
             windows[pi] = win
-            staff_cost = self._staff_costs[pi]
+            staff_cost = spec.agent_hours_per_day * days * svc.cost_per_agent_hour[pi]
             total_staff_cost += staff_cost
             contacts = sum(rates.values()) * days * 24
             mean_w, p90, sla = accounting.pool_wait_stats(win.waits, rates, svc.sla_hours)

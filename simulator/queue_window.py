@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -55,18 +56,20 @@ class PoolSpec:
         """Staff on duty at an hour of the day (overlapping shifts add up)."""
         return sum(s for a, b, s in self.shifts if a <= hour_of_day < b)
 
-    @property
+    # The figures below walk the shifts: computed once per specification and kept on it
+    # (the simulated months ask every month; not fields, so not in eq, hash or repr).
+    @cached_property
     def max_staff(self) -> int:
         """Largest number on duty at any time."""
         edges = sorted({a for a, _, _ in self.shifts} | {0.0})
         return max((self.staff_at(h) for h in edges), default=0)
 
-    @property
+    @cached_property
     def agent_hours_per_day(self) -> float:
         """Paid agent-hours per day."""
         return sum((b - a) * s for a, b, s in self.shifts)
 
-    @property
+    @cached_property
     def capacity_per_hour(self) -> float:
         """Contacts the pool can answer per hour, averaged over the day."""
         return self.agent_hours_per_day / (HOURS_PER_DAY * self.handle_hours)

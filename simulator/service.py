@@ -164,20 +164,6 @@ def _mix_sorted(qa, qb, theta, u):
     return out
 
 
-# A pool's largest staff and capacity per hour (properties that walk its shifts), by pool.
-_FIGURES: dict[PoolSpec, tuple[int, float]] = {}
-
-
-def _figures(spec: PoolSpec) -> tuple[int, float]:
-    """``(spec.max_staff, spec.capacity_per_hour)``, kept per pool (bounded)."""
-    got = _FIGURES.get(spec)
-    if got is None:
-        if len(_FIGURES) >= 256:
-            _FIGURES.clear()
-        got = _FIGURES[spec] = (spec.max_staff, spec.capacity_per_hour)
-    return got
-
-
 @dataclass
 class MonthService:
     """A pool's service in one month: what customers wait and what the pool reports."""
@@ -246,8 +232,8 @@ class ServiceStage:
         total = sum(live.values())
         if total <= 0:
             return WindowResult({p: np.zeros(1) for p in rates_per_hour}, 0.0)
-        max_staff, capacity = _figures(spec)
-        if max_staff <= 0:
+        capacity = spec.capacity_per_hour
+        if spec.max_staff <= 0:
             return simulate_pool_window(spec, live, 0, self.window_contacts)
         raw = sorted((p, r / total) for p, r in live.items())
         # Round the mix to SHARE_STEP, keeping every class present and the sum at 1.
@@ -283,7 +269,7 @@ class ServiceStage:
         win = self.window(pool, rates_per_hour)
         carried = self.backlog.setdefault(pool, {})
         backlog_start = sum(carried.values())
-        mu = _figures(spec)[1]
+        mu = spec.capacity_per_hour
         t = _U * hours
         waits, unanswered, weights = {}, [], []
         avail = mu

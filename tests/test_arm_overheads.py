@@ -82,10 +82,12 @@ def test_compiled_sum_is_numpys_sum_bit_for_bit():
 
 
 def test_pool_figures_kept_per_pool_are_each_pools_own():
-    # service._FIGURES keeps a pool's largest staff and capacity by its specification:
+    # A pool's largest staff and capacity are kept on its specification (computed once):
     # pools that differ in any field (staff, shifts, handle time) each get their own.
-    from simulator import service
     from simulator.queue_window import PoolSpec
+
+    def walked(spec):  # the figures as the shifts give them, not the kept ones
+        return (PoolSpec.max_staff.func(spec), PoolSpec.capacity_per_hour.func(spec))
 
     base = PoolSpec("p", ((8.0, 16.0, 10), (16.0, 24.0, 4)), 0.25, "exponential", 0.0)
     others = [base,
@@ -95,5 +97,5 @@ def test_pool_figures_kept_per_pool_are_each_pools_own():
               PoolSpec("q", ((0.0, 24.0, 0),), 0.25, "lognormal", 1.0)]
     for _ in range(2):  # computed, then kept
         for spec in others:
-            assert service._figures(spec) == (spec.max_staff, spec.capacity_per_hour)
-    assert len({service._figures(s) for s in others}) == len(others)
+            assert (spec.max_staff, spec.capacity_per_hour) == walked(spec)
+    assert len({(s.max_staff, s.capacity_per_hour) for s in others}) == len(others)
