@@ -185,22 +185,16 @@ def test_unpaired_batch_goes_to_the_back_end_in_one_call(today, reuse, monkeypat
     # counterfactual's orders: their shared counterfactuals and the rest are one call
     # (no worker idle between two); paired runs still send their counterfactuals first.
     from simulator.sensitivity import with_value
+    from tests.support.spy import record_calls
 
-    calls = []
-    real = arms.execute
-
-    def counting(tasks, **kw):
-        calls.append(len(tasks))
-        return real(tasks, **kw)
-
-    monkeypatch.setattr(arms, "execute", counting)
+    calls = record_calls(monkeypatch, arms, "execute", arg=0)  # each call's tasks
     path = "promotions[Double 11].effect.order_rate"
     scs = [today, with_value(today, path, 0.1), with_value(today, path, 0.25)]
     R = KW["replications"]
     for deadweight, want in ((False, [4 * R]), (True, [R, 3 * R])):
         calls.clear()
         off, on, _, _ = _both(lambda: run_many(scs, workers=1, deadweight=deadweight, **KW))
-        assert calls[-len(want):] == want
+        assert [len(tasks) for tasks in calls[-len(want):]] == want
         for a, b in zip(off, on):
             assert a.kpis.equals(b.kpis)
             for x, y in zip(a.scn + a.cf, b.scn + b.cf):
