@@ -1,6 +1,7 @@
 """The kernel's two passes per customer-month, and A/B comparisons of checkouts.
 
-One arm of the all-features scenario (``tests/support/scenarios.all_features_scenario``)
+One arm of the all-features scenario (``tests/support/scenarios.all_features_scenario``,
+or a shipped scenario with ``--scenario KEY``)
 on one kernel thread; the CPU time of ``kernel.month_step``'s pass 1 (the contact load),
 its pass 2 (the month booked) and the rest of the arm (queue windows, the months'
 Python), in nanoseconds a customer-month, with the arm's check sum (equal sums: the same
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(root: str, agents: int, months: int, repeats: int) -> dict:
+def measure(root: str, agents: int, months: int, repeats: int, scenario: str = "") -> dict:
     """One process's figures for the checkout at ``root`` (run in a child process)."""
     sys.path.insert(0, root)
     os.environ["BENEFIT_SIM_HOME"] = tempfile.mkdtemp(prefix="bsim-kernel-")
@@ -53,7 +54,11 @@ def measure(root: str, agents: int, months: int, repeats: int) -> dict:
             spent[load_only] += time.process_time() - t
 
     kernel.month_step = timed
-    sc = all_features_scenario()
+    if scenario:
+        from simulator.loader import load_scenario
+        sc = load_scenario(scenario).scenario
+    else:
+        sc = all_features_scenario()
     Simulation(sc, np.random.SeedSequence(1), 0, agents, months).run()  # compile, windows
     best = None
     check = 0.0
@@ -80,13 +85,18 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--repeats", type=int, default=3, help="runs a process (best taken)")
     ap.add_argument("--rounds", type=int, default=1, help="times each checkout is measured")
+    ap.add_argument("--scenario", default="",
+                    help="a shipped scenario's key instead of the all-features scenario "
+                         "(e.g. xinghe_yinhe_6tier, attribution's; its own counterfactual "
+                         "arm is not run)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(measure(a.roots[0], a.agents, a.months, a.repeats)))
+        print(json.dumps(measure(a.roots[0], a.agents, a.months, a.repeats, a.scenario)))
         return
     roots = [str(Path(r).resolve()) for r in a.roots]
-    print(f"kernel passes, all features, {a.agents:,} agents x {a.months} months, one arm, "
+    what = a.scenario or "all features"
+    print(f"kernel passes, {what}, {a.agents:,} agents x {a.months} months, one arm, "
           f"1 thread, CPU ns a customer-month (best of {a.repeats} a process); "
           f"load average {os.getloadavg()[0]:.1f}")
     got: dict[str, list[dict]] = {r: [] for r in roots}
@@ -94,7 +104,8 @@ def main() -> None:
         for r in roots:
             res = subprocess.run(
                 [sys.executable, __file__, "--child", r, "--agents", str(a.agents),
-                 "--months", str(a.months), "--repeats", str(a.repeats)],
+                 "--months", str(a.months), "--repeats", str(a.repeats),
+                 "--scenario", a.scenario],
                 capture_output=True, text=True, env={**os.environ, "NUMBA_NUM_THREADS": "1"})
             if res.returncode != 0:
                 print(f"{r}: failed\n{res.stderr[-2000:]}")
