@@ -8,13 +8,14 @@ difference from the state before the edit (same seed, same customers), with its
 from __future__ import annotations
 
 import math
+import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from simulator.labels import tip, wrap
-from simulator.metrics import delta, delta_interval, interval, not_defined, value
+from simulator.metrics import MINUS, delta, delta_interval, interval, not_defined, value
 from simulator.metrics import metric as metric_of
 from ui.charts import good_bad_color
 
@@ -38,11 +39,7 @@ class KpiBox(QFrame):
         lay.setSpacing(0)
         self.title = QLabel(self.label)
         _muted(self.title)
-        self.value = QLabel("—")
-        f = QFont(self.value.font())
-        f.setPointSizeF(f.pointSizeF() * 1.35)
-        f.setBold(True)
-        self.value.setFont(f)
+        self.value = FitLabel("—")
         self.ci = QLabel("")
         _muted(self.ci)
         for w in (self.title, self.value, self.ci):
@@ -71,18 +68,20 @@ class KpiBox(QFrame):
         why = not_defined(stat)
         if why:
             self.value.setText("—")
-            self.ci.setText(why)
+            self.ci.setText(_joined(why))
             self.setToolTip(wrap(f"{self.label}: {why}.") + "\n" + tip(self.definition))
             return
         if not _finite(stat.mean):  # e.g. payback in no replication: not "1 run"
             self.value.setText("—")
             self.ci.setText("not reached within the horizon" if self.metric_name ==
                             "payback_month" else f"no value in {n} replication(s)")
-            self.setToolTip(wrap(f"{self.label}: {self.ci.text()}.") + "\n" + tip(self.definition))
+            self.setToolTip(wrap(f"{self.label}: {_plain(self.ci.text())}.") + "\n"
+                            + tip(self.definition))
             return
         self.value.setText(value(stat.mean, self.kind))
         ci = interval(stat.ci95_low, stat.ci95_high, self.kind)
-        self.ci.setText(f"95 % CI {ci}" if ci else ("1 run: no CI" if n <= 1 else "no CI"))
+        self.ci.setText(f"95 % CI {_joined(ci)}" if ci else
+                        ("1 run: no CI" if n <= 1 else "no CI"))
         self.setToolTip(wrap(f"{self.label}: mean {value(stat.mean, self.kind)}; "
                              f"P10 {value(stat.p10, self.kind)}, P50 {value(stat.p50, self.kind)}"
                              f", P90 {value(stat.p90, self.kind)} over {n} replication(s).")
@@ -96,7 +95,7 @@ class KpiBox(QFrame):
             self.delta_label.setText("")
             return
         text, noise = delta_text(stat, self.kind)
-        self.delta_label.setText(text)
+        self.delta_label.setText(_joined(text))
         if noise:
             self.delta_label.setStyleSheet("")
             _muted(self.delta_label)
@@ -117,7 +116,102 @@ class KpiBox(QFrame):
 
     def text(self) -> str:
         """'NPV ¥12.3 M (95 % CI 10.1–14.2 M)' as shown."""
-        return f"{self.label} {self.value.text()} ({self.ci.text()})"
+        return _plain(f"{self.label} {self.value.text()} ({self.ci.text()})")
+
+
+class FitLabel(QLabel):
+    """A figure in bold, as large as its box's width allows, never cut off.
+
+    The text gets the largest point size from ``scale`` times the normal size down to
+    ``floor`` times it at which it fits on one line (no larger than :meth:`set_cap`'s,
+    which the KPI strip uses to give all its figures one size); if even the smallest
+    does not fit, it wraps at its spaces. A figure cut at the box's edge read "−¥114.2"
+    for −¥114.2 M in a 1366-pixel window.
+    """
+
+    def __init__(self, text: str = "", scale: float = 1.35, floor: float = 0.85):
+        super().__init__(text)
+        base = QFont(self.font())
+        base.setBold(True)
+        self._sizes = [base.pointSizeF() * (scale - 0.05 * k)
+                       for k in range(int(round((scale - floor) / 0.05)) + 1)]
+        f = QFont(base)
+        f.setPointSizeF(self._sizes[0])
+        super().setFont(f)
+        self._cap = self._sizes[0]
+        self._fitting = False
+        self.on_resized = None  # called after a resize (the strip evens its figures out)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        """Show ``text`` at the size that fits."""
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Fit the text again to the new width."""
+        super().resizeEvent(event)
+        self._fit()
+        if self.on_resized is not None:
+            self.on_resized()
+
+    def _width_at(self, pt: float) -> float:
+        f = QFont(self.font())
+        f.setPointSizeF(pt)
+        return QFontMetricsF(f).horizontalAdvance(self.text())
+
+    def best_size(self) -> float:
+        """The largest point size at which the text fits its width (else the smallest)."""
+        width = self.contentsRect().width()
+        return next((pt for pt in self._sizes if self._width_at(pt) <= width), self._sizes[-1])
+
+    def set_cap(self, pt: float) -> None:
+        """Show the text no larger than ``pt`` points."""
+        if pt != self._cap:
+            self._cap = pt
+            self._fit()
+
+    def _fit(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            pt = min(self.best_size(), self._cap)
+            if pt != self.font().pointSizeF():
+                f = QFont(self.font())
+                f.setPointSizeF(pt)
+                super().setFont(f)
+            fits = self.fits()
+            if self.wordWrap() == fits:
+                self.setWordWrap(not fits)
+        finally:
+            self._fitting = False
+
+    def fits(self) -> bool:
+        """True if the text is shown whole on one line at its current size."""
+        return QFontMetricsF(self.font()).horizontalAdvance(self.text()) \
+            <= self.contentsRect().width()
+
+
+def _joined(text: str) -> str:
+    """``text`` for a narrow wrapping label: numbers kept whole, long words breakable.
+
+    Qt may break a line between "−" and "¥" (both prefix characters to the line-breaking
+    rules), which left an interval's end as "−" on one line and "¥92.2 M" on the next;
+    a word joiner (U+2060, invisible) between them forbids that break, and a no-break
+    space holds a number to its unit ("¥5.4 B", "95.8 %"), which wrapped alone onto the
+    next line. "counterfactual", wider than a box at 1366 pixels, gets a soft hyphen
+    (shown only where it breaks).
+    """
+    text = _UNIT_SPACE.sub("\\1\u00a0\\2", text.replace(MINUS, MINUS + "\u2060"))
+    return text.replace("counterfactual", "counter\u00adfactual")
+
+
+_UNIT_SPACE = re.compile(r"(\d) (%|pp\b|[MBkh]\b)")
+
+
+def _plain(text: str) -> str:
+    """``text`` without the break controls :func:`_joined` put in."""
+    return text.replace("\u2060", "").replace("\u00ad", "").replace("\u00a0", " ")
 
 
 def _muted(label: QLabel) -> None:
@@ -167,12 +261,25 @@ class KpiStrip(QWidget):
         self.boxes = {m: KpiBox(m) for m in (metrics or STRIP)}
         for b in self.boxes.values():
             row.addWidget(b, 1)
+            b.value.on_resized = self._even_out
+
+    def _even_out(self) -> None:
+        """The figures at one size: the largest at which all fit their boxes.
+
+        Not below the normal text size: a figure that needs a smaller one (a long
+        "month 11.0" in a narrow box) takes it alone.
+        """
+        cap = max(min(b.value.best_size() for b in self.boxes.values()),
+                  QFont(self.font()).pointSizeF())
+        for b in self.boxes.values():
+            b.value.set_cap(cap)
 
     def show_summary(self, summary: dict, caption: str, deltas: dict | None = None) -> None:
         """Fill the boxes from ``res.summary`` (and the last edit's changes, if given)."""
         for m, box in self.boxes.items():
             box.set_stat(summary.get(m))
             box.set_delta((deltas or {}).get(m))
+        self._even_out()
         self.caption.setText(caption)
         self.set_stale(False)
 

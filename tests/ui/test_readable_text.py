@@ -158,3 +158,57 @@ def test_compare_delta_headers_are_not_cut(qtbot):
         item = t.horizontalHeaderItem(c)
         assert fm.horizontalAdvance(item.text()) + 8 <= t.horizontalHeader().sectionSize(c), \
             item.text()
+
+
+def test_kpi_figures_are_not_cut(qtbot):
+    """At 1366 px the KPI strip is ~620 px for seven boxes: figures in the large bold font
+    were cut at the box's edge ("−¥114.2" for −¥114.2 M, "month 1." for month 1.0), and
+    the ROI's reason lost the end of "counterfactual"."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from ui.kpis import KpiStrip
+
+    strip = KpiStrip()
+    qtbot.addWidget(strip)
+    strip.setFixedWidth(620)  # as the window's splitter gives it: less than it asks for
+    strip.show()
+
+    def st(mean, lo, hi, unit="CNY", **kw):
+        return Stat(mean, lo, hi, mean, mean, mean, unit, 4, **kw)
+
+    summary = {"npv": st(-98.6e6, -105.0e6, -92.2e6),
+               "roi": Stat(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "ratio",
+                           4, not_defined="the scheme costs less than its counterfactual"),
+               "incremental_contribution": st(-114.2e6, -122.6e6, -105.8e6),
+               "ltv_per_customer": st(99_100.0, 93_700.0, 104_600.0),
+               "churn_annual": st(0.185, 0.177, 0.193, "share"),
+               "payback_month": st(11.0, 10.5, 11.5, "month"),
+               "sla_attainment": st(0.937, 0.916, 0.958, "share")}
+    strip.show_summary(summary, "Full run")
+    qtbot.wait(50)
+    for m, box in strip.boxes.items():
+        lab = box.value
+        width = QFontMetricsF(lab.font()).horizontalAdvance(lab.text())
+        assert width <= lab.contentsRect().width() or lab.wordWrap(), (m, lab.text())
+    assert strip.boxes["incremental_contribution"].value.text().endswith(" M")
+    roi = strip.boxes["roi"].ci
+    # every word of the reason fits the box (the long one may break at its soft hyphen)
+    fm = QFontMetricsF(roi.font())
+    for word in roi.text().replace("\u00ad", " ").split():
+        assert fm.horizontalAdvance(word) <= roi.contentsRect().width(), word
+    assert "counterfactual" in strip.boxes["roi"].text()  # the invisible marks are not text
+
+
+def test_kpi_intervals_wrap_between_numbers_only():
+    """In a narrow box an interval wrapped as "−" / "¥92.2 M" and "¥5.4" / "B": a sign and
+    its number, a number and its unit stay on one line; the text itself is unchanged."""
+    from ui.kpis import _joined, _plain
+
+    for text, whole in (("−¥105.0 to −¥92.2 M", ("−\u2060¥92.2\u00a0M",)),
+                        ("¥4.7 to ¥5.4 B", ("¥5.4\u00a0B",)),
+                        ("91.6 to 95.8 %", ("95.8\u00a0%",)),
+                        ("Δ −1.2 pp, within noise", ("−\u20601.2\u00a0pp",))):
+        shown = _joined(text)
+        assert _plain(shown) == text
+        for piece in whole:
+            assert piece in shown, (text, shown)
