@@ -311,6 +311,22 @@ def counted(n: Any, noun: str, plural: str | None = None) -> str:
     return f"{text} {noun if one else (plural or noun + 's')}"
 
 
+def number(v: float, digits: int = 3) -> str:
+    """A plain number in ``digits`` significant figures, no exponent, a true minus: −3.09."""
+    if not finite(v):
+        return "—"
+    a = abs(v)
+    dec = 0 if a == 0 else min(6, max(0, digits - 1 - math.floor(math.log10(a))))
+    return f"{_sign(v)}{a:,.{dec}f}"
+
+
+def about(lo: float, hi: float) -> str:
+    """' (95 % about −3.09 to 3.39)' for a solved value's interval; '' if it has none."""
+    if not (finite(lo) and finite(hi)):
+        return ""
+    return f" (95 % about {number(lo)} to {number(hi)})"
+
+
 def value(v: float, kind: str) -> str:
     """One number with its unit: ¥12.3 M, 150.0 %, 1.24 h, month 7.0, 12.3 k, 0.712."""
     if not finite(v):

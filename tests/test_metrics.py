@@ -122,3 +122,15 @@ def test_counted_puts_the_noun_in_the_right_number():
     assert counted(1.0, "replication") == "1 replication"
     assert counted(1.5, "set") == "1.5 sets"
     assert counted(None, "input") == "None inputs"
+
+
+def test_solved_value_interval_uses_the_one_formatter():
+    """The break-even interval read "(95 % about -3.09 to 3.39)" in the GUI (a hyphen,
+    two decimals) and "-3.091 to 3.394" in the CLI (its own format); both now print it
+    with metrics.about: a true minus, three significant figures, no exponent."""
+    assert metrics.number(-3.0912) == "−3.09"
+    assert metrics.number(0.15) == "0.150"
+    assert metrics.number(250_000.0) == "250,000"
+    assert metrics.number(0.0) == "0"
+    assert metrics.about(-3.0912, 3.394) == " (95 % about −3.09 to 3.39)"
+    assert metrics.about(float("nan"), 1.0) == ""

@@ -46,6 +46,7 @@ from ui.waterfall import short
 
 LOW, HIGH = "#d62728", "#2ca02c"
 TORNADO_AXIS_WIDTH = 210  # px for the inputs' names left of the tornado
+CDF_TITLE = "Cumulative: P(NPV ≤ x)"
 
 
 class RiskPanel(BackgroundRunMixin, QWidget):
@@ -98,7 +99,7 @@ class RiskPanel(BackgroundRunMixin, QWidget):
                                      min_size=(200, 110))
         self.hist_plot = make_plot("NPV over the assumptions", "replications", legend=False,
                                    x_label="", money_x=True, min_size=(200, 110))
-        self.cdf_plot = make_plot("Cumulative: P(NPV ≤ x)", "share", legend=False, x_label="",
+        self.cdf_plot = make_plot(CDF_TITLE, "share", legend=False, x_label="",
                                   money_x=True, min_size=(200, 110))
         self.breakeven_plot = make_plot("Break-even: NPV vs share k of the effects",
                                         "", legend=False, money_axis=True,
@@ -279,11 +280,13 @@ class RiskPanel(BackgroundRunMixin, QWidget):
             for p in (hp, cp):
                 p.set_empty(True)
             hp.setTitle("NPV over the assumptions: no input is written as a range")
+            cp.setTitle(f"{CDF_TITLE}: none (no input is written as a range)")
             return
         d = ra.risk["npv_distribution"]
         edges, counts = np.array(d["edges"]), np.array(d["counts"])
         hp.set_empty(False)
         cp.set_empty(False)
+        cp.setTitle(CDF_TITLE)
         hp.setTitle(f"NPV over the assumptions ({counted(ra.risk['replications'], 'replication')}, "
                     f"{counted(ra.risk['draws'], 'draw')})")
         if len(edges) > 1:
@@ -381,9 +384,7 @@ def answers_text(ra: RiskAnalysis) -> str:
                      f"{metrics.money(k['p90'])}{split}.")
     be = ra.breakeven
     if be is not None:
-        lo, hi = be.interval
-        iv = (f" (95 % about {lo:.2f} to {hi:.2f})" if all(map(math.isfinite, (lo, hi)))
-              else "")
+        iv = metrics.about(*be.interval)
         parts.append(f"Break-even: NPV = 0 when {100 * be.value:.0f} % of the assumed effects "
                      f"materialise (k = {be.value:.2f}{iv}).")
     elif ra.breakeven_why:

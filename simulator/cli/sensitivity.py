@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 from simulator import metrics
 from simulator.metrics import counted
@@ -94,8 +93,7 @@ def cli_sensitivity(args) -> int:
 
 def _print_solution(console, s: Solution, what: str) -> None:
     kind = metrics.kind_of(s.metric)
-    lo, hi = s.interval
-    iv = f" (95 % about {lo:,.4g} to {hi:,.4g})" if all(map(math.isfinite, (lo, hi))) else ""
+    iv = metrics.about(*s.interval)
     console.print(f"{what}: [bold]{s.value:,.6g}[/bold]{iv}; {metrics.label_of(s.metric)} there "
                   f"{metrics.stat_text(s.kpi_at_value, kind)}", highlight=False)
     if s.note:

@@ -153,3 +153,20 @@ def test_every_tornado_bar_has_its_own_readable_label(qtbot):
     # a shared assumption by its name and how many fields it moves
     assert any(t.startswith("express_logistic") and t.endswith("(4 fields)") for t in drawn)
     panel.shutdown()
+
+
+def test_risk_view_says_why_the_distribution_is_empty(qtbot):
+    """With no input written as a range the cumulative chart stayed empty under its plain
+    title ("Cumulative: P(NPV ≤ x)"), as if something had failed; both charts say why."""
+    from types import SimpleNamespace
+
+    from ui.risk_panel import CDF_TITLE, RiskPanel
+
+    panel = RiskPanel(_doc(qtbot, _ranged()))
+    qtbot.addWidget(panel)
+    panel._distribution(SimpleNamespace(risk=None))
+    for p in (panel.hist_plot, panel.cdf_plot):
+        assert p.empty
+        assert "no input is written as a range" in p.getPlotItem().titleLabel.text
+    assert panel.cdf_plot.getPlotItem().titleLabel.text.startswith(CDF_TITLE)
+    panel.shutdown()
