@@ -198,17 +198,13 @@ class OptimiserResults(QWidget):
             f"recommended split {value(v.recommended.mean, kind)}"
             + (f" (95 % CI {rec_ci})" if rec_ci else "") + "; gain "
             f"{value(v.gain.mean, kind)}" + (f" (95 % CI {gain_ci})" if gain_ci else ""))
-        noise = ""
-        if v.within_noise:
-            noise = ("<b>The gain is within noise:</b> the simulation cannot tell the "
-                     "recommended split from today's. ")
         spend = (f"Spend: today {money(h['today_spend_cny'])}/month, recommended "
                  f"{money(h['recommended_spend_cny'])}/month. ")
         pred = h.get("predicted_gain")
         pred_txt = (f"The fitted curves predicted a gain of {value(pred, kind)}. "
                     if pred is not None and math.isfinite(pred) else "")
         self.verdict.setText(
-            f"{noise}{_html(v.verdict)}<br><span style='color:#555'>{spend}{pred_txt}"
+            f"{_bold_head(v.verdict)}<br><span style='color:#555'>{spend}{pred_txt}"
             f"Verification: {v.gain.n} paired full simulations of each split under common "
             f"random numbers, {h['agents']:,} customers, {h['horizon_months']} months, seed "
             f"{h['seed']}; {label} against the counterfactual: {h['counterfactual']}. A full "
@@ -267,6 +263,19 @@ class OptimiserResults(QWidget):
 
 def _html(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _bold_head(verdict: str) -> str:
+    """The verification's verdict as HTML with its opening statement in bold.
+
+    ("<b>The gain is within noise:</b> the recommended split changes ..."). The view
+    used to put its own bold "The gain is within noise: the simulation cannot tell the
+    recommended split from today's." in front, and the verdict then said it again.
+    """
+    head, sep, rest = verdict.partition(": ")
+    if not sep or len(head) > 80:
+        return _html(verdict)
+    return f"<b>{_html(head)}:</b> {_html(rest)}"
 
 
 def _money_or_none(v: float) -> str:

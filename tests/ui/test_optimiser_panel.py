@@ -87,7 +87,10 @@ def test_run_fills_table_verdict_and_charts(qtbot, window):
     assert "gain" in panel.view.headline.text()
     if v.within_noise:
         assert "within noise" in panel.view.verdict.text()
-    assert v.verdict.split(":")[0] in panel.view.verdict.text()
+    head = v.verdict.split(":")[0]
+    assert f"<b>{head}:</b>" in panel.view.verdict.text()
+    # said once: the view put its own "The gain is within noise: ..." before the verdict's
+    assert panel.view.verdict.text().count(head) == 1
     # frontier: 50..200 % of the budget, current budget marked; marginal bars per lever
     fr = alloc.frontier
     assert fr["budget_share"].min() == 0.5 and fr["budget_share"].max() == 2.0
