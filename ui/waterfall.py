@@ -73,6 +73,9 @@ class WaterfallChart:
         self.rows: list[Row] = []
         self.spans: list[tuple[float, float]] = []  # (x0, x1) of each bar
         self._items: list = []
+        self._labels: list = []  # (TextItem, Row, left end, bar left, bar right, right end, y)
+        self._extent = (0.0, 1.0)
+        self.label_sides: list[str] = []  # where each label went: right, inside, left
         self.zero = neutral_line(pos=0, angle=90)
         self.plot.addItem(self.zero)
         self.widget.set_empty(True)
@@ -83,6 +86,7 @@ class WaterfallChart:
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setWidget(self.widget)
         self.view.setMinimumHeight(self._base_min_height)
+        self.plot.getViewBox().sigResized.connect(self._place_labels)
 
     def row_pitch(self) -> int:
         """Pixels each row needs: a line of axis or value text and a little air."""
@@ -94,6 +98,8 @@ class WaterfallChart:
         for it in self._items:
             self.plot.removeItem(it)
         self._items = []
+        self._labels = []
+        self.label_sides = []
         self.rows, self.spans = [], []
         self.plot.getAxis("left").setTicks([[]])
         self.widget.set_empty(True)
@@ -154,38 +160,85 @@ class WaterfallChart:
         if ex:
             self._add(pg.ErrorBarItem(x=np.array(ex), y=np.array(ey), left=np.array(left),
                                       right=np.array(right), beam=0.18, pen=pg.mkPen(fg)))
-        # value labels beside each bar
-        lo_x = min(0.0, *(min(s) for s in spans))
-        hi_x = max(0.0, *(max(s) for s in spans))
+        # value labels beside each bar, placed in pixels (see _place_labels)
+        lo_x = min(0.0, *(min(sp) for sp in spans))
+        hi_x = max(0.0, *(max(sp) for sp in spans))
         for x, le, ri in zip(ex, left, right):
             lo_x, hi_x = min(lo_x, x - le), max(hi_x, x + ri)
-        width = max(hi_x - lo_x, 1e-9)
+        self._extent = (lo_x, hi_x)
+        self._labels = []
         for i, (r, (x0, x1)) in enumerate(zip(rows, spans)):
-            text = self.value_text(r)
-            right_end = max(x0, x1)
-            if math.isfinite(r.high) and not r.total:
+            right_end, left_end = max(x0, x1), min(x0, x1)
+            if math.isfinite(r.high) and math.isfinite(r.low):  # the interval's whiskers
                 right_end = max(right_end, x1 + max(r.high - r.mean, 0.0))
-            if right_end < lo_x + 0.62 * width:  # room on the right
-                t = pg.TextItem(text, color=fg, anchor=(0, 0.5))
-                t.setPos(right_end + 0.01 * width, y[i])
-            elif abs(x1 - x0) > 0.33 * width:  # inside a long bar
-                inside = fg if r.within_noise else QColor("white")
-                t = pg.TextItem(text, color=inside, anchor=(1, 0.5))
-                t.setPos(max(x0, x1) - 0.01 * width, y[i])
-            else:  # left of a short bar near the right edge
-                t = pg.TextItem(text, color=fg, anchor=(1, 0.5))
-                t.setPos(min(x0, x1) - 0.01 * width, y[i])
+                left_end = min(left_end, x1 - max(r.mean - r.low, 0.0))
+            t = pg.TextItem(self.value_text(r), color=fg, anchor=(0, 0.5))
             self._add(t)
+            self._labels.append((t, r, left_end, min(x0, x1), max(x0, x1), right_end, y[i]))
         ax = self.plot.getAxis("left")
         ax.setTicks([[(float(i), short(r.label)) for i, r in enumerate(rows)]])
         fm = QFontMetrics(self.widget.font())
         need = max(fm.horizontalAdvance(short(r.label)) for r in rows) + 16
         ax.setWidth(min(max(need, 60), 230))
         self.widget.axis_width = ax.width()
-        pad = 0.06 * width
-        self.plot.setXRange(lo_x - pad, hi_x + pad, padding=0)
         self.plot.setYRange(-0.6, len(rows) - 0.4, padding=0)
+        self._place_labels()
         self.widget.fit()
+
+    def _place_labels(self) -> None:
+        """Each bar's value label where it fits whole, and the x range that gives it room.
+
+        Right of the bar (and its interval), else inside a long bar, else left of it;
+        when none fits at the chart's width, the range grows on the right until the
+        label fits there. Decided in pixels, again at every resize: placed by shares
+        of the data range, labels ran out of a narrow chart at 1366 px ("−¥29.8 M
+        (with").
+        """
+        if not self._labels:
+            return
+        lo_x, hi_x = self._extent
+        width = max(hi_x - lo_x, 1e-9)
+        vb = self.plot.getViewBox()
+        w_px = vb.width() if vb.width() > 40 else 400.0
+        gap = 6.0  # px between a bar and its label
+        lo, hi = lo_x - 0.06 * width, hi_x + 0.06 * width
+        where: list[str] = []
+        for _ in range(4):  # a wider range can move a label: settle it
+            px = w_px / (hi - lo)
+            where = []
+            grow = hi
+            for t, _, left_end, left_x, right_x, right_end, _ in self._labels:
+                need = t.textItem.boundingRect().width() + gap  # the text and its margins
+                if (right_end - lo) * px + need <= w_px:
+                    where.append("right")
+                elif (right_x - left_x) * px >= need + gap:
+                    where.append("inside")
+                elif (left_end - lo) * px >= need:
+                    where.append("left")
+                else:
+                    where.append("right")
+                    if need < 0.85 * w_px:  # else it cannot fit at this width at all
+                        grow = max(grow, lo + (right_end - lo) * w_px / (w_px - need))
+            if grow <= hi * (1 + 1e-12) + 1e-12:
+                break
+            hi = grow
+        px = w_px / (hi - lo)
+        fg = QColor(self.widget.palette().color(self.widget.foregroundRole()))
+        for (t, r, left_end, left_x, right_x, right_end, y), w in zip(self._labels, where):
+            if w == "right":
+                t.setAnchor((0, 0.5))
+                t.setColor(fg)
+                t.setPos(right_end + gap / px, y)
+            elif w == "inside":
+                t.setAnchor((1, 0.5))
+                t.setColor(fg if r.within_noise else QColor("white"))
+                t.setPos(right_x - gap / px, y)
+            else:
+                t.setAnchor((1, 0.5))
+                t.setColor(fg)
+                t.setPos(left_end - gap / px, y)
+        self.label_sides = where
+        self.plot.setXRange(lo, hi, padding=0)
 
     def _add(self, item) -> None:
         self.plot.addItem(item)

@@ -36,6 +36,32 @@ def test_waterfall_steps_start_where_the_last_bar_ended(qtbot):
     assert chart.rows == [] and math.isnan(chart.end())
 
 
+@pytest.mark.parametrize("width", [430, 900])
+def test_waterfall_value_labels_stay_inside_the_chart(qtbot, width):
+    """At 1366 px "why different" is ~430 px wide: labels placed by shares of the data
+    range ran out of it ("−¥29.8 M  (with") and over the row names on the left."""
+    chart = WaterfallChart("NPV: base → other, 95 % intervals")
+    qtbot.addWidget(chart.view)
+    chart.view.resize(width, 320)
+    chart.view.show()
+    m = 1e6
+    rows = [Row("base: HNW deep service", 72.6 * m, 20 * m, 125 * m, total=True),
+            Row("tiers + service staffing", -29.8 * m, -45 * m, 12 * m, within_noise=True),
+            Row("benefit: Named personal agent", -0.21 * m, -2 * m, 1.6 * m,
+                within_noise=True),
+            Row("benefit: Personal styling recommendations", -15.2 * m, -25 * m, -5 * m),
+            Row("benefit: Exclusive courier", -1.1 * m, -3 * m, 0.8 * m, within_noise=True),
+            Row("HNW apparel brand today", 26.3 * m, -20 * m, 70 * m, total=True)]
+    chart.set_rows(rows)
+    qtbot.wait(100)
+    vb = chart.plot.getViewBox()
+    box = vb.sceneBoundingRect().adjusted(-1, -1, 1, 1)
+    labels = [it for it in chart._items if hasattr(it, "textItem")]
+    assert len(labels) == len(rows)
+    for t in labels:
+        assert box.contains(t.sceneBoundingRect()), (t.toPlainText(), chart.label_sides)
+
+
 def _small_view(window):
     view = window.results.attribution
     view.by.setCurrentIndex(view.by.findData("group"))
