@@ -33,7 +33,7 @@ from simulator.kpi_formulas import (  # noqa: F401 - COST_TOL and the reasons, i
     roi_and_payback,
 )
 from simulator.metrics import metric, value_range
-from simulator.outputs import METRICS, MI, SERVICE_METRICS, ArmOutput
+from simulator.outputs import METRICS, MI, SERVICE_METRICS, SERVICE_SHARES, ArmOutput
 from simulator.replication_stats import Stat
 
 
@@ -359,9 +359,17 @@ class RunResult:
             else:
                 w = s[:, :, 0]
                 rows.append(_safe_div((w * s[:, :, ci]).sum(1), w.sum(1)))
-        return self._band_frame(np.array(rows))
+        # every service figure is >= 0 (a wait, a count, a cost), shares at most 1: the
+        # band is cut there (with 2 replications a month's mean wait ran to -0.5 h)
+        top = 1.0 if column in SERVICE_SHARES else math.inf
+        return self._band_frame(np.array(rows), within=(0.0, top))
 
-    def _band_frame(self, a: np.ndarray) -> pd.DataFrame:
+    def _band_frame(self, a: np.ndarray,
+                    within: tuple[float, float] | None = None) -> pd.DataFrame:
+        """Mean and 95 % interval per month of ``a`` [R, H]; ``within``: where it can lie.
+
+        The Student-t interval is cut to ``within`` as :meth:`Stat.of` cuts it.
+        """
         R = a.shape[0]
         # A month whose figure no replication defines (no contact, no member) stays
         # undefined (NaN, drawn as a gap) without numpy's empty-slice warnings.
@@ -372,8 +380,11 @@ class RunResult:
                 half = stats.t.ppf(0.975, R - 1) * np.nanstd(a, axis=0, ddof=1) / math.sqrt(R)
             else:
                 half = np.full_like(mean, np.nan)
+        lo, hi = mean - half, mean + half
+        if within is not None:
+            lo, hi = np.maximum(lo, within[0]), np.minimum(hi, within[1])
         return pd.DataFrame({"month": np.arange(1, a.shape[1] + 1), "mean": mean,
-                             "ci95_low": mean - half, "ci95_high": mean + half})
+                             "ci95_low": lo, "ci95_high": hi})
 
     # --------------------------------------------------------------- warnings
     def service_warnings(self) -> list[str]:

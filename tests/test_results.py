@@ -161,3 +161,22 @@ def test_a_month_no_replication_defines_is_a_gap_without_warnings():
         f = RunResult._band_frame(None, a)  # type: ignore[arg-type]
     assert f["mean"].tolist()[0] == 1.5 and np.isnan(f["mean"][1]) and f["mean"][2] == 4.0
     assert np.isnan(f["ci95_low"][1]) and f["ci95_low"][0] < 1.5 < f["ci95_high"][0]
+
+
+def test_service_bands_stay_where_the_figures_can_lie():
+    """With 2 replications a month's mean wait band ran below 0 h (the chart's axis went to
+    −1 hours) and the SLA band above 100 %; the bands are cut at 0 and at 1 for shares,
+    as the KPIs' intervals are (Stat.of ``within``)."""
+    from simulator.loader import load_scenario
+
+    ld = load_scenario("hnw_deep_service")
+    res = run(ld.scenario, base=ld.base_scenario, replications=2, agents=1000,
+              horizon_months=12)
+    wait = res.service_band("wait_mean_hours")
+    sla = res.service_band("sla_attainment")
+    assert (wait["ci95_low"] >= 0).all() and (sla["ci95_high"] <= 1).all()
+    # the cut mattered here: some months' bands end exactly at the bound
+    assert ((wait["ci95_low"] == 0) & (wait["mean"] > 0)).any()
+    assert (sla["ci95_high"] == 1).any()
+    for b in (wait, sla):
+        assert (b["ci95_low"] <= b["mean"]).all() and (b["mean"] <= b["ci95_high"]).all()
