@@ -134,3 +134,17 @@ def test_solved_value_interval_uses_the_one_formatter():
     assert metrics.number(0.0) == "0"
     assert metrics.about(-3.0912, 3.394) == " (95 % about −3.09 to 3.39)"
     assert metrics.about(float("nan"), 1.0) == ""
+
+
+def test_waits_counts_and_months_have_no_negative_interval():
+    """The workbook's Summary printed 'Service wait, mean 0.03 h, 95 % low −0.09' (3
+    replications); counts, hours and months are cut at 0 like shares at 0 and 1."""
+    from simulator.replication_stats import Stat
+
+    for key in ("service_wait_mean_hours", "service_wait_p90_hours", "members_end",
+                "new_customers", "payback_month"):
+        assert metrics.value_range(key) == (0.0, math.inf), key
+    assert metrics.value_range("sla_attainment") == (0.0, 1.0)
+    assert metrics.value_range("npv") is None  # money has either sign
+    st = Stat.of([0.0, 0.09, 0.0], "hours", within=metrics.value_range("service_wait_mean_hours"))
+    assert st.ci95_low == 0.0 and st.mean == pytest.approx(0.03) and st.ci95_high > 0.09
