@@ -561,3 +561,53 @@ def test_roi_to_date_is_blank_without_incremental_cost():
     r = find_row(summary, 1, label_of("roi") + " vs own counterfactual", 7)
     assert summary.cell(r, header_cols(summary, 6)["1 mean"]).value == \
         "not defined (no incremental cost)"
+
+
+def test_no_figure_is_wider_than_its_column(book):
+    """A spreadsheet shows "#####" for a number wider than its column: the Deadweight
+    sheet's 14-digit columns held "¥17,614,279,399" (xinghe at 20 M customers)."""
+    from openpyxl.utils import get_column_letter
+
+    from simulator.excel.cells import shown_number, widen_for_numbers
+    from simulator.excel.styles import FMT
+
+    for ws in book["wb"].worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    width = ws.column_dimensions[get_column_letter(c.column)].width or 8.43
+                    assert len(shown_number(float(c.value), c.number_format)) <= width, \
+                        (ws.title, c.coordinate, c.value, c.number_format, width)
+    # the widening itself, on a column made too narrow
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.column_dimensions["B"].width = 14
+    ws["B2"] = 17_614_279_399.0
+    ws["B2"].number_format = FMT["money"]
+    ws["B3"] = -0.5
+    ws["B3"].number_format = FMT["share"]
+    widen_for_numbers(wb)
+    assert shown_number(17_614_279_399.0, FMT["money"]) == "¥17,614,279,399"
+    assert shown_number(-0.5, FMT["share"]) == "-50.0%"
+    assert ws.column_dimensions["B"].width >= len("¥17,614,279,399") + 1
+
+
+def test_a_large_shops_figures_fit_their_columns(tmp_path):
+    """Study B's shop (12.5 M customers) over 3 years: deadweight and points figures in the
+    tens of billions of yuan; every number fits its column."""
+    from openpyxl.utils import get_column_letter
+
+    from simulator.excel.cells import shown_number
+    from simulator.loader import load_scenario
+
+    ld = load_scenario("lifecycle_recall_referrals")
+    res = run(ld.scenario, base=ld.base_scenario, replications=2, agents=300)
+    out = write_workbook([(ld.scenario, ld.path, res)], tmp_path / "big.xlsx")
+    wb = openpyxl.load_workbook(out)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    width = ws.column_dimensions[get_column_letter(c.column)].width or 8.43
+                    assert len(shown_number(float(c.value), c.number_format)) <= width, \
+                        (ws.title, c.coordinate, c.value, c.number_format, width)

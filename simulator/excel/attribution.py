@@ -22,7 +22,7 @@ from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
 
 from simulator import metrics
-from simulator.excel.cells import note, print_setup, put, set_width
+from simulator.excel.cells import note, print_setup, put, set_width, widen_for_numbers
 from simulator.excel.output import check_output, save_atomic
 from simulator.excel.styles import BOLD, FMT, HEAD_SIM, MONEY_M, TITLE, WRAP_HEAD_RIGHT
 
@@ -199,5 +199,6 @@ def write_analysis_workbook(data: dict, out_path: str | os.PathLike, *,
     else:
         ws.title = "Why different"
         write_waterfall(ws, data)
+    widen_for_numbers(wb)
     save_atomic(wb, p)
     return p

@@ -161,3 +161,53 @@ def label(i: int, sc: Scenario, base_index: int | None = None) -> str:
     """A scenario's name as the sheets show it: "[2] name", "(base)" after the base."""
     tag = " (base)" if base_index is not None and i == base_index else ""
     return f"[{i + 1}] {sc.name}{tag}"
+
+
+def shown_number(value: float, number_format: str) -> str:
+    """About what a spreadsheet shows for ``value`` under ``number_format`` (for widths).
+
+    Handles the formats the workbook uses: sections ``pos;neg`` (a ``[Red]`` colour
+    ignored), quoted text (``"¥"``), thousands separators, trailing commas (thousands
+    scaling, ``#,##0.0,,`` shows millions), decimals and ``%``.
+    """
+    sections = (number_format or "General").split(";")
+    sec = sections[1] if value < 0 and len(sections) > 1 else sections[0]
+    sign = "-" if value < 0 and len(sections) == 1 else ""
+    body = sec.split("]")[-1]  # drop [Red] and the like
+    literal = "".join(body.split('"')[1::2])
+    digits = "".join(body.split('"')[0::2])
+    if digits.strip().lower() == "general":
+        return f"{value:.10g}"
+    v = abs(value)
+    core = digits.rstrip("%")
+    scale = len(core) - len(core.rstrip(","))
+    v /= 1000.0 ** scale
+    if "%" in digits:
+        v *= 100.0
+    dec = len(core.split(".")[1].rstrip(",")) if "." in core else 0
+    text = f"{v:,.{dec}f}" if "," in core.rstrip(",") else f"{v:.{dec}f}"
+    minus = "-" if "-" in digits else ""  # a negative section's own sign
+    return sign + minus + literal + text + ("%" if "%" in digits else "")
+
+
+def widen_for_numbers(wb, pad: float = 2.0) -> None:
+    """Widen every column whose numbers would not fit it (a spreadsheet shows "#####").
+
+    The Deadweight sheet's 14-digit columns held "¥17,614,279,399". Only widens; text and
+    formulas (their value is not known here) are left to the sheet's own widths. Bold
+    figures count a tenth wider.
+    """
+    for ws in wb.worksheets:
+        need: dict[int, float] = {}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                        not math.isfinite(v):
+                    continue
+                w = len(shown_number(float(v), c.number_format)) * (1.1 if c.font.b else 1.0)
+                need[c.column] = max(need.get(c.column, 0.0), w + pad)
+        for col, w in need.items():
+            dim = ws.column_dimensions[get_column_letter(col)]
+            if (dim.width or 8.43) < w:  # 8.43: a spreadsheet's default width
+                dim.width = round(w, 1)

@@ -24,6 +24,7 @@ from simulator.excel import (
     summary,
 )
 from simulator.excel.book import Book
+from simulator.excel.cells import widen_for_numbers
 from simulator.excel.output import check_output, save_atomic
 from simulator.results import RunResult
 from simulator.scenario import Scenario
@@ -60,6 +61,7 @@ def _build(book: Book, optimisation_sheet, risk_sheet=None) -> Workbook:
     summary.write(book, ws_sum)
     definitions.write(book, ws_defs)
     charts.write(book, ws_charts)
+    widen_for_numbers(wb)  # no column shows "#####" for a figure wider than its sheet made it
     return wb
 
 
