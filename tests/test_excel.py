@@ -597,17 +597,28 @@ def test_a_large_shops_figures_fit_their_columns(tmp_path):
     tens of billions of yuan; every number fits its column."""
     from openpyxl.utils import get_column_letter
 
-    from simulator.excel.cells import shown_number
+    from simulator.excel.cells import _sum_of, shown_number
     from simulator.loader import load_scenario
 
     ld = load_scenario("lifecycle_recall_referrals")
     res = run(ld.scenario, base=ld.base_scenario, replications=2, agents=300)
     out = write_workbook([(ld.scenario, ld.path, res)], tmp_path / "big.xlsx")
     wb = openpyxl.load_workbook(out)
+    sums = 0
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
+                if isinstance(c.value, str) and c.value.startswith("=SUM("):
+                    # a total (the Monthly sheet's orders: 1,411,556,917 in 12 digits)
+                    total = _sum_of(ws, c.value)
+                    if total is not None:
+                        sums += 1
+                        width = ws.column_dimensions[get_column_letter(c.column)].width
+                        shown = shown_number(total, c.number_format)
+                        assert len(shown) * (1.1 if c.font.b else 1.0) <= width, \
+                            (ws.title, c.coordinate, shown, width)
                 if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
                     width = ws.column_dimensions[get_column_letter(c.column)].width or 8.43
                     assert len(shown_number(float(c.value), c.number_format)) <= width, \
                         (ws.title, c.coordinate, c.value, c.number_format, width)
+    assert sums > 30

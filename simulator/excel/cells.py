@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from typing import Any, Sequence
 
 import numpy as np
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table
 
@@ -193,15 +194,18 @@ def shown_number(value: float, number_format: str) -> str:
 def widen_for_numbers(wb, pad: float = 2.0) -> None:
     """Widen every column whose numbers would not fit it (a spreadsheet shows "#####").
 
-    The Deadweight sheet's 14-digit columns held "¥17,614,279,399". Only widens; text and
-    formulas (their value is not known here) are left to the sheet's own widths. Bold
-    figures count a tenth wider.
+    The Deadweight sheet's 14-digit columns held "¥17,614,279,399" and the Monthly sheet's
+    orders total 1,411,556,917 in a 12-digit column. Only widens; a ``=SUM(range)`` of
+    values on its own sheet counts as its sum, other formulas (their value is not known
+    here) and text are left to the sheet's own widths. Bold figures count a tenth wider.
     """
     for ws in wb.worksheets:
         need: dict[int, float] = {}
         for row in ws.iter_rows():
             for c in row:
                 v = c.value
+                if isinstance(v, str) and v.startswith("=SUM("):
+                    v = _sum_of(ws, v)  # a column's total: often its widest figure
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or \
                         not math.isfinite(v):
                     continue
@@ -211,3 +215,23 @@ def widen_for_numbers(wb, pad: float = 2.0) -> None:
             dim = ws.column_dimensions[get_column_letter(col)]
             if (dim.width or 8.43) < w:  # 8.43: a spreadsheet's default width
                 dim.width = round(w, 1)
+
+
+_SUM = re.compile(r"=SUM\(\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)\)")
+
+
+def _sum_of(ws, text: str) -> float | None:
+    """The value of ``=SUM(A1:B9)`` over plain numbers on ``ws``; None for anything else."""
+    m = _SUM.fullmatch(text)
+    if not m:
+        return None
+    c0, r0, c1, r1 = (column_index_from_string(m[1]), int(m[2]),
+                      column_index_from_string(m[3]), int(m[4]))
+    total = 0.0
+    for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1, values_only=True):
+        for v in row:
+            if isinstance(v, str):
+                return None  # a formula (or text) inside: not known here
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                total += float(v)
+    return total
