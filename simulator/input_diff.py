@@ -42,8 +42,16 @@ def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def flat_inputs(sc: Scenario) -> dict[str, Any]:
-    """Every parameter of a scenario as path -> value (see :func:`flatten`)."""
-    return flatten(to_dict(sc))
+    """Every parameter of a scenario as path -> value (see :func:`flatten`).
+
+    Not ``schema_version``: the file format's version (the oldest that can hold the
+    scenario), not an input. It differed between two scenarios when only one used shared
+    assumptions, and "why different" counted it as a changed input of "segments &
+    population".
+    """
+    d = to_dict(sc)
+    d.pop("schema_version", None)
+    return flatten(d)
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -112,6 +112,7 @@ def write_waterfall(ws, data: dict) -> None:
             "chart: invisible base", "chart: bar above 0", "chart: bar below 0"]
     for j, c in enumerate(cols):
         put(ws, head, 1 + j, c, font=BOLD, fill=HEAD_SIM).alignment = WRAP_HEAD_RIGHT
+    ws.row_dimensions[head].height = 30  # two lines: "chart: invisible base" wrapped over row 1
     steps = ([(f"base: {data['base']}", data["start"], True, False, [])]
              + [(b["group"], b, False, b["within_noise"], b["inputs"]) for b in data["bars"]]
              + [(data["other"], data["end"], True, False, [])])
@@ -183,7 +184,7 @@ def _waterfall_chart(ws, head: int, last: int, kind: str, colours: list[str]) ->
     ch.y_axis.delete = False
     ch.legend = None
     ch.x_axis.tickLblPos = "low"  # step names under the chart, not over the bars
-    ch.width, ch.height = 20.0, 9.0
+    ch.width, ch.height = 20.0, 12.0  # the step names, turned, take the lower part
     ws.add_chart(ch, f"A{last + 4}")
 
 
