@@ -330,11 +330,15 @@ def number(v: float, digits: int = 3) -> str:
     return f"{_sign(v)}{a:,.{dec}f}"
 
 
-def about(lo: float, hi: float) -> str:
-    """' (95 % about −3.09 to 3.39)' for a solved value's interval; '' if it has none."""
+def about(lo: float, hi: float, bracket: bool = True) -> str:
+    """' (95 % about −3.09 to 3.39)' for a solved value's interval; '' if it has none.
+
+    ``bracket=False``: '95 % about −3.09 to 3.39', for a sentence already in brackets.
+    """
     if not (finite(lo) and finite(hi)):
         return ""
-    return f" (95 % about {number(lo)} to {number(hi)})"
+    text = f"95 % about {number(lo)} to {number(hi)}"
+    return f" ({text})" if bracket else text
 
 
 def value(v: float, kind: str) -> str:

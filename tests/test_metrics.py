@@ -134,6 +134,7 @@ def test_solved_value_interval_uses_the_one_formatter():
     assert metrics.number(0.0) == "0"
     assert metrics.about(-3.0912, 3.394) == " (95 % about −3.09 to 3.39)"
     assert metrics.about(float("nan"), 1.0) == ""
+    assert metrics.about(-3.0912, 3.394, bracket=False) == "95 % about −3.09 to 3.39"
 
 
 def test_waits_counts_and_months_have_no_negative_interval():

@@ -384,9 +384,9 @@ def answers_text(ra: RiskAnalysis) -> str:
                      f"{metrics.money(k['p90'])}{split}.")
     be = ra.breakeven
     if be is not None:
-        iv = metrics.about(*be.interval)
+        iv = metrics.about(*be.interval, bracket=False)
         parts.append(f"Break-even: NPV = 0 when {100 * be.value:.0f} % of the assumed effects "
-                     f"materialise (k = {be.value:.2f}{iv}).")
+                     f"materialise (k = {be.value:.2f}{'; ' + iv if iv else ''}).")
     elif ra.breakeven_why:
         parts.append("Break-even: " + ra.breakeven_why.rstrip(".") + ".")
     if ra.tornado.bars:

@@ -54,6 +54,7 @@ def test_risk_view_shows_the_engines_numbers(qtbot):
         "segments[All].churn_annual", "tiers[Member].benefits[Club].cost_cny",
         "tiers[Member].benefits[Club].effect.order_rate"}
     assert panel.answers.text() == answers_text(ra) and "P(NPV &gt; 0)" in panel.answers.text()
+    assert "))" not in panel.answers.text()  # "(k = 0.15 (95 % about …))" nested before
     assert all(not p.empty for p in (panel.tornado_plot, panel.spider_plot, panel.hist_plot,
                                      panel.cdf_plot, panel.breakeven_plot))
     assert seen and seen[-1][0] == seen[-1][1]  # progress reached its total
