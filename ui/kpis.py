@@ -53,6 +53,7 @@ class KpiBox(QFrame):
         self.delta_label.setWordWrap(True)
         self.delta_label.hide()
         lay.addWidget(self.delta_label)
+        lay.addStretch(1)  # spare height below the text: the figures stay on one line
         self.stat = None
         self.delta = None
 
@@ -273,6 +274,12 @@ class KpiStrip(QWidget):
                   QFont(self.font()).pointSizeF())
         for b in self.boxes.values():
             b.value.set_cap(cap)
+        # titles as tall as the tallest, so the figures stand on one line ("Discounted LTV
+        # per customer" wraps to three lines at 1366 px and put its figure a line lower)
+        tall = max(b.title.heightForWidth(max(b.title.width(), 1)) for b in self.boxes.values())
+        for b in self.boxes.values():
+            if b.title.minimumHeight() != tall:
+                b.title.setMinimumHeight(tall)
 
     def show_summary(self, summary: dict, caption: str, deltas: dict | None = None) -> None:
         """Fill the boxes from ``res.summary`` (and the last edit's changes, if given)."""

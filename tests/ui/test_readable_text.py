@@ -197,6 +197,13 @@ def test_kpi_figures_are_not_cut(qtbot):
     for word in roi.text().replace("\u00ad", " ").split():
         assert fm.horizontalAdvance(word) <= roi.contentsRect().width(), word
     assert "counterfactual" in strip.boxes["roi"].text()  # the invisible marks are not text
+    # the figures stand on one line although "Discounted LTV per customer" wraps further
+    from PySide6.QtCore import QPoint
+
+    strip.resize(620, strip.sizeHint().height())  # the height the window's layout gives it
+    qtbot.wait(50)
+    tops = {b.value.mapTo(strip, QPoint(0, 0)).y() for b in strip.boxes.values()}
+    assert len(tops) == 1, tops
 
 
 def test_kpi_intervals_wrap_between_numbers_only():
