@@ -238,15 +238,18 @@ def kind_of(key: str) -> str:
 def value_range(key: str) -> tuple[float, float] | None:
     """Where a metric's value (and so its interval) can lie.
 
-    Shares and scores in 0-1; counts (customers, orders, contacts), hours (waits) and
-    months (a payback month) at or above 0 — with 3 replications a mean wait of 0.03 h
-    had the interval −0.09 to 0.14 h. Money can be either sign: no range.
+    Shares and scores in 0-1; counts (customers, orders, contacts) and hours (waits) at
+    or above 0 — with 3 replications a mean wait of 0.03 h had the interval −0.09 to
+    0.14 h; a month (a payback month, counted from 1) at or above 1 — "−1.9 to 10.9" with
+    2. Money can be either sign: no range.
     """
     kind = metric(key).kind
     if kind in ("share", "score"):
         return (0.0, 1.0)
-    if kind in ("count", "hours", "months"):
+    if kind in ("count", "hours"):
         return (0.0, math.inf)
+    if kind == "months":
+        return (1.0, math.inf)
     return None
 
 

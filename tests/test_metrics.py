@@ -139,12 +139,14 @@ def test_solved_value_interval_uses_the_one_formatter():
 
 def test_waits_counts_and_months_have_no_negative_interval():
     """The workbook's Summary printed 'Service wait, mean 0.03 h, 95 % low −0.09' (3
-    replications); counts, hours and months are cut at 0 like shares at 0 and 1."""
+    replications) and the CLI a payback month from −1.9; counts and hours are cut at 0,
+    months at 1, like shares at 0 and 1."""
     from simulator.replication_stats import Stat
 
     for key in ("service_wait_mean_hours", "service_wait_p90_hours", "members_end",
-                "new_customers", "payback_month"):
+                "new_customers"):
         assert metrics.value_range(key) == (0.0, math.inf), key
+    assert metrics.value_range("payback_month") == (1.0, math.inf)  # months count from 1
     assert metrics.value_range("sla_attainment") == (0.0, 1.0)
     assert metrics.value_range("npv") is None  # money has either sign
     st = Stat.of([0.0, 0.09, 0.0], "hours", within=metrics.value_range("service_wait_mean_hours"))
