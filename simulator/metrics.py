@@ -217,6 +217,8 @@ def metric(key: str) -> Metric:
                       f"cost of benefits of kind '{kind}'")
     if key.endswith("_hours"):
         kind = "hours"
+    elif key.endswith("_share"):
+        kind = "share"
     elif key.endswith("_cost") or key.endswith("_cny") or "revenue" in key:
         kind = "money"
     else:

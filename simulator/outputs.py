@@ -40,8 +40,6 @@ SERVICE_METRICS = ("contacts", "wait_mean_hours", "wait_p90_hours", "sla_attainm
                    # share of the month's contacts not answered within the month,
                    # contacts still waiting at the month's end (carried), 1 if overloaded
                    "queue_length_mean", "unanswered_share", "backlog_contacts", "overloaded")
-# Those of them that are shares (0-1); every one of them is >= 0.
-SERVICE_SHARES = ("sla_attainment", "utilisation", "unanswered_share", "overloaded")
 
 
 # Points flows per month (ArmOutput.points_flows columns), in points, real customers.

@@ -33,7 +33,7 @@ from simulator.kpi_formulas import (  # noqa: F401 - COST_TOL and the reasons, i
     roi_and_payback,
 )
 from simulator.metrics import metric, value_range
-from simulator.outputs import METRICS, MI, SERVICE_METRICS, SERVICE_SHARES, ArmOutput
+from simulator.outputs import METRICS, MI, SERVICE_METRICS, ArmOutput
 from simulator.replication_stats import Stat
 
 
@@ -359,10 +359,9 @@ class RunResult:
             else:
                 w = s[:, :, 0]
                 rows.append(_safe_div((w * s[:, :, ci]).sum(1), w.sum(1)))
-        # every service figure is >= 0 (a wait, a count, a cost), shares at most 1: the
-        # band is cut there (with 2 replications a month's mean wait ran to -0.5 h)
-        top = 1.0 if column in SERVICE_SHARES else math.inf
-        return self._band_frame(np.array(rows), within=(0.0, top))
+        # cut where the figure can lie, as the KPIs are (with 2 replications a month's
+        # mean wait ran to -0.5 h)
+        return self._band_frame(np.array(rows), within=value_range(column))
 
     def _band_frame(self, a: np.ndarray,
                     within: tuple[float, float] | None = None) -> pd.DataFrame:
